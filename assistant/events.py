@@ -1,0 +1,133 @@
+"""Events the agent yields and the UI draws. Plain dataclasses: no UI, no LLM here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+DecisionKind = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
+
+
+@dataclass
+class Decision:
+    """A person's (or policy's) answer to an approval request."""
+
+    kind: DecisionKind
+    comment: str | None = None
+    """Read by the model next, e.g. why it was rejected or what to change."""
+    by: str = "person"
+    """Who decided: `person`, `policy`, `--yes`, `no-approver`."""
+    waive: list[str] = field(default_factory=list)
+    """Blocking finding codes the person waived with this decision."""
+
+    @property
+    def allowed(self) -> bool:
+        return self.kind in ("allow_once", "allow_always")
+
+
+@dataclass
+class Event:
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["type"] = type(self).__name__
+        return data
+
+
+@dataclass
+class TextDelta(Event):
+    """A piece of the assistant's streamed answer."""
+
+    text: str
+
+
+@dataclass
+class AssistantMessage(Event):
+    """The assistant's complete message for one model call."""
+
+    content: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ToolCallStarted(Event):
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+
+
+@dataclass
+class ApprovalRequested(Event):
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+    preview: dict[str, Any]
+    """A skills.toolkit.Preview as a dict: summary, diff, code, command, estimate, findings."""
+
+
+@dataclass
+class DecisionRecorded(Event):
+    call_id: str
+    tool: str
+    decision: str
+    comment: str | None
+    by: str
+
+
+@dataclass
+class ToolFinished(Event):
+    call_id: str
+    tool: str
+    content: str
+    is_error: bool = False
+    files: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Question(Event):
+    """The agent asks the person one thing; choices plus free text."""
+
+    text: str
+    choices: list[str] = field(default_factory=list)
+    allow_free_text: bool = True
+
+
+@dataclass
+class PhaseChanged(Event):
+    phase: str
+
+
+@dataclass
+class Usage(Event):
+    """Tokens and money spent by the planner so far in this session."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+@dataclass
+class Progress(Event):
+    """Progress of long work (generation, training): done/total, rate, ETA, free-form fields."""
+
+    task: str
+    done: float
+    total: float | None = None
+    rate: float | None = None
+    eta_s: float | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Notice(Event):
+    """Something the person should know that is not the model's words (banner, warning, error)."""
+
+    text: str
+    level: Literal["info", "warning", "error"] = "info"
+
+
+@dataclass
+class TurnEnded(Event):
+    """The agent stopped and waits for the person."""
+
+    reason: Literal["answer", "question", "limit", "interrupted", "error"] = "answer"

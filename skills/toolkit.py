@@ -1,0 +1,195 @@
+"""What a skill needs to declare tools: the decorator, the context a tool receives, its result.
+
+A tool is a typed function ``fn(ctx, **args)``. Its parameters (after ``ctx``) become a pydantic
+model, whose JSON Schema the LLM sees; the docstring's first paragraph is the description and its
+``Args:`` section describes each parameter. The engine validates arguments before approval.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+Permission = Literal["always", "ask", "never"]
+
+
+class Estimate(BaseModel):
+    """What a tool call will cost, shown on the approval card."""
+
+    seconds: float | None = None
+    calls: int | None = None
+    tokens: int | None = None
+    cost_usd: float | None = None
+    note: str | None = None
+
+
+class Preview(BaseModel):
+    """What will happen if the call is allowed: shown to the person before they decide."""
+
+    summary: str
+    diff: str | None = None
+    """Unified diff of a file the tool will write."""
+    code: str | None = None
+    """Code the tool will run."""
+    command: str | None = None
+    """Command line the tool will start."""
+    estimate: Estimate | None = None
+    findings: list[str] = Field(default_factory=list)
+    """Blocking findings the person may waive by allowing."""
+
+
+class ToolResult(BaseModel):
+    """What a tool returns. ``content`` is what the model reads next."""
+
+    content: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    files: list[str] = Field(default_factory=list)
+    """Session-relative paths the tool wrote."""
+    phase: str | None = None
+    """Set to move the session to another phase (a skill name)."""
+    is_error: bool = False
+    ends_turn: bool = False
+    """True when the agent must stop and wait for the person (a question was asked)."""
+
+
+class ToolError(Exception):
+    """Raised by a tool for a failure the model should read and can act on."""
+
+
+@dataclass
+class ToolContext:
+    """What a running tool may use. Built by the engine; skills never import the engine."""
+
+    session_dir: Path
+    settings: dict[str, Any] = field(default_factory=dict)
+    """teacher_model, judge_model, api_base, workspace, ... (never API keys)."""
+    emit: Callable[[dict[str, Any]], None] = lambda event: None
+    """Send a progress event (e.g. {"type": "progress", "done": 3, "total": 10}) to the UI."""
+    start_job: Callable[..., Any] | None = None
+    """Start a job script as a subprocess: start_job(name, argv, cwd) -> job handle (engine-provided)."""
+    approved_waivers: list[str] = field(default_factory=list)
+    """Finding codes the person waived when allowing this call."""
+
+    def path(self, relative: str | Path) -> Path:
+        """Resolve a session-relative path, refusing anything that escapes the session folder."""
+        return safe_join(self.session_dir, relative)
+
+
+def safe_join(root: Path, relative: str | Path) -> Path:
+    """Join ``relative`` under ``root``; raise ToolError on absolute paths, ``..`` or symlinks out."""
+    rel = Path(relative)
+    if rel.is_absolute():
+        raise ToolError(f"path {str(relative)!r} is absolute; give a path inside the session folder")
+    if any(part == ".." for part in rel.parts):
+        raise ToolError(f"path {str(relative)!r} leaves the session folder")
+    root_real = Path(root).resolve()
+    target = (root_real / rel).resolve()
+    if target != root_real and root_real not in target.parents:
+        raise ToolError(f"path {str(relative)!r} resolves outside the session folder (symlink?)")
+    return target
+
+
+@dataclass
+class Tool:
+    """A typed function the agent may call."""
+
+    name: str
+    description: str
+    fn: Callable[..., Any]
+    args_model: type[BaseModel]
+    permission: Permission = "ask"
+    preview: Callable[..., Preview] | None = None
+    """Optional ``preview(ctx, **args) -> Preview`` describing what the call will do."""
+    skill: str | None = None
+
+    def schema(self) -> dict[str, Any]:
+        """OpenAI-style function schema."""
+        params = self.args_model.model_json_schema()
+        params.pop("title", None)
+        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": params}}
+
+    def validate(self, arguments: dict[str, Any]) -> BaseModel:
+        """Validate arguments; raises pydantic.ValidationError."""
+        return self.args_model.model_validate(arguments)
+
+    def describe(self, ctx: ToolContext, args: BaseModel) -> Preview:
+        if self.preview is None:
+            return Preview(summary=f"{self.name}({_short(args.model_dump())})")
+        return self.preview(ctx, **_kwargs(args))
+
+    def run(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
+        """Run the tool; a ToolError or any exception becomes an error result."""
+        try:
+            out = self.fn(ctx, **_kwargs(args))
+        except ToolError as exc:
+            return ToolResult(content=f"Error: {exc}", is_error=True)
+        except ValidationError as exc:
+            return ToolResult(content=f"Error: {exc}", is_error=True)
+        if isinstance(out, ToolResult):
+            return out
+        if isinstance(out, str):
+            return ToolResult(content=out)
+        return ToolResult(content=str(out), data=out if isinstance(out, dict) else {})
+
+
+def _kwargs(args: BaseModel) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in type(args).model_fields}
+
+
+def _short(values: dict[str, Any], limit: int = 200) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in values.items())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _docstring_parts(doc: str) -> tuple[str, dict[str, str]]:
+    doc = inspect.cleandoc(doc or "")
+    match = re.split(r"^\s*Args:\s*$", doc, maxsplit=1, flags=re.MULTILINE)
+    description = match[0].strip()
+    params: dict[str, str] = {}
+    if len(match) == 2:
+        current = None
+        for line in match[1].splitlines():
+            m = re.match(r"^\s{0,8}(\w+)\s*(?:\([^)]*\))?:\s*(.*)$", line)
+            if m and not line.startswith(" " * 9):
+                current = m.group(1)
+                params[current] = m.group(2).strip()
+            elif current and line.strip():
+                params[current] += " " + line.strip()
+    return description, params
+
+
+def tool(
+    permission: Permission = "ask",
+    *,
+    name: str | None = None,
+    preview: Callable[..., Preview] | None = None,
+) -> Callable[[Callable[..., Any]], Tool]:
+    """Declare a tool. The function's first parameter is the ToolContext."""
+
+    def wrap(fn: Callable[..., Any]) -> Tool:
+        description, param_docs = _docstring_parts(fn.__doc__ or "")
+        hints = typing.get_type_hints(fn, include_extras=True)
+        fields: dict[str, Any] = {}
+        params = list(inspect.signature(fn).parameters.values())[1:]
+        for param in params:
+            annotation = hints.get(param.name, Any)
+            default = ... if param.default is inspect.Parameter.empty else param.default
+            fields[param.name] = (annotation, Field(default=default, description=param_docs.get(param.name)))
+        model_name = "".join(part.title() for part in fn.__name__.split("_")) + "Args"
+        args_model = create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+        return Tool(
+            name=name or fn.__name__,
+            description=description or fn.__name__,
+            fn=fn,
+            args_model=args_model,
+            permission=permission,
+            preview=preview,
+        )
+
+    return wrap

@@ -1,0 +1,76 @@
+"""The evaluation spec (evaluation.yaml): judge rubrics and code metrics per tenet."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from specs.base import Spec, SpecFile
+from specs.use_case import CodeMetric
+
+
+class JudgeRubric(Spec):
+    """An LLM-as-judge rubric."""
+
+    prompt: str = Field(min_length=1)
+    """The judge's instructions; `{prompt}`, `{reference}` and `{output}` are replaced by the input, the reference answer and the model's answer."""
+    scale: Literal["numeric", "categorical"] = "numeric"
+    """`numeric`: a score from 1 to 5 mapped to 0-1; `categorical`: one of `categories`."""
+    categories: dict[str, float] = Field(default_factory=dict)
+    """For `categorical`: each category the judge may answer and its score 0-1."""
+
+    @model_validator(mode="after")
+    def _categories(self) -> "JudgeRubric":
+        for field in ("{output}",):
+            if field not in self.prompt:
+                raise ValueError(f"the judge prompt must contain the placeholder {field}")
+        if self.scale == "categorical" and not self.categories:
+            raise ValueError("a categorical rubric needs `categories`")
+        return self
+
+
+class MetricSpec(Spec):
+    """How one tenet (or a standard metric) is scored."""
+
+    name: str = Field(min_length=1)
+    """Metric name in the report, usually the tenet's name."""
+    tenet: str | None = None
+    """The success tenet it measures, if any."""
+    code: CodeMetric | Literal["accuracy", "custom"] | None = None
+    """A code metric, or `custom` for a scorer file run in a separate process."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Settings of the code metric (e.g. `pattern`, `tolerance`, `scorer_path`)."""
+    judge: JudgeRubric | None = None
+    """A judge rubric, when the tenet needs a judgement."""
+
+    @model_validator(mode="after")
+    def _something(self) -> "MetricSpec":
+        if self.code is None and self.judge is None:
+            raise ValueError("a metric needs `code`, `judge`, or both")
+        return self
+
+
+class EvaluationSpec(SpecFile):
+    """What evaluation measures and how."""
+
+    metrics: list[MetricSpec] = Field(min_length=1)
+    """One entry per tenet plus standard metrics."""
+    eval_path: str = "data/eval.jsonl"
+    """Held-out records, relative to the session folder."""
+    max_examples: int | None = Field(default=None, ge=1)
+    """Evaluate only the first N records (None: all)."""
+    include_prompt_baseline: bool = False
+    """Also score the base model with a stronger system prompt."""
+    baseline_system_prompt: str | None = None
+    """The stronger system prompt for the prompt-only baseline."""
+    judge_model: str | None = None
+    """The litellm model that judges; without one, judge metrics are reported as not judged."""
+    max_new_tokens: int = Field(default=64, ge=1)
+    """Longest generated answer in tokens."""
+    batch_size: int = Field(default=8, ge=1)
+    """Prompts generated at once."""
+    bootstrap_samples: int = Field(default=1000, ge=100)
+    """Bootstrap resamples for confidence intervals."""
+    status: Literal["draft", "approved"] = "draft"
+    """`approved` once the person has reviewed it."""

@@ -1,0 +1,28 @@
+"""The export spec (export.yaml): which formats to write and where."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from specs.base import SpecFile
+
+ExportFormat = Literal["hf_merged", "gguf", "ollama", "vllm"]
+
+
+class ExportSpec(SpecFile):
+    """Which artifacts to export from a trained run."""
+
+    run_id: str | None = None
+    """The training run to export (folder name under `runs/`); defaults to the latest finished run."""
+    formats: list[ExportFormat] = Field(default_factory=lambda: ["hf_merged", "ollama", "vllm"])
+    """`hf_merged`: a Hugging Face folder with LoRA merged in; `gguf`: a GGUF file (needs the llama.cpp converter); `ollama`: a Modelfile; `vllm`: the serve command."""
+    output_dir: str = "export"
+    """Where to write, relative to the session folder."""
+    gguf_quantization: Literal["f32", "f16", "q8_0"] = "q8_0"
+    """GGUF output type."""
+    model_name: str | None = None
+    """The name to give the exported model (defaults to the session name)."""
+    model_card: bool = True
+    """Write a README.md model card from the spec, data report, plan and evaluation."""

@@ -1,0 +1,129 @@
+"""The training plan (training.yaml): technique, adapter, hyperparameters, compute, data mix."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from specs.base import Spec, SpecFile
+
+Technique = Literal["sft", "dpo", "rlvr", "rlaif"]
+Adapter = Literal["lora", "full"]
+
+
+class Hyperparameters(Spec):
+    """Optimizer and trainer settings; the defaults are sized to the machine and the data."""
+
+    learning_rate: float = Field(default=2e-4, gt=0, lt=1)
+    """Peak learning rate. LoRA: 2e-4 to 5e-4; full fine-tune: about 5e-5; DPO: 5e-5; GRPO: 1e-4 to 2e-4."""
+    max_steps: int = Field(default=60, ge=1)
+    """Optimizer steps to train for. Takes precedence over epochs."""
+    epochs: float = Field(default=1.0, gt=0)
+    """Passes over the training data, used when `max_steps` is not what you want to fix (informational)."""
+    batch_size: int = Field(default=4, ge=1)
+    """Records per device per step."""
+    grad_accum: int = Field(default=1, ge=1)
+    """Gradient accumulation steps; the effective batch is batch_size x grad_accum x processes."""
+    max_length: int = Field(default=256, ge=16)
+    """Longest training sequence in tokens; longer records are truncated."""
+    packing: bool = False
+    """Pack several short SFT records into one sequence (faster on short records)."""
+    warmup_ratio: float = Field(default=0.05, ge=0, lt=1)
+    """Share of steps spent warming up the learning rate."""
+    weight_decay: float = Field(default=0.0, ge=0)
+    """Weight decay."""
+    lora_r: int = Field(default=16, ge=1)
+    """LoRA rank."""
+    lora_alpha: int = Field(default=32, ge=1)
+    """LoRA scaling alpha."""
+    lora_dropout: float = Field(default=0.05, ge=0, lt=1)
+    """LoRA dropout."""
+    lora_targets: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    """Module names LoRA adapts."""
+    beta: float = Field(default=0.1, gt=0)
+    """DPO / GRPO KL strength."""
+    num_generations: int = Field(default=4, ge=2)
+    """GRPO: completions sampled per prompt."""
+    max_completion_length: int = Field(default=32, ge=1)
+    """GRPO: longest sampled completion in tokens."""
+    save_steps: int = Field(default=20, ge=1)
+    """Save a checkpoint every this many steps."""
+    logging_steps: int = Field(default=1, ge=1)
+    """Log metrics every this many steps."""
+    seed: int = 0
+    """Random seed."""
+
+
+class Compute(Spec):
+    """Where and how the job runs."""
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """`auto` uses a GPU when one is present, else the CPU."""
+    launcher: Literal["local", "accelerate"] = "local"
+    """`local`: one process; `accelerate`: `accelerate launch` with several processes, GPUs or nodes."""
+    num_processes: int = Field(default=1, ge=1)
+    """Processes for `accelerate` (one per GPU, or CPU processes)."""
+    num_machines: int = Field(default=1, ge=1)
+    """Machines (nodes) for `accelerate`."""
+    accelerate_config: str | None = None
+    """Path to an accelerate config (FSDP or DeepSpeed), relative to the session folder."""
+    gradient_checkpointing: bool = False
+    """Trade about 30% speed for less memory."""
+
+
+class DataMix(Spec):
+    """Which data the job trains on."""
+
+    train_path: str = "data/train.jsonl"
+    """Training records, relative to the session folder."""
+    eval_path: str = "data/eval.jsonl"
+    """Held-out records, relative to the session folder."""
+    general_mix_ratio: float = Field(default=0.0, ge=0, le=0.9)
+    """Share of general instruction data mixed in against forgetting (on by default for full fine-tunes)."""
+    general_data_path: str | None = None
+    """General instruction data (e.g. the base model's own answers to generic prompts), relative to the session folder."""
+
+
+class TimeEstimate(Spec):
+    """How long the plan should take, measured on a short warm-up."""
+
+    seconds_per_step: float
+    """Measured seconds per optimizer step."""
+    total_seconds: float
+    """Estimated wall time of the whole run."""
+    tokens_per_second: float | None = None
+    """Measured training tokens per second."""
+    measured_on: str | None = None
+    """The machine the warm-up ran on."""
+
+
+class TrainingPlan(SpecFile):
+    """How to train: technique, adapter, hyperparameters, compute and data."""
+
+    technique: Technique = "sft"
+    """`sft`: learn from gold answers; `dpo`: from preference pairs; `rlvr`: RL with a verifiable reward; `rlaif`: RL with an LLM judge's reward."""
+    adapter: Adapter = "lora"
+    """`lora` trains small adapter matrices (less memory); `full` trains every weight."""
+    base_model: str = "embedded:SmolLM2-135M-Instruct"
+    """The model to train; normally copied from the use-case spec."""
+    reason: str | None = None
+    """Why this technique and adapter were recommended."""
+    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
+    """Optimizer and trainer settings."""
+    compute: Compute = Field(default_factory=Compute)
+    """Where and how it runs."""
+    data: DataMix = Field(default_factory=DataMix)
+    """What it trains on."""
+    reward: str | None = None
+    """For RL techniques: the reward spec file, relative to the session folder (e.g. `reward.yaml`)."""
+    estimate: TimeEstimate | None = None
+    """Measured time estimate."""
+    mlflow: bool = True
+    """Log the run to MLflow."""
+
+    @model_validator(mode="after")
+    def _reward_for_rl(self) -> "TrainingPlan":
+        if self.technique in ("rlvr", "rlaif") and not self.reward:
+            raise ValueError(f"technique `{self.technique}` needs a `reward` file")
+        return self
