@@ -1,0 +1,137 @@
+"""Tools of the export step: write export.yaml, export the model, show the lineage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from skills.export.artifacts import finished_runs, find_converter, pick_run
+from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
+from specs import lineage
+from specs.export import ExportFormat, ExportSpec
+from specs.yamlio import load_spec, render_spec, save_spec
+
+from difflib import unified_diff
+
+
+def _export_spec(ctx: ToolContext, run_id: str | None, formats: list[ExportFormat] | None, model_name: str | None) -> ExportSpec:
+    spec = load_spec(ctx.path("export.yaml")) if ctx.path("export.yaml").exists() else ExportSpec()
+    data = spec.model_dump()
+    if run_id is not None:
+        data["run_id"] = run_id
+    if formats is not None:
+        data["formats"] = formats
+    if model_name is not None:
+        data["model_name"] = model_name
+    return ExportSpec.model_validate(data)
+
+
+def _diff(ctx: ToolContext, name: str, new_text: str) -> str:
+    path = ctx.path(name)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    return "".join(unified_diff(old.splitlines(True), new_text.splitlines(True), f"a/{name}", f"b/{name}"))
+
+
+def _preview_write(ctx: ToolContext, run_id: str | None = None, formats: list[ExportFormat] | None = None, model_name: str | None = None) -> Preview:
+    spec = _export_spec(ctx, run_id, formats, model_name)
+    existing = ctx.path("export.yaml").read_text(encoding="utf-8") if ctx.path("export.yaml").exists() else None
+    return Preview(summary="Write export.yaml", diff=_diff(ctx, "export.yaml", render_spec(spec, existing)))
+
+
+@tool("ask", preview=_preview_write)
+def write_export_spec(ctx: ToolContext, run_id: str | None = None, formats: list[ExportFormat] | None = None, model_name: str | None = None) -> ToolResult:
+    """Write export.yaml: which run to export, in which formats, under which name.
+
+    Args:
+        run_id: the run folder under runs/ to export; omit for the latest finished run.
+        formats: any of hf_merged, gguf, ollama, vllm.
+        model_name: name of the exported model; defaults to the session name.
+    """
+    spec = _export_spec(ctx, run_id, formats, model_name)
+    save_spec(ctx.path("export.yaml"), spec)
+    return ToolResult(content=f"Wrote export.yaml: formats {', '.join(spec.formats)}, run {spec.run_id or 'latest'}.", files=["export.yaml"])
+
+
+def _job_command(ctx: ToolContext) -> list[str]:
+    return [sys.executable, "-m", "skills.export.job", "--session", str(ctx.session_dir), "--spec", "export.yaml", "--events", str(ctx.path("export.events.jsonl"))]
+
+
+def _preview_export(ctx: ToolContext) -> Preview:
+    if not ctx.path("export.yaml").exists():
+        return Preview(summary="Export (export.yaml is missing: write it first)")
+    spec = load_spec(ctx.path("export.yaml"))
+    try:
+        run = pick_run(ctx.session_dir, spec.run_id).name
+    except ToolError as exc:
+        run = f"none ({exc})"
+    gguf = ""
+    if "gguf" in spec.formats and find_converter() is None:
+        gguf = " GGUF: llama.cpp's converter is not here; instructions will be written instead."
+    return Preview(
+        summary=f"Merge run {run} and export {', '.join(spec.formats)} to {spec.output_dir}/.{gguf}",
+        command=" ".join(_job_command(ctx)),
+        estimate=Estimate(seconds=60, note="merging and saving a 135M model takes about a minute on 2 CPU cores"),
+    )
+
+
+@tool("ask", preview=_preview_export)
+def export_model(ctx: ToolContext) -> ToolResult:
+    """Export the trained model as export.yaml says: merged HF folder, GGUF, Ollama Modelfile, vLLM command, model card."""
+    if not ctx.path("export.yaml").exists():
+        raise ToolError("export.yaml is missing; call write_export_spec first")
+    spec = load_spec(ctx.path("export.yaml"))
+    pick_run(ctx.session_dir, spec.run_id)
+    events = ctx.path("export.events.jsonl")
+    start = events.stat().st_size if events.exists() else 0
+    log = ctx.path("export.log")
+    with open(log, "ab") as handle:
+        proc = subprocess.Popen(_job_command(ctx), stdout=handle, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
+        last: dict = {}
+        while proc.poll() is None:
+            time.sleep(0.5)
+            start, new = _read_events(events, start)
+            for event in new:
+                last = event
+                if event.get("type") == "progress":
+                    ctx.emit(event)
+        start, new = _read_events(events, start)
+        last = new[-1] if new else last
+    if proc.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-1500:]
+        raise ToolError(f"export failed (exit {proc.returncode}); the end of export.log:\n{tail}")
+    files = last.get("files", [])
+    verify = json.loads(ctx.path(f"{spec.output_dir}/verify.json").read_text(encoding="utf-8"))
+    return ToolResult(
+        content=f"Exported to {spec.output_dir}/: {', '.join(files)}. The merged model answered {verify['prompt']!r} with {verify['answer']!r}.",
+        files=files,
+        phase="done",
+        data={"verify": verify},
+    )
+
+
+def _read_events(path: Path, offset: int) -> tuple[int, list[dict]]:
+    if not path.exists():
+        return offset, []
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        chunk = handle.read()
+    complete = chunk[: chunk.rfind(b"\n") + 1]
+    events = [json.loads(line) for line in complete.decode("utf-8").splitlines() if line.strip()]
+    return offset + len(complete), events
+
+
+@tool("always")
+def show_lineage(ctx: ToolContext) -> ToolResult:
+    """Show the chain from the use-case spec to the export, checking every recorded hash."""
+    links = lineage.check(ctx.session_dir)
+    if not links:
+        return ToolResult(content="No lineage recorded yet in this session.")
+    lines = [f"{'ok ' if link.ok else 'BAD'} {link.kind:<11} {link.path}" + ("" if link.ok else "  <- " + "; ".join(link.problems)) for link in links]
+    return ToolResult(content="\n".join(lines), data={"ok": all(l.ok for l in links)})
+
+
+def runs_available(session_dir: Path) -> list[str]:
+    return [p.name for p in finished_runs(session_dir)]
