@@ -1,0 +1,263 @@
+"""The ``tunesmith`` command. Parsing imports nothing heavy, so ``tunesmith --help`` is instant;
+each command imports what it needs when it runs.
+
+More commands plug in through ``EXTRA_COMMANDS``: a module with ``add_arguments(parser)`` and
+``main(args) -> int``. A command is listed only when its module exists, and its module is imported
+only when that command is on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from typing import Any, Sequence
+
+from assistant import __version__
+
+EXTRA_COMMANDS: list[tuple[str, str, str]] = [
+    ("run", "assistant.run_cmd", "replay an approved session headless (policy file or --yes)"),
+    ("demo", "assistant.demo_cmd", "run the bundled bank-transaction demo end to end, headless"),
+    ("lineage", "assistant.lineage_cmd", "print a session's lineage and check every hash"),
+    ("mlflow", "assistant.mlflow_cmd", "start the MLflow UI on the workspace's tracking store"),
+]
+"""(command, module, one-line help). The module defines add_arguments(parser) and main(args) -> int."""
+
+DESCRIPTION = """\
+Agent-guided model customization: describe what a model should do; tunesmith writes the spec,
+generates and checks data, trains, evaluates and exports, asking before anything costly."""
+
+EPILOG = """\
+With no command, tunesmith opens a new session in the terminal app.
+LLM: --model openai/gpt-4.1 (or TUNESMITH_MODEL); keys come from the environment (OPENAI_API_KEY, ...).
+Without a model, the offline guided planner runs."""
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options every command accepts. Defaults are suppressed so a subcommand never hides a value
+    given before it (``tunesmith --model X sessions`` and ``tunesmith sessions --model X`` agree)."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("settings (flags win over environment variables)")
+    add = group.add_argument
+    add("--workspace", metavar="DIR", default=argparse.SUPPRESS,
+        help="folder holding the sessions (env TUNESMITH_HOME; default ./tunesmith)")
+    add("--model", metavar="MODEL", default=argparse.SUPPRESS,
+        help="litellm model of the planner, e.g. openai/gpt-4.1, anthropic/..., ollama/... (env TUNESMITH_MODEL)")
+    add("--api-base", metavar="URL", default=argparse.SUPPRESS,
+        help="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (env TUNESMITH_API_BASE)")
+    add("--teacher-model", metavar="MODEL", default=argparse.SUPPRESS,
+        help="model that writes training data (env TUNESMITH_TEACHER_MODEL; default: --model)")
+    add("--judge-model", metavar="MODEL", default=argparse.SUPPRESS,
+        help="model that judges outputs (env TUNESMITH_JUDGE_MODEL; default: --model)")
+    add("--policy-file", metavar="FILE", default=argparse.SUPPRESS,
+        help="standing approval rules for headless runs (env TUNESMITH_POLICY_FILE)")
+    add("--yes", "-y", action="store_true", default=argparse.SUPPRESS,
+        help="allow every approval without asking (headless) / skip confirmations")
+    return common
+
+
+def _selected_extra(argv: Sequence[str]) -> str | None:
+    names = {name for name, _, _ in EXTRA_COMMANDS}
+    return next((token for token in argv if token in names), None)
+
+
+def _module_exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The full parser. ``argv`` decides which extra command (if any) gets its arguments loaded."""
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="tunesmith",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tunesmith {__version__}")
+    parser.add_argument("--name", default=None, help="name of the new session (default: chosen for you)")
+    parser.set_defaults(handler=_cmd_new)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    resume = commands.add_parser("resume", parents=[common], help="reopen a session where it stopped",
+                                 description="Reopen a session: conversation, phase, pending approval and running jobs.")
+    resume.add_argument("session", nargs="?", help="session name (default: pick one from a list)")
+    resume.set_defaults(handler=_cmd_resume)
+
+    sessions = commands.add_parser("sessions", parents=[common], help="list, rename or delete sessions",
+                                   description="Without an action: a table of sessions, most recent first.")
+    sessions.set_defaults(handler=_cmd_sessions_list)
+    actions = sessions.add_subparsers(title="actions", metavar="ACTION")
+    listing = actions.add_parser("list", parents=[common], help="table of sessions (the default)")
+    listing.set_defaults(handler=_cmd_sessions_list)
+    rename = actions.add_parser("rename", parents=[common], help="rename a session")
+    rename.add_argument("old", help="current name")
+    rename.add_argument("new", help="new name")
+    rename.set_defaults(handler=_cmd_sessions_rename)
+    delete = actions.add_parser("delete", parents=[common], help="delete a session and all its files (asks first)")
+    delete.add_argument("session", help="session name")
+    delete.set_defaults(handler=_cmd_sessions_delete)
+
+    validate = commands.add_parser("validate", parents=[common], help="check spec files and report each problem",
+                                   description="Check spec files (YAML syntax and schema). Exit 1 when any has a problem.")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="spec files, e.g. use_case.yaml")
+    validate.set_defaults(handler=_cmd_validate)
+
+    selected = _selected_extra(argv)
+    for name, module, help_text in EXTRA_COMMANDS:
+        if not _module_exists(module):
+            continue
+        sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub.set_defaults(handler=_cmd_extra, extra_module=module)
+        if name == selected:
+            importlib.import_module(module).add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a person gets a sentence, not a traceback
+        from assistant.session import SessionError
+
+        if isinstance(exc, SessionError):
+            print(f"tunesmith: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+# -- commands ------------------------------------------------------------------------------
+def _settings(args: argparse.Namespace) -> Any:
+    from assistant.config import settings_from_args
+
+    return settings_from_args(args)
+
+
+def _workspace(args: argparse.Namespace) -> Any:
+    from assistant.session import Workspace
+
+    return Workspace(_settings(args).workspace)
+
+
+def _run_app(settings: Any, session: Any, resume: bool) -> int:
+    from assistant.tui import run_app
+
+    return int(run_app(settings, session, resume=resume) or 0)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from assistant.session import Workspace
+
+    settings = _settings(args)
+    session = Workspace(settings.workspace).create(args.name, planner_model=settings.model)
+    return _run_app(settings, session, resume=False)
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from assistant.session import Workspace
+
+    settings = _settings(args)
+    workspace = Workspace(settings.workspace)
+    if args.session:
+        return _run_app(settings, workspace.open(args.session), resume=True)
+    metas = workspace.list()
+    if not metas:
+        print(f"No sessions in {workspace.sessions_dir}. Start one with: tunesmith", file=sys.stderr)
+        return 1
+    if not sys.stdin.isatty():
+        print(_table(metas))
+        print("\nNo terminal to pick in: run `tunesmith resume NAME` with one of the names above.", file=sys.stderr)
+        return 2
+    return _run_app(settings, None, resume=True)
+
+
+def _cmd_sessions_list(args: argparse.Namespace) -> int:
+    workspace = _workspace(args)
+    metas = workspace.list()
+    if not metas:
+        print(f"No sessions in {workspace.sessions_dir}. Start one with: tunesmith")
+        return 0
+    print(_table(metas))
+    return 0
+
+
+def _cmd_sessions_rename(args: argparse.Namespace) -> int:
+    session = _workspace(args).rename(args.old, args.new)
+    print(f"Renamed {args.old} -> {session.name}")
+    return 0
+
+
+def _cmd_sessions_delete(args: argparse.Namespace) -> int:
+    workspace = _workspace(args)
+    session = workspace.open(args.session)
+    if not getattr(args, "yes", False):
+        prompt = f"Delete session {session.name} and every file in {session.dir}? [y/N] "
+        try:
+            answer = input(prompt)
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Kept it.")
+            return 1
+    session.close()
+    workspace.delete(session.name)
+    print(f"Deleted {session.name}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    try:
+        from specs.validate import format_problem, validate_file
+    except ImportError as exc:  # pragma: no cover - only while specs.validate is being written
+        print(f"tunesmith validate is unavailable: {exc}", file=sys.stderr)
+        return 1
+    bad = 0
+    for name in args.files:
+        if not Path(name).is_file():
+            print(f"{name}: no such file")
+            bad += 1
+            continue
+        try:
+            problems = validate_file(name)
+        except Exception as exc:  # validation must never end in a traceback
+            print(f"{name}: could not be checked: {type(exc).__name__}: {exc}")
+            bad += 1
+            continue
+        for problem in problems:
+            print(format_problem(problem))
+        if problems:
+            bad += 1
+        else:
+            print(f"{name}: ok")
+    if bad:
+        print(f"{bad} of {len(args.files)} file(s) have problems.", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _cmd_extra(args: argparse.Namespace) -> int:
+    return int(importlib.import_module(args.extra_module).main(args) or 0)
+
+
+def _table(metas: list[Any]) -> str:
+    rows = [("NAME", "PHASE", "UPDATED", "MODEL")]
+    for meta in metas:
+        updated = meta.updated.astimezone().strftime("%Y-%m-%d %H:%M")
+        rows.append((meta.name, meta.phase, updated, meta.planner_model or "guided (offline)"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Settings from command-line flags and environment variables (flags win).
+
+API keys are never part of Settings and never written to disk: litellm and the providers read
+them from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, AWS_*, ...) when a call is made.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+ENV = {
+    "workspace": "TUNESMITH_HOME",
+    "model": "TUNESMITH_MODEL",
+    "api_base": "TUNESMITH_API_BASE",
+    "teacher_model": "TUNESMITH_TEACHER_MODEL",
+    "judge_model": "TUNESMITH_JUDGE_MODEL",
+    "policy_file": "TUNESMITH_POLICY_FILE",
+    "yes": "TUNESMITH_YES",
+}
+"""Setting name -> environment variable."""
+
+_TRUE = {"1", "true", "yes", "on", "y"}
+
+
+class Settings(BaseModel):
+    """How tunesmith runs: where it keeps files and which models it talks to."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+    workspace: Path
+    """Folder that holds the sessions (default ./tunesmith; --workspace or TUNESMITH_HOME)."""
+    model: str | None = None
+    """litellm model string of the planner, e.g. openai/gpt-4.1 or ollama/qwen3; None runs the
+    offline guided planner (--model or TUNESMITH_MODEL)."""
+    api_base: str | None = None
+    """Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (--api-base or
+    TUNESMITH_API_BASE)."""
+    teacher_model: str | None = None
+    """Model that writes training data; defaults to the planner model when one is set."""
+    judge_model: str | None = None
+    """Model that judges outputs (LLM-as-judge); defaults to the planner model when one is set."""
+    yes: bool = False
+    """Allow every approval without asking (headless runs only; --yes)."""
+    policy_file: Path | None = None
+    """YAML file of standing approval rules for headless runs (--policy-file)."""
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> "Settings":
+        """Build settings: a flag that is not None wins over its environment variable."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name, var in ENV.items():
+            flag = flags.pop(name, None)
+            raw = flag if flag not in (None, "") else (env.get(var) or None)
+            if raw is not None:
+                values[name] = raw
+        if flags:
+            raise TypeError(f"unknown settings: {', '.join(sorted(flags))}")
+        if isinstance(values.get("yes"), str):
+            values["yes"] = values["yes"].strip().lower() in _TRUE
+        workspace = values.get("workspace")
+        values["workspace"] = Path(workspace).expanduser() if workspace else Path.cwd() / "tunesmith"
+        if values.get("policy_file"):
+            values["policy_file"] = Path(values["policy_file"]).expanduser()
+        for derived in ("teacher_model", "judge_model"):
+            values.setdefault(derived, values.get("model"))
+        return cls(**values)
+
+    @classmethod
+    def from_args(cls, args: Any, env: Mapping[str, str] | None = None) -> "Settings":
+        """Settings from an argparse namespace built by assistant.cli (missing flags fall to env)."""
+        return settings_from_args(args, env)
+
+    @property
+    def offline(self) -> bool:
+        """True when no planner LLM is configured (the guided planner runs)."""
+        return not self.model
+
+    def for_tools(self) -> dict[str, Any]:
+        """The plain dict a skill's ToolContext gets (never secrets: Settings holds none)."""
+        return {key: (str(value) if isinstance(value, Path) else value) for key, value in self.model_dump().items()}
+
+
+def settings_from_args(args: Any, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from an argparse namespace built by assistant.cli (missing flags fall to env)."""
+    flags = {name: getattr(args, name, None) for name in ENV}
+    if not flags.get("yes"):
+        flags["yes"] = None
+    return Settings.load(env, **flags)
