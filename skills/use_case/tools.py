@@ -1,0 +1,249 @@
+"""Tools of the use-case step: propose a base model, write, change and approve use_case.yaml."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
+from skills.use_case import base_models, specfile
+from specs.errors import SpecError
+from specs.use_case import IOContract, TaskType, Tenet, UseCaseSpec
+
+NEXT_PHASE = "data"
+FILE = specfile.FILENAME
+_LOCKED_FIELDS = {"status": "use approve_use_case to approve; any change sets it back to draft",
+                  "version": "the format version is set by tunesmith"}
+
+
+# -- propose_base_model -------------------------------------------------------------------------
+
+
+@tool("always")
+def propose_base_model(ctx: ToolContext, model: str | None = None, adapter: Literal["lora", "full"] = "lora") -> ToolResult:
+    """List base models that fit this machine for training, or check one model. The embedded
+    SmolLM2-135M-Instruct is the default; a local Hugging Face folder or a hub id (when the hub is
+    reachable) can replace it. Each is sized and checked against this machine's memory.
+
+    Args:
+        model: A model to check instead of listing: `embedded:SmolLM2-135M-Instruct`, a local folder path, or a hub id `org/name`.
+        adapter: How it would be trained: `lora` (small adapters, less memory) or `full` (every weight).
+    """
+    memory = base_models.machine_memory()
+    if model:
+        choice = base_models.check_model(model, adapter, memory)
+        if not choice.fits:
+            raise ToolError(f"`model` {model!r} cannot be used here: {choice.reason}. "
+                            f"The embedded default `{base_models.EMBEDDED}` fits this machine.")
+        return ToolResult(content=f"{choice.label()}: {choice.reason}.",
+                          data={"choices": [choice.to_dict()], "fitting": [choice.ref], "default": base_models.EMBEDDED})
+    choices = base_models.list_choices(adapter, memory=memory)
+    hub = base_models.hub_reachable()
+    lines = [f"- {c.label()}: {c.reason}" for c in choices]
+    lines.append("- a local Hugging Face model folder: give its path and I will size it")
+    lines.append("- a hub id `org/name`: " + ("the hub is reachable" if hub else "not possible now, the hub is not reachable"))
+    fitting = [c.ref for c in choices if c.fits]
+    return ToolResult(
+        content=f"Base models for {adapter} training on this machine "
+                f"({base_models.human_bytes(memory.available)} of {base_models.human_bytes(memory.total)} RAM free):\n"
+                + "\n".join(lines),
+        data={"choices": [c.to_dict() for c in choices], "fitting": fitting,
+              "default": base_models.EMBEDDED, "hub_reachable": hub},
+    )
+
+
+def _check_base_model(ref: str) -> None:
+    choice = base_models.check_model(ref, "lora")
+    if not choice.fits:
+        raise ToolError(f"`base_model` {ref!r} cannot be used: {choice.reason}")
+
+
+# -- write_use_case ----------------------------------------------------------------------------
+
+
+def _build(name, business_problem, primary_users, task_type, contract, success_tenets, constraints, base_model) -> UseCaseSpec:
+    try:
+        return UseCaseSpec(
+            name=name, business_problem=business_problem, primary_users=primary_users, task_type=task_type,
+            contract=contract, success_tenets=success_tenets, constraints=constraints, base_model=base_model,
+            status="draft",
+        )
+    except ValidationError as exc:
+        raise ToolError("use_case.yaml would be invalid: " + specfile.explain_validation(exc)) from exc
+
+
+def _existing(ctx: ToolContext) -> str | None:
+    path = ctx.path(FILE)
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def _preview_write(ctx: ToolContext, name, business_problem, primary_users, task_type, contract,
+                   success_tenets, constraints=(), base_model=base_models.EMBEDDED) -> Preview:
+    try:
+        spec = _build(name, business_problem, primary_users, task_type, contract, success_tenets,
+                      list(constraints), base_model)
+    except ToolError as exc:
+        return Preview(summary=f"Write {FILE}: not possible as given. {exc}")
+    old = _existing(ctx)
+    new = specfile.render(spec, old)
+    verb = "Replace" if old is not None else "Create"
+    tenets = ", ".join(t.name for t in spec.success_tenets)
+    return Preview(summary=f"{verb} {FILE} (draft): {spec.name}; {spec.task_type}; tenets: {tenets}; "
+                           f"base model {spec.base_model}", diff=specfile.diff(old, new))
+
+
+@tool("ask", preview=_preview_write)
+def write_use_case(
+    ctx: ToolContext,
+    name: str,
+    business_problem: str,
+    primary_users: str,
+    task_type: TaskType,
+    contract: IOContract,
+    success_tenets: list[Tenet],
+    constraints: list[str] = [],
+    base_model: str = base_models.EMBEDDED,
+) -> ToolResult:
+    """Write use_case.yaml (status draft) from what the person said: the problem, who uses the answers,
+    the task type, the input/output contract and three measurable success tenets. The person sees the
+    diff before it is written. Afterwards show it and ask for changes or approval.
+
+    Args:
+        name: Short name of the use case, e.g. "Transaction categorizer".
+        business_problem: The problem the model solves, in the person's words.
+        primary_users: Who or what uses the answers (a team, an application, a pipeline).
+        task_type: The kind of task.
+        contract: Input/output contract: input and output descriptions, output format, labels or JSON schema, system prompt.
+        success_tenets: Three measurable statements of a good answer, each measured by code (with a metric) or a judge (with a rubric).
+        constraints: Hard requirements beyond the contract (latency, privacy, tone, languages).
+        base_model: `embedded:SmolLM2-135M-Instruct` (default), a local Hugging Face folder, or a hub id; must fit this machine.
+    """
+    spec = _build(name, business_problem, primary_users, task_type, contract, success_tenets, list(constraints), base_model)
+    _check_base_model(spec.base_model)
+    old = _existing(ctx)
+    text = specfile.render(spec, old)
+    try:
+        specfile.save(ctx.session_dir, spec)
+    except SpecError as exc:
+        raise ToolError(f"{FILE} was not written: {specfile.explain_spec_error(exc)}") from exc
+    note = ""
+    if len(spec.success_tenets) != 3:
+        note = f"\nNote: it has {len(spec.success_tenets)} success tenets; three is the usual number."
+    written = ctx.path(FILE).read_text(encoding="utf-8")
+    return ToolResult(
+        content=f"Wrote {FILE} (status: draft). Show it to the person and ask for changes or approval.{note}\n"
+                f"```yaml\n{written.rstrip()}\n```",
+        data={"path": FILE, "status": "draft", "diff": specfile.diff(old, text)},
+        files=[FILE],
+    )
+
+
+# -- update_use_case ---------------------------------------------------------------------------
+
+
+def _load_current(ctx: ToolContext) -> UseCaseSpec:
+    try:
+        return specfile.load(ctx.session_dir)
+    except FileNotFoundError:
+        raise ToolError(f"there is no {FILE} yet; call write_use_case first") from None
+    except SpecError as exc:
+        raise ToolError(f"{FILE} has problems: {specfile.explain_spec_error(exc)}. Fix them in the file, "
+                        "or rewrite it with write_use_case") from exc
+
+
+def _changed_spec(ctx: ToolContext, changes: dict[str, Any]) -> UseCaseSpec:
+    if not changes:
+        raise ToolError("`changes` is empty; give field paths and new values, e.g. {\"contract.labels\": [\"a\", \"b\"]}")
+    for path in changes:
+        head = specfile.split_path(path)[0] if path else ""
+        if head in _LOCKED_FIELDS:
+            raise ToolError(f"`{path}` cannot be changed here: {_LOCKED_FIELDS[head]}")
+    current = _load_current(ctx)
+    try:
+        data = specfile.apply_changes(current.model_dump(mode="json"), changes)
+    except specfile.EditError as exc:
+        raise ToolError(str(exc)) from exc
+    data["status"] = "draft"
+    try:
+        spec = UseCaseSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ToolError("these changes would make use_case.yaml invalid: " + specfile.explain_validation(exc)) from exc
+    if spec.base_model != current.base_model:
+        _check_base_model(spec.base_model)
+    return spec
+
+
+def _preview_update(ctx: ToolContext, changes: dict[str, Any]) -> Preview:
+    try:
+        spec = _changed_spec(ctx, changes)
+    except ToolError as exc:
+        return Preview(summary=f"Change {FILE}: not possible as given. {exc}")
+    old = _existing(ctx)
+    fields = ", ".join(f"`{p}`" for p in changes)
+    return Preview(summary=f"Change {fields} in {FILE} (status back to draft)",
+                   diff=specfile.diff(old, specfile.render(spec, old)))
+
+
+@tool("ask", preview=_preview_update)
+def update_use_case(ctx: ToolContext, changes: dict[str, Any]) -> ToolResult:
+    """Change fields of use_case.yaml the person asked to change, keeping their comments; the person
+    sees the diff first. Any change sets the status back to draft.
+
+    Args:
+        changes: Field path to new value, e.g. {"success_tenets[0].name": "right_label", "contract.labels": ["food", "rent"], "primary_users": "the finance team"}. `[+]` appends to a list; null removes an optional field.
+    """
+    spec = _changed_spec(ctx, changes)
+    old = _existing(ctx)
+    new = specfile.render(spec, old)
+    if old is not None and new == old:
+        return ToolResult(content=f"No change: {FILE} already says that.", data={"path": FILE, "changed": False})
+    try:
+        specfile.save(ctx.session_dir, spec)
+    except SpecError as exc:
+        raise ToolError(f"{FILE} was not changed: {specfile.explain_spec_error(exc)}") from exc
+    written = ctx.path(FILE).read_text(encoding="utf-8")
+    return ToolResult(
+        content=f"Updated {', '.join(changes)} in {FILE} (status: draft). Show the change and ask for approval.\n"
+                f"```diff\n{specfile.diff(old, written).rstrip()}\n```",
+        data={"path": FILE, "status": "draft", "changed": True, "diff": specfile.diff(old, written)},
+        files=[FILE],
+    )
+
+
+# -- approve_use_case --------------------------------------------------------------------------
+
+
+def _preview_approve(ctx: ToolContext) -> Preview:
+    try:
+        spec = _load_current(ctx)
+    except ToolError as exc:
+        return Preview(summary=f"Approve {FILE}: not possible. {exc}")
+    old = _existing(ctx)
+    approved = spec.model_copy(update={"status": "approved"})
+    tenets = "; ".join(f"{t.name} ({t.metric or 'judge'})" for t in spec.success_tenets)
+    return Preview(summary=f"Approve {FILE}: {spec.name} ({spec.task_type}), tenets: {tenets}; "
+                           f"base model {spec.base_model}. Then move on to the data step.",
+                   diff=specfile.diff(old, specfile.render(approved, old)))
+
+
+@tool("ask", preview=_preview_approve)
+def approve_use_case(ctx: ToolContext) -> ToolResult:
+    """Mark use_case.yaml approved and move on to the data step. Call it only after the person said
+    they approve the spec as it is now."""
+    spec = _load_current(ctx)
+    _check_base_model(spec.base_model)
+    if spec.status != "approved":
+        spec = spec.model_copy(update={"status": "approved"})
+        try:
+            specfile.save(ctx.session_dir, spec)
+        except SpecError as exc:
+            raise ToolError(f"{FILE} was not approved: {specfile.explain_spec_error(exc)}") from exc
+    digest = hashlib.sha256(ctx.path(FILE).read_bytes()).hexdigest()
+    return ToolResult(
+        content=f"{FILE} is approved ({spec.name}). Next step: data (seed examples and the data generation spec).",
+        data={"path": FILE, "status": "approved", "sha256": digest},
+        files=[FILE],
+        phase=NEXT_PHASE,
+    )
