@@ -38,9 +38,9 @@ class Tenet(Spec):
     @model_validator(mode="after")
     def _measurable(self) -> "Tenet":
         if self.measured_by == "code" and self.metric is None:
-            raise ValueError("a tenet measured by code needs a `metric`")
+            raise ValueError("a tenet with measured_by `code` needs a `metric`")
         if self.measured_by == "judge" and not self.rubric:
-            raise ValueError("a tenet measured by a judge needs a `rubric`")
+            raise ValueError("a tenet with measured_by `judge` needs a `rubric`")
         return self
 
 
@@ -101,5 +101,5 @@ class UseCaseSpec(SpecFile):
     def _unique_tenets(self) -> "UseCaseSpec":
         names = [t.name for t in self.success_tenets]
         if len(set(names)) != len(names):
-            raise ValueError("success tenet names must be unique")
+            raise ValueError("two `success_tenets` have the same name; names must be unique")
         return self
