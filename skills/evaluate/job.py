@@ -1,0 +1,257 @@
+"""Evaluation job: base model first, then the prompt-only baseline, then each tuned run; score; report.
+
+    python -m skills.evaluate.job --spec evaluation.yaml --session DIR --eval-id ID --events PATH [--run-id RUN ...]
+
+Reads evaluation.yaml (and use_case.yaml for the system prompt and the base model), generates
+greedy answers in batches, scores them with the code metrics and (when a judge model is set) the
+judge rubrics, writes evals/<id>/results.jsonl, report.json and report.md, and logs the report to
+MLflow beside the training run. Progress goes to --events as JSON lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from skills.evaluate import examples as ex
+from skills.evaluate import judge as judging
+from skills.evaluate import metrics as code_metrics
+from skills.evaluate.plan import judged_tenets
+from skills.evaluate.report import agreement_sentence, build_report, metric_columns, summary, write_report
+
+
+class Events:
+    """Append JSON lines to the events file (flushed per event) and echo a short line to stdout."""
+
+    def __init__(self, path: str | None):
+        self.path = Path(path) if path else None
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, type_: str, **fields: Any) -> None:
+        event = {"type": type_, "time": time.time(), **fields}
+        if self.path:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
+        print(json.dumps(event, ensure_ascii=False, default=str)[:300], flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m skills.evaluate.job", description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", default="evaluation.yaml", help="evaluation spec, relative to the session")
+    parser.add_argument("--session", required=True, help="the session folder")
+    parser.add_argument("--eval-id", required=True, help="name of the folder under evals/")
+    parser.add_argument("--events", default=None, help="JSONL progress events file")
+    parser.add_argument("--run-id", action="append", default=[], help="a training run to evaluate (repeatable)")
+    parser.add_argument("--api-base", default=os.environ.get("TUNESMITH_JUDGE_API_BASE"), help="judge API base URL")
+    parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+    return parser.parse_args(argv)
+
+
+def variants_to_run(spec: Any, system_prompt: str | None, run_ids: list[str]) -> list[dict[str, Any]]:
+    """Base first, then the prompt-only baseline, then each run."""
+    plan = [{"name": ex.BASE, "run": None, "system": system_prompt, "replace": False}]
+    if spec.include_prompt_baseline and spec.baseline_system_prompt:
+        plan.append({"name": ex.PROMPT_BASELINE, "run": None, "system": spec.baseline_system_prompt, "replace": True})
+    for run_id in run_ids:
+        plan.append({"name": ex.run_variant(run_id), "run": run_id, "system": system_prompt, "replace": False})
+    return plan
+
+
+def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec: Any, base_model: str,
+                     session: Path, folder: Path, emit: Events) -> list[str]:
+    """Answers of one variant, reusing outputs/<variant>.jsonl when a previous attempt finished it."""
+    from skills.evaluate import generation
+
+    out_path = folder / "outputs" / (variant["name"].replace(":", "_") + ".jsonl")
+    if out_path.exists():
+        previous = [row["output"] for row in ex.read_jsonl(out_path)]
+        if len(previous) == len(items):
+            emit("progress", task=f"generate {variant['name']}", done=len(items), total=len(items), reused=True)
+            return previous
+    run = generation.run_model_dir(session, variant["run"]) if variant["run"] else None
+    emit("status", message=f"loading {variant['name']}")
+    model, tokenizer = generation.load(base_model, run=run)
+    conversations = [ex.with_system(item["messages"], variant["system"], replace=variant["replace"]) for item in items]
+    started = time.time()
+
+    def progress(done: int, total: int) -> None:
+        rate = done / max(time.time() - started, 1e-6)
+        emit("progress", task=f"generate {variant['name']}", done=done, total=total, rate=round(rate, 3),
+             eta_s=round((total - done) / rate, 1) if rate else None)
+
+    answers = generation.generate_all(model, tokenizer, conversations, batch_size=spec.batch_size,
+                                      max_new_tokens=spec.max_new_tokens, on_batch=progress)
+    ex.write_jsonl(out_path, [{"index": item["index"], "output": text} for item, text in zip(items, answers)])
+    del model
+    return answers
+
+
+def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path) -> None:
+    for metric in spec.metrics:
+        if metric.code is None:
+            continue
+        key = metric.name  # a code column is always named after its metric (see report.metric_columns)
+        for variant in variants:
+            if metric.code == "custom":
+                scorer = metric.params.get("scorer_path")
+                if not scorer:
+                    raise ValueError(f"metric {metric.name}: `custom` needs params.scorer_path (a .py file in the session)")
+                items = [{"prompt": r["prompt"], "output": r["outputs"][variant], "reference": r["reference"]} for r in rows]
+                values = code_metrics.score_custom(str((session / scorer).resolve()), items,
+                                                   function=metric.params.get("function", "score"), cwd=str(session))
+            else:
+                values = [code_metrics.score(metric.code, r["outputs"][variant], r["reference"], metric.params) for r in rows]
+            for row, value in zip(rows, values):
+                row["scores"][variant][key] = value
+
+
+def score_judges(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, api_base: str | None,
+                 emit: Events) -> dict[str, Any]:
+    """Judge every answer on every rubric; returns usage and failure counts."""
+    from synth.llm import run_sync
+
+    client = judging.make_client(spec.judge_model, api_base=api_base, cache_dir=session / ".cache" / "judge")
+    judge_columns = [c for c in metric_columns(spec) if c["kind"] == "judge"]
+    rubrics = {m.name: m.judge for m in spec.metrics if m.judge is not None}
+    failures, total, done = 0, len(judge_columns) * len(variants) * len(rows), 0
+    for column in judge_columns:
+        for variant in variants:
+            items = [{"prompt": r["prompt"], "reference": r["reference"], "output": r["outputs"][variant]} for r in rows]
+            verdicts = run_sync(judging.judge_many(client, rubrics[column["metric"]], items))
+            for row, (value, text) in zip(rows, verdicts):
+                row["scores"][variant][column["key"]] = value
+                row.setdefault("judge_notes", {}).setdefault(variant, {})[column["key"]] = text[-600:]
+                failures += value is None
+            done += len(items)
+            emit("progress", task="judge", done=done, total=total)
+    return {"failures": failures, "judged": total, **client.usage.to_dict()}
+
+
+def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path, run_ids: list[str]) -> str | None:
+    """Log the report to MLflow in the training run's experiment, tagged with the training run id."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    try:
+        from skills.train import tracking  # the train step's helper, when it offers one
+    except ImportError:
+        tracking = None
+    if tracking is not None and hasattr(tracking, "log_evaluation"):
+        return tracking.log_evaluation(session, eval_id, report, folder, run_ids)
+    import mlflow
+
+    workspace = session.resolve().parent.parent
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{workspace / 'mlflow.db'}")
+    experiment_id = _training_experiment(mlflow, run_ids) or mlflow.set_experiment(f"tunesmith/{session.name}").experiment_id
+    tags = {"tunesmith.kind": "evaluation", "tunesmith.eval_id": eval_id, "tunesmith.session": session.name}
+    if run_ids:
+        tags["tunesmith.train_run_id"] = run_ids[-1]
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"eval-{eval_id}", tags=tags) as run:
+        mlflow.log_params({"examples": report["examples"], "variants": ",".join(report["variants"]),
+                           "judge_model": report.get("judge_model") or "none"})
+        for metric in report["metrics"]:
+            safe = metric["key"].replace(":", "_").replace(" ", "_")
+            for variant, value in metric["means"].items():
+                if value is not None:
+                    mlflow.log_metric(f"{safe}.{variant.replace(':', '_')}", value)
+            for comparison in metric["comparisons"]:
+                if comparison["diff"] is not None:
+                    name = f"{safe}.diff.{comparison['variant'].replace(':', '_')}"
+                    mlflow.log_metric(name, comparison["diff"])
+                    mlflow.log_metric(name + ".win_share", comparison["better"])
+        mlflow.log_artifact(str(folder / "report.md"))
+        mlflow.log_artifact(str(folder / "report.json"))
+        return run.info.run_id
+
+
+def _training_experiment(mlflow: Any, run_ids: list[str]) -> str | None:
+    """The experiment holding the training run (found by its tag or name), if it was logged."""
+    for run_id in reversed(run_ids):
+        for query in (f"tags.`tunesmith.run_id` = '{run_id}'", f"attributes.run_name = '{run_id}'"):
+            try:
+                found = mlflow.search_runs(search_all_experiments=True, filter_string=query, max_results=1,
+                                           output_format="list")
+            except Exception:  # noqa: BLE001 - an empty store has no tables yet
+                found = []
+            if found:
+                return found[0].info.experiment_id
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    emit = Events(args.events)
+    try:
+        evaluate(args, emit)
+    except Exception as exc:  # noqa: BLE001 - reported as an event, then a non-zero exit
+        traceback.print_exc()
+        emit("error", message=f"{type(exc).__name__}: {exc}")
+        return 1
+    return 0
+
+
+def evaluate(args: argparse.Namespace, emit: Events) -> dict[str, Any]:
+    from specs.evaluation import EvaluationSpec
+    from specs.use_case import UseCaseSpec
+    from specs.yamlio import load_spec
+
+    session = Path(args.session).resolve()
+    spec = load_spec(session / args.spec, EvaluationSpec)
+    use_case = ex.load_optional(session / "use_case.yaml", UseCaseSpec, strict=True)
+    base_model = use_case.base_model if use_case else "embedded:SmolLM2-135M-Instruct"
+    system_prompt = use_case.contract.system_prompt if use_case else None
+    folder = ex.eval_dir(session, args.eval_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    items = ex.load_examples(session / spec.eval_path, spec.max_examples)
+    if not items:
+        raise ValueError(f"{spec.eval_path} holds no records to evaluate")
+    plan = variants_to_run(spec, system_prompt, args.run_id)
+    names = [v["name"] for v in plan]
+    emit("start", eval_id=args.eval_id, examples=len(items), variants=names, base_model=base_model)
+
+    answers = {}
+    for variant in plan:
+        answers[variant["name"]] = generate_variant(variant, items, spec, base_model, session, folder, emit)
+    rows = [{"index": item["index"], "prompt": item["prompt"], "reference": item["reference"],
+             "outputs": {name: answers[name][i] for name in names}, "scores": {name: {} for name in names}}
+            for i, item in enumerate(items)]
+
+    emit("status", message="scoring")
+    score_code(rows, spec, names, session)
+    judge_usage, not_judged = None, []
+    if any(m.judge is not None for m in spec.metrics):
+        if spec.judge_model:
+            judge_usage = score_judges(rows, spec, names, session, args.api_base, emit)
+        else:
+            not_judged = judged_tenets(spec)
+    ex.write_jsonl(folder / "results.jsonl", rows)
+
+    ratings = judging.load_ratings(folder)
+    meta = {"base_model": base_model, "judge_model": spec.judge_model, "run_ids": list(args.run_id),
+            "judge_usage": judge_usage, "judge_warning": judging.judge_conflict(session, spec.judge_model)}
+    if ratings:
+        meta["agreement"] = judging.agreement(ratings, rows)
+    report = build_report(rows, metric_columns(spec), names, eval_id=args.eval_id,
+                          samples=spec.bootstrap_samples, not_judged=not_judged, meta=meta)
+    write_report(folder, report)
+    if not args.no_mlflow:
+        try:
+            report["mlflow_run_id"] = log_mlflow(session, args.eval_id, report, folder, list(args.run_id))
+            write_report(folder, report)
+        except Exception as exc:  # noqa: BLE001 - the report stands without tracking
+            emit("warning", message=f"MLflow logging failed: {type(exc).__name__}: {exc}")
+    rel = folder.relative_to(session)
+    emit("done", eval_id=args.eval_id, report=str(rel / "report.md"), summary=summary(report),
+         files=[str(rel / n) for n in ("results.jsonl", "report.json", "report.md")])
+    if meta.get("agreement"):
+        print(agreement_sentence(meta["agreement"]))
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(main())

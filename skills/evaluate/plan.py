@@ -1,0 +1,136 @@
+"""Turn the use case's success tenets into an evaluation spec.
+
+Each tenet measured by code becomes a code metric (with settings taken from the contract: labels,
+JSON Schema, regex, length); each tenet measured by a judge becomes a judge rubric with the
+``{prompt}``, ``{reference}`` and ``{output}`` placeholders. Standard metrics that fit the task
+(accuracy, ROUGE-L, F1, JSON validity) are added when no tenet already covers them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from specs.evaluation import EvaluationSpec, JudgeRubric, MetricSpec
+from specs.use_case import Tenet, UseCaseSpec
+
+JUDGE_TEMPLATE = """You judge one answer of a model against this success tenet.
+
+Tenet `{name}`: {description}
+Rubric: {rubric}
+
+The input the model received:
+<input>
+{{prompt}}
+</input>
+
+A reference answer (may be one of several good answers):
+<reference>
+{{reference}}
+</reference>
+
+The model's answer:
+<answer>
+{{output}}
+</answer>
+
+Score how well the answer meets the tenet: 1 = fails it, 3 = partly, 5 = fully."""
+
+STANDARD_BY_TASK: dict[str, list[str]] = {
+    "classification": ["accuracy"],
+    "extraction": ["exact_match"],
+    "question_answering": ["f1", "exact_match"],
+    "summarization": ["rouge_l"],
+    "rewriting": ["rouge_l"],
+    "generation": ["rouge_l"],
+    "math": ["numeric_tolerance"],
+    "chat": ["rouge_l"],
+}
+"""Standard reference-based metrics added per task type (when no tenet already uses them)."""
+
+
+def contract_params(use_case: UseCaseSpec, metric: str) -> dict[str, Any]:
+    """Settings a code metric takes from the contract (labels, schema, pattern, length)."""
+    contract = use_case.contract
+    if metric in ("label_match", "accuracy") and contract.labels:
+        return {"labels": list(contract.labels)}
+    if metric == "json_schema" and contract.output_schema:
+        return {"schema": contract.output_schema}
+    if metric == "regex" and contract.output_regex:
+        return {"pattern": contract.output_regex}
+    if metric == "length_bounds" and contract.max_output_chars:
+        return {"max_chars": contract.max_output_chars}
+    return {}
+
+
+def judge_rubric(tenet: Tenet) -> JudgeRubric:
+    text = JUDGE_TEMPLATE.format(name=tenet.name, description=tenet.description.strip(),
+                                 rubric=(tenet.rubric or tenet.description).strip())
+    return JudgeRubric(prompt=text, scale="numeric")
+
+
+def tenet_metric(tenet: Tenet, use_case: UseCaseSpec) -> MetricSpec:
+    if tenet.measured_by == "judge":
+        return MetricSpec(name=tenet.name, tenet=tenet.name, judge=judge_rubric(tenet))
+    params = {**contract_params(use_case, tenet.metric or ""), **tenet.params}
+    return MetricSpec(name=tenet.name, tenet=tenet.name, code=tenet.metric, params=params)
+
+
+def standard_metrics(use_case: UseCaseSpec, taken: set[str], names: set[str]) -> list[MetricSpec]:
+    out = []
+    wanted = list(STANDARD_BY_TASK.get(use_case.task_type, []))
+    if use_case.contract.output_format == "json" and "json_valid" not in wanted:
+        wanted.append("json_valid")
+    for metric in wanted:
+        if metric in taken or (metric == "accuracy" and "label_match" in taken) or metric in names:
+            continue
+        params = contract_params(use_case, metric)
+        if metric == "numeric_tolerance":
+            params = {"tolerance": 1e-6}
+        out.append(MetricSpec(name=metric, code=metric, params=params))
+    return out
+
+
+def baseline_prompt(use_case: UseCaseSpec) -> str:
+    """A stronger system prompt for the prompt-only baseline: the contract spelled out."""
+    contract = use_case.contract
+    parts = [contract.system_prompt.strip()] if contract.system_prompt else []
+    parts.append(f"Task: {use_case.business_problem.strip()}")
+    parts.append(f"Each input is {contract.input_description.strip()}")
+    parts.append(f"Answer with {contract.output_description.strip()}")
+    if contract.output_format == "label" and contract.labels:
+        parts.append("Answer with exactly one of these labels and nothing else: " + ", ".join(contract.labels) + ".")
+    if contract.output_format == "json" and contract.output_schema:
+        parts.append("Answer with JSON only, valid against this schema: " + json.dumps(contract.output_schema))
+    if contract.output_regex:
+        parts.append(f"The whole answer must match the regular expression {contract.output_regex}")
+    if contract.max_output_chars:
+        parts.append(f"Keep the answer under {contract.max_output_chars} characters.")
+    parts += [f"Rule: {c.strip()}" for c in use_case.constraints]
+    return "\n".join(parts)
+
+
+def build_spec(use_case: UseCaseSpec, *, judge_model: str | None = None, include_prompt_baseline: bool = True,
+               max_examples: int | None = None, existing: EvaluationSpec | None = None) -> EvaluationSpec:
+    """The evaluation spec for a use case; settings of an existing spec are kept where not given."""
+    metrics = [tenet_metric(t, use_case) for t in use_case.success_tenets]
+    taken = {str(m.code) for m in metrics if m.code}
+    metrics += standard_metrics(use_case, taken, {m.name for m in metrics})
+    data: dict[str, Any] = existing.model_dump() if existing else {}
+    data.update({
+        "metrics": [m.model_dump() for m in metrics],
+        "include_prompt_baseline": include_prompt_baseline,
+        "baseline_system_prompt": baseline_prompt(use_case) if include_prompt_baseline else data.get("baseline_system_prompt"),
+        "judge_model": judge_model if judge_model is not None else data.get("judge_model"),
+        "status": "draft",
+    })
+    if max_examples is not None:
+        data["max_examples"] = max_examples
+    if use_case.contract.max_output_chars and "max_new_tokens" not in data:
+        data["max_new_tokens"] = max(16, min(256, use_case.contract.max_output_chars // 3 + 8))
+    return EvaluationSpec.model_validate(data)
+
+
+def judged_tenets(spec: EvaluationSpec) -> list[str]:
+    """Names (tenet, else metric) of the metrics that need a judge."""
+    return [m.tenet or m.name for m in spec.metrics if m.judge is not None]

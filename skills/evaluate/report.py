@@ -1,0 +1,238 @@
+"""The comparison report: base against each other variant, per tenet and metric.
+
+For every score column (a code metric or a judge rubric of one MetricSpec) it gives each variant's
+mean, the paired difference against the base model with a seeded bootstrap confidence interval,
+win/tie/loss counts and shares, and the examples that got worse the most. Pure Python.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from skills.evaluate.examples import BASE, load_results
+
+TIE_TOLERANCE = 1e-9
+
+
+def metric_columns(spec: Any) -> list[dict[str, Any]]:
+    """The score columns of an EvaluationSpec: one per code metric and one per judge rubric."""
+    columns = []
+    for metric in spec.metrics:
+        both = metric.code is not None and metric.judge is not None
+        if metric.code is not None:
+            columns.append({"key": metric.name, "metric": metric.name, "tenet": metric.tenet,
+                            "kind": "code", "method": metric.code})
+        if metric.judge is not None:
+            columns.append({"key": f"{metric.name}.judge" if both else metric.name, "metric": metric.name,
+                            "tenet": metric.tenet, "kind": "judge", "method": f"judge ({metric.judge.scale})"})
+    return columns
+
+
+def mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def bootstrap_ci(diffs: list[float], *, samples: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of the mean of paired differences (seeded, so reports repeat)."""
+    if not diffs:
+        return None
+    if len(diffs) == 1:
+        return diffs[0], diffs[0]
+    rng = random.Random(seed)
+    n = len(diffs)
+    means = sorted(sum(diffs[rng.randrange(n)] for _ in range(n)) / n for _ in range(samples))
+    tail = (1 - level) / 2
+    lo = means[int(tail * (samples - 1))]
+    hi = means[int(round((1 - tail) * (samples - 1)))]
+    return lo, hi
+
+
+def win_tie_loss(pairs: list[tuple[float, float]], tolerance: float = TIE_TOLERANCE) -> tuple[int, int, int]:
+    """Counts of examples where the second score is higher, equal (within tolerance) or lower than the first."""
+    win = tie = loss = 0
+    for before, after in pairs:
+        if after - before > tolerance:
+            win += 1
+        elif before - after > tolerance:
+            loss += 1
+        else:
+            tie += 1
+    return win, tie, loss
+
+
+def compare(rows: list[dict[str, Any]], key: str, variant: str, *, against: str = BASE, samples: int = 1000,
+            seed: int = 0, top_k: int = 3) -> dict[str, Any]:
+    """One variant against another on one score column, over the examples both were scored on."""
+    pairs, worst = [], []
+    for row in rows:
+        scores = row.get("scores", {})
+        before = scores.get(against, {}).get(key)
+        after = scores.get(variant, {}).get(key)
+        if before is None or after is None:
+            continue
+        pairs.append((before, after))
+        if after < before - TIE_TOLERANCE:
+            outputs = row.get("outputs", {})
+            worst.append({"index": row.get("index"), "drop": before - after, against: before, variant: after,
+                          "prompt": row.get("prompt"), "reference": row.get("reference"),
+                          "before_output": outputs.get(against), "after_output": outputs.get(variant)})
+    diffs = [after - before for before, after in pairs]
+    win, tie, loss = win_tie_loss(pairs)
+    n = len(pairs)
+    ci = bootstrap_ci(diffs, samples=samples, seed=seed)
+    worst.sort(key=lambda item: (-item["drop"], item["index"] if item["index"] is not None else 0))
+    return {
+        "variant": variant, "against": against, "n": n,
+        "mean_before": mean([b for b, _ in pairs]), "mean_after": mean([a for _, a in pairs]),
+        "diff": mean(diffs), "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+        "win": win, "tie": tie, "loss": loss,
+        "better": win / n if n else None, "equal": tie / n if n else None, "worse": loss / n if n else None,
+        "regressions": worst[:top_k],
+    }
+
+
+def build_report(rows: list[dict[str, Any]], columns: list[dict[str, Any]], variants: list[str], *,
+                 eval_id: str, samples: int = 1000, seed: int = 0, top_k: int = 3,
+                 not_judged: list[str] | None = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole report as a dict (saved as report.json and rendered to report.md)."""
+    metrics = []
+    for column in columns:
+        key = column["key"]
+        means, counts = {}, {}
+        for variant in variants:
+            values = [r["scores"][variant][key] for r in rows
+                      if r.get("scores", {}).get(variant, {}).get(key) is not None]
+            means[variant], counts[variant] = mean(values), len(values)
+        comparisons = [compare(rows, key, v, samples=samples, seed=seed, top_k=top_k) for v in variants if v != BASE]
+        metrics.append({**column, "means": means, "scored": counts, "comparisons": comparisons})
+    return {
+        "eval_id": eval_id,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "examples": len(rows), "variants": variants, "metrics": metrics,
+        "not_judged": sorted(set(not_judged or [])),
+        "bootstrap": {"samples": samples, "seed": seed, "level": 0.95},
+        **(meta or {}),
+    }
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{round(100 * value)}%"
+
+
+def shares_sentence(comparison: dict[str, Any]) -> str:
+    """E.g. "better on 49%, equal on 41%, worse on 10% (of 37 examples)"."""
+    if not comparison["n"]:
+        return "no example scored for both"
+    return (f"better on {_pct(comparison['better'])}, equal on {_pct(comparison['equal'])}, "
+            f"worse on {_pct(comparison['worse'])} (of {comparison['n']} examples)")
+
+
+def _clip(text: Any, limit: int = 300) -> str:
+    text = "" if text is None else str(text)
+    text = text.replace("\n", " ⏎ ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """report.md: summary table, one line per comparison, not-judged tenets, largest regressions, agreement."""
+    variants = report["variants"]
+    others = [v for v in variants if v != BASE]
+    lines = [f"# Evaluation {report['eval_id']}", ""]
+    facts = [f"{report['examples']} examples", f"variants: {', '.join(variants)}"]
+    if report.get("base_model"):
+        facts.insert(0, f"base model: {report['base_model']}")
+    facts.append(f"judge: {report.get('judge_model') or 'none configured'}")
+    lines += ["; ".join(facts) + ".", ""]
+    header = ["metric", "tenet", "how"] + variants + [f"Δ {v} vs base [95% CI]" for v in others] + [f"{v}: win / tie / loss" for v in others]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for metric in report["metrics"]:
+        cells = [metric["key"], metric.get("tenet") or "", metric["method"]]
+        cells += [_num(metric["means"].get(v)) for v in variants]
+        cells += [f"{_signed(c['diff'])} [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}]" for c in metric["comparisons"]]
+        cells += [f"{c['win']} / {c['tie']} / {c['loss']}" for c in metric["comparisons"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for metric in report["metrics"]:
+        for comparison in metric["comparisons"]:
+            if comparison["n"]:
+                lines.append(f"- **{metric['key']}**: {comparison['variant']} is {shares_sentence(comparison)} against the base model.")
+    if report.get("not_judged"):
+        lines += ["", "## Not judged", "",
+                  "No judge model was configured, so these tenets were not scored: "
+                  + ", ".join(f"`{name}`" for name in report["not_judged"])
+                  + ". Set `judge_model` in evaluation.yaml (or configure one) and run the evaluation again."]
+    regressions = [(m, c) for m in report["metrics"] for c in m["comparisons"] if c["regressions"]]
+    if regressions:
+        lines += ["", "## Largest regressions", ""]
+        for metric, comparison in regressions:
+            lines.append(f"### {metric['key']}: {comparison['variant']} worse than {comparison['against']}")
+            lines.append("")
+            for item in comparison["regressions"]:
+                lines.append(f"- example {item['index']} (score {_num(item[comparison['against']], 2)} → "
+                             f"{_num(item[comparison['variant']], 2)})")
+                lines.append(f"  - input: {_clip(item['prompt'])}")
+                if item.get("reference") is not None:
+                    lines.append(f"  - reference: {_clip(item['reference'])}")
+                lines.append(f"  - {comparison['against']}: {_clip(item['before_output'])}")
+                lines.append(f"  - {comparison['variant']}: {_clip(item['after_output'])}")
+            lines.append("")
+    agreement = report.get("agreement")
+    if agreement:
+        lines += ["", "## Judge agreement with your ratings", "", agreement_sentence(agreement)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def agreement_sentence(agreement: dict[str, Any]) -> str:
+    if not agreement.get("compared"):
+        return f"You rated {agreement.get('rated', 0)} answers; none had a judge score to compare with."
+    return (f"The judge agrees with you on {agreement['agree']} of {agreement['compared']} rated answers "
+            f"({_pct(agreement['rate'])}, pass/fail at 0.5); same score on {agreement['exact']} "
+            f"({_pct(agreement['exact'] / agreement['compared'])}).")
+
+
+def write_report(folder: Path, report: dict[str, Any]) -> tuple[Path, Path]:
+    """Write report.json and report.md atomically; return their paths."""
+    from specs.io import atomic_write_text
+
+    folder = Path(folder)
+    json_path = atomic_write_text(folder / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    md_path = atomic_write_text(folder / "report.md", render_markdown(report))
+    return json_path, md_path
+
+
+def load_report(folder: Path) -> dict[str, Any] | None:
+    path = Path(folder) / "report.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def rebuild(folder: Path, columns: list[dict[str, Any]], variants: list[str], **kwargs: Any) -> dict[str, Any]:
+    """Recompute the report from results.jsonl (e.g. after new ratings) and write it."""
+    report = build_report(load_results(folder), columns, variants, **kwargs)
+    write_report(folder, report)
+    return report
+
+
+def summary(report: dict[str, Any]) -> str:
+    """A few lines for the chat: per metric, base vs best other variant and the shares."""
+    lines = []
+    for metric in report["metrics"]:
+        for c in metric["comparisons"]:
+            if c["n"]:
+                lines.append(f"{metric['key']}: base {_num(c['mean_before'])} → {c['variant']} {_num(c['mean_after'])} "
+                             f"({_signed(c['diff'])}, 95% CI [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}]); "
+                             f"{shares_sentence(c)}")
+    if report.get("not_judged"):
+        lines.append("Not judged (no judge model): " + ", ".join(report["not_judged"]))
+    return "\n".join(lines)
