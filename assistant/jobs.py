@@ -194,16 +194,18 @@ class Job:
         interval_s: float = 0.2,
         timeout_s: float | None = None,
     ) -> JobStatus:
-        """Wait until the job ends, calling ``poll_cb(new_events)`` as events arrive.
+        """Wait until the job ends, calling ``poll_cb(new_events)`` as events arrive (without a
+        callback the events stay unread for ``events()``).
 
         Returns the final status, or ``running`` when ``timeout_s`` passed first.
         """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
             status = self.status()
-            events = self.events()
-            if events and poll_cb is not None:
-                poll_cb(events)
+            if poll_cb is not None:
+                events = self.events()
+                if events:
+                    poll_cb(events)
             if status != "running":
                 return status
             if deadline is not None and time.monotonic() >= deadline:
@@ -276,9 +278,13 @@ class JobRunner:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         job_id = f"{stamp}-{_safe(name)}-{uuid.uuid4().hex[:6]}"
         base = self.jobs_dir / job_id
-        events = Path(f"{base}.events.jsonl")
         argv = [str(arg) for arg in argv]
-        if "--events" not in argv:
+        if "--events" in argv[:-1]:  # the caller chose the events file
+            events = Path(argv[argv.index("--events") + 1])
+            if cwd is not None and not events.is_absolute():
+                events = Path(cwd) / events
+        else:
+            events = Path(f"{base}.events.jsonl")
             argv += ["--events", str(events)]
         state = JobState(
             id=job_id,
@@ -290,6 +296,7 @@ class JobRunner:
             events=str(events),
             exit_marker=f"{base}.exit",
         )
+        events.parent.mkdir(parents=True, exist_ok=True)
         events.touch()
         full_env = {**os.environ, **(env or {}), "TUNESMITH_EVENTS": str(events), "TUNESMITH_JOB_ID": job_id}
         with open(state.log, "ab") as log:
