@@ -1,0 +1,302 @@
+"""The agent loop: ask the model, gate each tool call, run it, append the result, save.
+
+It yields events (assistant.events) and imports no UI. Every record it writes goes to the
+session's append-only conversation log; session meta is saved after every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, AsyncIterator, Callable
+
+from pydantic import ValidationError
+
+from assistant.approvals import NO_APPROVER, Approver, Policy
+from assistant.events import (ApprovalRequested, Decision, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
+                              Question, TextDelta, ToolCallStarted, ToolFinished, TurnEnded, Usage)
+from assistant.model import Model, ModelError, ModelReply
+from assistant.session import Session, assistant_record, tool_record, user_record
+from skills.toolkit import Preview, Tool, ToolContext, ToolResult
+
+
+class AgentStop(Exception):
+    """A special outcome that ends the turn; ``str(exc)`` is the notice appended to the log."""
+
+    reason = "answer"
+
+
+class StepLimitReached(AgentStop):
+    reason = "limit"
+
+
+class Interrupted(AgentStop):
+    reason = "interrupted"
+
+
+class FormatError(Exception):
+    """The model's reply could not be used; the message is appended for the model to read."""
+
+
+class Agent:
+    def __init__(self, session: Session, model: Model, tools: list[Tool], approver: Approver | None = None,
+                 policy: Policy | None = None, settings: Any = None, *, max_steps: int = 30,
+                 system_prompt: Callable[[Session], str] | None = None,
+                 start_job: Callable[..., Any] | None = None) -> None:
+        self.session, self.model, self.approver = session, model, approver
+        self.tools = {tool.name: tool for tool in tools}
+        self.policy = policy or Policy.for_session(session.meta)
+        self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
+        self.max_steps, self.start_job = max_steps, start_job
+        self.system_prompt = system_prompt or _default_prompt
+        self.notices: list[Notice] = []
+        """Shown once at the start of the next send()/resume() (e.g. the offline banner)."""
+        self._interrupted = False
+
+    def interrupt(self) -> None:
+        """Ask the loop to stop at the next safe point (between stream chunks or tool calls)."""
+        self._interrupted = True
+
+    async def send(self, text: str) -> AsyncIterator[Event]:
+        """Append the person's words and run until the turn ends."""
+        self.session.append(user_record(text))
+        async for event in self._turn(pending=[]):
+            yield event
+
+    async def resume(self) -> AsyncIterator[Event]:
+        """Continue after a restart: re-ask a pending approval, finish unanswered tool calls."""
+        pending = unanswered_calls(self.session.records())
+        last = self.session.messages()[-1:] or [{"role": "assistant"}]
+        if not pending and last[0]["role"] == "assistant":
+            for event in self._drain_notices():
+                yield event
+            return
+        async for event in self._turn(pending=pending):
+            yield event
+
+    async def _turn(self, pending: list[dict[str, Any]]) -> AsyncIterator[Event]:
+        self._interrupted = False
+        for event in self._drain_notices():
+            yield event
+        try:
+            calls = pending
+            for _ in range(self.max_steps):
+                try:
+                    if not calls:
+                        reply = None
+                        async for item in self._ask_model():
+                            if isinstance(item, ModelReply):
+                                reply = item
+                            else:
+                                yield item
+                        if not reply.tool_calls:
+                            yield TurnEnded("answer")
+                            return
+                        calls = reply.tool_calls
+                    for index, call in enumerate(calls):
+                        if self._interrupted:
+                            self._skip(calls[index:], "Not run: the person interrupted.")
+                            raise Interrupted("Stopped: you interrupted. Say how to go on.")
+                        async for event in self._call(call):
+                            yield event
+                        if isinstance(event, (Question, TurnEnded)):
+                            self._skip(calls[index + 1:], "Not run: the turn ended to wait for the person.")
+                            if isinstance(event, Question):
+                                yield TurnEnded("question")
+                            return
+                    calls = []
+                except FormatError as exc:
+                    self.session.append(user_record(str(exc), synthetic=True))
+                finally:
+                    self.session.save_meta()
+            raise StepLimitReached(f"Stopped after {self.max_steps} steps without an answer. Say 'continue' to go on.")
+        except AgentStop as stop:
+            yield self._notice(str(stop), "warning")
+            yield TurnEnded(stop.reason)  # type: ignore[arg-type]
+        except ModelError as exc:
+            yield self._notice(str(exc), "error")
+            yield TurnEnded("error")
+
+    async def _ask_model(self) -> AsyncIterator[Event | ModelReply]:
+        """Stream one model reply, record it and its usage; yields TextDelta, events and the reply."""
+        messages = [{"role": "system", "content": self.system_prompt(self.session)}]
+        messages += self.session.messages(close_dangling=True)
+        schemas = [tool.schema() for tool in self.tools.values() if tool.permission != "never"]
+        reply = None
+        async for item in self.model.stream(messages, schemas):
+            if self._interrupted:
+                raise Interrupted("Stopped: you interrupted the answer. Say how to go on.")
+            if isinstance(item, ModelReply):
+                reply = item
+            else:
+                yield item
+        if reply is None or (not reply.content.strip() and not reply.tool_calls):
+            raise FormatError("(tunesmith) Your last reply was empty. Answer the person, or call one of the tools.")
+        if reply.phase and reply.phase != self.session.meta.phase:
+            yield self._set_phase(reply.phase)
+        usage = self.session.meta.usage
+        usage.prompt_tokens += reply.prompt_tokens
+        usage.completion_tokens += reply.completion_tokens
+        usage.cost_usd += reply.cost_usd
+        self.session.append(assistant_record(reply.content, reply.tool_calls, model=self.model.name))
+        yield Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
+        yield reply
+
+    async def _call(self, call: dict[str, Any]) -> AsyncIterator[Event]:
+        """Check, gate, run and record one tool call."""
+        call_id, name = call.get("id", ""), call.get("function", {}).get("name", "")
+        tool, args, raw, error = self._parse(call)
+        yield ToolCallStarted(call_id, name, raw)
+        if error:
+            yield self._result(call_id, name, ToolResult(content=error, is_error=True))
+            return
+        ctx = self._context()
+        decision = None
+        gate = self.policy.gate(tool)
+        if gate.action == "decided":
+            decision = gate.decision
+        elif gate.action == "ask":
+            request = ApprovalRequested(call_id, name, raw, _preview(tool, ctx, args).model_dump())
+            self.session.meta.pending_approval = request.to_dict()
+            self.session.save_meta()
+            if self.approver is None:
+                decision = Decision(NO_APPROVER.kind, NO_APPROVER.comment, by=NO_APPROVER.by)
+            else:
+                yield request
+                decision = await self.approver.decide(request)
+            if self.policy.remember(name, decision):
+                self.policy.store(self.session.meta)
+            self.session.meta.pending_approval = None
+        if decision is not None:
+            self.session.append({"type": "decision", "call_id": call_id, "tool": name, "decision": decision.kind,
+                                 "comment": decision.comment, "by": decision.by, "waive": decision.waive})
+            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by)
+            if not decision.allowed:
+                why = f" Their comment: {decision.comment}" if decision.comment else " They gave no reason; ask what to change."
+                yield self._result(call_id, name, ToolResult(content=f"Not run: {decision.by} rejected this call.{why}", is_error=True))
+                if decision.by == "no-approver" or (not decision.comment and decision.by == "person"):
+                    yield TurnEnded("answer")
+                return
+            ctx.approved_waivers = list(decision.waive)
+        async for event in self._run(tool, ctx, args, call_id):
+            yield event
+
+    async def _run(self, tool: Tool, ctx: ToolContext, args: Any, call_id: str) -> AsyncIterator[Event]:
+        """Run the tool in a worker thread, forwarding its progress events while it runs."""
+        loop, queue = asyncio.get_running_loop(), asyncio.Queue()
+        ctx.emit = lambda event: loop.call_soon_threadsafe(queue.put_nowait, event)
+        task = asyncio.ensure_future(asyncio.to_thread(_run_safely, tool, ctx, args))
+        while not task.done() or not queue.empty():
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                yield _progress(tool.name, getter.result())
+            else:
+                getter.cancel()
+        result = task.result()
+        yield self._result(call_id, tool.name, result)
+        if result.phase and result.phase != self.session.meta.phase:
+            yield self._set_phase(result.phase)
+        if result.ends_turn:
+            data = result.data
+            yield Question(data.get("question") or result.content, list(data.get("choices") or []),
+                           bool(data.get("allow_free_text", True)))
+
+    def _parse(self, call: dict[str, Any]) -> tuple[Tool | None, Any, dict[str, Any], str | None]:
+        """(tool, validated args, raw args, error message for the model)."""
+        function = call.get("function", {})
+        name, text = function.get("name", ""), function.get("arguments") or "{}"
+        tool = self.tools.get(name)
+        if tool is None:
+            known = ", ".join(sorted(self.tools)) or "none"
+            return None, None, {}, f"Error: there is no tool named {name!r}. Tools you can call: {known}."
+        try:
+            raw = json.loads(text) if isinstance(text, str) else dict(text)
+        except ValueError as exc:
+            return tool, None, {}, f"Error: the arguments of {name} are not valid JSON ({exc}). Send one JSON object."
+        if not isinstance(raw, dict):
+            return tool, None, {}, f"Error: the arguments of {name} must be a JSON object, not {type(raw).__name__}."
+        try:
+            return tool, tool.validate(raw), raw, None
+        except ValidationError as exc:
+            return tool, None, raw, f"Error: invalid arguments for {name}: {format_validation(exc)}"
+
+    def _result(self, call_id: str, name: str, result: ToolResult) -> ToolFinished:
+        self.session.append(tool_record(call_id, name, result.content, is_error=result.is_error,
+                                        data=result.data, files=result.files))
+        return ToolFinished(call_id, name, result.content, result.is_error, list(result.files), dict(result.data))
+
+    def _skip(self, calls: list[dict[str, Any]], why: str) -> None:
+        for call in calls:
+            name = call.get("function", {}).get("name", "")
+            self.session.append(tool_record(call.get("id", ""), name, why, is_error=True, skipped=True))
+
+    def _set_phase(self, phase: str) -> PhaseChanged:
+        self.session.meta.phase = phase
+        self.session.append({"type": "phase", "phase": phase})
+        self.session.save_meta()
+        return PhaseChanged(phase)
+
+    def _notice(self, text: str, level: str = "info") -> Notice:
+        self.session.append({"type": "notice", "text": text, "level": level})
+        return Notice(text, level)  # type: ignore[arg-type]
+
+    def _drain_notices(self) -> list[Notice]:
+        notices, self.notices = self.notices, []
+        return notices
+
+    def _context(self) -> ToolContext:
+        return ToolContext(session_dir=self.session.dir, settings=dict(self.settings), start_job=self.start_job)
+
+
+def _run_safely(tool: Tool, ctx: ToolContext, args: Any) -> ToolResult:
+    try:
+        return tool.run(ctx, args)
+    except Exception as exc:  # noqa: BLE001 (a tool bug must not end the session)
+        return ToolResult(content=f"Error: {tool.name} failed: {type(exc).__name__}: {exc}", is_error=True)
+
+
+def _preview(tool: Tool, ctx: ToolContext, args: Any) -> Preview:
+    try:
+        return tool.describe(ctx, args)
+    except Exception as exc:  # noqa: BLE001 (the card still shows what will run)
+        return Preview(summary=f"{tool.name}({json.dumps(args.model_dump(mode='json'))[:300]}) (preview failed: {exc})")
+
+
+def _progress(tool_name: str, event: dict[str, Any]) -> Event:
+    event = dict(event)
+    kind = event.pop("type", "progress")
+    if kind in ("notice", "message", "warning"):
+        return Notice(str(event.get("text") or event.get("message") or event), "warning" if kind == "warning" else "info")
+    known = {key: event.pop(key, None) for key in ("task", "done", "total", "rate", "eta_s")}
+    return Progress(task=str(known["task"] or tool_name), done=float(known["done"] or 0), total=known["total"],
+                    rate=known["rate"], eta_s=known["eta_s"], fields=event)
+
+
+def format_validation(exc: ValidationError) -> str:
+    """Pydantic errors as `field.path: message (got value)`, one per line."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(arguments)"
+        got = f" (got {error['input']!r})" if error["type"] not in ("missing", "extra_forbidden") else ""
+        parts.append(f"`{where}`: {error['msg']}{got}")
+    return "; ".join(parts)
+
+
+def unanswered_calls(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tool calls of the last assistant message that have no tool result yet (after a restart)."""
+    calls: list[dict[str, Any]] = []
+    answered: set[str] = set()
+    for record in records:
+        message = record.get("message") or {}
+        if record.get("type") == "assistant":
+            calls, answered = list(message.get("tool_calls") or []), set()
+        elif record.get("type") == "tool":
+            answered.add(message.get("tool_call_id", ""))
+    return [call for call in calls if call.get("id") not in answered]
+
+
+def _default_prompt(session: Session) -> str:
+    from assistant.prompts import system_prompt
+
+    return system_prompt(session)

@@ -1,0 +1,81 @@
+"""Wire an Agent for a session from the settings: the model, the tools, the approval policy."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from assistant.agent import Agent
+from assistant.approvals import Approver, Policy, YesApprover, unknown_tools_in_policy
+from assistant.events import Notice
+from assistant.session import Session
+from skills.toolkit import Tool
+
+OFFLINE_BANNER = (
+    "No LLM is configured, so the offline guided planner runs: it follows each step's script and "
+    "understands only simple answers. To use an LLM, start with --model <litellm model string> or set "
+    "TUNESMITH_MODEL (e.g. openai/gpt-4.1, anthropic/claude-sonnet-4-5, ollama/qwen3, or openai/<name> "
+    "with --api-base for a local OpenAI-compatible server); API keys are read from the environment "
+    "(OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) and never written to disk."
+)
+
+
+def build_model(settings: Any, session: Session) -> Any:
+    """LitellmModel when a planner model is configured, else the offline GuidedModel."""
+    model_name = getattr(settings, "model", None)
+    if model_name:
+        from assistant.model import LitellmModel
+
+        return LitellmModel(model_name, api_base=getattr(settings, "api_base", None))
+    from assistant.guided import GuidedModel
+
+    return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records)
+
+
+def collect_tools() -> list[Tool]:
+    """The tools of every skill (skills.catalog) plus the common tools (skills/common_tools.py)."""
+    from skills import catalog
+
+    tools: dict[str, Tool] = {}
+    try:
+        common = importlib.import_module("skills.common_tools")
+    except ModuleNotFoundError:
+        common = None
+    if common is not None:
+        for value in vars(common).values():
+            if isinstance(value, Tool):
+                tools[value.name] = value
+    for skill in catalog.discover():
+        for item in skill.tools():
+            tools.setdefault(item.name, item)
+    return list(tools.values())
+
+
+def build_agent(settings: Any, session: Session, approver: Approver | None = None, *,
+                tools: list[Tool] | None = None, model: Any = None) -> Agent:
+    """The agent for this session. Headless runs: ``settings.yes`` gives the --yes approver when no
+    approver is passed; ``settings.policy_file`` adds standing rules from a YAML file."""
+    tools = collect_tools() if tools is None else tools
+    model = model or build_model(settings, session)
+    policy = Policy.for_session(session.meta, getattr(settings, "policy_file", None))
+    if approver is None and getattr(settings, "yes", False):
+        approver = YesApprover()
+    session.meta.planner_model = getattr(settings, "model", None)
+    agent = Agent(session, model, tools, approver=approver, policy=policy, settings=settings,
+                  start_job=_job_starter(session))
+    if not getattr(settings, "model", None):
+        agent.notices.append(Notice(OFFLINE_BANNER, "info"))
+    unknown = unknown_tools_in_policy(policy, tools)
+    if unknown:
+        agent.notices.append(Notice(f"The policy file names tools that do not exist: {', '.join(unknown)}", "warning"))
+    return agent
+
+
+def _job_starter(session: Session) -> Any:
+    """``start_job(name, argv, cwd=None, env=None)`` for tools, backed by the session's JobRunner."""
+    try:
+        from assistant.jobs import JobRunner
+    except ImportError:  # pragma: no cover - jobs ship with the app
+        return None
+    runner = JobRunner(session.dir)
+    return runner.start
