@@ -310,9 +310,14 @@ def _literal_values(annotation: Any) -> list:
 
 
 def _describe(annotation: Any, info: FieldInfo | None = None, plural: bool = False) -> str:
-    text = _describe_type(annotation, plural)
+    branches = [b for b in _branches(annotation) if b is not type(None)]
+    optional = len(branches) < len(_branches(annotation))
+    if not branches:
+        return "null (leave it empty)"
+    text = " or ".join(dict.fromkeys(_describe_type(b, plural) for b in branches))
     bounds = _bounds(info)
-    return f"{text} ({bounds})" if bounds else text
+    text = f"{text} ({bounds})" if bounds else text
+    return f"{text}, or empty" if optional else text
 
 
 def _describe_type(annotation: Any, plural: bool = False) -> str:
