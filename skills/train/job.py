@@ -1,0 +1,332 @@
+"""The training job: one approved training.yaml in, a trained adapter or model out.
+
+    python -m skills.train.job --plan training.yaml --session DIR --run-id ID --events PATH [--resume]
+                               [--max-steps N] [--warmup]
+
+Reads the plan, trains with TRL (SFT, DPO, or GRPO for RLVR/RLAIF), LoRA through PEFT or a full
+fine-tune, and writes, under ``<session>/runs/<run-id>/``:
+
+    training.yaml      the plan as approved (a resumed run keeps using it)
+    checkpoints/       checkpoint-<step>/ every save_steps (the last two are kept)
+    final/             the adapter (LoRA) or model (full) with its tokenizer
+    metrics.jsonl      one line per logged step
+    run.json           status, steps, MLflow run id, data hash
+
+Progress events (JSONL, appended to ``--events``): ``{"type": "start"|"progress"|"checkpoint"|
+"done"|"error"|"estimate", ...}``; progress carries step, total_steps, loss, learning_rate, grad_norm,
+reward, reward_std, kl, tokens_per_second, eta_seconds. ``--resume`` continues from the last complete
+checkpoint (e.g. after SIGKILL) and finishes the planned steps. ``--warmup`` runs a few steps without
+saving anything and reports the measured speed (the plan's time estimate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from skills.train import general
+from specs.io import atomic_write_text
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m skills.train.job", description="Train from an approved training.yaml.")
+    parser.add_argument("--plan", default="training.yaml", help="plan file, relative to the session folder")
+    parser.add_argument("--session", required=True, help="session folder")
+    parser.add_argument("--run-id", required=True, help="run folder name under runs/")
+    parser.add_argument("--events", default=os.environ.get("TUNESMITH_EVENTS"), help="JSONL progress file")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--max-steps", type=int, default=None, help="override the plan's max_steps")
+    parser.add_argument("--warmup", action="store_true", help="measure speed on a few steps; save nothing")
+    return parser.parse_args(argv)
+
+
+class Events:
+    """Appends JSONL events to a file (flushed per event) and mirrors a short line to stdout."""
+
+    def __init__(self, path: str | None, enabled: bool = True):
+        self.path = Path(path) if path else None
+        self.enabled = enabled
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        if not self.enabled:
+            return
+        event = {"type": kind, "time": time.time(), **fields}
+        line = json.dumps(event, default=str)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+                handle.flush()
+        print(line, flush=True)
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    """The newest checkpoint whose save completed (trainer_state.json is written last)."""
+    if not folder.is_dir():
+        return None
+    done = [p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").exists() and p.name.split("-")[-1].isdigit()]
+    return max(done, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+
+def load_plan(path: Path):
+    from specs.training import TrainingPlan
+    from specs.yamlio import load_spec
+
+    return load_spec(path, TrainingPlan)
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Training rows without the ``meta`` column the trainers do not read."""
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                row.pop("meta", None)
+                rows.append(row)
+    if not rows:
+        raise SystemExit(f"no records in {path}")
+    return rows
+
+
+def write_run_json(run_dir: Path, **fields: Any) -> dict[str, Any]:
+    path = run_dir / "run.json"
+    state = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    state.update(fields)
+    atomic_write_text(path, json.dumps(state, indent=2, default=str) + "\n")
+    return state
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    session = Path(args.session).resolve()
+    run_dir = session / "runs" / args.run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    events = Events(args.events, enabled=os.environ.get("RANK", "0") == "0")
+    frozen = run_dir / "training.yaml"
+    if args.warmup:
+        plan_path = session / args.plan
+    elif args.resume and frozen.exists():
+        plan_path = frozen
+    else:
+        shutil.copyfile(session / args.plan, frozen)
+        plan_path = frozen
+    try:
+        plan = load_plan(plan_path)
+        return train(plan, session, run_dir, args, events)
+    except Exception as exc:  # noqa: BLE001 - reported as an event, then re-raised for the log
+        events.emit("error", message=f"{type(exc).__name__}: {exc}")
+        if not args.warmup:
+            write_run_json(run_dir, status="failed", error=f"{type(exc).__name__}: {exc}", ended=time.time())
+        raise
+
+
+def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: Events) -> int:
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("TUNESMITH_THREADS", os.cpu_count() or 1)))
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+
+    from skills.train.basemodel import resolve_model_path
+
+    hp = plan.hyperparameters
+    max_steps = args.max_steps or hp.max_steps
+    on_gpu = plan.compute.device != "cpu" and torch.cuda.is_available()
+    model_path = resolve_model_path(plan.base_model)
+    events.emit("start", run_id=args.run_id, technique=plan.technique, adapter=plan.adapter,
+                total_steps=max_steps, base_model=plan.base_model, resume=args.resume, warmup=args.warmup)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+
+    rows = read_rows(session / plan.data.train_path)
+    if plan.technique == "sft" and plan.data.general_mix_ratio > 0:
+        general_rows = general.load_or_make(session, plan, model, tokenizer, events.emit)
+        rows = general.mix(rows, general_rows, plan.data.general_mix_ratio, seed=hp.seed)
+    dataset = Dataset.from_list(rows)
+
+    peft_config = None
+    if plan.adapter == "lora":
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout,
+                                 target_modules=list(hp.lora_targets), task_type="CAUSAL_LM")
+    checkpoints = run_dir / "checkpoints"
+    common: dict[str, Any] = dict(
+        output_dir=str(checkpoints), max_steps=max_steps, per_device_train_batch_size=hp.batch_size,
+        gradient_accumulation_steps=hp.grad_accum, learning_rate=hp.learning_rate, warmup_steps=hp.warmup_ratio,
+        weight_decay=hp.weight_decay, logging_steps=hp.logging_steps, save_steps=hp.save_steps, save_total_limit=2,
+        save_strategy="no" if args.warmup else "steps", seed=hp.seed, report_to=[], use_cpu=not on_gpu,
+        bf16=bool(on_gpu and torch.cuda.is_bf16_supported()), gradient_checkpointing=plan.compute.gradient_checkpointing,
+        disable_tqdm=True, dataloader_num_workers=0, include_num_input_tokens_seen=True,
+    )
+    progress = Progress(events, run_dir, max_steps, warmup=args.warmup)
+    tracker = None
+    if plan.mlflow and not args.warmup:
+        from skills.train.tracking import RunTracker
+
+        tracker = RunTracker(session, args.run_id)
+        previous = json.loads((run_dir / "run.json").read_text()).get("mlflow_run_id") if (run_dir / "run.json").exists() else None
+        try:
+            mlflow_id = tracker.start(plan, existing_run_id=previous if args.resume else None)
+        except Exception as exc:  # noqa: BLE001 - training goes on without tracking
+            events.emit("log", message=f"MLflow tracking disabled: {type(exc).__name__}: {exc}")
+            tracker, mlflow_id = None, None
+        progress.tracker = tracker
+        write_run_json(run_dir, run_id=args.run_id, status="running", total_steps=max_steps, technique=plan.technique,
+                       adapter=plan.adapter, base_model=plan.base_model, mlflow_run_id=mlflow_id,
+                       mlflow_uri=tracker.uri if tracker else None, pid=os.getpid(), started=time.time())
+
+    class Callback(TrainerCallback):
+        def on_log(self, targs, state, control, logs=None, **kwargs):
+            progress.log(state, logs or {})
+
+        def on_save(self, targs, state, control, **kwargs):
+            events.emit("checkpoint", step=state.global_step, path=str(checkpoints / f"checkpoint-{state.global_step}"))
+
+    trainer = build_trainer(plan, model, tokenizer, dataset, peft_config, common, session, hp)
+    trainer.add_callback(Callback())
+    resume_from = last_checkpoint(checkpoints) if args.resume else None
+    if resume_from is not None:
+        progress.truncate_after(int(resume_from.name.split("-")[-1]))
+        events.emit("log", message=f"resuming from {resume_from.name}")
+    progress.begin()
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+
+    if args.warmup:
+        estimate = progress.estimate()
+        atomic_write_text(run_dir / "estimate.json", json.dumps(estimate, indent=2) + "\n")
+        events.emit("estimate", **estimate)
+        return 0
+    final = run_dir / "final"
+    tmp = run_dir / "final.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    trainer.save_model(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    if tracker is not None:
+        tracker.log_model(final)
+        tracker.log_file(run_dir / "metrics.jsonl")
+        tracker.end("FINISHED")
+    _lineage(session, run_dir, plan, tracker)
+    state = write_run_json(run_dir, status="finished", steps=trainer.state.global_step, ended=time.time(), final="final")
+    events.emit("done", run_id=args.run_id, steps=state["steps"], final=str(final), mlflow_run_id=state.get("mlflow_run_id"))
+    return 0
+
+
+def build_trainer(plan, model, tokenizer, dataset, peft_config, common: dict[str, Any], session: Path, hp):
+    """The TRL trainer for the plan's technique."""
+    if plan.technique == "sft":
+        from trl import SFTConfig, SFTTrainer
+
+        config = SFTConfig(**common, max_length=hp.max_length, packing=hp.packing)
+        return SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
+    if plan.technique == "dpo":
+        from trl import DPOConfig, DPOTrainer
+
+        config = DPOConfig(**common, max_length=hp.max_length, beta=hp.beta)
+        return DPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
+    from trl import GRPOConfig, GRPOTrainer
+
+    from skills.train.scoring import trl_reward_functions
+
+    funcs, weights = trl_reward_functions(session, plan.reward)
+    common = {**common, "per_device_train_batch_size": max(hp.batch_size, hp.num_generations)
+              // hp.num_generations * hp.num_generations}
+    config = GRPOConfig(**common, num_generations=hp.num_generations, max_completion_length=hp.max_completion_length,
+                        beta=hp.beta, reward_weights=weights, temperature=1.0)
+    return GRPOTrainer(model=model, reward_funcs=funcs, args=config, train_dataset=dataset,
+                       processing_class=tokenizer, peft_config=peft_config)
+
+
+class Progress:
+    """Turns the trainer's logs into progress events, metrics.jsonl lines and MLflow metrics."""
+
+    KEYS = {"loss": "loss", "learning_rate": "learning_rate", "grad_norm": "grad_norm", "reward": "reward",
+            "reward_std": "reward_std", "kl": "kl", "rewards/margins": "reward_margin",
+            "rewards/accuracies": "reward_accuracy", "mean_token_accuracy": "token_accuracy"}
+
+    def __init__(self, events: Events, run_dir: Path, total: int, warmup: bool = False):
+        self.events, self.run_dir, self.total, self.warmup = events, run_dir, total, warmup
+        self.metrics = run_dir / "metrics.jsonl"
+        self.tracker = None
+        self.times: list[tuple[int, float, int]] = []
+
+    def begin(self) -> None:
+        self.start = time.monotonic()
+
+    def truncate_after(self, step: int) -> None:
+        if self.metrics.exists():
+            keep = [l for l in self.metrics.read_text(encoding="utf-8").splitlines() if l.strip() and json.loads(l).get("step", 0) <= step]
+            atomic_write_text(self.metrics, "".join(l + "\n" for l in keep))
+
+    def log(self, state, logs: dict[str, Any]) -> None:
+        if "train_loss" in logs:  # the closing summary, not a step
+            return
+        now, step = time.monotonic(), state.global_step
+        tokens = int(getattr(state, "num_input_tokens_seen", 0) or 0)
+        self.times.append((step, now, tokens))
+        row: dict[str, Any] = {"step": step, "total_steps": self.total, "epoch": logs.get("epoch")}
+        for key, name in self.KEYS.items():
+            if key in logs:
+                row[name] = logs[key]
+        for key, value in logs.items():
+            if key.startswith("rewards/") and key.endswith("/mean") and isinstance(value, (int, float)):
+                row[key.replace("/", ".")] = value
+        speed = self._speed()
+        if speed:
+            row["seconds_per_step"], row["tokens_per_second"] = speed
+            row["eta_seconds"] = round(max(0, self.total - step) * speed[0], 1)
+        self.events.emit("progress", **row)
+        if self.warmup:
+            return
+        with open(self.metrics, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row, default=str) + "\n")
+        if self.tracker is not None:
+            self.tracker.log_metrics({k: v for k, v in row.items() if k not in ("step", "total_steps")}, step)
+
+    def _speed(self) -> tuple[float, float] | None:
+        """Seconds per step and tokens per second, skipping the slow first step when possible."""
+        points = self.times[1:] if len(self.times) > 2 else self.times
+        if len(points) < 2:
+            if len(self.times) == 1 and self.times[0][0] > 0:
+                step, now, tokens = self.times[0]
+                elapsed = now - self.start
+                return round(elapsed / step, 3), round(tokens / elapsed, 1) if elapsed else 0.0
+            return None
+        (s0, t0, k0), (s1, t1, k1) = points[0], points[-1]
+        if s1 <= s0 or t1 <= t0:
+            return None
+        return round((t1 - t0) / (s1 - s0), 3), round((k1 - k0) / (t1 - t0), 1)
+
+    def estimate(self) -> dict[str, Any]:
+        speed = self._speed() or (0.0, 0.0)
+        import platform
+
+        return {"seconds_per_step": speed[0], "tokens_per_second": speed[1], "steps_measured": len(self.times),
+                "measured_on": f"{platform.machine()} {os.cpu_count()} CPU threads"}
+
+
+def _lineage(session: Path, run_dir: Path, plan, tracker) -> None:
+    try:
+        from specs import lineage
+
+        inputs = [p for p in ("training.yaml", plan.data.train_path, plan.reward or "", "reward.py") if p and (session / p).exists()]
+        lineage.record(session, "run", str((run_dir / "final").relative_to(session)), inputs=inputs,
+                       run_id=run_dir.name, mlflow_run_id=getattr(tracker, "mlflow_run_id", None),
+                       technique=plan.technique, adapter=plan.adapter, base_model=plan.base_model)
+    except Exception:  # noqa: BLE001 - lineage must not fail a finished training
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
