@@ -1,0 +1,75 @@
+"""Sensible data generation defaults from an approved use case."""
+
+from __future__ import annotations
+
+from specs.data_generation import (AxisValue, DataGenerationSpec, DiversityAxis, GeneratorSpec, QualityThresholds,
+                                   VerificationRules)
+from specs.use_case import UseCaseSpec
+from synth.templates import classification
+
+TRANSACTION_WORDS = ("transaction", "bank", "merchant", "card", "payment", "statement")
+
+
+def known_label_share(labels: list[str]) -> float:
+    """Share of labels the classification template's vocabulary knows."""
+    if not labels:
+        return 0.0
+    return sum(1 for label in labels if classification.category_for(label)) / len(labels)
+
+
+def is_transaction_task(use_case: UseCaseSpec) -> bool:
+    text = " ".join([use_case.business_problem, use_case.contract.input_description, use_case.name]).lower()
+    return any(word in text for word in TRANSACTION_WORDS)
+
+
+def pick_generator(use_case: UseCaseSpec, teacher_model: str | None = None, api_base: str | None = None) -> GeneratorSpec:
+    """A configured teacher wins; else a shipped template that fits; else offline expansion of the seeds."""
+    if teacher_model:
+        return GeneratorSpec(kind="teacher", model=teacher_model, api_base=api_base)
+    contract = use_case.contract
+    if use_case.task_type == "classification" and contract.labels and known_label_share(contract.labels) >= 0.5 \
+            and is_transaction_task(use_case):
+        return GeneratorSpec(kind="programmatic", template="classification")
+    if use_case.task_type == "extraction" and contract.output_format == "json" and contract.output_schema:
+        return GeneratorSpec(kind="programmatic", template="extraction")
+    if use_case.task_type == "math":
+        return GeneratorSpec(kind="programmatic", template="arithmetic")
+    return GeneratorSpec(kind="offline")
+
+
+def _axis(name: str, values: list[str], weights: list[float] | None = None) -> DiversityAxis:
+    weights = weights or [1.0] * len(values)
+    return DiversityAxis(name=name, values=[AxisValue(value=v, weight=w) for v, w in zip(values, weights)])
+
+
+def default_axes(use_case: UseCaseSpec) -> list[DiversityAxis]:
+    axes: list[DiversityAxis] = []
+    labels = use_case.contract.labels
+    if use_case.task_type == "classification" and labels:
+        axes.append(_axis("category", list(labels)))
+    if is_transaction_task(use_case):
+        axes.append(_axis("style", list(classification._STYLES), [3, 2, 1, 1, 1]))
+    elif use_case.task_type == "math":
+        axes.append(_axis("difficulty", ["easy", "medium", "hard"], [1, 2, 1]))
+    else:
+        axes.append(_axis("writing_style", ["formal", "casual", "terse"]))
+        axes.append(_axis("difficulty", ["easy", "medium", "hard"], [1, 2, 1]))
+    return axes
+
+
+def default_spec(use_case: UseCaseSpec, teacher_model: str | None = None, api_base: str | None = None,
+                 fmt: str = "sft") -> DataGenerationSpec:
+    """The data generation spec tunesmith proposes for this use case."""
+    generator = pick_generator(use_case, teacher_model, api_base)
+    classification_task = use_case.task_type == "classification"
+    short = classification_task or use_case.task_type in ("math", "extraction")
+    return DataGenerationSpec(
+        train_count=600 if classification_task else 300,
+        eval_count=120 if classification_task else 60,
+        format=fmt,  # type: ignore[arg-type]
+        diversity_axes=default_axes(use_case),
+        generator=generator,
+        verification=VerificationRules(min_input_chars=3, max_output_chars=use_case.contract.max_output_chars),
+        quality=QualityThresholds(max_tokens=256 if short else 512),
+        seed=0,
+    )

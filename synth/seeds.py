@@ -1,0 +1,267 @@
+"""Seed examples (data/examples.jsonl): draft, edit, add, delete, and import a person's own data.
+
+A seed row is ``{"input": str, "output": str, "chosen"?: str, "rejected"?: str, "meta": {...}}``.
+Rows are addressed by their 0-based position, as the table in the TUI shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from specs.use_case import UseCaseSpec
+from synth.records import read_jsonl, write_jsonl
+from synth.templates import arithmetic, classification, extraction
+
+EXAMPLES = "data/examples.jsonl"
+IMPORTED = "data/imported.jsonl"
+ROW_KEYS = ("input", "output", "chosen", "rejected", "reference", "meta")
+
+
+class SeedError(ValueError):
+    """A seed edit or import that cannot be done; the message says why."""
+
+
+def load(session_dir: Path) -> list[dict[str, Any]]:
+    return read_jsonl(Path(session_dir) / EXAMPLES)
+
+
+def save(session_dir: Path, rows: list[dict[str, Any]]) -> Path:
+    return write_jsonl(Path(session_dir) / EXAMPLES, [clean_row(r) for r in rows])
+
+
+def clean_row(row: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(row) - set(ROW_KEYS)
+    if unknown:
+        raise SeedError(f"unknown field(s) {sorted(unknown)}; a seed row has {', '.join(ROW_KEYS)}")
+    out = {k: row[k] for k in ROW_KEYS if k in row and row[k] is not None}
+    if not str(out.get("input", "")).strip():
+        raise SeedError("a seed row needs a non-empty `input`")
+    for key in ("input", "output", "chosen", "rejected", "reference"):
+        if key in out:
+            out[key] = str(out[key])
+    out.setdefault("meta", {})
+    return out
+
+
+def add_row(session_dir: Path, row: dict[str, Any]) -> int:
+    rows = load(session_dir)
+    rows.append(clean_row(row))
+    save(session_dir, rows)
+    return len(rows) - 1
+
+
+def update_row(session_dir: Path, index: int, changes: dict[str, Any]) -> dict[str, Any]:
+    rows = load(session_dir)
+    if not 0 <= index < len(rows):
+        raise SeedError(f"no seed row {index}; there are {len(rows)} (0..{len(rows) - 1})")
+    merged = {**rows[index], **changes}
+    rows[index] = clean_row(merged)
+    save(session_dir, rows)
+    return rows[index]
+
+
+def delete_rows(session_dir: Path, indices: list[int]) -> int:
+    rows = load(session_dir)
+    bad = [i for i in indices if not 0 <= i < len(rows)]
+    if bad:
+        raise SeedError(f"no seed row(s) {bad}; there are {len(rows)}")
+    drop = set(indices)
+    save(session_dir, [r for k, r in enumerate(rows) if k not in drop])
+    return len(drop)
+
+
+def table(rows: list[dict[str, Any]], width: int = 60) -> str:
+    """A plain-text table of seed rows (what the TUI shows as a grid)."""
+    lines = ["  # | input | output", "----|-------|-------"]
+    for k, row in enumerate(rows):
+        text = str(row.get("input", "")).replace("\n", " ")
+        answer = str(row.get("output", row.get("chosen", row.get("reference", "")))).replace("\n", " ")
+        if row.get("rejected") is not None:
+            answer += f"  (rejected: {str(row['rejected'])[:30]})"
+        lines.append(f"{k:>3} | {text[:width]} | {answer[:width]}")
+    return "\n".join(lines)
+
+
+# --- drafting -------------------------------------------------------------------------------------
+
+def draft_offline(use_case: UseCaseSpec, n: int = 12, seed: int = 0, fmt: str = "sft") -> list[dict[str, Any]]:
+    """Draft seed rows without an LLM: from the shipped templates when one fits, else from the contract."""
+    n = max(5, min(20, n))
+    contract = use_case.contract
+    rows: list[dict[str, Any]]
+    if use_case.task_type == "classification" and contract.labels:
+        labels = list(contract.labels)
+        axes = {"category": [[label, 1.0] for label in labels]}
+        made = classification.generate({"labels": labels, "n": max(n, len(labels)), "seed": seed, "split": "seed",
+                                         "axes": {}})
+        made = made[:max(n, min(len(labels), 20))]
+        rows = [{"input": r["input"], "output": r["output"], "meta": {"category": r["output"]}} for r in made]
+        del axes
+    elif use_case.task_type == "extraction" and contract.output_schema:
+        made = extraction.generate({"schema": contract.output_schema, "n": n, "seed": seed, "split": "seed"})
+        rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
+    elif use_case.task_type == "math":
+        made = arithmetic.generate({"n": n, "seed": seed, "split": "seed"})
+        rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
+    else:
+        rows = [{"input": f"[draft {k + 1}: write an input here] {contract.input_description}",
+                 "output": f"[draft {k + 1}: write the ideal answer] {contract.output_description}", "meta": {}}
+                for k in range(min(n, 5))]
+    if fmt == "preference":
+        rows = [with_rejected(use_case, r, k) for k, r in enumerate(rows)]
+    return rows
+
+
+def with_rejected(use_case: UseCaseSpec, row: dict[str, Any], k: int) -> dict[str, Any]:
+    """A preference row: the seed's answer is chosen; a plausible wrong answer is rejected."""
+    labels = use_case.contract.labels or []
+    answer = str(row.get("output", ""))
+    if labels and answer in labels and len(labels) > 1:
+        wrong = labels[(labels.index(answer) + 1 + k) % len(labels)]
+        wrong = wrong if wrong != answer else labels[(labels.index(answer) + 1) % len(labels)]
+    else:
+        wrong = "I'm not sure." if k % 2 else answer + " (unchecked)"
+    return {**row, "chosen": answer, "rejected": wrong}
+
+
+def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft") -> list[dict[str, str]]:
+    contract = use_case.contract
+    fields = '{"input": ..., "output": ...}' if fmt != "preference" else \
+        '{"input": ..., "chosen": ..., "rejected": ...} (rejected: a plausible but worse answer)'
+    spec = [f"Task: {use_case.name} ({use_case.task_type}). Problem: {use_case.business_problem.strip()}",
+            f"Input: {contract.input_description}", f"Output: {contract.output_description}"]
+    if contract.labels:
+        spec.append("Allowed outputs (exact spelling): " + ", ".join(contract.labels))
+    if contract.output_schema:
+        spec.append("Output is JSON valid against: " + json.dumps(contract.output_schema))
+    spec += [f"Constraint: {c}" for c in use_case.constraints]
+    return [
+        {"role": "system", "content": "You write realistic, varied training examples. Reply with JSON only."},
+        {"role": "user", "content": "\n".join(spec) + f"\n\nWrite {n} diverse examples as a JSON list of {fields}. "
+                                    "Cover every label or case; vary length, wording and difficulty."},
+    ]
+
+
+def parse_json_reply(text: str) -> Any:
+    """JSON from a model reply, tolerating code fences and leading prose."""
+    stripped = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip(), flags=re.MULTILINE).strip()
+    try:
+        return json.loads(stripped)
+    except json.JSONDecodeError:
+        match = re.search(r"(\[.*\]|\{.*\})", stripped, flags=re.DOTALL)
+        if match:
+            return json.loads(match.group(1))
+        raise
+
+
+def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str = "sft") -> list[dict[str, Any]]:
+    """Draft seed rows with a teacher model (synth.llm.LLMClient)."""
+    from synth.llm import run_sync
+
+    reply = run_sync(client.complete(teacher_messages(use_case, n, fmt), temperature=0.8, max_tokens=4000,
+                                     cache_key="seeds"))
+    try:
+        items = parse_json_reply(reply.text)
+    except json.JSONDecodeError as exc:
+        raise SeedError(f"the teacher's reply was not JSON: {exc}") from exc
+    if isinstance(items, dict):
+        items = items.get("examples") or [items]
+    rows = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("input"):
+            row = {k: item[k] for k in ("input", "output", "chosen", "rejected") if item.get(k) is not None}
+            if isinstance(row.get("output"), (dict, list)):
+                row["output"] = json.dumps(row["output"])
+            row["meta"] = {"source": "teacher"}
+            rows.append(clean_row(row))
+    if not rows:
+        raise SeedError("the teacher returned no usable examples")
+    return rows[:20]
+
+
+# --- importing a person's own data ----------------------------------------------------------------
+
+def read_table(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Rows of a JSONL/JSON, CSV/TSV, parquet file, or a folder saved with datasets' save_to_disk."""
+    path = Path(path)
+    if path.is_dir():
+        import datasets  # a saved Hugging Face dataset folder
+
+        loaded = datasets.load_from_disk(str(path))
+        if isinstance(loaded, datasets.DatasetDict):
+            loaded = loaded["train"] if "train" in loaded else loaded[next(iter(loaded))]
+        count = len(loaded) if limit is None else min(limit, len(loaded))
+        return [dict(loaded[k]) for k in range(count)]
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        rows = read_jsonl(path)
+    elif suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data if isinstance(data, list) else data.get("data", [])
+    elif suffix in (".csv", ".tsv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ","))
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(path).to_pylist()
+    else:
+        raise SeedError(f"{path.name}: unsupported file type; use .jsonl, .json, .csv, .tsv, .parquet or a saved dataset folder")
+    return rows[:limit] if limit is not None else rows
+
+
+def columns(rows: list[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows[:200]:
+        for key in row:
+            seen.setdefault(str(key), None)
+    return list(seen)
+
+
+def guess_mapping(cols: list[str]) -> dict[str, str]:
+    """Guess which column is the input and which the output/chosen/rejected/reference."""
+    names = {c.lower(): c for c in cols}
+    guesses = {"input": ["input", "text", "prompt", "question", "description", "transaction", "instruction"],
+               "output": ["output", "label", "category", "answer", "completion", "response", "target"],
+               "chosen": ["chosen"], "rejected": ["rejected"], "reference": ["reference", "solution"]}
+    mapping = {}
+    for field, options in guesses.items():
+        for option in options:
+            if option in names and names[option] not in mapping.values():
+                mapping[field] = names[option]
+                break
+    return mapping
+
+
+def map_rows(rows: list[dict[str, Any]], mapping: dict[str, str]) -> list[dict[str, Any]]:
+    if "input" not in mapping:
+        raise SeedError("the column mapping needs an `input` column")
+    bad = {f for f in mapping if f not in ROW_KEYS or f == "meta"}
+    if bad:
+        raise SeedError(f"cannot map to {sorted(bad)}; map columns to input, output, chosen, rejected, reference")
+    cols = set(columns(rows))
+    missing = [c for c in mapping.values() if c not in cols]
+    if missing:
+        raise SeedError(f"column(s) {missing} not in the data; columns are: {', '.join(sorted(cols))}")
+    out = []
+    for row in rows:
+        mapped = {field: row.get(col) for field, col in mapping.items()}
+        if mapped.get("input") in (None, ""):
+            continue
+        for key, value in list(mapped.items()):
+            if isinstance(value, (dict, list)):
+                mapped[key] = json.dumps(value, ensure_ascii=False)
+        mapped["meta"] = {"source": "person"}
+        out.append(clean_row(mapped))
+    return out
+
+
+def sample(rows: list[dict[str, Any]], n: int, seed: int = 0) -> list[dict[str, Any]]:
+    if len(rows) <= n:
+        return list(rows)
+    return random.Random(seed).sample(rows, n)
