@@ -1,0 +1,188 @@
+"""Evaluation step tools and job, without loading a model: outputs are written beforehand, so the
+job reuses them and only scores, judges (through a real loopback HTTP server) and reports."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from skills.evaluate import guide, job, judge
+from skills.evaluate import tools as T
+from skills.guiding import GuideState, LastTool
+from skills.toolkit import ToolContext
+from specs.evaluation import EvaluationSpec
+from specs.reward import RewardComponent, RewardSpec
+from specs.training import TrainingPlan
+from specs.yamlio import load_spec, save_spec
+from tests.loopback import LoopbackServer, Reply
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
+RECORDS = [("2026-01-03 REWE SAGT DANKE -23.10 EUR", "groceries"), ("2026-01-04 UBER TRIP -12.00 EUR", "transport"),
+           ("2026-01-05 NETFLIX.COM -9.99 EUR", "entertainment"), ("2026-01-06 SALARY ACME +3100.00 EUR", "income")]
+OUTPUTS = {"base": ["I think groceries", "Category: travel", "entertainment", "Sure! income."],
+           "prompt_baseline": ["groceries", "transport", "shopping", "income"]}
+
+
+@pytest.fixture
+def session(tmp_path):
+    folder = tmp_path / "workspace" / "sessions" / "s1"
+    (folder / "data").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "bank_transactions.use_case.yaml", folder / "use_case.yaml")
+    with open(folder / "data" / "eval.jsonl", "w") as handle:
+        for text, label in RECORDS:
+            row = {"prompt": [{"role": "user", "content": text}], "completion": [{"role": "assistant", "content": label}]}
+            handle.write(json.dumps(row) + "\n")
+    return folder
+
+
+def ctx_for(folder, **settings):
+    return ToolContext(session_dir=folder, settings=settings)
+
+
+def call(tool, ctx, **args):
+    return tool.run(ctx, tool.validate(args))
+
+
+def preview(tool, ctx, **args):
+    return tool.describe(ctx, tool.validate(args))
+
+
+def write_outputs(folder, eval_id):
+    out = folder / "evals" / eval_id / "outputs"
+    out.mkdir(parents=True)
+    for variant, answers in OUTPUTS.items():
+        (out / f"{variant}.jsonl").write_text("".join(json.dumps({"index": i, "output": a}) + "\n" for i, a in enumerate(answers)))
+
+
+def test_spec_from_tenets_with_diff_preview_and_approval(session):
+    ctx = ctx_for(session)
+    card = preview(T.write_evaluation_spec, ctx)
+    assert "+metrics:" in card.diff and "correct_category" in card.diff
+    assert any(f.startswith("NO_JUDGE") and "sensible_on_ambiguous" in f for f in card.findings)
+    result = call(T.write_evaluation_spec, ctx)
+    assert not result.is_error, result.content
+    spec = load_spec(session / "evaluation.yaml", EvaluationSpec)
+    assert spec.status == "approved"
+    by_name = {m.name: m for m in spec.metrics}
+    assert by_name["correct_category"].code == "label_match" and "groceries" in by_name["correct_category"].params["labels"]
+    assert by_name["valid_label_only"].code == "regex"
+    rubric = by_name["sensible_on_ambiguous"].judge
+    assert {"{prompt}", "{reference}", "{output}"} <= {p for p in ("{prompt}", "{reference}", "{output}") if p in rubric.prompt}
+    assert spec.include_prompt_baseline and "exactly one of these labels" in spec.baseline_system_prompt
+    assert "not judged" in result.content
+
+
+def write_rlaif(folder, reward_judge):
+    save_spec(folder / "reward.yaml", RewardSpec(components=[RewardComponent(name="ok", kind="judge")], judge_model=reward_judge))
+    save_spec(folder / "training.yaml", TrainingPlan(technique="rlaif", reward="reward.yaml"))
+
+
+def test_eval_judge_equal_to_the_rlaif_reward_judge_is_flagged(session):
+    write_rlaif(session, "openai/judge-a")
+    ctx = ctx_for(session)
+    card = preview(T.write_evaluation_spec, ctx, judge_model="openai/judge-a")
+    assert any(f.startswith(judge.SAME_JUDGE) for f in card.findings)
+    result = call(T.write_evaluation_spec, ctx, judge_model="judge-a")
+    assert "Warning" in result.content and judge.SAME_JUDGE in result.content
+    card = preview(T.write_evaluation_spec, ctx, judge_model="openai/judge-b")
+    assert not any(f.startswith(judge.SAME_JUDGE) for f in card.findings)
+    assert judge.judge_conflict(session, "openai/judge-b") is None
+
+
+def run_job(folder, eval_id, api_base=None):
+    argv = ["--session", str(folder), "--eval-id", eval_id, "--events", str(folder / "evals" / eval_id / "events.jsonl"),
+            "--no-mlflow"]
+    if api_base:
+        argv += ["--api-base", api_base]
+    return job.main(argv)
+
+
+def test_offline_report_runs_code_metrics_and_names_unjudged_tenets(session):
+    call(T.write_evaluation_spec, ctx_for(session))
+    write_outputs(session, "e1")
+    assert run_job(session, "e1") == 0
+    report = json.loads((session / "evals/e1/report.json").read_text())
+    assert report["not_judged"] == ["sensible_on_ambiguous"]
+    metric = next(m for m in report["metrics"] if m["key"] == "correct_category")
+    assert metric["means"] == {"base": 0.75, "prompt_baseline": 0.75}
+    [comparison] = metric["comparisons"]
+    assert (comparison["win"], comparison["tie"], comparison["loss"]) == (1, 2, 1)
+    regex = next(m for m in report["metrics"] if m["key"] == "valid_label_only")
+    assert regex["means"]["base"] == 0.25 and regex["means"]["prompt_baseline"] == 1.0
+    text = (session / "evals/e1/report.md").read_text()
+    assert "## Not judged" in text and "`sensible_on_ambiguous`" in text
+    events = [json.loads(l) for l in (session / "evals/e1/events.jsonl").read_text().splitlines()]
+    assert events[0]["type"] == "start" and events[0]["variants"] == ["base", "prompt_baseline"]
+    assert events[-1]["type"] == "done"
+    rows = [json.loads(l) for l in (session / "evals/e1/results.jsonl").read_text().splitlines()]
+    assert rows[1]["outputs"]["base"] == "Category: travel" and rows[1]["reference"] == "transport"
+    # the tools read it back
+    waited = call(T.wait_for_evaluation, ctx_for(session), eval_id="e1", timeout_s=5)
+    assert "Not judged" in waited.content and waited.data["not_judged"] == ["sensible_on_ambiguous"]
+    shown = call(T.show_evaluation_report, ctx_for(session))
+    assert shown.content.startswith("# Evaluation e1")
+
+
+def test_judge_through_a_loopback_server_and_agreement_with_ratings(session):
+    call(T.write_evaluation_spec, ctx_for(session), judge_model="openai/judge-test")
+    write_outputs(session, "e2")
+    replies = [Reply(text="The category fits the merchant.\nSCORE: 4")] * 8
+    with LoopbackServer(replies) as server:
+        assert run_job(session, "e2", api_base=server.api_base) == 0
+        assert len(server.requests) == 8
+        prompts = [r["messages"][-1]["content"] for r in server.requests]
+    assert any("UBER TRIP" in p and "Category: travel" in p and "transport" in p for p in prompts)
+    report = json.loads((session / "evals/e2/report.json").read_text())
+    assert report["not_judged"] == []
+    judged = next(m for m in report["metrics"] if m["key"] == "sensible_on_ambiguous")
+    assert judged["means"] == {"base": 0.75, "prompt_baseline": 0.75}
+    assert judged["comparisons"][0]["tie"] == 4
+    ratings = [{"index": i, "variant": "base", "metric": "sensible_on_ambiguous", "score": s}
+               for i, s in enumerate([1.0, 0.75, 0.0, 0.25])]
+    result = call(T.rate_answers, ctx_for(session), ratings=ratings, eval_id="e2")
+    assert not result.is_error, result.content
+    assert result.data["agreement"]["compared"] == 4 and result.data["agreement"]["agree"] == 2
+    assert "agrees with you on 2 of 4" in result.content
+    assert (session / "evals/e2/ratings.jsonl").exists()
+    bad = call(T.rate_answers, ctx_for(session), ratings=[{"index": 9, "variant": "base", "metric": "x", "score": 1}], eval_id="e2")
+    assert bad.is_error
+
+
+def test_judge_verdict_parsing():
+    from specs.evaluation import JudgeRubric
+
+    numeric = JudgeRubric(prompt="{output}")
+    assert judge.parse_verdict("Reasoning...\nSCORE: 5", numeric) == 1.0
+    assert judge.parse_verdict("score = 1/5", numeric) == 0.0
+    assert judge.parse_verdict("no idea", numeric) is None
+    categorical = JudgeRubric(prompt="{output}", scale="categorical", categories={"pass": 1.0, "partial": 0.5, "fail": 0.0})
+    assert judge.parse_verdict("SCORE: partial", categorical) == 0.5
+    assert judge.fill("{prompt}|{reference}|{output}|{x}", prompt="p", reference=None, output="o") == "p|(no reference answer)|o|{x}"
+
+
+def test_run_evaluation_preview_and_guide_flow(session):
+    state = GuideState(session_dir=session, messages=[], last_user="continue", last_tool=None)
+    assert guide.next_turn(state).tool == "write_evaluation_spec"
+    call(T.write_evaluation_spec, ctx_for(session))
+    state.last_tool = LastTool("write_evaluation_spec", "ok", False)
+    assert guide.next_turn(state).tool == "run_evaluation"
+    card = preview(T.run_evaluation, ctx_for(session))
+    assert "base model, then prompt-only baseline" in card.summary and "skills.evaluate.job" in card.command
+    assert card.estimate.seconds > 0
+    (session / "evals" / "e3").mkdir(parents=True)
+    state.last_tool = LastTool("run_evaluation", "started", False, {"eval_id": "e3"})
+    turn = guide.next_turn(state)
+    assert turn.tool == "wait_for_evaluation" and turn.arguments == {"eval_id": "e3"}
+    write_outputs(session, "e4")
+    run_job(session, "e4")
+    shutil.rmtree(session / "evals" / "e3")
+    state.last_tool = LastTool("wait_for_evaluation", "done", False, {"eval_id": "e4"})
+    assert guide.next_turn(state).tool == "show_evaluation_report"
+    state.last_tool = LastTool("show_evaluation_report", "# report", False)
+    assert guide.next_turn(state).tool is None
+    state.last_tool, state.last_user = None, "continue"
+    assert guide.next_turn(state).tool == "finish_evaluation"
+    assert call(T.finish_evaluation, ctx_for(session)).phase == "export"
+    state.last_tool = LastTool("finish_evaluation", "done", False)
+    assert guide.next_turn(state) is None
