@@ -1,0 +1,198 @@
+"""Layers: imports flow one way, `assistant.tui -> assistant -> skills -> synth -> specs`.
+
+Two checks. Statically (ast, every import in every module, lazy ones included): no import runs
+against the direction, textual only under assistant/tui/, litellm only in the two LLM modules,
+torch & co. never at module level outside job scripts. Dynamically: every app module is imported
+in a fresh process and `sys.modules` must hold no textual (outside assistant.tui), no torch,
+transformers, trl, peft, accelerate or sentence_transformers, and no module of a higher layer.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+JOB_ONLY_MODULES: set[str] = set()
+"""Modules only job scripts import (they may import heavy libraries at module level). Extend
+with a comment saying which job uses it. Job scripts `skills/*/job.py` are always job-only."""
+
+LAYERS = ("specs", "synth", "skills", "assistant", "assistant.tui")
+"""Lowest first: a module may import its own layer and the ones before it."""
+
+HEAVY = ("torch", "transformers", "trl", "peft", "accelerate", "sentence_transformers")
+LITELLM_ALLOWED = {"assistant.model", "synth.llm"}
+"""The planner and the teacher/judge client: the only modules that talk to litellm."""
+
+UPWARD_ALLOWED = {("assistant.cli", "assistant.tui")}
+"""(module, layer it may import lazily, inside a function): the command line starts the app."""
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _app_modules() -> dict[str, Path]:
+    found = {}
+    for package in ("assistant", "skills", "synth", "specs"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                found[_module_name(path)] = path
+    return found
+
+
+MODULES = _app_modules()
+
+
+def _is_job_only(module: str) -> bool:
+    parts = module.split(".")
+    is_job_script = len(parts) == 3 and parts[0] == "skills" and parts[2] == "job"
+    return is_job_script or module in JOB_ONLY_MODULES
+
+
+def _layer(module: str) -> int | None:
+    """Index in LAYERS of a first-party module, None for third-party ones."""
+    if module == "assistant.tui" or module.startswith("assistant.tui."):
+        return LAYERS.index("assistant.tui")
+    top = module.split(".")[0]
+    return LAYERS.index(top) if top in LAYERS else None
+
+
+def _imports(module: str, path: Path) -> list[tuple[str, int, bool]]:
+    """(imported module, line, at module level) for every import statement in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: list[tuple[str, int, bool]] = []
+
+    def visit(node: ast.AST, top_level: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            nested = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if isinstance(child, ast.Import):
+                found.extend((alias.name, child.lineno, top_level) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    anchor = package.split(".")[: len(package.split(".")) - (child.level - 1)]
+                    base = ".".join(anchor + ([base] if base else []))
+                for alias in child.names:
+                    candidate = f"{base}.{alias.name}"
+                    found.append((candidate if candidate in MODULES else base, child.lineno, top_level))
+            visit(child, top_level and not nested)
+
+    visit(tree, True)
+    return found
+
+
+def _static_problems(module: str, path: Path) -> list[str]:
+    problems = []
+    own = _layer(module)
+    in_tui = own == LAYERS.index("assistant.tui")
+    for target, line, top_level in _imports(module, path):
+        where = f"{path.relative_to(ROOT)}:{line}"
+        root = target.split(".")[0]
+        layer = _layer(target)
+        if layer is not None and own is not None and layer > own:
+            allowed = (module, LAYERS[layer]) in UPWARD_ALLOWED and not top_level
+            if not allowed:
+                problems.append(f"{where}: {module} ({LAYERS[own]}) imports {target} ({LAYERS[layer]}), against the layers")
+        if root == "textual" and not in_tui:
+            problems.append(f"{where}: textual imported outside assistant/tui/")
+        if root == "litellm" and module not in LITELLM_ALLOWED:
+            problems.append(f"{where}: litellm imported outside {sorted(LITELLM_ALLOWED)}")
+        if root in HEAVY and top_level and not _is_job_only(module):
+            problems.append(f"{where}: {root} imported at module level; import it inside the function a job runs")
+    return problems
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_follow_the_layers(module):
+    assert _static_problems(module, MODULES[module]) == []
+
+
+def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
+    """The checker itself: a specs module importing upward and a skill importing textual fail."""
+    bad = tmp_path / "specs" / "bad.py"
+    bad.parent.mkdir()
+    bad.write_text("import torch\nfrom assistant.session import Workspace\n\ndef f():\n    import textual\n    from synth import llm\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    problems = "\n".join(_static_problems("specs.bad", bad))
+    assert "against the layers" in problems and "textual" in problems and "module level" in problems
+    assert problems.count("against the layers") == 2
+
+
+# -- dynamic: import each module in a fresh process --------------------------------------------------
+
+# One helper process imports nothing of ours; for each module it forks a child that imports just
+# that module and reports which modules got loaded. Forking skips interpreter start-up per module.
+_PROBE = textwrap.dedent(
+    """
+    import json, os, sys
+    import pydantic  # allowed everywhere; loaded once so each child is quick
+    results = {}
+    for name in json.loads(sys.argv[1]):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            try:
+                __import__(name)
+                report = {"loaded": sorted(sys.modules)}
+            except BaseException as exc:
+                report = {"error": f"{type(exc).__name__}: {exc}"}
+            with os.fdopen(write_fd, "w") as out:
+                out.write(json.dumps(report))
+            os._exit(0)
+        os.close(write_fd)
+        with os.fdopen(read_fd) as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        results[name] = json.loads(data) if data else {"error": "the import crashed the process"}
+    print("RESULTS=" + json.dumps(results))
+    """
+)
+
+
+def _importable(module: str) -> bool:
+    return not _is_job_only(module) and not module.endswith("__main__")
+
+
+@pytest.fixture(scope="module")
+def loaded_by_module() -> dict[str, dict]:
+    names = sorted(m for m in MODULES if _importable(m))
+    out = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(names)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.split("RESULTS=")[-1])
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _importable(m)))
+def test_importing_loads_nothing_it_must_not(module, loaded_by_module):
+    report = loaded_by_module[module]
+    assert "error" not in report, f"import {module} failed: {report.get('error')}"
+    loaded = set(report["loaded"])
+    roots = {name.split(".")[0] for name in loaded}
+    own = _layer(module)
+    heavy = sorted(roots & set(HEAVY))
+    assert not heavy, f"import {module} loads {heavy}; only job scripts may"
+    if own != LAYERS.index("assistant.tui"):
+        assert "textual" not in roots, f"import {module} loads textual outside assistant/tui/"
+    above = sorted(name for name in loaded if (_layer(name) or 0) > (own or 0) and name in MODULES)
+    assert not above, f"import {module} loads modules of a higher layer: {above}"
+
+
+def test_the_probe_sees_what_a_module_loads(loaded_by_module):
+    loaded = set(loaded_by_module["assistant.session"]["loaded"])
+    assert {"assistant.session", "specs.io", "pydantic"} <= loaded
