@@ -1,0 +1,389 @@
+"""Make the dataset: run the chosen generator, verify every record, write TRL-ready train/eval files.
+
+``generate_dataset(session_dir, use_case, spec, emit=..., cancel=...)`` is the one entry point (the
+data tool calls it inline, the data job calls it in a subprocess). Every generator writes each
+finished record index to ``data/.partial/<split>.jsonl`` at once, so a cancel or a crash loses
+nothing and a re-run skips the indices already done (no duplicates, no repeated teacher spend).
+Progress events: ``{"type": "progress", "task": "generate", "done", "total", "rate", "eta_s"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from specs.data_generation import DataGenerationSpec
+from specs.io import atomic_write_text
+from specs.use_case import UseCaseSpec
+from synth import seeds as seedrows
+from synth.plan import known_label_share
+from synth.records import PartialWriter, read_jsonl, request_hash, to_training_row, write_jsonl
+from synth.sandbox import run_python
+from synth.templates import classification
+from synth.verify import Verifier, template_path
+
+Emit = Callable[[dict[str, Any]], None]
+SPLITS = ("train", "eval")
+REPORT = "data/generation.json"
+
+
+class GenerationError(Exception):
+    """The generator cannot run as specified; the message says what to change."""
+
+
+class Progress:
+    """Throttled progress events with rate and ETA."""
+
+    def __init__(self, emit: Emit | None, total: int, already: int, task: str = "generate", every_s: float = 0.5):
+        self.emit, self.total, self.done, self.task = emit, total, already, task
+        self.start_done, self.started, self.every_s, self._last = already, time.monotonic(), every_s, 0.0
+        self._lock = threading.Lock()
+
+    def advance(self, count: int = 1, force: bool = False) -> None:
+        with self._lock:
+            self.done += count
+            now = time.monotonic()
+            if self.emit is None or (not force and now - self._last < self.every_s and self.done < self.total):
+                return
+            self._last = now
+            rate = (self.done - self.start_done) / max(1e-6, now - self.started)
+            eta = (self.total - self.done) / rate if rate > 0 else None
+            self.emit({"type": "progress", "task": self.task, "done": self.done, "total": self.total,
+                       "rate": round(rate, 2), "eta_s": None if eta is None else round(eta, 1)})
+
+
+def axes_payload(spec: DataGenerationSpec) -> dict[str, list[list[Any]]]:
+    return {a.name: [[v.value, v.weight] for v in a.values] for a in spec.diversity_axes}
+
+
+def sample_axes(spec: DataGenerationSpec, split: str, index: int) -> dict[str, str]:
+    """The axis values of one record: drawn jointly, reproducibly from (seed, split, index)."""
+    rng = random.Random(f"{spec.seed}:{split}:{index}:axes")
+    return {a.name: rng.choices([v.value for v in a.values], [v.weight for v in a.values])[0]
+            for a in spec.diversity_axes}
+
+
+def fingerprint(use_case: UseCaseSpec, spec: DataGenerationSpec, examples: list[dict[str, Any]]) -> str:
+    """Changes when anything that shapes the records changes; partial files of another fingerprint are discarded."""
+    return request_hash({"contract": use_case.contract.model_dump(mode="json"), "task": use_case.task_type,
+                         "axes": axes_payload(spec), "generator": spec.generator.model_dump(mode="json"),
+                         "format": spec.format, "seed": spec.seed, "examples": examples})
+
+
+# --- generators: each yields (index, record or None, drop reason) for the indices asked ----------------
+
+def programmatic_code(session_dir: Path, spec: DataGenerationSpec) -> Path:
+    gen = spec.generator
+    if gen.code_path:
+        path = Path(session_dir) / gen.code_path
+        if not path.exists():
+            raise GenerationError(f"generator code {gen.code_path} does not exist in the session folder")
+        return path
+    try:
+        return template_path(gen.template or "")
+    except ValueError as exc:
+        raise GenerationError(str(exc)) from exc
+
+
+def template_payload(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str, start: int, n: int,
+                     examples: list[dict[str, Any]]) -> dict[str, Any]:
+    contract = use_case.contract
+    return {"labels": list(contract.labels or []), "schema": contract.output_schema, "start": start, "n": n,
+            "seed": spec.seed, "split": split, "axes": axes_payload(spec), "examples": examples[:50],
+            "task_type": use_case.task_type}
+
+
+def run_code_batch(code: Path, payload: dict[str, Any], spec: DataGenerationSpec) -> list[dict[str, Any]]:
+    gen = spec.generator
+    result = run_python(code, "generate", payload, timeout_s=gen.timeout_s, memory_mb=gen.memory_mb)
+    if not result.ok:
+        raise GenerationError(f"generator code failed: {(result.error or '').strip()[:600]}")
+    if not isinstance(result.value, list):
+        raise GenerationError("generator code must return a list of records")
+    return [r for r in result.value if isinstance(r, dict)]
+
+
+def sample_check(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, n: int = 20,
+                 examples: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run the programmatic generator on a sample batch and verify it: the gate before running at scale."""
+    code = programmatic_code(session_dir, spec)
+    records = run_code_batch(code, template_payload(use_case, spec, "sample", 0, n, examples or []), spec)
+    verifier = Verifier(use_case, spec, session_dir, code_verifier=code if _defines(code, "verify") else None)
+    outcome = verifier.check_all(records)
+    rate = len(outcome.kept) / max(1, len(records))
+    return {"records": len(records), "passed": len(outcome.kept), "pass_rate": round(rate, 3),
+            "dropped": outcome.dropped, "sample": records[:5], "ok": bool(records) and rate >= 0.9}
+
+
+def _defines(code: Path, name: str) -> bool:
+    return f"def {name}(" in code.read_text(encoding="utf-8")
+
+
+def programmatic_records(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
+                         todo: list[int], examples: list[dict[str, Any]], cancel: threading.Event | None,
+                         batch: int = 250) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
+    code = programmatic_code(session_dir, spec)
+    for start, n in _runs(todo, batch):
+        if cancel is not None and cancel.is_set():
+            return
+        made = {r.get("i"): r for r in run_code_batch(code, template_payload(use_case, spec, split, start, n, examples), spec)}
+        for i in range(start, start + n):
+            record = made.get(i)
+            yield (i, _strip_index(record), None) if record else (i, None, "generator returned nothing")
+
+
+def _runs(indices: list[int], batch: int) -> Iterable[tuple[int, int]]:
+    """Group sorted indices into (start, count) runs of consecutive numbers, at most ``batch`` long."""
+    run_start, count = None, 0
+    for i in sorted(indices):
+        if run_start is not None and i == run_start + count and count < batch:
+            count += 1
+            continue
+        if run_start is not None:
+            yield run_start, count
+        run_start, count = i, 1
+    if run_start is not None:
+        yield run_start, count
+
+
+def _strip_index(record: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in record.items() if k != "i"}
+    out["meta"] = {str(k): str(v) for k, v in (out.get("meta") or {}).items()}
+    return out
+
+
+def offline_records(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str, todo: list[int],
+                    examples: list[dict[str, Any]], cancel: threading.Event | None
+                    ) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
+    """Template expansion: the classification vocabulary when it knows the labels, else the seeds varied."""
+    labels = list(use_case.contract.labels or [])
+    if labels and known_label_share(labels) >= 0.5:
+        for start, n in _runs(todo, 500):
+            if cancel is not None and cancel.is_set():
+                return
+            payload = template_payload(use_case, spec, split, start, n, examples)
+            for record in classification.generate(payload):
+                yield record["i"], _strip_index(record), None
+        return
+    if not examples:
+        raise GenerationError("offline generation expands the seed examples: add some first (draft_seed_examples)")
+    for i in todo:
+        if cancel is not None and cancel.is_set():
+            return
+        yield i, expand_seed(spec, split, i, examples), None
+
+
+def expand_seed(spec: DataGenerationSpec, split: str, index: int, examples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Vary one seed: new numbers and dates, and surface style from the sampled axis values."""
+    import re
+
+    rng = random.Random(f"{spec.seed}:{split}:{index}")
+    meta = sample_axes(spec, split, index)
+    wanted = [e for e in examples if str(e.get("output", "")) in meta.values()] or examples
+    base = wanted[index % len(wanted)]
+    answer = str(base.get("output", base.get("chosen", "")))
+    text = str(base["input"])
+
+    def new_number(match: re.Match) -> str:
+        token = match.group(0)
+        if token in answer:
+            return token
+        if "." in token:
+            return f"{rng.uniform(0.5, 2) * float(token):.{len(token.split('.')[1])}f}"
+        return str(max(1, int(int(token) * rng.uniform(0.3, 3))))
+
+    text = re.sub(r"\d+(?:\.\d+)?", new_number, text)
+    for value in meta.values():
+        style = value.lower()
+        if "upper" in style:
+            text = text.upper()
+        elif "lower" in style or "casual" in style:
+            text = text.lower()
+        elif "terse" in style:
+            text = " ".join(w for w in text.split() if w.lower() not in {"the", "a", "an", "please", "of", "to"})
+        elif "formal" in style and not text.lower().startswith("please"):
+            text = "Please consider: " + text
+    record = {k: v for k, v in base.items() if k in ("output", "chosen", "rejected", "reference")}
+    record.update(input=text, meta={**meta, "seed_row": str(examples.index(base))})
+    return record
+
+
+def teacher_request(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str, index: int,
+                    examples: list[dict[str, Any]]) -> dict[str, Any]:
+    """One teacher request: the contract, a few seeds, and this record's axis values."""
+    axes = sample_axes(spec, split, index)
+    rng = random.Random(f"{spec.seed}:{split}:{index}:shots")
+    shots = rng.sample(examples, min(4, len(examples))) if examples else []
+    base = seedrows.teacher_messages(use_case, 1, spec.format)
+    wanted = '{"input": ..., "chosen": ..., "rejected": ...}' if spec.format == "preference" else \
+        '{"input": ..., "output": ...}'
+    lines = [base[1]["content"].split("\n\nWrite")[0], ""]
+    if shots:
+        lines.append("Examples of the style wanted:")
+        lines += [json.dumps({k: s.get(k) for k in ("input", "output", "chosen", "rejected") if s.get(k) is not None},
+                             ensure_ascii=False) for s in shots]
+    if axes:
+        lines.append("This example must have: " + "; ".join(f"{k} = {v}" for k, v in axes.items()))
+    for doc in spec.grounding_documents[:3]:
+        lines.append(f"Draw facts from the document {doc.path}" + (f" ({doc.description})" if doc.description else ""))
+    lines.append(f"Write ONE new example, different from the examples above, as a JSON object {wanted}.")
+    messages = [base[0], {"role": "user", "content": "\n".join(lines)}]
+    return {"messages": messages, "temperature": spec.generator.temperature, "max_tokens": 600,
+            "cache_key": f"{spec.seed}:{split}:{index}", "_axes": axes}
+
+
+def parse_teacher_record(text: str, axes: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        value = seedrows.parse_json_reply(text)
+    except (json.JSONDecodeError, ValueError):
+        return None, "teacher reply not JSON"
+    if isinstance(value, list) and value:
+        value = value[0]
+    if not isinstance(value, dict) or not value.get("input"):
+        return None, "teacher reply missing input"
+    record = {k: value[k] for k in ("input", "output", "chosen", "rejected", "reference") if value.get(k) is not None}
+    for key, item in list(record.items()):
+        record[key] = json.dumps(item, ensure_ascii=False) if isinstance(item, (dict, list)) else str(item)
+    record["meta"] = dict(axes)
+    return record, None
+
+
+# --- the orchestrator ---------------------------------------------------------------------------------
+
+def generate_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGenerationSpec, *,
+                     emit: Emit | None = None, cancel: threading.Event | None = None,
+                     settings: dict[str, Any] | None = None, client: Any = None) -> dict[str, Any]:
+    """Generate (resuming), verify, and write data/train.jsonl and data/eval.jsonl. Returns the report."""
+    session_dir = Path(session_dir)
+    settings = settings or {}
+    started = time.monotonic()
+    examples = seedrows.load(session_dir)
+    partial_root = session_dir / "data" / ".partial"
+    print_ = fingerprint(use_case, spec, examples)
+    marker = partial_root / "fingerprint"
+    if marker.exists() and marker.read_text().strip() != print_:
+        for old in partial_root.glob("*.jsonl"):
+            old.unlink()
+    partial_root.mkdir(parents=True, exist_ok=True)
+    marker.write_text(print_)
+    writers = {split: PartialWriter(partial_root / f"{split}.jsonl") for split in SPLITS}
+    counts = {"train": spec.train_count, "eval": spec.eval_count}
+    todo = {s: [i for i in range(counts[s]) if i not in writers[s].done] for s in SPLITS}
+    resumed = sum(len(w.done) for w in writers.values())
+    progress = Progress(emit, sum(counts.values()), resumed)
+    kind = spec.generator.kind
+    usage = None
+    try:
+        if kind == "teacher":
+            usage = _run_teacher(session_dir, use_case, spec, todo, writers, examples, progress, cancel, settings, client)
+        else:
+            for split in SPLITS:
+                if kind == "programmatic":
+                    produced = programmatic_records(session_dir, use_case, spec, split, todo[split], examples, cancel)
+                else:
+                    produced = offline_records(use_case, spec, split, todo[split], examples, cancel)
+                for i, record, reason in produced:
+                    writers[split].add(i, record, reason)
+                    progress.advance()
+    finally:
+        for writer in writers.values():
+            writer.close()
+    progress.advance(0, force=True)
+    cancelled = bool(cancel is not None and cancel.is_set()) or any(
+        len(writers[s].done) < counts[s] for s in SPLITS)
+    report: dict[str, Any] = {"status": "cancelled" if cancelled else "done", "generator": kind,
+                              "resumed_records": resumed, "requested": counts,
+                              "generated": {s: len(writers[s].done) for s in SPLITS}}
+    if usage is not None:
+        report["usage"] = usage
+    if not cancelled:
+        report.update(assemble(session_dir, use_case, spec, writers))
+    report["seconds"] = round(time.monotonic() - started, 2)
+    atomic_write_text(session_dir / REPORT, json.dumps(report, indent=2))
+    return report
+
+
+def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, todo: dict[str, list[int]],
+                 writers: dict[str, PartialWriter], examples: list[dict[str, Any]], progress: Progress,
+                 cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
+    from synth.llm import LLMClient, run_sync
+
+    gen = spec.generator
+    if client is None:
+        model = gen.model or settings.get("teacher_model")
+        if not model:
+            raise GenerationError("the teacher generator needs a model: set generator.model or --teacher-model")
+        client = LLMClient(model, api_base=gen.api_base or settings.get("api_base"),
+                           cache_dir=cache_dir(session_dir, settings), concurrency=gen.concurrency,
+                           max_retries=gen.max_retries, timeout_s=gen.timeout_s)
+    jobs = [(split, i) for split in SPLITS for i in todo[split]]
+    requests = [teacher_request(use_case, spec, split, i, examples) for split, i in jobs]
+    axes = [r.pop("_axes") for r in requests]
+
+    def done(k: int, result: Any) -> None:
+        split, i = jobs[k]
+        if isinstance(result, BaseException):
+            if "cancelled" not in str(result):
+                writers[split].add(i, None, "teacher call failed: " + str(result)[:60])
+                progress.advance()
+            return
+        record, reason = parse_teacher_record(result.text, axes[k])
+        writers[split].add(i, record, reason)
+        progress.advance()
+
+    run_sync(client.map(requests, on_done=done, cancel=cancel))
+    return client.usage.to_dict()
+
+
+def cache_dir(session_dir: Path, settings: dict[str, Any]) -> Path:
+    """Teacher responses are cached per workspace when one is known (shared across sessions), else per session."""
+    workspace = settings.get("workspace")
+    return Path(workspace) / "cache" / "llm" if workspace else Path(session_dir) / "data" / ".cache" / "llm"
+
+
+def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
+             writers: dict[str, PartialWriter]) -> dict[str, Any]:
+    """Verify, drop exact duplicates and eval copies of train, and write the TRL files."""
+    code_verifier = None
+    if spec.generator.kind == "programmatic":
+        code = programmatic_code(session_dir, spec)
+        code_verifier = code if _defines(code, "verify") else None
+    verifier = Verifier(use_case, spec, session_dir, code_verifier=code_verifier)
+    dropped: dict[str, int] = {}
+    for writer in writers.values():
+        for reason, count in writer.dropped().items():
+            dropped[reason] = dropped.get(reason, 0) + count
+    imported = read_jsonl(session_dir / seedrows.IMPORTED)
+    final: dict[str, list[dict[str, Any]]] = {}
+    seen_train: set[str] = set()
+    for split in SPLITS:
+        records = [r for _, r in writers[split].records()]
+        if split == "train":
+            records = imported + records
+        outcome = verifier.check_all(records)
+        for reason, count in outcome.dropped.items():
+            dropped[reason] = dropped.get(reason, 0) + count
+        kept, seen = [], set()
+        for record in outcome.kept:
+            key = " ".join(str(record["input"]).lower().split())
+            if key in seen:
+                dropped["exact duplicate"] = dropped.get("exact duplicate", 0) + 1
+                continue
+            if split == "eval" and key in seen_train:
+                dropped["eval copy of a train input"] = dropped.get("eval copy of a train input", 0) + 1
+                continue
+            seen.add(key)
+            kept.append(record)
+        if split == "train":
+            seen_train = seen
+        final[split] = kept
+    system = use_case.contract.system_prompt
+    for split in SPLITS:
+        write_jsonl(session_dir / "data" / f"{split}.jsonl",
+                    [to_training_row(r, spec.format, system) for r in final[split]])
+    return {"train_records": len(final["train"]), "eval_records": len(final["eval"]), "dropped": dropped,
+            "imported_records": len(imported), "files": ["data/train.jsonl", "data/eval.jsonl"]}
