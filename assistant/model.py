@@ -215,13 +215,16 @@ def _short(exc: Exception, limit: int = 300) -> str:
 
 
 def _retry_after(exc: Exception) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or getattr(exc, "headers", None) or {}
-    value = headers.get("retry-after") if hasattr(headers, "get") else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    """Seconds the provider asked us to wait (retry-after header), when it said so."""
+    for source in (getattr(exc, "litellm_response_headers", None), getattr(getattr(exc, "response", None), "headers", None),
+                   getattr(exc, "headers", None)):
+        value = source.get("retry-after") if source is not None and hasattr(source, "get") else None
+        if value is not None:
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
 
 
 def _classify(litellm: Any, exc: Exception, model: str) -> Exception:
