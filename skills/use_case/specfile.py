@@ -26,7 +26,7 @@ except ImportError:  # specs.yamlio not landed yet: plain YAML without comment r
 
     _HEADER = "# yaml-language-server: $schema=https://tunesmith.dev/schemas/use_case.schema.json\n"
 
-    def render_spec(spec, existing_text=None):  # type: ignore[no-redef]
+    def render_spec(spec, existing_text=None, path=None):  # type: ignore[no-redef]
         data = spec.model_dump(mode="json", exclude_none=True)
         return _HEADER + _yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
@@ -99,8 +99,10 @@ def load(session_dir: Path) -> UseCaseSpec:
     return spec  # type: ignore[return-value]
 
 
-def render(spec: UseCaseSpec, existing: str | None) -> str:
-    return render_spec(spec, existing)
+def render(spec: UseCaseSpec, existing: str | None, session_dir: Path | None = None) -> str:
+    """The text save() would write (same schema line when ``session_dir`` is given)."""
+    path = Path(session_dir) / FILENAME if session_dir is not None else None
+    return render_spec(spec, existing, path=path)
 
 
 def diff(old: str | None, new: str) -> str:

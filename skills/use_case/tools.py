@@ -87,7 +87,7 @@ def _preview_write(ctx: ToolContext, name, business_problem, primary_users, task
     except ToolError as exc:
         return Preview(summary=f"Write {FILE}: not possible as given. {exc}")
     old = _existing(ctx)
-    new = specfile.render(spec, old)
+    new = specfile.render(spec, old, ctx.session_dir)
     verb = "Replace" if old is not None else "Create"
     tenets = ", ".join(t.name for t in spec.success_tenets)
     return Preview(summary=f"{verb} {FILE} (draft): {spec.name}; {spec.task_type}; tenets: {tenets}; "
@@ -123,7 +123,7 @@ def write_use_case(
     spec = _build(name, business_problem, primary_users, task_type, contract, success_tenets, list(constraints), base_model)
     _check_base_model(spec.base_model)
     old = _existing(ctx)
-    text = specfile.render(spec, old)
+    text = specfile.render(spec, old, ctx.session_dir)
     try:
         specfile.save(ctx.session_dir, spec)
     except SpecError as exc:
@@ -183,7 +183,7 @@ def _preview_update(ctx: ToolContext, changes: dict[str, Any]) -> Preview:
     old = _existing(ctx)
     fields = ", ".join(f"`{p}`" for p in changes)
     return Preview(summary=f"Change {fields} in {FILE} (status back to draft)",
-                   diff=specfile.diff(old, specfile.render(spec, old)))
+                   diff=specfile.diff(old, specfile.render(spec, old, ctx.session_dir)))
 
 
 @tool("ask", preview=_preview_update)
@@ -196,7 +196,7 @@ def update_use_case(ctx: ToolContext, changes: dict[str, Any]) -> ToolResult:
     """
     spec = _changed_spec(ctx, changes)
     old = _existing(ctx)
-    new = specfile.render(spec, old)
+    new = specfile.render(spec, old, ctx.session_dir)
     if old is not None and new == old:
         return ToolResult(content=f"No change: {FILE} already says that.", data={"path": FILE, "changed": False})
     try:
@@ -225,7 +225,7 @@ def _preview_approve(ctx: ToolContext) -> Preview:
     tenets = "; ".join(f"{t.name} ({t.metric or 'judge'})" for t in spec.success_tenets)
     return Preview(summary=f"Approve {FILE}: {spec.name} ({spec.task_type}), tenets: {tenets}; "
                            f"base model {spec.base_model}. Then move on to the data step.",
-                   diff=specfile.diff(old, specfile.render(approved, old)))
+                   diff=specfile.diff(old, specfile.render(approved, old, ctx.session_dir)))
 
 
 @tool("ask", preview=_preview_approve)
