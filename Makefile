@@ -15,8 +15,11 @@ export TOKENIZERS_PARALLELISM := false
 run: $(STAMP)
 	$(VENV)/bin/tunesmith $(ARGS)
 
+# pytest exits 5 when it collected no tests: say so, and fail.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
+	exit $$status
 
 bench: $(STAMP)
 	$(PY) -m assistant.bench $(ARGS)
