@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import LiteralScalarString
 
@@ -51,6 +52,13 @@ def parse_yaml(text: str, file: str = "<text>") -> Any:
         return _yaml().load(text)
     except MarkedYAMLError as exc:
         raise SpecError([_syntax_problem(exc, file)]) from None
+    except ReaderError as exc:
+        position = max(0, min(exc.position, len(text)))
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        message = f"the text contains a character YAML does not allow ({character})"
+        raise SpecError([Problem(file, line, column, "", message, "printable characters")]) from None
     except RecursionError:
         raise SpecError([Problem(file, None, None, "", "the YAML is nested too deeply", None)]) from None
     except Exception as exc:  # ruamel raises plain errors on some malformed input (bad dates, merges)
