@@ -122,7 +122,9 @@ class LoopbackServer:
                     self._json(500, _error(reply.text or "The server had an error.", "server_error"))
                     return
                 if reply.fault == "401":
-                    self._json(401, _error("Incorrect API key provided.", "invalid_api_key"))
+                    # Echo the key like careless providers do, so tests can check it is redacted.
+                    key = self.headers.get("authorization", "").removeprefix("Bearer ")
+                    self._json(401, _error(f"Incorrect API key provided: {key}.", "invalid_api_key"))
                     return
                 if reply.fault == "context":
                     message = "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens."

@@ -1,0 +1,96 @@
+"""Wiring an agent from settings, and the system prompt."""
+
+from __future__ import annotations
+
+from assistant.approvals import YesApprover
+from assistant.config import Settings
+from assistant.events import Notice
+from assistant.guided import GuidedModel
+from assistant.model import LitellmModel
+from assistant.prompts import system_prompt
+from assistant.runtime import OFFLINE_BANNER, build_agent, collect_tools
+from assistant.session import Workspace
+from skills import catalog
+from tests.fakes import FixedApprover, collect
+
+
+def settings_for(tmp_path, **flags):
+    return Settings.load({}, workspace=str(tmp_path / "ws"), **flags)
+
+
+def test_offline_agent_uses_the_guided_model_and_says_how_to_configure(tmp_path):
+    session = Workspace(tmp_path / "ws").create("s")
+    agent = build_agent(settings_for(tmp_path), session, None)
+    assert isinstance(agent.model, GuidedModel) and agent.approver is None
+    (banner,) = agent.notices
+    assert banner == Notice(OFFLINE_BANNER) and "--model" in banner.text and "TUNESMITH_MODEL" in banner.text
+    assert "API key" in banner.text or "OPENAI_API_KEY" in banner.text
+    assert session.meta.planner_model is None
+
+
+def test_configured_model_uses_litellm(tmp_path):
+    session = Workspace(tmp_path / "ws").create("s")
+    settings = settings_for(tmp_path, model="openai/local", api_base="http://127.0.0.1:9/v1")
+    approver = FixedApprover()
+    agent = build_agent(settings, session, approver)
+    assert isinstance(agent.model, LitellmModel)
+    assert (agent.model.model, agent.model.api_base) == ("openai/local", "http://127.0.0.1:9/v1")
+    assert agent.approver is approver and agent.notices == []
+    assert session.meta.planner_model == "openai/local"
+
+
+def test_yes_and_policy_file_for_headless_runs(tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("tools:\n  write_use_case: allow\n  no_such_tool: reject\n")
+    session = Workspace(tmp_path / "ws").create("s")
+    agent = build_agent(settings_for(tmp_path, yes=True, policy_file=str(policy)), session, None)
+    assert isinstance(agent.approver, YesApprover)
+    assert agent.policy.file_rules == {"write_use_case": "allow", "no_such_tool": "reject"}
+    assert any("no_such_tool" in n.text and n.level == "warning" for n in agent.notices)
+
+
+def test_tools_of_all_skills_and_the_common_tools(tmp_path):
+    tools = collect_tools()
+    names = [t.name for t in tools]
+    assert len(names) == len(set(names))
+    assert {"ask_user", "show_file", "list_files"} <= set(names)
+    for skill in catalog.discover():
+        assert {t.name for t in skill.tools()} <= set(names)
+    for item in tools:
+        assert item.schema()["function"]["parameters"]["type"] == "object"
+
+
+def test_tool_context_gets_settings_without_secrets_and_a_job_starter(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-never-in-settings")
+    session = Workspace(tmp_path / "ws").create("s")
+    agent = build_agent(settings_for(tmp_path, model="openai/x"), session, None)
+    ctx = agent._context()
+    assert ctx.settings["model"] == "openai/x" and "sk-never-in-settings" not in repr(ctx.settings)
+    assert callable(ctx.start_job) and ctx.session_dir == session.dir
+
+
+def test_system_prompt_lists_skills_and_loads_only_the_current_body(tmp_path):
+    session = Workspace(tmp_path / "ws").create("s")
+    (session.dir / "use_case.yaml").write_text("name: x\n")
+    skills = catalog.discover()
+    text = system_prompt(session)
+    assert "one question per turn" in text and "approval" in text
+    for skill in skills:
+        assert f"- {skill.name}" in text and skill.description in text
+    current = [s for s in skills if s.name == session.meta.phase]
+    others = [s for s in skills if s.name != session.meta.phase]
+    if current:
+        assert current[0].body().strip()[:200] in text
+    for skill in others:
+        body = skill.body().strip()
+        if len(body) > 80:
+            assert body[:200] not in text
+    assert "Current step: use_case" in text and "- use_case.yaml" in text
+    assert "conversation.jsonl" not in text
+
+
+async def test_offline_banner_is_the_first_event(tmp_path):
+    session = Workspace(tmp_path / "ws").create("s")
+    agent = build_agent(settings_for(tmp_path), session, None)
+    events = await collect(agent.send("I want a model that sorts support tickets by urgency."))
+    assert events[0] == Notice(OFFLINE_BANNER)
