@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from skills.toolkit import ToolError
 from specs.errors import Problem, SpecError
 from specs.use_case import UseCaseSpec
 
@@ -48,7 +49,7 @@ except ImportError:  # specs.yamlio not landed yet: plain YAML without comment r
 FILENAME = "use_case.yaml"
 
 
-class EditError(ValueError):
+class EditError(ToolError):
     """A requested change that cannot be applied; the message names the field."""
 
 
