@@ -1,0 +1,140 @@
+"""Size a training plan to this machine and this data: batch, lengths, steps, learning rate, LoRA.
+
+The numbers come from measurements on a 2-core CPU (shared/MEASURED.md): SFT runs at about 160
+training tokens a second for a 135M model, DPO costs ~2.5x an SFT step, GRPO ~6.5 s a step with 4
+generations of 32 tokens; the learning rates that moved a short run are LoRA 2e-4..5e-4, full 5e-5,
+DPO 5e-5, GRPO 1e-4..2e-4. A warm-up of a few real steps replaces the heuristic estimate.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from skills.train.basemodel import param_count
+from skills.train.datafacts import DataFacts
+from specs.training import DataMix, Hyperparameters, TimeEstimate, TrainingPlan
+
+CPU_TOKENS_PER_SECOND_135M = 160.0
+"""Measured SFT training throughput of SmolLM2-135M on 2 CPU cores."""
+REFERENCE_PARAMS = 134_515_008
+LOAD_SECONDS = 20.0
+"""Model load, tokenization and the slow first steps."""
+
+LEARNING_RATES = {("sft", "lora"): 3e-4, ("sft", "full"): 5e-5, ("dpo", "lora"): 5e-5, ("dpo", "full"): 1e-5,
+                  ("rlvr", "lora"): 1.5e-4, ("rlvr", "full"): 2e-5, ("rlaif", "lora"): 1.5e-4, ("rlaif", "full"): 2e-5}
+
+
+def has_gpu() -> bool:
+    """Whether a GPU is visible, judged without importing torch."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return any(os.path.exists(p) for p in ("/dev/nvidia0", "/dev/nvidiactl"))
+
+
+def round_up(value: float, multiple: int) -> int:
+    return int(math.ceil(value / multiple) * multiple)
+
+
+def size_plan(technique: str, adapter: str, base_model: str, facts: DataFacts, *, gpu: bool | None = None,
+              reward: str | None = None, reason: str | None = None) -> tuple[TrainingPlan, list[str]]:
+    """A plan with defaults sized to the data and the machine, and a note on each choice."""
+    gpu = has_gpu() if gpu is None else gpu
+    notes: list[str] = []
+    p99 = facts.token_quantile(0.99) or 128
+    mean = facts.mean_tokens or 100.0
+    max_length = min(2048, max(32, round_up(p99 * 1.15, 16)))
+    notes.append(f"max_length {max_length}: the longest records are about {p99} tokens (estimated).")
+    if gpu:
+        batch = 16 if mean < 256 else 8
+    else:
+        batch = 8 if mean < 100 else (4 if mean < 256 else 2)
+    notes.append(f"batch_size {batch}: records average ~{mean:.0f} tokens on {'a GPU' if gpu else 'the CPU'}.")
+    lr = LEARNING_RATES[(technique, adapter)]
+    notes.append(f"learning_rate {lr:g}: what moved short {technique.upper()} {adapter} runs in measurements.")
+    records = max(1, facts.records)
+    hp: dict[str, Any] = {"batch_size": batch, "max_length": max_length, "learning_rate": lr}
+    if technique == "sft":
+        epochs = 3.0 if records < 300 else (2.0 if records < 1000 else 1.0)
+        steps = min(2000, max(30, math.ceil(records * epochs / batch)))
+        notes.append(f"max_steps {steps}: about {epochs:g} passes over {records} records (at least 30 steps teach the format).")
+        packing = gpu and mean < max_length / 4
+        hp["packing"] = packing
+        if mean < max_length / 4:
+            notes.append("packing " + ("on: short records share sequences on the GPU." if packing else
+                                       "off: packing needs flash attention to keep records apart; on the CPU padding short records costs little."))
+    elif technique == "dpo":
+        epochs = 1.0
+        steps = min(1000, max(20, math.ceil(records / batch)))
+        notes.append(f"max_steps {steps}: one pass over {records} preference pairs.")
+    else:
+        answers = sorted(facts.answer_tokens) or [16]
+        completion = min(256, max(8, round_up(answers[int(0.95 * (len(answers) - 1))] * 1.5, 8)))
+        hp.update(num_generations=4, max_completion_length=completion, batch_size=max(4, batch // 4 * 4), beta=0.04)
+        epochs = 1.0
+        steps = min(500, max(40, records // 4))
+        notes.append(f"max_steps {steps}: GRPO needs ~40+ steps before rewards move (10 showed no trend); "
+                     f"{hp['num_generations']} generations of up to {completion} tokens per prompt.")
+    hp.update(max_steps=steps, epochs=epochs, save_steps=max(10, steps // 5), logging_steps=1 if steps <= 300 else 5)
+    data = DataMix()
+    if adapter == "full" and technique == "sft":
+        data.general_mix_ratio = 0.1
+        notes.append("general_mix_ratio 0.1: a full fine-tune mixes in the base model's own answers to generic prompts against forgetting.")
+    plan = TrainingPlan(technique=technique, adapter=adapter, base_model=base_model, reason=reason,
+                        hyperparameters=Hyperparameters(**hp), data=data, reward=reward if technique in ("rlvr", "rlaif") else None)
+    plan.estimate = heuristic_estimate(plan, facts, gpu)
+    return plan, notes
+
+
+def heuristic_estimate(plan: TrainingPlan, facts: DataFacts, gpu: bool = False) -> TimeEstimate:
+    """Seconds per step from measured throughput, scaled by model size (replaced by a warm-up)."""
+    hp = plan.hyperparameters
+    n_params = param_count(plan.base_model) or REFERENCE_PARAMS
+    scale = n_params / REFERENCE_PARAMS
+    tokens_per_second = CPU_TOKENS_PER_SECOND_135M / scale * (20 if gpu else 1)
+    padded = min(hp.max_length, facts.token_quantile(0.9) or hp.max_length)
+    if plan.technique == "sft":
+        tokens = hp.batch_size * hp.grad_accum * padded
+        seconds = tokens / tokens_per_second
+    elif plan.technique == "dpo":
+        tokens = hp.batch_size * hp.grad_accum * padded * 2
+        seconds = tokens * 1.25 / tokens_per_second
+    else:
+        generated = hp.num_generations * hp.max_completion_length * (hp.batch_size // hp.num_generations or 1)
+        seconds = 6.5 * scale * generated / 128 / (20 if gpu else 1)
+        tokens = generated
+    seconds = max(0.2, seconds)
+    return TimeEstimate(seconds_per_step=round(seconds, 2), total_seconds=round(LOAD_SECONDS + seconds * hp.max_steps, 1),
+                        tokens_per_second=round(tokens / seconds, 1),
+                        measured_on="heuristic from measurements on 2 CPU cores (not yet measured on this machine)")
+
+
+def apply_overrides(plan: TrainingPlan, overrides: dict[str, Any]) -> TrainingPlan:
+    """Set top-level or hyperparameter fields by name (e.g. ``max_steps``, ``adapter``)."""
+    data = plan.model_dump()
+    hp_fields = set(Hyperparameters.model_fields)
+    data_fields = set(DataMix.model_fields)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key in hp_fields:
+            data["hyperparameters"][key] = value
+        elif key in data_fields:
+            data["data"][key] = value
+        elif key in TrainingPlan.model_fields:
+            data[key] = value
+        else:
+            raise ValueError(f"unknown plan field {key!r}")
+    return TrainingPlan.model_validate(data)
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    seconds = int(round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

@@ -1,0 +1,477 @@
+"""Tools of the train step: recommend a technique, write the plan and the reward, dry-run the
+reward, measure speed, start, watch, wait for and cancel training."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from difflib import unified_diff
+from pathlib import Path
+from typing import Any, Literal
+
+from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
+from skills.train import runs
+from skills.train.basemodel import fits_in_memory, param_count
+from skills.train.datafacts import DataFacts, inspect_data
+from skills.train.plan import apply_overrides, format_seconds, size_plan
+from skills.train.recommend import recommend
+from specs.quality import QualityReport
+from specs.reward import RewardSpec
+from specs.training import TimeEstimate, TrainingPlan
+from specs.use_case import UseCaseSpec
+
+PLAN, REWARD, REWARD_REPORT = "training.yaml", "reward.yaml", "runs/dryrun/report.json"
+WARMUP_STEPS = 3
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _load(ctx: ToolContext, name: str, model):
+    from specs.errors import SpecError
+    from specs.yamlio import load_spec
+
+    path = ctx.path(name)
+    if not path.exists():
+        return None
+    try:
+        return load_spec(path, model)
+    except SpecError as exc:
+        problems = "; ".join(f"line {p.line}: {p.path}: {p.message}" for p in getattr(exc, "problems", [])[:5])
+        raise ToolError(f"{name} is not valid ({problems or exc}); fix it first") from exc
+
+
+def _use_case(ctx: ToolContext) -> UseCaseSpec:
+    spec = _load(ctx, "use_case.yaml", UseCaseSpec)
+    if spec is None:
+        raise ToolError("no use_case.yaml yet: describe the use case first (use_case step)")
+    return spec
+
+
+def _plan(ctx: ToolContext) -> TrainingPlan:
+    plan = _load(ctx, PLAN, TrainingPlan)
+    if plan is None:
+        raise ToolError("no training.yaml yet: call write_training_plan first")
+    return plan
+
+
+def _facts(ctx: ToolContext, plan: TrainingPlan | None = None) -> DataFacts:
+    data = plan.data if plan else TrainingPlan().data
+    return inspect_data(ctx.path(data.train_path), ctx.path(data.eval_path))
+
+
+def _diff(ctx: ToolContext, name: str, new_text: str) -> str:
+    path = ctx.path(name)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    return "".join(unified_diff(old.splitlines(True), new_text.splitlines(True), f"a/{name}", f"b/{name}"))
+
+
+def _render(ctx: ToolContext, name: str, spec) -> str:
+    from specs.yamlio import render_spec
+
+    path = ctx.path(name)
+    return render_spec(spec, path.read_text(encoding="utf-8") if path.exists() else None, path)
+
+
+def _check_memory(base_model: str, adapter: str) -> str:
+    ok, why = fits_in_memory(param_count(base_model), adapter)
+    if not ok:
+        raise ToolError(f"{base_model} will not train here: {why}")
+    return why
+
+
+def _latest_run(ctx: ToolContext, run_id: str | None) -> Path:
+    if run_id:
+        path = ctx.path(f"runs/{run_id}")
+        if not path.is_dir():
+            raise ToolError(f"no run {run_id!r} under runs/")
+        return path
+    found = runs.list_runs(ctx.session_dir)
+    if not found:
+        raise ToolError("no training run in this session yet; start_training starts one")
+    return found[-1]
+
+
+def _sha(path: Path) -> str | None:
+    from specs.lineage import file_hash
+
+    return file_hash(path)
+
+
+# -- recommendation -----------------------------------------------------------------------------
+
+
+@tool("always")
+def recommend_technique(ctx: ToolContext, base_score: float | None = None) -> ToolResult:
+    """Rank SFT, DPO, RLVR and RLAIF for this use case and data, each with a reason; choose LoRA or a
+    full fine-tune for this machine; say when a better prompt alone may be enough.
+
+    Args:
+        base_score: The base model's overall evaluation score (0-1), if it was evaluated already.
+    """
+    use_case = _use_case(ctx)
+    facts = _facts(ctx)
+    rec = recommend(use_case, facts, judge_available=bool(ctx.settings.get("judge_model")), base_score=base_score)
+    text = rec.text() + f"\nData: {facts.summary()}"
+    return ToolResult(content=text, data=rec.as_dict() | {"data": facts.summary()})
+
+
+# -- the plan -----------------------------------------------------------------------------------
+
+
+def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dict[str, Any]) -> tuple[TrainingPlan, list[str]]:
+    use_case = _use_case(ctx)
+    facts = _facts(ctx)
+    rec = recommend(use_case, facts, judge_available=bool(ctx.settings.get("judge_model")))
+    technique = technique or rec.technique
+    adapter = adapter or (rec.adapter if technique == rec.technique else ("lora" if technique != "sft" else rec.adapter))
+    base_model = base_model or use_case.base_model
+    _check_memory(base_model, adapter)
+    reason = rec.reason if technique == rec.technique and adapter == rec.adapter else f"{technique.upper()} with {adapter}, chosen by the person."
+    plan, notes = size_plan(technique, adapter, base_model, facts, reward=REWARD, reason=reason)
+    try:
+        plan = apply_overrides(plan, overrides)
+    except ValueError as exc:
+        raise ToolError(str(exc)) from exc
+    old = _load(ctx, PLAN, TrainingPlan) if ctx.path(PLAN).exists() else None
+    if old and old.estimate and old.estimate.measured_on and "heuristic" not in old.estimate.measured_on \
+            and old.model_copy(update={"estimate": None}) == plan.model_copy(update={"estimate": None}):
+        plan.estimate = old.estimate
+    return plan, notes
+
+
+def _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio):
+    return {"max_steps": max_steps, "learning_rate": learning_rate, "batch_size": batch_size, "general_mix_ratio": general_mix_ratio}
+
+
+def _preview_plan(ctx: ToolContext, technique=None, adapter=None, base_model=None, max_steps=None, learning_rate=None,
+                  batch_size=None, general_mix_ratio=None) -> Preview:
+    plan, notes = _build_plan(ctx, technique, adapter, base_model,
+                              _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio))
+    est = plan.estimate
+    return Preview(summary=f"Write training.yaml: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps "
+                           f"(about {format_seconds(est.total_seconds if est else None)}).\n" + "\n".join(notes),
+                   diff=_diff(ctx, PLAN, _render(ctx, PLAN, plan)),
+                   estimate=Estimate(seconds=est.total_seconds if est else None, note=est.measured_on if est else None))
+
+
+@tool("ask", preview=_preview_plan)
+def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr", "rlaif"] | None = None,
+                        adapter: Literal["lora", "full"] | None = None, base_model: str | None = None,
+                        max_steps: int | None = None, learning_rate: float | None = None, batch_size: int | None = None,
+                        general_mix_ratio: float | None = None) -> ToolResult:
+    """Write training.yaml with defaults sized to this machine and the data (batch size, max length from
+    the records' token lengths, steps, learning rate, LoRA settings, packing, forgetting guard).
+
+    Args:
+        technique: sft, dpo, rlvr or rlaif; omit to take the recommendation.
+        adapter: lora or full; omit to take the recommendation.
+        base_model: Model to train; omit for the use case's base model.
+        max_steps: Override the sized number of optimizer steps.
+        learning_rate: Override the learning rate.
+        batch_size: Override the batch size.
+        general_mix_ratio: Share (0-0.9) of general instruction data mixed in against forgetting.
+    """
+    from specs.yamlio import save_spec
+
+    plan, notes = _build_plan(ctx, technique, adapter, base_model,
+                              _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio))
+    save_spec(ctx.path(PLAN), plan)
+    est = plan.estimate
+    text = (f"Wrote training.yaml: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps, "
+            f"about {format_seconds(est.total_seconds if est else None)} ({est.measured_on if est else 'no estimate'}).\n"
+            + "\n".join(notes))
+    if plan.technique in ("rlvr", "rlaif") and not ctx.path(REWARD).exists():
+        text += "\nNext: write_reward builds reward.yaml and reward.py from the tenets."
+    else:
+        text += "\nNext: measure_training_speed times a few real steps on this machine."
+    return ToolResult(content=text, files=[PLAN], data={"technique": plan.technique, "adapter": plan.adapter})
+
+
+def _preview_measure(ctx: ToolContext) -> Preview:
+    plan = _plan(ctx)
+    argv = runs.job_argv(ctx.session_dir, "warmup", warmup_steps=WARMUP_STEPS)
+    return Preview(summary=f"Time {WARMUP_STEPS} real training steps of the plan on this machine and write the estimate into training.yaml.",
+                   command=" ".join(argv), estimate=Estimate(seconds=30 + WARMUP_STEPS * (plan.estimate.seconds_per_step if plan.estimate else 5)))
+
+
+@tool("ask", preview=_preview_measure)
+def measure_training_speed(ctx: ToolContext) -> ToolResult:
+    """Run a short warm-up (a few real training steps, nothing saved) and write the measured time
+    estimate into training.yaml."""
+    from specs.yamlio import save_spec
+
+    plan = _plan(ctx)
+    run_dir = ctx.path("runs/warmup")
+    (run_dir / "estimate.json").unlink(missing_ok=True)
+    runs.launch(ctx, "train-warmup", runs.job_argv(ctx.session_dir, "warmup", warmup_steps=WARMUP_STEPS), run_dir)
+    runs.follow(run_dir, lambda events: [ctx.emit(e) for e in events if e.get("type") == "progress"])
+    measured = runs.read_json(run_dir / "estimate.json")
+    if not measured.get("seconds_per_step"):
+        raise ToolError("the warm-up did not finish; its log ends with:\n" + runs.log_tail(run_dir))
+    sps = float(measured["seconds_per_step"])
+    load = 20.0
+    plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(load + sps * plan.hyperparameters.max_steps, 1),
+                                 tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
+    save_spec(ctx.path(PLAN), plan)
+    return ToolResult(content=f"Measured {sps:.2f} s a step ({measured.get('tokens_per_second')} tokens/s): "
+                              f"{plan.hyperparameters.max_steps} steps take about {format_seconds(plan.estimate.total_seconds)}. "
+                              "Saved in training.yaml.", files=[PLAN], data=measured)
+
+
+# -- the reward ---------------------------------------------------------------------------------
+
+
+def _reward_pair(ctx: ToolContext, from_tenets: bool) -> tuple[RewardSpec, str, list[str]]:
+    from skills.train.rewards import compile_reward, render_reward_code
+
+    if from_tenets or not ctx.path(REWARD).exists():
+        plan = _load(ctx, PLAN, TrainingPlan)
+        technique = plan.technique if plan else "rlvr"
+        try:
+            spec, notes = compile_reward(_use_case(ctx), technique, judge_model=ctx.settings.get("reward_judge_model")
+                                         or ctx.settings.get("judge_model") if technique == "rlaif" else None)
+        except ValueError as exc:
+            raise ToolError(str(exc)) from exc
+    else:
+        spec, notes = _load(ctx, REWARD, RewardSpec), ["reward.py regenerated from the edited reward.yaml."]
+    return spec, render_reward_code(spec), notes
+
+
+def _preview_reward(ctx: ToolContext, from_tenets: bool = True) -> Preview:
+    spec, code, notes = _reward_pair(ctx, from_tenets)
+    parts = ", ".join(f"{c.name} ({c.kind}{', log only' if c.log_only else f', weight {c.weight:g}'})" for c in spec.components)
+    return Preview(summary=f"Write reward.yaml and reward.py: {parts}.\n" + "\n".join(notes),
+                   diff=_diff(ctx, REWARD, _render(ctx, REWARD, spec)), code=code)
+
+
+@tool("ask", preview=_preview_reward)
+def write_reward(ctx: ToolContext, from_tenets: bool = True) -> ToolResult:
+    """Build the reward for RL from the success tenets: reward.yaml (components, weights, limits) and
+    the generated reward.py (verifiable templates; judge rubrics for RLAIF). Nothing runs yet.
+
+    Args:
+        from_tenets: True rebuilds both from use_case.yaml; False keeps the edited reward.yaml and regenerates reward.py from it.
+    """
+    from specs import lineage
+    from specs.io import atomic_write_text
+    from specs.yamlio import save_spec
+
+    spec, code, notes = _reward_pair(ctx, from_tenets)
+    save_spec(ctx.path(REWARD), spec)
+    atomic_write_text(ctx.path(spec.code_path), code)
+    lineage.record(ctx.session_dir, "reward", REWARD, inputs=["use_case.yaml"], code=spec.code_path)
+    return ToolResult(content=f"Wrote reward.yaml and {spec.code_path} ({len(spec.components)} components). "
+                              + " ".join(notes) + " Next: dry_run_reward scores the base model's answers with it.",
+                      files=[REWARD, spec.code_path])
+
+
+def _preview_dry_run(ctx: ToolContext, samples: int = 16) -> Preview:
+    spec = _load(ctx, REWARD, RewardSpec)
+    if spec is None:
+        raise ToolError("no reward.yaml yet: call write_reward first")
+    code = ctx.path(spec.code_path)
+    return Preview(summary=f"Sample the base model's answers to {samples} training prompts, then run {spec.code_path} on them "
+                           f"in a sandbox (separate process, {spec.timeout_s:g} s and {spec.memory_mb} MiB limits).",
+                   code=code.read_text(encoding="utf-8") if code.exists() else None, estimate=Estimate(seconds=40 + samples * 2))
+
+
+@tool("ask", preview=_preview_dry_run)
+def dry_run_reward(ctx: ToolContext, samples: int = 16) -> ToolResult:
+    """Score the base model's answers on a few training prompts with the reward and show the
+    distribution; flag a reward that is constant or ignores the output (controls: gold, empty and
+    shuffled answers).
+
+    Args:
+        samples: How many prompts to sample (16 by default).
+    """
+    from skills.train import scoring
+    from skills.train.dryrun import analyze
+    from specs.io import atomic_write_text
+
+    plan = _plan(ctx)
+    spec = _load(ctx, REWARD, RewardSpec)
+    if spec is None:
+        raise ToolError("no reward.yaml yet: call write_reward first")
+    run_dir = ctx.path("runs/dryrun")
+    out = run_dir / "samples.jsonl"
+    out.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "skills.train.sample", "--session", str(ctx.session_dir), "--plan", PLAN,
+            "--n", str(samples), "--out", "runs/dryrun/samples.jsonl"]
+    runs.launch(ctx, "reward-dry-run", argv, run_dir)
+    runs.follow(run_dir, lambda events: [ctx.emit(e) for e in events if e.get("type") == "progress"])
+    if not out.exists():
+        raise ToolError("sampling the base model failed; its log ends with:\n" + runs.log_tail(run_dir))
+    rows = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines() if l.strip()]
+    try:
+        report = analyze([r["prompt"] for r in rows], [r["completion"] for r in rows], [r.get("reference") for r in rows],
+                         lambda p, c, r: scoring.score(ctx.session_dir, spec, p, c, r))
+    except scoring.RewardError as exc:
+        raise ToolError(str(exc)) from exc
+    data = report.as_dict() | {"reward_sha256": _sha(ctx.path(spec.code_path)), "spec_sha256": _sha(ctx.path(REWARD)), "plan": plan.technique}
+    atomic_write_text(ctx.path(REWARD_REPORT), json.dumps(data, indent=2, default=str) + "\n")
+    examples = "\n".join(f"- {r['completion'][:60]!r} -> {r['total']:.2f}" for r in report.rows[:4])
+    return ToolResult(content=report.text() + "\nExamples:\n" + examples, data={"ok": report.ok, "flags": report.flags, "mean": report.mean},
+                      files=[REWARD_REPORT])
+
+
+# -- training -----------------------------------------------------------------------------------
+
+
+def _blocking(ctx: ToolContext) -> list[str]:
+    path = ctx.path("data/quality.json")
+    if not path.exists():
+        return []
+    try:
+        report = QualityReport.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return ["quality_report_invalid: data/quality.json cannot be read; rerun the quality report"]
+    waived = set(ctx.approved_waivers)
+    return [f"{f.code}: {f.message}" for f in report.blocking() if f.code not in waived]
+
+
+def _launcher_argv(plan: TrainingPlan, argv: list[str]) -> list[str]:
+    if plan.compute.launcher != "accelerate":
+        return argv
+    head = ["accelerate", "launch", "--num_processes", str(plan.compute.num_processes), "--num_machines", str(plan.compute.num_machines)]
+    if plan.compute.accelerate_config:
+        head += ["--config_file", plan.compute.accelerate_config]
+    return head + argv[1:]
+
+
+def _preview_start(ctx: ToolContext, resume_run: str | None = None) -> Preview:
+    plan = _plan(ctx) if not resume_run else _load(ctx, f"runs/{resume_run}/training.yaml", TrainingPlan) or _plan(ctx)
+    run_id = resume_run or "<new run id>"
+    argv = _launcher_argv(plan, runs.job_argv(ctx.session_dir, run_id, resume=bool(resume_run)))
+    est = plan.estimate
+    summary = (f"{'Resume' if resume_run else 'Start'} training: {plan.technique.upper()} with {plan.adapter} on {plan.base_model}, "
+               f"{plan.hyperparameters.max_steps} steps, about {format_seconds(est.total_seconds if est else None)} "
+               f"({est.measured_on if est else 'no estimate'}). Runs in the background; checkpoints every {plan.hyperparameters.save_steps} steps.")
+    return Preview(summary=summary, command=" ".join(argv), findings=_blocking(ctx),
+                   estimate=Estimate(seconds=est.total_seconds if est else None, note=est.measured_on if est else None))
+
+
+@tool("ask", preview=_preview_start)
+def start_training(ctx: ToolContext, resume_run: str | None = None) -> ToolResult:
+    """Start training from the approved training.yaml as a background job (or resume an interrupted
+    run from its last checkpoint). Refuses while high-severity data findings are not waived.
+
+    Args:
+        resume_run: The run id of an interrupted run to resume; omit to start a new run.
+    """
+    from specs import lineage
+
+    blocking = _blocking(ctx)
+    if blocking:
+        raise ToolError("training is blocked by data quality findings (fix them, or allow this call to waive them):\n- " + "\n- ".join(blocking))
+    active = [p.name for p in runs.list_runs(ctx.session_dir) if runs.run_state(p)["running"]]
+    if active:
+        raise ToolError(f"run {active[-1]} is still training; wait_for_training or cancel_training first")
+    if resume_run:
+        run_dir = ctx.path(f"runs/{resume_run}")
+        if not (run_dir / "training.yaml").exists():
+            raise ToolError(f"run {resume_run!r} has no saved plan to resume")
+        plan = _load(ctx, f"runs/{resume_run}/training.yaml", TrainingPlan)
+        run_id = resume_run
+    else:
+        plan = _plan(ctx)
+        if not ctx.path(plan.data.train_path).exists():
+            raise ToolError(f"no training data at {plan.data.train_path}; generate it in the data step")
+        if plan.technique in ("rlvr", "rlaif"):
+            _check_reward_ready(ctx, plan)
+        run_id = runs.new_run_id()
+        run_dir = ctx.path(f"runs/{run_id}")
+        lineage.record(ctx.session_dir, "training", PLAN, inputs=[p for p in ("use_case.yaml", plan.data.train_path, plan.reward or "")
+                                                                     if p and ctx.path(p).exists()])
+    _check_memory(plan.base_model, plan.adapter)
+    argv = _launcher_argv(plan, runs.job_argv(ctx.session_dir, run_id, resume=bool(resume_run)))
+    info = runs.launch(ctx, "train", argv, run_dir)
+    est = plan.estimate
+    return ToolResult(content=f"Training {'resumed' if resume_run else 'started'}: run {run_id}, {plan.hyperparameters.max_steps} steps, "
+                              f"about {format_seconds(est.total_seconds if est else None)}. It runs in the background; "
+                              "training_status shows progress, wait_for_training follows it to the end.",
+                      data={"run_id": run_id, "job_id": info.get("job_id")}, files=[f"runs/{run_id}"])
+
+
+def _check_reward_ready(ctx: ToolContext, plan: TrainingPlan) -> None:
+    spec = _load(ctx, plan.reward or REWARD, RewardSpec)
+    if spec is None or not ctx.path(spec.code_path).exists():
+        raise ToolError("an RL plan needs reward.yaml and reward.py: call write_reward first")
+    report = runs.read_json(ctx.path(REWARD_REPORT))
+    if not report or report.get("reward_sha256") != _sha(ctx.path(spec.code_path)):
+        raise ToolError("the current reward.py has not been dry-run yet: call dry_run_reward first")
+    if not report.get("ok"):
+        raise ToolError("the reward dry run flagged the reward as unusable: " + "; ".join(report.get("flags", [])))
+
+
+def _status_text(state: dict[str, Any]) -> str:
+    last = state.get("last") or {}
+    parts = [f"Run {state['run_id']}: {state['status']}, step {state.get('step', 0)}/{state.get('total_steps') or '?'}"]
+    for key in ("loss", "reward", "reward_std", "kl", "learning_rate", "tokens_per_second"):
+        if isinstance(last.get(key), (int, float)):
+            parts.append(f"{key} {last[key]:.4g}")
+    if isinstance(last.get("eta_seconds"), (int, float)) and state["status"] == "running":
+        parts.append(f"ETA {format_seconds(last['eta_seconds'])}")
+    text = ", ".join(parts) + "."
+    if state.get("checkpoint"):
+        text += f" Last checkpoint: {state['checkpoint']}."
+    if state["status"] == "interrupted":
+        text += f" The job stopped before finishing: start_training(resume_run={state['run_id']!r}) resumes from the last checkpoint."
+    if state.get("error"):
+        text += f" Error: {state['error']}"
+    if state.get("mlflow_run_id"):
+        text += f" MLflow run {state['mlflow_run_id']} (tunesmith mlflow opens the UI)."
+    return text
+
+
+@tool("always")
+def training_status(ctx: ToolContext, run_id: str | None = None) -> ToolResult:
+    """Show a training run's progress: step, loss or reward, ETA, last checkpoint, status.
+
+    Args:
+        run_id: The run to show; omit for the latest.
+    """
+    state = runs.run_state(_latest_run(ctx, run_id))
+    return ToolResult(content=_status_text(state), data={k: v for k, v in state.items() if k != "events"})
+
+
+@tool("always")
+def cancel_training(ctx: ToolContext, run_id: str | None = None) -> ToolResult:
+    """Stop a running training job. Its checkpoints stay; start_training(resume_run=...) continues it.
+
+    Args:
+        run_id: The run to stop; omit for the latest.
+    """
+    run_dir = _latest_run(ctx, run_id)
+    if not runs.cancel(run_dir):
+        return ToolResult(content=f"Run {run_dir.name} is not running.")
+    from skills.train.job import write_run_json
+
+    write_run_json(run_dir, status="cancelled", ended=time.time())
+    return ToolResult(content=f"Cancelled run {run_dir.name}. " + _status_text(runs.run_state(run_dir)))
+
+
+@tool("always")
+def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: float | None = None) -> ToolResult:
+    """Wait until a training run ends, showing its progress as it goes (for guided and headless runs).
+
+    Args:
+        run_id: The run to wait for; omit for the latest.
+        timeout_s: Stop waiting after this many seconds (the run goes on); omit to wait to the end.
+    """
+    run_dir = _latest_run(ctx, run_id)
+
+    def relay(events: list[dict[str, Any]]) -> None:
+        for event in events:
+            if event.get("type") == "progress":
+                ctx.emit({"type": "progress", "done": event.get("step"), "total": event.get("total_steps"),
+                          "message": f"training {run_dir.name}", "metrics": event})
+            elif event.get("type") in ("checkpoint", "error", "done", "log"):
+                ctx.emit(event)
+
+    state = runs.follow(run_dir, relay, timeout_s=timeout_s)
+    finished = state["status"] == "finished"
+    return ToolResult(content=_status_text(state) + (" Next: evaluate the tuned model against the base model." if finished else ""),
+                      data={k: v for k, v in state.items() if k != "events"}, phase="evaluate" if finished else None,
+                      is_error=state["status"] in ("failed", "interrupted"))
