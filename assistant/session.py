@@ -42,6 +42,10 @@ class SessionError(Exception):
     """A session operation a person asked for cannot be done; the message says why."""
 
 
+class SessionWriteError(SessionError, OSError):
+    """Writing to the session failed (disk full, read-only, ...); nothing already written was harmed."""
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -136,10 +140,18 @@ class Session:
         line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
         handle = self._open_for_append()
         data = line.encode("utf-8")
-        written = 0
-        while written < len(data):
-            written += os.write(handle, data[written:])
-        os.fsync(handle)
+        size_before = os.fstat(handle).st_size
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(handle, data[written:])
+            os.fsync(handle)
+        except OSError as exc:
+            self._cut_back(size_before)
+            raise SessionWriteError(
+                f"could not save to {self.conversation_path}: {exc.strerror or exc}; "
+                "the record was not saved and the log still ends with the previous one"
+            ) from exc
         self._records.append(record)
         return record
 
@@ -235,6 +247,14 @@ class Session:
                 self.problems.append(f"{CONVERSATION}:{number}: not a JSON object; line skipped")
                 continue
             self._records.append(record)
+
+    def _cut_back(self, size: int) -> None:
+        """Remove a partly written record so the log keeps ending on a whole line."""
+        try:
+            os.ftruncate(self._handle, size)
+        except OSError:
+            self._torn_at = size  # cut it on the next append, or ignore it on the next read
+            self.close()
 
     def _open_for_append(self) -> int:
         if self._handle is None:

@@ -224,3 +224,28 @@ def test_records_written_by_one_handle_are_seen_by_a_new_one(workspace):
     session.append(user_record("x"))
     assert Path(session.conversation_path).read_text().count("\n") == 1
     assert len(workspace.open("s").records()) == 1
+
+
+def test_a_failing_write_leaves_the_log_whole(workspace, monkeypatch):
+    import errno
+    import os
+
+    from assistant.session import SessionWriteError
+
+    session = workspace.create("s")
+    session.append(user_record("before"))
+    real_write = os.write
+
+    def half_then_full(fd, data):
+        real_write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(SessionWriteError, match="No space left"):
+        session.append(user_record("lost " * 100))
+    monkeypatch.setattr(os, "write", real_write)
+    assert workspace.open("s").problems == []
+    session.append(user_record("after"))
+    again = workspace.open("s")
+    assert [r["message"]["content"] for r in again.records()] == ["before", "after"]
+    assert [r["message"]["content"] for r in session.records()] == ["before", "after"]
