@@ -297,7 +297,21 @@ def render_spec(spec: SpecFile, existing_text: str | None = None, path: str | os
     stream = io.StringIO()
     yaml.dump(doc, stream)
     body = _strip_modeline(stream.getvalue())
-    return f"{MODELINE_PREFIX}{schema_reference(type(spec), path)}\n{body}"
+    reference = schema_reference(type(spec), path)
+    if path is None and existing_text:
+        # Without a destination, keep a modeline that already names this schema, so that a diff
+        # preview shows the same first line that save_spec(path, ...) will write.
+        current = _modeline(existing_text)
+        if current and current.endswith("/" + Path(reference).name):
+            reference = current
+    return f"{MODELINE_PREFIX}{reference}\n{body}"
+
+
+def _modeline(text: str) -> str | None:
+    for line in text.splitlines()[:5]:
+        if line.startswith(MODELINE_PREFIX):
+            return line.removeprefix(MODELINE_PREFIX).strip() or None
+    return None
 
 
 def _strip_modeline(text: str) -> str:
@@ -423,7 +437,12 @@ def check_rendered(text: str, spec: SpecFile, file: str = "<text>") -> SpecFile:
     """Load ``text`` back as ``type(spec)`` and make sure it is exactly ``spec``; else SpecError."""
     expected = valid_spec(spec, file).model_dump(mode="json")
     reloaded = loads_spec(text, type(spec), file)
-    if reloaded.model_dump(mode="json") != expected:
+    # compared as JSON text, where NaN equals NaN (quality metrics may hold one)
+    if _canonical(reloaded.model_dump(mode="json")) != _canonical(expected):
         message = "the written text would not load back to the same spec; nothing was written"
         raise SpecError([Problem(file, None, None, "", message, None)])
     return reloaded
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)

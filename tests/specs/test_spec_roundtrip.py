@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -64,6 +65,25 @@ def test_unchanged_spec_keeps_every_line_of_the_file(tmp_path: Path) -> None:
         assert removed == [], source.name
 
 
+def test_changed_value_keeps_its_trailing_comment(tmp_path: Path) -> None:
+    target = tmp_path / "training.yaml"
+    shutil.copy(EXAMPLES / "bank_transactions.training.yaml", target)
+    plan = load_spec(target)
+    plan.hyperparameters.max_length = 96
+    plan.hyperparameters.lora_targets = ["q_proj", "v_proj"]
+    save_spec(target, plan)
+    text = target.read_text()
+    assert re.search(r"\n  max_length: 96 +# transactions are short; the longest record is about 70 tokens\n", text)
+    assert "lora_targets: [q_proj, v_proj]" in text   # the person's flow style for this list is kept
+    assert load_spec(target) == plan
+
+
+def test_nan_in_a_report_does_not_block_saving(tmp_path: Path) -> None:
+    report = QualityReport(metrics={"embedding_spread": float("nan"), "distinct_2": 0.8})
+    save_spec(tmp_path / "quality.json", report)   # JSON mode writes NaN as null
+    assert load_spec(tmp_path / "quality.json").metrics == {"embedding_spread": None, "distinct_2": 0.8}
+
+
 def test_new_keys_go_at_the_end_and_order_is_kept(tmp_path: Path) -> None:
     target = tmp_path / "training.yaml"
     target.write_text("# the plan\nreward: reward.yaml  # for GRPO\ntechnique: rlvr\n")
@@ -99,6 +119,13 @@ def test_modeline_is_the_first_line_and_points_at_the_schema(tmp_path: Path) -> 
     schema = Path(reference) if os.path.isabs(reference) else target.parent / reference
     assert schema.resolve() == (SCHEMA_DIR / "export.schema.json").resolve()
     assert json.loads(schema.read_text())["title"] == "ExportSpec"
+
+
+def test_preview_render_shows_the_modeline_save_will_write() -> None:
+    source = EXAMPLES / "bank_transactions.export.yaml"
+    spec = load_spec(source)
+    assert render_spec(spec, source.read_text()) == render_spec(spec, source.read_text(), path=source)
+    assert render_spec(spec).splitlines()[0] == MODELINE_PREFIX + (SCHEMA_DIR / "export.schema.json").as_posix()
 
 
 def test_render_is_readable_and_complete() -> None:
