@@ -190,3 +190,15 @@ async def test_the_session_survives_each_fault(server, session, faults, survives
     assert roles[-1] == "assistant" and roles.count("user") == 2
     last_request = server.requests[-1]["messages"]
     assert [m["role"] for m in last_request if m["role"] == "user"] == ["user", "user"]
+
+
+async def test_cost_comes_from_litellm_prices_and_adds_up_per_session(server, session):
+    server.add(Reply(text="a", prompt_tokens=1000, completion_tokens=500), Reply(text="b", prompt_tokens=1000, completion_tokens=500))
+    model = LitellmModel("openai/gpt-4o-mini", api_base=server.api_base, timeout_s=2)
+    _, reply = await ask(model)
+    assert reply.cost_usd == pytest.approx(1000 * 0.15e-6 + 500 * 0.6e-6)
+    agent = Agent(session, model, [], system_prompt=lambda s: "")
+    await collect(agent.send("hi"))
+    usage = Workspace(session.dir.parent.parent).open("loop").meta.usage
+    assert (usage.prompt_tokens, usage.completion_tokens) == (1000, 500)
+    assert usage.cost_usd == pytest.approx(reply.cost_usd)
