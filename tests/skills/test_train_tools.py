@@ -1,0 +1,89 @@
+"""Train-step tools without training: recommendation, plan sizing, quality gate, reward writing."""
+
+from __future__ import annotations
+
+import json
+
+from skills.train import tools
+from skills.train.datafacts import inspect_data
+from specs.quality import Finding, QualityReport
+from specs.training import TrainingPlan
+from specs.yamlio import load_spec
+from test_train_fixtures import call, make_session, tool_ctx
+
+
+def test_recommend_and_plan(tmp_path):
+    session = make_session(tmp_path)
+    ctx = tool_ctx(session)
+    result = call(tools.recommend_technique, ctx)
+    assert not result.is_error, result.content
+    assert result.data["technique"] == "sft"
+    assert "SFT" in result.content and "Adapter" in result.content
+
+    preview = tools.write_training_plan.describe(ctx, tools.write_training_plan.validate({"adapter": "lora"}))
+    assert "+technique: sft" in preview.diff and preview.estimate.seconds > 0
+    result = call(tools.write_training_plan, ctx, adapter="lora")
+    assert not result.is_error, result.content
+    plan = load_spec(session / "training.yaml", TrainingPlan)
+    facts = inspect_data(session / "data/train.jsonl")
+    assert plan.technique == "sft" and plan.adapter == "lora"
+    assert facts.token_quantile(0.99) <= plan.hyperparameters.max_length <= 256
+    assert plan.hyperparameters.learning_rate == 3e-4
+    assert plan.hyperparameters.max_steps >= 30
+    assert plan.data.general_mix_ratio == 0.0
+    assert plan.estimate and plan.estimate.total_seconds > 0
+
+    call(tools.write_training_plan, ctx, adapter="full")
+    plan = load_spec(session / "training.yaml", TrainingPlan)
+    assert plan.data.general_mix_ratio > 0, "the forgetting guard is on for full fine-tunes"
+    assert plan.hyperparameters.learning_rate == 5e-5
+
+
+def test_big_model_refused(tmp_path):
+    session = make_session(tmp_path, n_train=20)
+    result = call(tools.write_training_plan, tool_ctx(session), base_model="meta-llama/Llama-3.1-70B-Instruct", adapter="full")
+    assert result.is_error and "will not train here" in result.content
+
+
+def test_quality_findings_block_until_waived(tmp_path):
+    session = make_session(tmp_path, n_train=20)
+    call(tools.write_training_plan, tool_ctx(session))
+    report = QualityReport(findings=[Finding(code="duplicates", severity="high", message="40% duplicates"),
+                                     Finding(code="label_imbalance", severity="medium", message="meh")])
+    (session / "data/quality.json").write_text(report.model_dump_json())
+    result = call(tools.start_training, tool_ctx(session))
+    assert result.is_error and "duplicates" in result.content
+    preview = tools.start_training.describe(tool_ctx(session), tools.start_training.validate({}))
+    assert preview.findings and "duplicates" in preview.findings[0]
+    assert "skills.train.job" in preview.command
+    assert tools._blocking(tool_ctx(session, approved_waivers=["duplicates"])) == []
+
+
+def test_rl_needs_reward_and_dry_run(tmp_path):
+    session = make_session(tmp_path, n_train=20, fmt="prompt_only")
+    ctx = tool_ctx(session)
+    assert call(tools.recommend_technique, ctx).data["technique"] == "rlvr"
+    assert not call(tools.write_training_plan, ctx).is_error
+    plan = load_spec(session / "training.yaml", TrainingPlan)
+    assert plan.technique == "rlvr" and plan.adapter == "lora" and plan.reward == "reward.yaml"
+    result = call(tools.start_training, ctx)
+    assert result.is_error and "write_reward" in result.content
+    preview = tools.write_reward.describe(ctx, tools.write_reward.validate({}))
+    assert "def score" in preview.code and "correct_category" in preview.diff
+    assert not call(tools.write_reward, ctx).is_error
+    assert (session / "reward.py").exists()
+    result = call(tools.start_training, ctx)
+    assert result.is_error and "dry_run_reward" in result.content
+
+
+def test_status_of_interrupted_run(tmp_path):
+    session = make_session(tmp_path, n_train=20)
+    run = session / "runs" / "run-x"
+    (run / "checkpoints" / "checkpoint-4").mkdir(parents=True)
+    (run / "checkpoints" / "checkpoint-4" / "trainer_state.json").write_text("{}")
+    (run / "job.json").write_text(json.dumps({"pid": 999999999}))
+    (run / "run.json").write_text(json.dumps({"status": "running", "total_steps": 10}))
+    (run / "metrics.jsonl").write_text(json.dumps({"step": 5, "loss": 1.5}) + "\n")
+    result = call(tools.training_status, tool_ctx(session))
+    assert "interrupted" in result.content and "resume_run='run-x'" in result.content
+    assert result.data["checkpoint"] == "checkpoint-4"
