@@ -128,11 +128,12 @@ def read_conversation(messages: list[dict[str, Any]]) -> Conversation:
 
 def _pick(answer: str, choices: list[str]) -> str:
     """A choice picked by number or by its exact text; otherwise the answer as typed."""
-    stripped = answer.strip().rstrip(".")
-    if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
-        return choices[int(stripped) - 1]
+    stripped = answer.strip()
+    key = stripped.rstrip(".").lower()
+    if key.isdigit() and 1 <= int(key) <= len(choices):
+        return choices[int(key) - 1]
     for choice in choices:
-        if stripped.lower() == choice.lower():
+        if key == choice.rstrip(".").lower():
             return choice
     return stripped
 
@@ -278,21 +279,33 @@ def interview_turn(state: GuideState, convo: Conversation) -> Turn:
                             "folder path or a hub id `org/name`.".strip(), choices)
         return Turn(text="Let me check which base models fit this machine.", tool="propose_base_model", arguments={"adapter": "lora"})
     arguments = build_arguments(draft)
-    for answer in convo.answers("revise"):
-        if is_approval(answer) or re.search(r"\b(write it|try again|as is)\b", answer, re.I):
-            continue
-        changes, _ = parse_edits(answer, arguments)
-        if changes:
-            arguments = specfile.apply_changes(arguments, changes)
+    revisions = convo.answers("revise")
+    pending = state.last_user is not None and bool(convo.asks) and convo.asks[-1].slot == "revise"
+    for answer in revisions[:-1] if pending else revisions:
+        arguments = _revised(arguments, answer)
     if last is not None and last.name == "write_use_case":  # no file after a write: it failed or was rejected
         return _ask(f"It was not written: {_short(last.content)}", f"{MARK['revise']} {EDIT_HINT}", ["Write it as it is"])
-    if state.last_user is not None and convo.asks and convo.asks[-1].slot == "revise":
-        answer = convo.asks[-1].answer or ""
+    if pending:
+        answer = revisions[-1]
         changes, unknown = parse_edits(answer, arguments)
-        if unknown and not changes and not is_approval(answer) and not re.search(r"\b(write it|as is|try again)\b", answer, re.I):
-            return _ask(f"I could not apply: {'; '.join(unknown)}.", f"{MARK['revise']} {EDIT_HINT}", ["Write it as it is"])
+        if not changes and not _write_as_is(answer):
+            problem = "; ".join(unknown) or answer
+            return _ask(f"I could not apply: {problem}.", f"{MARK['revise']} {EDIT_HINT}", ["Write it as it is"])
+        arguments = _revised(arguments, answer)
     return Turn(text=f"{intro} I have what I need; here is the use-case spec to write.",
                 tool="write_use_case", arguments=arguments)
+
+
+def _write_as_is(answer: str) -> bool:
+    return is_approval(answer) or bool(re.search(r"\b(write it|as it is|as is|try again)\b", answer, re.I))
+
+
+def _revised(arguments: dict[str, Any], answer: str) -> dict[str, Any]:
+    """The draft's arguments with the changes asked for in ``answer`` (none when it only says go ahead)."""
+    if _write_as_is(answer):
+        return arguments
+    changes, _ = parse_edits(answer, arguments)
+    return specfile.apply_changes(arguments, changes) if changes else arguments
 
 
 def _failed(last) -> bool:
