@@ -1,0 +1,114 @@
+"""Drive an agent without the TUI: plain progress lines, questions answered by a policy, exit codes.
+
+Exit codes: 0 the pipeline reached its goal; 1 a step failed (model error, tool error it could not
+get past); 3 an approval was needed and nothing allowed it (use --yes or a policy file);
+4 the turn limit was reached.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Callable, TextIO
+
+from assistant.events import (ApprovalRequested, AssistantMessage, DecisionRecorded, Event, Notice, PhaseChanged,
+                              Progress, Question, TextDelta, ToolCallStarted, ToolFinished, TurnEnded)
+
+EXIT_OK, EXIT_FAILED, EXIT_NEEDS_APPROVAL, EXIT_LIMIT = 0, 1, 3, 4
+
+
+def first_choice(question: Question) -> str:
+    """Answer a question with its first choice (headless default), or 'continue' when it has none."""
+    return question.choices[0] if question.choices else "continue"
+
+
+class Printer:
+    """Plain, line-oriented progress for a terminal or a CI log."""
+
+    def __init__(self, out: TextIO = sys.stdout, progress_every_s: float = 10.0) -> None:
+        self.out = out
+        self.progress_every_s = progress_every_s
+        self._last_progress: dict[str, tuple[float, float]] = {}
+        self.started = time.monotonic()
+
+    def line(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.out.write(f"[{int(elapsed // 60):02d}:{int(elapsed % 60):02d}] {text}\n")
+        self.out.flush()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, TextDelta | AssistantMessage):
+            return  # the full text is printed once, from the tool call or turn end below
+        if isinstance(event, ToolCallStarted):
+            self.line(f"-> {event.tool}")
+        elif isinstance(event, ApprovalRequested):
+            self.line(f"   approval asked: {event.preview.get('summary', event.tool)}")
+        elif isinstance(event, DecisionRecorded):
+            self.line(f"   {event.decision} by {event.by}" + (f": {event.comment}" if event.comment else ""))
+        elif isinstance(event, ToolFinished):
+            head = event.content.strip().splitlines()[:6]
+            mark = "!! " if event.is_error else "   "
+            for text in head:
+                self.line(mark + text[:200])
+        elif isinstance(event, Progress):
+            self._progress(event)
+        elif isinstance(event, Question):
+            self.line(f"?  {event.text}" + (f"  [{' | '.join(event.choices)}]" if event.choices else ""))
+        elif isinstance(event, PhaseChanged):
+            self.line(f"== step: {event.phase}")
+        elif isinstance(event, Notice):
+            self.line(f"{event.level}: {event.text}")
+
+    def _progress(self, event: Progress) -> None:
+        now = time.monotonic()
+        last_time, last_share = self._last_progress.get(event.task, (0.0, -1.0))
+        share = (event.done / event.total) if event.total else 0.0
+        finished = bool(event.total) and event.done >= event.total
+        if not finished and now - last_time < self.progress_every_s and share - last_share < 0.25:
+            return
+        self._last_progress[event.task] = (now, share)
+        parts = [f"{event.task}: {event.done:g}" + (f"/{event.total:g}" if event.total else "")]
+        if event.rate:
+            parts.append(f"{event.rate:.2f}/s")
+        if event.eta_s is not None:
+            parts.append(f"eta {event.eta_s:.0f}s")
+        extra = {k: v for k, v in event.fields.items() if isinstance(v, (int, float, str)) and k in ("loss", "reward_mean", "message", "step")}
+        parts += [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extra.items()]
+        self.line("   " + "  ".join(parts))
+
+
+async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Question], str] = first_choice,
+                printer: Callable[[Event], None] | None = None, goal_phase: str = "done", max_turns: int = 120) -> int:
+    """Run turns until the session reaches ``goal_phase``; answer questions with ``answer``."""
+    show = printer or Printer()
+    session = agent.session
+    events = agent.send(first_message) if first_message else agent.resume()
+    for _ in range(max_turns):
+        question, ended, rejected, said = None, None, None, []
+        async for event in events:
+            show(event)
+            if isinstance(event, TextDelta):
+                said.append(event.text)
+            elif isinstance(event, Question):
+                question = event
+            elif isinstance(event, TurnEnded):
+                ended = event
+            elif isinstance(event, DecisionRecorded) and event.by == "no-approver":
+                rejected = event
+        text = "".join(said).strip()
+        if text and isinstance(show, Printer):
+            for line in text.splitlines()[:8]:
+                show.line("   " + line[:200])
+        if session.meta.phase == goal_phase:
+            return EXIT_OK
+        if rejected is not None:
+            if isinstance(show, Printer):
+                show.line(f"needs approval: {rejected.tool}. Run again with --yes, or a --policy-file that allows it.")
+            return EXIT_NEEDS_APPROVAL
+        if ended is not None and ended.reason == "error":
+            return EXIT_FAILED
+        reply = answer(question) if question is not None else "continue"
+        if isinstance(show, Printer):
+            show.line(f">  {reply}")
+        events = agent.send(reply)
+    return EXIT_LIMIT
