@@ -29,6 +29,7 @@ class Printer:
         self.out = out
         self.progress_every_s = progress_every_s
         self._last_progress: dict[str, tuple[float, float]] = {}
+        self._said: list[str] = []
         self.started = time.monotonic()
 
     def line(self, text: str) -> None:
@@ -36,9 +37,21 @@ class Printer:
         self.out.write(f"[{int(elapsed // 60):02d}:{int(elapsed % 60):02d}] {text}\n")
         self.out.flush()
 
+    def flush_text(self) -> None:
+        """Print what the assistant said since the last event (its words come before its tool call)."""
+        text = "".join(self._said).strip()
+        self._said = []
+        for line in text.splitlines()[:8]:
+            if line.strip():
+                self.line("   " + line[:200])
+
     def __call__(self, event: Event) -> None:
-        if isinstance(event, TextDelta | AssistantMessage):
-            return  # the full text is printed once, from the tool call or turn end below
+        if isinstance(event, TextDelta):
+            self._said.append(event.text)
+            return
+        self.flush_text()
+        if isinstance(event, AssistantMessage):
+            return
         if isinstance(event, ToolCallStarted):
             self.line(f"-> {event.tool}")
         elif isinstance(event, ApprovalRequested):
@@ -84,21 +97,17 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
     session = agent.session
     events = agent.send(first_message) if first_message else agent.resume()
     for _ in range(max_turns):
-        question, ended, rejected, said = None, None, None, []
+        question, ended, rejected = None, None, None
         async for event in events:
             show(event)
-            if isinstance(event, TextDelta):
-                said.append(event.text)
-            elif isinstance(event, Question):
+            if isinstance(event, Question):
                 question = event
             elif isinstance(event, TurnEnded):
                 ended = event
             elif isinstance(event, DecisionRecorded) and event.by == "no-approver":
                 rejected = event
-        text = "".join(said).strip()
-        if text and isinstance(show, Printer):
-            for line in text.splitlines()[:8]:
-                show.line("   " + line[:200])
+        if isinstance(show, Printer):
+            show.flush_text()
         if session.meta.phase == goal_phase:
             return EXIT_OK
         if rejected is not None:
