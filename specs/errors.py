@@ -315,7 +315,8 @@ def _describe(annotation: Any, info: FieldInfo | None = None, plural: bool = Fal
     if not branches:
         return "null (leave it empty)"
     text = " or ".join(dict.fromkeys(_describe_type(b, plural) for b in branches))
-    bounds = _bounds(info)
+    unit = "character" if str in branches else "item"
+    bounds = _bounds(info, unit)
     text = f"{text} ({bounds})" if bounds else text
     return f"{text}, or empty" if optional else text
 
@@ -346,7 +347,7 @@ def _describe_type(annotation: Any, plural: bool = False) -> str:
     return "any value" if annotation is Any else getattr(annotation, "__name__", str(annotation))
 
 
-def _bounds(info: FieldInfo | None) -> str:
+def _bounds(info: FieldInfo | None, unit: str = "item") -> str:
     if info is None:
         return ""
     parts = []
@@ -354,10 +355,10 @@ def _bounds(info: FieldInfo | None) -> str:
         for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             if getattr(meta, attr, None) is not None:
                 parts.append(f"{word} {getattr(meta, attr)}")
-        if getattr(meta, "min_length", None) is not None:
-            parts.append(f"at least {meta.min_length} long")
-        if getattr(meta, "max_length", None) is not None:
-            parts.append(f"at most {meta.max_length} long")
+        for attr, word in (("min_length", "at least"), ("max_length", "at most")):
+            count = getattr(meta, attr, None)
+            if count is not None:
+                parts.append(f"{word} {count} {unit}{'' if count == 1 else 's'}")
     return ", ".join(parts)
 
 

@@ -16,7 +16,9 @@ from specs.io import atomic_write_text
 from specs.registry import ALL_MODELS
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
+DIALECT = "http://json-schema.org/draft-07/schema#"
+"""Draft-07: what yaml-language-server (and VS Code) fully support. pydantic's output uses only
+keywords draft-07 knows; its `$defs` are reached through plain JSON-pointer `$ref`s."""
 
 
 def generate(name: str) -> dict:
