@@ -152,7 +152,13 @@ def _workspace(args: argparse.Namespace) -> Any:
 def _run_app(settings: Any, session: Any, resume: bool) -> int:
     from assistant.tui import run_app
 
-    return int(run_app(settings, session, resume=resume) or 0)
+    if session is not None:
+        session.lock()  # one app per session: a second one would interleave the log
+    try:
+        return int(run_app(settings, session, resume=resume) or 0)
+    finally:
+        if session is not None:
+            session.close()
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
@@ -200,6 +206,7 @@ def _cmd_sessions_rename(args: argparse.Namespace) -> int:
 def _cmd_sessions_delete(args: argparse.Namespace) -> int:
     workspace = _workspace(args)
     session = workspace.open(args.session)
+    session.lock()  # refuses while an app has the session open
     if not getattr(args, "yes", False):
         prompt = f"Delete session {session.name} and every file in {session.dir}? [y/N] "
         try:

@@ -33,6 +33,7 @@ from specs.io import atomic_write_text
 
 CONVERSATION = "conversation.jsonl"
 META = "session.json"
+LOCK = ".lock"
 SESSIONS = "sessions"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 MESSAGE_TYPES = ("system", "user", "assistant", "tool")
@@ -113,6 +114,7 @@ class Session:
         self._records: list[dict[str, Any]] = []
         self._torn_at: int | None = None
         self._handle: Any = None
+        self._lock_fd: int | None = None
         self._load_records()
 
     @property
@@ -184,10 +186,32 @@ class Session:
             out.extend(_closing_messages(open_calls))
         return out
 
+    def lock(self) -> None:
+        """Claim the session for this process (one app per session); the claim ends with the
+        process, even a killed one. Raises SessionError when another process holds it."""
+        import fcntl
+
+        if self._lock_fd is not None:
+            return
+        fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SessionError(f"session {self.name!r} is open in another tunesmith (pid {holder})") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
     def close(self) -> None:
+        """Close the log and give up the lock; the object can still append (it reopens)."""
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def __del__(self) -> None:  # pragma: no cover - best effort
         try:

@@ -58,12 +58,14 @@ def test_help_on_each_command(argv, capsys):
 
 
 def test_help_imports_nothing_heavy():
-    """`tunesmith --help` must stay instant: parsing it may not load any heavy library."""
+    """`tunesmith --help` must stay instant: parsing it (for every command, the extra ones too)
+    may not load any heavy library."""
     probe = textwrap.dedent(
         """
         import json, sys
         from assistant import cli
-        for argv in (["--help"], ["sessions", "--help"], ["resume", "--help"], ["validate", "--help"]):
+        extra = [[name, "--help"] for name, module, _ in cli.EXTRA_COMMANDS if cli._module_exists(module)]
+        for argv in [["--help"], ["sessions", "--help"], ["resume", "--help"], ["validate", "--help"], *extra]:
             try:
                 cli.main(argv)
             except SystemExit:
@@ -235,3 +237,14 @@ def test_extra_commands_plug_in_and_missing_ones_stay_hidden(tmp_path, monkeypat
     assert code == 7 and out.strip() == "ran thing m1"
     code, _, err = run(["ghost"], capsys)
     assert code == 2 and "invalid choice" in err
+
+
+def test_a_session_open_elsewhere_is_not_opened_twice(workspace, fake_app, capsys):
+    other = workspace.create("busy")
+    other.lock()
+    code, _, err = run(["resume", "busy"], capsys)
+    assert code == 1 and "open in another tunesmith" in err and fake_app == []
+    code, _, err = run(["sessions", "delete", "busy", "--yes"], capsys)
+    assert code == 1 and "open in another tunesmith" in err and workspace.names() == ["busy"]
+    other.close()
+    assert run(["resume", "busy"], capsys)[0] == 0

@@ -249,3 +249,21 @@ def test_a_failing_write_leaves_the_log_whole(workspace, monkeypatch):
     again = workspace.open("s")
     assert [r["message"]["content"] for r in again.records()] == ["before", "after"]
     assert [r["message"]["content"] for r in session.records()] == ["before", "after"]
+
+
+def test_lock_allows_one_holder_and_ends_with_it(workspace):
+    import subprocess
+    import sys
+
+    session = workspace.create("s")
+    session.lock()
+    session.lock()  # idempotent for the holder
+    probe = ("import sys; from assistant.session import Workspace, SessionError\n"
+             "try:\n    Workspace(sys.argv[1]).open('s').lock()\nexcept SessionError as e:\n    print(e); sys.exit(3)\n")
+    out = subprocess.run([sys.executable, "-c", probe, str(workspace.root)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 3 and "open in another tunesmith" in out.stdout
+    session.close()
+    out = subprocess.run([sys.executable, "-c", probe, str(workspace.root)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    session.append(user_record("still writable after close"))
+    assert workspace.open("s").records()[-1]["message"]["content"] == "still writable after close"
