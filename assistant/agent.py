@@ -59,6 +59,8 @@ class Agent:
 
     async def send(self, text: str) -> AsyncIterator[Event]:
         """Append the person's words and run until the turn ends."""
+        self._skip(unanswered_calls(self.session.records()), "Not run: stopped before it finished.")
+        self.session.meta.pending_approval = None
         self.session.append(user_record(text))
         async for event in self._turn(pending=[]):
             yield event
@@ -106,7 +108,7 @@ class Agent:
                             return
                     calls = []
                 except FormatError as exc:
-                    self.session.append(user_record(str(exc), synthetic=True))
+                    self.session.append(user_record(str(exc), hidden=True))
                 finally:
                     self.session.save_meta()
             raise StepLimitReached(f"Stopped after {self.max_steps} steps without an answer. Say 'continue' to go on.")
@@ -199,8 +201,10 @@ class Agent:
             yield self._set_phase(result.phase)
         if result.ends_turn:
             data = result.data
-            yield Question(data.get("question") or result.content, list(data.get("choices") or []),
-                           bool(data.get("allow_free_text", True)))
+            question = Question(data.get("question") or result.content, list(data.get("choices") or []),
+                                bool(data.get("allow_free_text", True)))
+            self.session.append({**question.to_dict(), "type": "question", "call_id": call_id})
+            yield question
 
     def _parse(self, call: dict[str, Any]) -> tuple[Tool | None, Any, dict[str, Any], str | None]:
         """(tool, validated args, raw args, error message for the model)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from assistant.events import TextDelta
-from assistant.model import ModelReply
+from assistant.model import ModelError, ModelReply
 from skills import catalog
 from skills.guiding import GuideState, LastTool, Turn
 
@@ -40,7 +40,10 @@ class GuidedModel:
         self._records = records
 
     async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[TextDelta | ModelReply]:
-        reply = self.reply(messages, {t["function"]["name"] for t in tools if "function" in t})
+        try:
+            reply = self.reply(messages, {t["function"]["name"] for t in tools if "function" in t})
+        except Exception as exc:  # noqa: BLE001 (a guide bug becomes a notice; the session goes on)
+            raise ModelError(f"The offline planner failed in step {self.current_phase()}: {type(exc).__name__}: {exc}") from exc
         if reply.content:
             yield TextDelta(reply.content)
         yield reply

@@ -366,3 +366,25 @@ def test_format_validation_names_fields():
     except ValidationError as exc:
         text = format_validation(exc)
     assert "`text`" in text and "`extra`" in text and json.dumps(3) in text
+
+
+async def test_questions_are_recorded_for_replay(session, scripted):
+    model = scripted([call("ask_user", {"question": "Which labels?", "choices": ["a", "b"]})])
+    await collect(make_agent(session, model).send("start"))
+    (record,) = [r for r in session.records() if r["type"] == "question"]
+    assert record["text"] == "Which labels?" and record["choices"] == ["a", "b"] and record["allow_free_text"]
+
+
+async def test_send_after_a_cancelled_turn_closes_its_open_calls(session, scripted):
+    model = scripted([call("spend_money", {"dollars": 3}), say("Fine, no spending.")])
+    agent = make_agent(session, model, HangingApprover())
+    task = asyncio.ensure_future(collect(agent.send("spend")))
+    while not session.meta.pending_approval:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await collect(agent.send("never mind"))
+    assert unanswered_calls(session.records()) == [] and session.meta.pending_approval is None
+    roles = [m["role"] for m in session.messages()]
+    assert roles == ["user", "assistant", "tool", "user", "assistant"] and RAN == []

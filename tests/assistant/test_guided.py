@@ -148,3 +148,13 @@ async def test_real_use_case_guide_opens_the_conversation(tmp_path):
     assert not [e for e in events if isinstance(e, Notice) and e.level == "error"]
     assert isinstance(events[-1], TurnEnded) and events[-1].reason in ("question", "answer")
     assert [m["role"] for m in session.messages()][:2] == ["user", "assistant"]
+
+
+async def test_a_failing_guide_becomes_a_notice(fake_skills, session, monkeypatch):
+    def broken(state):
+        raise ValueError("bad state")
+
+    monkeypatch.setattr(guided.catalog, "get", lambda name: SimpleNamespace(guide=lambda: SimpleNamespace(next_turn=broken)))
+    events = await collect(agent_for(session).send("hi"))
+    assert events[-1] == TurnEnded("error")
+    assert any(isinstance(e, Notice) and "bad state" in e.text for e in events)
