@@ -1,0 +1,58 @@
+"""Data generation as a background job: generate (resuming), verify, score; JSONL progress events.
+
+    python -m skills.data.job --session DIR --events PATH [--teacher-model M] [--api-base URL] [--workspace W]
+
+SIGTERM/SIGINT stop it between records; what was made stays in data/.partial/ and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--session", required=True)
+    parser.add_argument("--events", required=True)
+    parser.add_argument("--teacher-model")
+    parser.add_argument("--api-base")
+    parser.add_argument("--workspace")
+    args = parser.parse_args(argv)
+
+    from specs.data_generation import DataGenerationSpec
+    from specs.use_case import UseCaseSpec
+    from specs.yamlio import load_spec
+    from synth.generate import generate_dataset
+    from synth.quality import score_dataset, summary
+
+    session = Path(args.session)
+    events = open(args.events, "a", encoding="utf-8")
+
+    def emit(event: dict) -> None:
+        events.write(json.dumps({"time": time.time(), **event}) + "\n")
+        events.flush()
+
+    cancel = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: cancel.set())
+    use_case = load_spec(session / "use_case.yaml", UseCaseSpec)
+    spec = load_spec(session / "data_generation.yaml", DataGenerationSpec)
+    settings = {k: v for k, v in {"teacher_model": args.teacher_model, "api_base": args.api_base,
+                                  "workspace": args.workspace}.items() if v}
+    report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
+    if report["status"] == "done":
+        quality = score_dataset(session, use_case, spec, emit=emit)
+        emit({"type": "done", "summary": summary(quality), "blocking": [f.code for f in quality.blocking()]})
+    else:
+        emit({"type": "cancelled", "generated": report["generated"]})
+    events.close()
+    return 0 if report["status"] == "done" else 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,461 @@
+"""Tools of the data step: seed examples, data_generation.yaml, generation, the quality gate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from difflib import unified_diff
+from pathlib import Path
+from typing import Any, Literal
+
+from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
+from specs.data_generation import DataGenerationSpec
+from specs.errors import SpecError
+from specs.use_case import UseCaseSpec
+from specs.yamlio import load_spec, render_spec, save_spec
+from synth import seeds
+from synth.generate import GenerationError, sample_check
+from synth.plan import default_spec
+
+SPEC_FILE = "data_generation.yaml"
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def _use_case(ctx: ToolContext) -> UseCaseSpec:
+    path = ctx.path("use_case.yaml")
+    if not path.exists():
+        raise ToolError("use_case.yaml does not exist yet; finish the use-case step first")
+    try:
+        spec = load_spec(path, UseCaseSpec)
+    except SpecError as exc:
+        raise ToolError(f"use_case.yaml has problems: {exc}") from exc
+    return spec  # type: ignore[return-value]
+
+
+def _data_spec(ctx: ToolContext, required: bool = True) -> DataGenerationSpec | None:
+    path = ctx.path(SPEC_FILE)
+    if not path.exists():
+        if required:
+            raise ToolError(f"{SPEC_FILE} does not exist yet; write it with write_data_generation_spec")
+        return None
+    try:
+        return load_spec(path, DataGenerationSpec)  # type: ignore[return-value]
+    except SpecError as exc:
+        raise ToolError(f"{SPEC_FILE} has problems: {exc}") from exc
+
+
+def _teacher(ctx: ToolContext, spec: DataGenerationSpec | None = None) -> tuple[str | None, str | None]:
+    gen = spec.generator if spec else None
+    model = (gen.model if gen else None) or ctx.settings.get("teacher_model")
+    base = (gen.api_base if gen else None) or ctx.settings.get("api_base")
+    return model, base
+
+
+def _client(ctx: ToolContext, model: str, api_base: str | None, concurrency: int = 8):
+    from synth.generate import cache_dir
+    from synth.llm import LLMClient
+
+    return LLMClient(model, api_base=api_base, cache_dir=cache_dir(ctx.session_dir, ctx.settings),
+                     concurrency=concurrency)
+
+
+def _diff(ctx: ToolContext, name: str, new_text: str) -> str:
+    path = ctx.path(name)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    return "".join(unified_diff(old.splitlines(True), new_text.splitlines(True), f"a/{name}", f"b/{name}"))
+
+
+# --- seeds -----------------------------------------------------------------------------------------
+
+def _draft(ctx: ToolContext, count: int, use_teacher: bool) -> list[dict[str, Any]]:
+    use_case = _use_case(ctx)
+    spec = _data_spec(ctx, required=False)
+    fmt = spec.format if spec else "sft"
+    if use_teacher:
+        model, base = _teacher(ctx, spec)
+        if not model:
+            raise ToolError("no teacher model is configured (--teacher-model); draft offline instead")
+        return seeds.draft_with_teacher(use_case, _client(ctx, model, base), count, fmt)
+    return seeds.draft_offline(use_case, count, fmt=fmt)
+
+
+def _preview_draft(ctx: ToolContext, count: int = 12, use_teacher: bool = False) -> Preview:
+    if use_teacher:
+        model, _ = _teacher(ctx)
+        return Preview(summary=f"Ask the teacher {model or '(none configured)'} for {count} seed examples and save "
+                               "them to data/examples.jsonl", estimate=Estimate(calls=1, tokens=3000))
+    rows = _draft(ctx, count, False)
+    return Preview(summary=f"Save {len(rows)} drafted seed examples to data/examples.jsonl:\n" + seeds.table(rows))
+
+
+@tool("ask", preview=_preview_draft)
+def draft_seed_examples(ctx: ToolContext, count: int = 12, use_teacher: bool = False) -> ToolResult:
+    """Draft 5-20 seed examples from the approved use case and save them to data/examples.jsonl
+    (replacing earlier seeds). The person can then edit, add and delete rows.
+
+    Args:
+        count: How many examples to draft (5-20); classification drafts at least one per label.
+        use_teacher: Draft with the configured teacher LLM instead of the offline templates.
+    """
+    try:
+        rows = _draft(ctx, count, use_teacher)
+    except seeds.SeedError as exc:
+        raise ToolError(str(exc)) from exc
+    seeds.save(ctx.session_dir, rows)
+    return ToolResult(content=f"Saved {len(rows)} seed examples to data/examples.jsonl:\n{seeds.table(rows)}",
+                      data={"rows": rows}, files=[seeds.EXAMPLES])
+
+
+@tool("always")
+def show_seed_examples(ctx: ToolContext) -> ToolResult:
+    """Show the seed examples in data/examples.jsonl as a numbered table."""
+    rows = seeds.load(ctx.session_dir)
+    if not rows:
+        return ToolResult(content="There are no seed examples yet; draft them with draft_seed_examples.")
+    return ToolResult(content=seeds.table(rows, width=100), data={"rows": rows})
+
+
+@tool("ask")
+def add_seed_example(ctx: ToolContext, input: str, output: str | None = None, chosen: str | None = None,
+                     rejected: str | None = None) -> ToolResult:
+    """Add one seed example to data/examples.jsonl.
+
+    Args:
+        input: What the model receives.
+        output: The ideal answer (SFT and prompt-only tasks).
+        chosen: The better answer (preference tasks).
+        rejected: The worse answer (preference tasks).
+    """
+    row = {"input": input, "output": output if output is not None else chosen, "chosen": chosen, "rejected": rejected}
+    try:
+        index = seeds.add_row(ctx.session_dir, row)
+    except seeds.SeedError as exc:
+        raise ToolError(str(exc)) from exc
+    return ToolResult(content=f"Added seed example {index}.", files=[seeds.EXAMPLES])
+
+
+@tool("ask")
+def edit_seed_example(ctx: ToolContext, index: int, input: str | None = None, output: str | None = None,
+                      chosen: str | None = None, rejected: str | None = None) -> ToolResult:
+    """Change fields of one seed example (rows are numbered from 0 as show_seed_examples lists them).
+
+    Args:
+        index: The row number.
+        input: New input, if it changes.
+        output: New answer, if it changes.
+        chosen: New chosen answer (preference tasks), if it changes.
+        rejected: New rejected answer (preference tasks), if it changes.
+    """
+    changes = {k: v for k, v in {"input": input, "output": output, "chosen": chosen, "rejected": rejected}.items()
+               if v is not None}
+    if not changes:
+        raise ToolError("nothing to change: give input, output, chosen or rejected")
+    try:
+        row = seeds.update_row(ctx.session_dir, index, changes)
+    except seeds.SeedError as exc:
+        raise ToolError(str(exc)) from exc
+    return ToolResult(content=f"Seed example {index} is now: {json.dumps(row, ensure_ascii=False)}",
+                      files=[seeds.EXAMPLES])
+
+
+@tool("ask")
+def delete_seed_examples(ctx: ToolContext, indices: list[int]) -> ToolResult:
+    """Delete seed examples by row number.
+
+    Args:
+        indices: Row numbers to delete (from show_seed_examples).
+    """
+    try:
+        count = seeds.delete_rows(ctx.session_dir, indices)
+    except seeds.SeedError as exc:
+        raise ToolError(str(exc)) from exc
+    return ToolResult(content=f"Deleted {count} seed example(s).", files=[seeds.EXAMPLES])
+
+
+def _source(ctx: ToolContext, path: str) -> Path:
+    candidate = Path(path).expanduser()
+    if not candidate.is_absolute():
+        inside = ctx.session_dir / candidate
+        candidate = inside if inside.exists() else Path.cwd() / candidate
+    if not candidate.exists():
+        raise ToolError(f"{path} does not exist")
+    return candidate
+
+
+@tool("always")
+def inspect_data_file(ctx: ToolContext, path: str) -> ToolResult:
+    """Show the columns, a guessed column mapping and the first rows of the person's own data
+    (JSONL, JSON, CSV/TSV, parquet, or a folder saved with datasets' save_to_disk).
+
+    Args:
+        path: The file or folder (absolute, or relative to the session folder or the current folder).
+    """
+    try:
+        rows = seeds.read_table(_source(ctx, path), limit=2000)
+    except seeds.SeedError as exc:
+        raise ToolError(str(exc)) from exc
+    cols = seeds.columns(rows)
+    guess = seeds.guess_mapping(cols)
+    head = "\n".join(json.dumps(r, ensure_ascii=False, default=str)[:300] for r in rows[:3])
+    return ToolResult(content=f"{len(rows)} rows (first 2000 read); columns: {', '.join(cols)}.\n"
+                              f"Guessed mapping: {json.dumps(guess)}\nFirst rows:\n{head}",
+                      data={"columns": cols, "mapping": guess})
+
+
+@tool("ask")
+def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Literal["train", "seeds"] = "train",
+                limit: int | None = None) -> ToolResult:
+    """Attach the person's own data, mapping its columns to the task. As `train` the rows join the
+    training set (verified like generated ones); as `seeds` they replace the seed examples (20 sampled).
+
+    Args:
+        path: The file or saved dataset folder.
+        mapping: Task field -> column, e.g. {"input": "description", "output": "category"}.
+        use_as: `train` (data/imported.jsonl) or `seeds` (data/examples.jsonl).
+        limit: Read at most this many rows.
+    """
+    try:
+        rows = seeds.map_rows(seeds.read_table(_source(ctx, path), limit=limit), mapping)
+    except seeds.SeedError as exc:
+        raise ToolError(str(exc)) from exc
+    if not rows:
+        raise ToolError("no rows with a non-empty input after mapping")
+    if use_as == "seeds":
+        rows = seeds.sample(rows, 20)
+        seeds.save(ctx.session_dir, rows)
+        return ToolResult(content=f"Saved {len(rows)} of the person's rows as seed examples.", files=[seeds.EXAMPLES])
+    from synth.records import write_jsonl
+
+    write_jsonl(ctx.path(seeds.IMPORTED), rows)
+    return ToolResult(content=f"Attached {len(rows)} rows as training data (data/imported.jsonl); they are verified "
+                              "and joined with the generated records.", files=[seeds.IMPORTED])
+
+
+# --- data_generation.yaml ------------------------------------------------------------------------------
+
+def _proposed_spec(ctx: ToolContext, changes: dict[str, Any] | None) -> DataGenerationSpec:
+    current = _data_spec(ctx, required=False)
+    if current is None:
+        model, base = _teacher(ctx)
+        current = default_spec(_use_case(ctx), teacher_model=model, api_base=base)
+    if not changes:
+        return current
+    data = current.model_dump(mode="json")
+    for key, value in changes.items():
+        target = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            if not isinstance(target.get(part), dict):
+                raise ToolError(f"`{key}`: {part} is not a section of {SPEC_FILE}")
+            target = target[part]
+        target[parts[-1]] = value
+    try:
+        return DataGenerationSpec.model_validate(data)
+    except ValueError as exc:
+        raise ToolError(f"the change breaks {SPEC_FILE}: {exc}") from exc
+
+
+def _preview_spec(ctx: ToolContext, changes: dict[str, Any] | None = None) -> Preview:
+    spec = _proposed_spec(ctx, changes)
+    existing = ctx.path(SPEC_FILE).read_text(encoding="utf-8") if ctx.path(SPEC_FILE).exists() else None
+    text = render_spec(spec, existing, ctx.path(SPEC_FILE))
+    return Preview(summary=f"Write {SPEC_FILE}: {spec.train_count} train + {spec.eval_count} eval records, "
+                           f"format {spec.format}, generator {spec.generator.kind}", diff=_diff(ctx, SPEC_FILE, text))
+
+
+@tool("ask", preview=_preview_spec)
+def write_data_generation_spec(ctx: ToolContext, changes: dict[str, Any] | None = None) -> ToolResult:
+    """Write data_generation.yaml: defaults from the use case the first time, then the given changes
+    (the person's comments in the file are kept).
+
+    Args:
+        changes: Field path -> new value, e.g. {"train_count": 800, "generator.kind": "teacher",
+            "quality.max_tokens": 256, "diversity_axes": [...]}. Omit to write the defaults.
+    """
+    spec = _proposed_spec(ctx, changes)
+    save_spec(ctx.path(SPEC_FILE), spec)
+    axes = ", ".join(f"{a.name} ({len(a.values)})" for a in spec.diversity_axes) or "none"
+    return ToolResult(content=f"Wrote {SPEC_FILE}: {spec.train_count} train + {spec.eval_count} eval, format "
+                              f"{spec.format}, generator {spec.generator.kind}"
+                              f"{' (' + spec.generator.template + ')' if spec.generator.template else ''}, axes {axes}.",
+                      files=[SPEC_FILE])
+
+
+# --- generation -------------------------------------------------------------------------------------
+
+def _estimate(ctx: ToolContext, spec: DataGenerationSpec) -> Estimate:
+    total = spec.train_count + spec.eval_count
+    if spec.generator.kind == "teacher":
+        from synth.generate import teacher_request
+        from synth.llm import estimate_cost, rough_tokens
+
+        model, _ = _teacher(ctx, spec)
+        sample = teacher_request(_use_case(ctx), spec, "train", 0, seeds.load(ctx.session_dir))
+        prompt = sum(rough_tokens(m["content"]) for m in sample["messages"])
+        est = estimate_cost(model or "", total, prompt, 120)
+        cost = est["cost_usd"]
+        note = f"teacher {model}; cached answers are not paid again" + ("" if cost is not None else "; no known price")
+        return Estimate(calls=total, tokens=est["tokens"], cost_usd=cost, seconds=total * 2.0 / spec.generator.concurrency,
+                        note=note)
+    return Estimate(seconds=round(1 + total / 800, 1), calls=0, cost_usd=0.0,
+                    note=f"{spec.generator.kind} generator on this machine; quality scoring adds ~10-40 s")
+
+
+def _preview_generate(ctx: ToolContext) -> Preview:
+    spec = _data_spec(ctx)
+    code = None
+    if spec.generator.kind == "programmatic":
+        from synth.generate import programmatic_code
+
+        try:
+            code = programmatic_code(ctx.session_dir, spec).read_text(encoding="utf-8")[:6000]
+        except GenerationError as exc:
+            code = f"# {exc}"
+    return Preview(summary=f"Generate {spec.train_count} train + {spec.eval_count} eval records with the "
+                           f"{spec.generator.kind} generator, verify them, write data/train.jsonl and data/eval.jsonl, "
+                           "and score their quality", code=code, estimate=_estimate(ctx, spec))
+
+
+def _run_generation(ctx: ToolContext, spec: DataGenerationSpec, use_case: UseCaseSpec) -> dict[str, Any]:
+    from synth.generate import generate_dataset
+    from synth.quality import score_dataset, summary
+
+    report = generate_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, settings=ctx.settings)
+    if report["status"] == "done":
+        quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit)
+        report["quality"] = summary(quality)
+    return report
+
+
+@tool("ask", preview=_preview_generate)
+def generate_data(ctx: ToolContext) -> ToolResult:
+    """Generate the records data_generation.yaml asks for, verify each against the use case, write
+    data/train.jsonl and data/eval.jsonl, and score them (data/quality.json). A rerun resumes: records
+    already made are kept and teacher answers come from the cache.
+    """
+    spec, use_case = _data_spec(ctx), _use_case(ctx)
+    if spec.generator.kind == "programmatic":
+        check = sample_check(ctx.session_dir, use_case, spec, examples=seeds.load(ctx.session_dir))
+        if not check["ok"]:
+            raise ToolError(f"the generator's sample batch failed verification (pass rate {check['pass_rate']:.0%}; "
+                            f"reasons {check['dropped']}); fix the generator before running at scale")
+    if spec.generator.kind == "teacher" and ctx.start_job is not None:
+        events = ctx.path("data/generate.events.jsonl")
+        argv = [sys.executable, "-m", "skills.data.job", "--session", str(ctx.session_dir), "--events", str(events)]
+        for key in ("teacher_model", "api_base", "workspace"):
+            if ctx.settings.get(key):
+                argv += [f"--{key.replace('_', '-')}", str(ctx.settings[key])]
+        job = ctx.start_job("generate-data", argv, cwd=str(Path(__file__).resolve().parents[2]))
+        return ToolResult(content=f"Started data generation as a background job ({getattr(job, 'id', job)}). "
+                                  "Progress shows live; cancel it any time and run generate_data again to resume.",
+                          data={"job": str(getattr(job, "id", job))})
+    try:
+        report = _run_generation(ctx, spec, use_case)
+    except GenerationError as exc:
+        raise ToolError(str(exc)) from exc
+    lines = [f"Generation {report['status']}: {report.get('train_records', 0)} train and "
+             f"{report.get('eval_records', 0)} eval records kept."]
+    if report.get("dropped"):
+        lines.append("Dropped: " + ", ".join(f"{k} {v}" for k, v in report["dropped"].items()))
+    usage = report.get("usage")
+    if usage:
+        cost = f"${usage['cost_usd']:.4f}" if usage.get("cost_known") else "unknown cost (no price for this model)"
+        lines.append(f"Teacher: {usage['calls']} calls, {usage['cache_hits']} cache hits, "
+                     f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens, {cost}.")
+    if report.get("quality"):
+        lines.append(report["quality"])
+    return ToolResult(content="\n".join(lines), data={k: v for k, v in report.items() if k != "quality"},
+                      files=["data/train.jsonl", "data/eval.jsonl", "data/quality.json"])
+
+
+def _preview_check(ctx: ToolContext, count: int = 20) -> Preview:
+    from synth.generate import programmatic_code
+
+    spec = _data_spec(ctx)
+    return Preview(summary=f"Run the generator code on a sample of {count} records in the sandbox and verify them",
+                   code=programmatic_code(ctx.session_dir, spec).read_text(encoding="utf-8")[:6000])
+
+
+@tool("ask", preview=_preview_check)
+def check_generator(ctx: ToolContext, count: int = 20) -> ToolResult:
+    """Run the programmatic generator on a small sample batch (sandboxed) and verify it, before running at scale.
+
+    Args:
+        count: Sample size.
+    """
+    spec = _data_spec(ctx)
+    if spec.generator.kind != "programmatic":
+        raise ToolError("the generator is not programmatic")
+    try:
+        check = sample_check(ctx.session_dir, _use_case(ctx), spec, n=count, examples=seeds.load(ctx.session_dir))
+    except GenerationError as exc:
+        raise ToolError(str(exc)) from exc
+    shown = "\n".join(json.dumps({k: r.get(k) for k in ("input", "output")}, ensure_ascii=False) for r in check["sample"])
+    return ToolResult(content=f"Sample: {check['passed']}/{check['records']} passed verification"
+                              f"{' ' + str(check['dropped']) if check['dropped'] else ''}.\n{shown}", data=check)
+
+
+# --- quality gate -----------------------------------------------------------------------------------
+
+@tool("always")
+def score_data(ctx: ToolContext) -> ToolResult:
+    """Score data/train.jsonl and data/eval.jsonl again (after the person edited them) and show the report."""
+    from synth.quality import score_dataset, summary
+
+    if not ctx.path("data/train.jsonl").exists():
+        raise ToolError("there is no data/train.jsonl yet; run generate_data first")
+    report = score_dataset(ctx.session_dir, _use_case(ctx), _data_spec(ctx), emit=ctx.emit)
+    return ToolResult(content=summary(report), data={"blocking": [f.code for f in report.blocking()]},
+                      files=["data/quality.json"])
+
+
+@tool("always")
+def show_quality_report(ctx: ToolContext) -> ToolResult:
+    """Show data/quality.json: the measurements and the findings, blocking ones first."""
+    from synth.quality import blocking_findings, load_report, summary
+
+    report = load_report(ctx.session_dir)
+    if report is None:
+        raise ToolError("there is no quality report yet; run generate_data or score_data")
+    blocking = blocking_findings(ctx.session_dir)
+    return ToolResult(content=summary(report), data={"blocking": [f.code for f in blocking],
+                                                     "metrics": report.metrics})
+
+
+def _preview_waive(ctx: ToolContext, codes: list[str], comment: str) -> Preview:
+    from synth.quality import load_report
+
+    report = load_report(ctx.session_dir)
+    found = [f"{f.code}: {f.message}" for f in (report.findings if report else []) if f.code in codes]
+    return Preview(summary="Waive these quality findings so training may start anyway (recorded in data/quality.json)",
+                   findings=found)
+
+
+@tool("ask", preview=_preview_waive)
+def waive_findings(ctx: ToolContext, codes: list[str], comment: str) -> ToolResult:
+    """Record the person's waiver of blocking quality findings; only the person can allow this.
+
+    Args:
+        codes: Finding codes to waive, e.g. ["label_imbalance"].
+        comment: The person's reason, kept in data/quality.json.
+    """
+    from synth.quality import waive
+
+    try:
+        waived = waive(ctx.session_dir, codes, comment)
+    except ValueError as exc:
+        raise ToolError(str(exc)) from exc
+    return ToolResult(content=f"Waived: {', '.join(f.code for f in waived)} ({comment}).", files=["data/quality.json"])
+
+
+@tool("always")
+def finish_data_step(ctx: ToolContext) -> ToolResult:
+    """Move on to training when the data passes the quality gate (no unwaived high-severity findings)."""
+    from synth.quality import blocking_findings
+
+    blocking = blocking_findings(ctx.session_dir)
+    if blocking:
+        raise ToolError("training is blocked by: " + "; ".join(f"{f.code}: {f.message}" for f in blocking) +
+                        " Fix the data (edit data_generation.yaml, regenerate) or ask the person to waive.")
+    return ToolResult(content="The data passed the quality gate. Next: the training plan.", phase="train")
