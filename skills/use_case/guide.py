@@ -53,6 +53,8 @@ MARK = {
     "review": "Approve use_case.yaml, or tell me what to change.",
     "broken": "use_case.yaml has problems",
 }
+REJECTED = re.compile(r"rejected this call\.\s*Their comment:\s*(.+)", re.S | re.I)
+"""How the engine reports a rejected call with the person's comment."""
 EDIT_HINT = ('For example: "rename tenet label_only to exact_label", "add label savings", "remove label fees", '
              '"set users to the finance team", "use model ./my-model", "add constraint: answer in English".')
 
@@ -123,6 +125,12 @@ def read_conversation(messages: list[dict[str, Any]]) -> Conversation:
                 pending = None
             elif convo.description is None and text:
                 convo.description = text
+            elif text:  # words that answer no question: a change request for the draft
+                convo.asks.append(Ask("revise", "", [], text))
+        elif role == "tool":
+            rejected = REJECTED.search(_text(message.get("content")))
+            if rejected:  # the person's comment on a rejected call asks for a change too
+                convo.asks.append(Ask("revise", "", [], rejected.group(1).strip()))
     return convo
 
 
@@ -284,6 +292,9 @@ def interview_turn(state: GuideState, convo: Conversation) -> Turn:
     for answer in revisions[:-1] if pending else revisions:
         arguments = _revised(arguments, answer)
     if last is not None and last.name == "write_use_case":  # no file after a write: it failed or was rejected
+        comment = REJECTED.search(last.content)
+        if comment and parse_edits(comment.group(1), build_arguments(draft))[0]:
+            return Turn(text="Writing it again with your changes.", tool="write_use_case", arguments=arguments)
         return _ask(f"It was not written: {_short(last.content)}", f"{MARK['revise']} {EDIT_HINT}", ["Write it as it is"])
     if pending:
         answer = revisions[-1]
@@ -335,6 +346,10 @@ def review_turn(state: GuideState, convo: Conversation, spec_data: dict[str, Any
     if last is not None and last.name in ("write_use_case", "update_use_case") and not _failed(last):
         return _review_ask(state, "Here is use_case.yaml as written now (status: draft).")
     if last is not None and last.name in ("write_use_case", "update_use_case", "approve_use_case"):
+        comment = REJECTED.search(last.content)
+        changes = parse_edits(comment.group(1), spec_data)[0] if comment else {}
+        if changes:
+            return Turn(text="Applying the changes from your comment.", tool="update_use_case", arguments={"changes": changes})
         return _ask(f"That did not go through: {_short(last.content)}", f"{MARK['review']} {EDIT_HINT}", [APPROVE, SELF_EDIT_CHOICE])
     if last is not None and last.name == "ask_user":
         return Turn(text=last.content)

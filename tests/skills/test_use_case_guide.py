@@ -23,11 +23,12 @@ TOOLS = {t.name: t for t in [*COMMON_TOOLS, *get("use_case").tools()]}
 class Driver:
     """A tiny stand-in for the engine: runs the guide's tool calls, approving or rejecting `ask` tools."""
 
-    def __init__(self, session_dir: Path, reject: set[str] | None = None):
+    def __init__(self, session_dir: Path, reject: dict[str, str | None] | None = None):
         self.dir = session_dir
         self.ctx = ToolContext(session_dir=session_dir)
         self.messages: list[dict] = []
-        self.reject = set(reject or ())
+        self.reject = dict(reject or {})
+        """Tool name -> the person's comment when they reject its next call (None: no comment)."""
         self.calls: list[str] = []
         self.questions: list[dict] = []
         self.phase: str | None = None
@@ -55,14 +56,17 @@ class Driver:
             args = tool.validate(turn.arguments)
             self.calls.append(turn.tool)
             if tool.permission == "ask" and turn.tool in self.reject:
-                content, is_error, data, ends = "Rejected by the person: not like this.", True, {}, False
-                self.reject.discard(turn.tool)
+                comment = self.reject.pop(turn.tool)
+                why = f" Their comment: {comment}" if comment else " They gave no reason; ask what to change."
+                content, is_error, data, ends = f"Not run: person rejected this call.{why}", True, {}, comment is None
             else:
                 result = tool.run(self.ctx, args)
                 content, is_error, data, ends = result.content, result.is_error, result.data, result.ends_turn
                 self.phase = result.phase or self.phase
             self.messages.append({"role": "tool", "tool_call_id": call_id, "content": content})
             last_tool = LastTool(turn.tool, content, is_error, data)
+            if ends and not data:  # a rejection without a comment ends the turn, as the engine does
+                return "ended"
             if ends:
                 self.questions.append(data)
                 assert len(self.questions) == asked_before + 1, "one question per turn"
@@ -219,15 +223,44 @@ def test_a_base_model_that_does_not_fit_is_asked_again_with_the_reason(driver):
     assert driver.spec().base_model == base_models.EMBEDDED
 
 
-def test_a_rejected_write_asks_what_to_change_and_applies_it(tmp_path):
-    driver = Driver(tmp_path, reject={"write_use_case"})
+def test_a_rejected_write_without_a_comment_takes_the_next_words_as_changes(tmp_path):
+    driver = Driver(tmp_path, reject={"write_use_case": None})
     driver.say("Classify support tickets into billing, technical issue, account access or other for the help desk team")
     driver.say("1")
-    q = driver.say("1")
-    assert slots([q]) == ["revise"] and "Rejected" in driver.messages[-2]["content"]
+    assert driver.say("1") == "ended"
+    assert not (tmp_path / "use_case.yaml").exists()
     q = driver.say("rename tenet handles_unclear_inputs to sensible_fallback")
     assert slots([q]) == ["review"]
     assert [t.name for t in driver.spec().success_tenets][2] == "sensible_fallback"
+
+
+def test_a_rejected_write_with_a_comment_is_rewritten_with_the_change(tmp_path):
+    driver = Driver(tmp_path, reject={"write_use_case": "add label refund"})
+    driver.say("Classify support tickets into billing, technical issue, account access or other for the help desk team")
+    driver.say("1")
+    q = driver.say("1")
+    assert slots([q]) == ["review"] and driver.calls.count("write_use_case") == 2
+    assert driver.spec().contract.labels[-1] == "refund"
+
+
+def test_a_rejected_write_with_an_unclear_comment_asks_what_to_change(tmp_path):
+    driver = Driver(tmp_path, reject={"write_use_case": "not like this"})
+    driver.say("Classify support tickets into billing, technical issue, account access or other for the help desk team")
+    driver.say("1")
+    q = driver.say("1")
+    assert slots([q]) == ["revise"] and "not like this" in driver.messages[-2]["content"]
+    q = driver.say("set users to the tier-2 support team")
+    assert slots([q]) == ["review"] and driver.spec().primary_users == "the tier-2 support team"
+
+
+def test_a_rejected_approval_with_a_comment_applies_the_change(tmp_path):
+    driver = Driver(tmp_path, reject={"approve_use_case": "rename tenet label_only to strict_label"})
+    driver.say("Classify product reviews as positive, negative or neutral for our app")
+    driver.say("1")
+    driver.say("1")
+    q = driver.say("approve")
+    assert slots([q]) == ["review"] and driver.calls[-2] == "update_use_case"
+    assert driver.spec().success_tenets[1].name == "strict_label" and driver.spec().status == "draft"
 
 
 def test_an_edit_it_does_not_understand_is_asked_about_again(driver):
@@ -280,7 +313,7 @@ def test_approval_happens_only_on_the_persons_yes(driver):
 
 
 def test_a_rejected_approval_keeps_the_draft_and_asks_again(tmp_path):
-    driver = Driver(tmp_path, reject={"approve_use_case"})
+    driver = Driver(tmp_path, reject={"approve_use_case": "not yet"})
     driver.say("Classify product reviews as positive, negative or neutral for our app")
     driver.say("1")
     driver.say("1")
