@@ -158,3 +158,27 @@ async def test_a_failing_guide_becomes_a_notice(fake_skills, session, monkeypatc
     events = await collect(agent_for(session).send("hi"))
     assert events[-1] == TurnEnded("error")
     assert any(isinstance(e, Notice) and "bad state" in e.text for e in events)
+
+
+async def test_offline_use_case_journey_reaches_the_data_step(tmp_path):
+    """The real use-case guide, driven by answering each question with its first choice."""
+    from assistant.approvals import YesApprover
+    from assistant.config import Settings
+    from assistant.runtime import build_agent
+
+    session = Workspace(tmp_path / "ws").create("journey")
+    agent = build_agent(Settings.load({}, workspace=str(tmp_path / "ws")), session, YesApprover())
+    text = "I need a model that categorizes bank transactions into our 12 categories."
+    for _ in range(15):
+        events = await collect(agent.send(text))
+        assert not [e for e in events if isinstance(e, Notice) and e.level == "error"], events
+        if session.meta.phase != "use_case":
+            break
+        questions = [e for e in events if isinstance(e, Question)]
+        text = questions[-1].choices[0] if questions and questions[-1].choices else "yes"
+    assert session.meta.phase == "data"
+    assert (session.dir / "use_case.yaml").exists()
+    decisions = [r for r in session.records() if r["type"] == "decision"]
+    assert decisions and all(r["by"] == "--yes" and r["decision"] == "allow_once" for r in decisions)
+    reopened = Workspace(tmp_path / "ws").open("journey")
+    assert reopened.meta.phase == "data" and reopened.problems == []
