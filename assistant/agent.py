@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from assistant.approvals import NO_APPROVER, Approver, Policy
 from assistant.events import (ApprovalRequested, Decision, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
-                              Question, TextDelta, ToolCallStarted, ToolFinished, TurnEnded, Usage)
+                              Question, ToolCallStarted, ToolFinished, TurnEnded, Usage)
 from assistant.model import Model, ModelError, ModelReply
 from assistant.session import Session, assistant_record, tool_record, user_record
 from skills.toolkit import Preview, Tool, ToolContext, ToolResult
@@ -62,7 +62,7 @@ class Agent:
         self._skip(unanswered_calls(self.session.records()), "Not run: stopped before it finished.")
         self.session.meta.pending_approval = None
         self.session.append(user_record(text))
-        async for event in self._turn(pending=[]):
+        async for event in self._turn([]):
             yield event
 
     async def resume(self) -> AsyncIterator[Event]:
@@ -73,39 +73,30 @@ class Agent:
             for event in self._drain_notices():
                 yield event
             return
-        async for event in self._turn(pending=pending):
+        async for event in self._turn(pending):
             yield event
 
-    async def _turn(self, pending: list[dict[str, Any]]) -> AsyncIterator[Event]:
+    async def _turn(self, calls: list[dict[str, Any]]) -> AsyncIterator[Event]:
+        """Ask, gate, run, observe, save; until the model answers without tools or a stop."""
         self._interrupted = False
         for event in self._drain_notices():
             yield event
         try:
-            calls = pending
             for _ in range(self.max_steps):
                 try:
                     if not calls:
-                        reply = None
                         async for item in self._ask_model():
                             if isinstance(item, ModelReply):
-                                reply = item
+                                calls = item.tool_calls
                             else:
                                 yield item
-                        if not reply.tool_calls:
+                        if not calls:
                             yield TurnEnded("answer")
                             return
-                        calls = reply.tool_calls
-                    for index, call in enumerate(calls):
-                        if self._interrupted:
-                            self._skip(calls[index:], "Not run: the person interrupted.")
-                            raise Interrupted("Stopped: you interrupted. Say how to go on.")
-                        async for event in self._call(call):
-                            yield event
-                        if isinstance(event, (Question, TurnEnded)):
-                            self._skip(calls[index + 1:], "Not run: the turn ended to wait for the person.")
-                            if isinstance(event, Question):
-                                yield TurnEnded("question")
-                            return
+                    async for event in self._calls(calls):
+                        yield event
+                    if isinstance(event, TurnEnded):
+                        return
                     calls = []
                 except FormatError as exc:
                     self.session.append(user_record(str(exc), hidden=True))
@@ -118,6 +109,20 @@ class Agent:
         except ModelError as exc:
             yield self._notice(str(exc), "error")
             yield TurnEnded("error")
+
+    async def _calls(self, calls: list[dict[str, Any]]) -> AsyncIterator[Event]:
+        """Handle one reply's tool calls in order; ends with TurnEnded when the person must speak."""
+        for index, call in enumerate(calls):
+            if self._interrupted:
+                self._skip(calls[index:], "Not run: the person interrupted.")
+                raise Interrupted("Stopped: you interrupted. Say how to go on.")
+            async for event in self._call(call):
+                yield event
+            if isinstance(event, (Question, TurnEnded)):
+                self._skip(calls[index + 1:], "Not run: the turn ended to wait for the person.")
+                if isinstance(event, Question):
+                    yield TurnEnded("question")
+                return
 
     async def _ask_model(self) -> AsyncIterator[Event | ModelReply]:
         """Stream one model reply, record it and its usage; yields TextDelta, events and the reply."""
