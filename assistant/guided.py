@@ -79,12 +79,15 @@ class GuidedModel:
         return ModelReply(content="\n\n".join(said), phase=moved)
 
     def current_phase(self) -> str:
+        """The session's phase; an unknown one (an unreadable session.json) starts from the first step."""
         if self._phase is not None:
-            return self._phase()
-        try:
-            return json.loads((self.session_dir / "session.json").read_text(encoding="utf-8")).get("phase", "use_case")
-        except (OSError, ValueError):
-            return catalog.ORDER[0]
+            phase = self._phase()
+        else:
+            try:
+                phase = json.loads((self.session_dir / "session.json").read_text(encoding="utf-8")).get("phase")
+            except (OSError, ValueError):
+                phase = None
+        return phase if phase in (*catalog.ORDER, "done") else catalog.ORDER[0]
 
     def _state(self, messages: list[dict[str, Any]]) -> GuideState:
         chat = [m for m in messages if m.get("role") != "system"]

@@ -182,3 +182,8 @@ async def test_offline_use_case_journey_reaches_the_data_step(tmp_path):
     assert decisions and all(r["by"] == "--yes" and r["decision"] == "allow_once" for r in decisions)
     reopened = Workspace(tmp_path / "ws").open("journey")
     assert reopened.meta.phase == "data" and reopened.problems == []
+
+
+def test_unknown_phase_starts_from_the_first_step(fake_skills, tmp_path):
+    assert GuidedModel(tmp_path, phase=lambda: "unknown").current_phase() == "first"
+    assert GuidedModel(tmp_path / "missing").current_phase() == "first"

@@ -202,3 +202,47 @@ async def test_cost_comes_from_litellm_prices_and_adds_up_per_session(server, se
     usage = Workspace(session.dir.parent.parent).open("loop").meta.usage
     assert (usage.prompt_tokens, usage.completion_tokens) == (1000, 500)
     assert usage.cost_usd == pytest.approx(reply.cost_usd)
+
+
+async def test_use_case_step_over_litellm_with_the_real_tools(server, tmp_path):
+    """An LLM (scripted on the loopback server) asks, writes use_case.yaml, and approves it after the person."""
+    import json as _json
+
+    from assistant.approvals import YesApprover
+    from assistant.config import Settings
+    from assistant.events import Question
+    from assistant.guided import GuidedModel
+    from assistant.runtime import build_agent
+
+    # Valid write_use_case arguments, as the offline planner produces them for this description.
+    offline = Workspace(tmp_path / "ws").create("offline")
+    guided_agent = build_agent(Settings.load({}, workspace=str(tmp_path / "ws")), offline, YesApprover())
+    assert isinstance(guided_agent.model, GuidedModel)
+    text = "I need a model that categorizes bank transactions into our 12 categories."
+    for _ in range(15):
+        events = await collect(guided_agent.send(text))
+        if (offline.dir / "use_case.yaml").exists():
+            break
+        questions = [e for e in events if isinstance(e, Question)]
+        text = questions[-1].choices[0] if questions and questions[-1].choices else "yes"
+    calls = [c for r in offline.records() if r["type"] == "assistant" for c in r["message"].get("tool_calls", [])]
+    arguments = _json.loads([c for c in calls if c["function"]["name"] == "write_use_case"][0]["function"]["arguments"])
+
+    server.add(
+        Reply(tool_calls=[ToolCallSpec("ask_user", {"question": "Who uses the answers?", "choices": ["An app", "A team"]})]),
+        Reply(text="Writing the spec.", tool_calls=[ToolCallSpec("write_use_case", arguments)]),
+        Reply(text="Please review use_case.yaml."),
+        Reply(tool_calls=[ToolCallSpec("approve_use_case", {})]),
+        Reply(text="Approved. Next: data."),
+    )
+    session = Workspace(tmp_path / "ws").create("online")
+    settings = Settings.load({}, workspace=str(tmp_path / "ws"), model="openai/loopback", api_base=server.api_base)
+    agent = build_agent(settings, session, YesApprover())
+    events = await collect(agent.send("I need a model that categorizes bank transactions into our 12 categories."))
+    assert events[-1] == TurnEnded("question")
+    events = await collect(agent.send("An app"))
+    assert [e.is_error for e in events if isinstance(e, ToolFinished)] == [False], events
+    assert (session.dir / "use_case.yaml").exists() and events[-1] == TurnEnded("answer")
+    events = await collect(agent.send("I approve it"))
+    assert session.meta.phase == "data" and events[-1] == TurnEnded("answer")
+    assert "use_case" in server.requests[0]["messages"][0]["content"]  # the system prompt names the step
