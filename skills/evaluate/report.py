@@ -159,6 +159,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for metric in report["metrics"]:
         cells = [metric["key"], metric.get("tenet") or "", metric["method"]]
+        if metric["kind"] == "judge" and (metric.get("tenet") or metric["metric"]) in report.get("not_judged", []):
+            lines.append("| " + " | ".join(cells + ["not judged"] * (len(header) - 3)) + " |")
+            continue
         cells += [_num(metric["means"].get(v)) for v in variants]
         cells += [f"{_signed(c['diff'])} [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}]" for c in metric["comparisons"]]
         cells += [f"{c['win']} / {c['tie']} / {c['loss']}" for c in metric["comparisons"]]
