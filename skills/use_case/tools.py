@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
 from skills.use_case import base_models, specfile
@@ -97,12 +97,12 @@ def _preview_write(ctx: ToolContext, name, business_problem, primary_users, task
 @tool("ask", preview=_preview_write)
 def write_use_case(
     ctx: ToolContext,
-    name: str,
-    business_problem: str,
-    primary_users: str,
+    name: Annotated[str, Field(min_length=1, max_length=80)],
+    business_problem: Annotated[str, Field(min_length=1)],
+    primary_users: Annotated[str, Field(min_length=1)],
     task_type: TaskType,
     contract: IOContract,
-    success_tenets: list[Tenet],
+    success_tenets: Annotated[list[Tenet], Field(min_length=1, max_length=10)],
     constraints: list[str] = [],
     base_model: str = base_models.EMBEDDED,
 ) -> ToolResult:
