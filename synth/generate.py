@@ -41,15 +41,17 @@ class Progress:
     def __init__(self, emit: Emit | None, total: int, already: int, task: str = "generate", every_s: float = 0.5):
         self.emit, self.total, self.done, self.task = emit, total, already, task
         self.start_done, self.started, self.every_s, self._last = already, time.monotonic(), every_s, 0.0
+        self._last_done, self._step = already, max(1, total // 100)
         self._lock = threading.Lock()
 
     def advance(self, count: int = 1, force: bool = False) -> None:
         with self._lock:
             self.done += count
             now = time.monotonic()
-            if self.emit is None or (not force and now - self._last < self.every_s and self.done < self.total):
+            due = now - self._last >= self.every_s or self.done - self._last_done >= self._step
+            if self.emit is None or (not force and not due and self.done < self.total):
                 return
-            self._last = now
+            self._last, self._last_done = now, self.done
             rate = (self.done - self.start_done) / max(1e-6, now - self.started)
             eta = (self.total - self.done) / rate if rate > 0 else None
             self.emit({"type": "progress", "task": self.task, "done": self.done, "total": self.total,
@@ -167,6 +169,8 @@ def offline_records(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
                 return
             payload = template_payload(use_case, spec, split, start, n, examples)
             for record in classification.generate(payload):
+                if cancel is not None and cancel.is_set():
+                    return
                 yield record["i"], _strip_index(record), None
         return
     if not examples:
