@@ -1,8 +1,9 @@
 """The planner's models behind one protocol, and the litellm-backed one.
 
 A model turns OpenAI-format messages plus tool schemas into a stream: ``TextDelta`` events while
-the answer arrives, then exactly one ``ModelReply`` (the full text, the tool calls in OpenAI
-shape with ids and JSON argument strings, and the usage of this call). Failures the person must
+the answer arrives (and ``Notice`` events the person should see, such as a retry), then exactly
+one ``ModelReply`` (the full text, the tool calls in OpenAI shape with ids and JSON argument
+strings, and the usage of this call). Failures the person must
 know about raise ``ModelError`` with a plain message; the agent shows it and keeps the session.
 
 This is the only planner module that imports litellm, lazily, inside ``LitellmModel``.
@@ -17,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol
 
-from assistant.events import TextDelta
+from assistant.events import Notice, TextDelta
 
 KEY_ENV_HINT = "OPENAI_API_KEY, ANTHROPIC_API_KEY, AWS_* for Bedrock, ..."
 
@@ -43,8 +44,8 @@ class ModelError(Exception):
 class Model(Protocol):
     name: str
 
-    def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[TextDelta | ModelReply]:
-        """Yield TextDelta pieces, then one ModelReply."""
+    def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[TextDelta | Notice | ModelReply]:
+        """Yield TextDelta pieces (and Notices, e.g. about a retry), then one ModelReply."""
         ...
 
 
@@ -115,6 +116,8 @@ class LitellmModel:
                     delay = min(max(delay, retry.wait_s), max(self.max_backoff_s, retry.wait_s))
                 attempt += 1
                 self.retries_done += 1
+                yield Notice(f"{retry.reason[:1].upper()}{retry.reason[1:]}; retrying in {delay:.1f} s "
+                             f"(attempt {attempt + 1} of {self.max_retries + 1}).", "warning")
                 await asyncio.sleep(delay)
 
     async def _once(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[TextDelta | ModelReply]:

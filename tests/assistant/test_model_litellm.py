@@ -75,9 +75,11 @@ async def test_rate_limit_retries_after_the_given_wait(server):
     server.add(Reply(fault="429", retry_after=0.3), Reply(text="ok now"))
     model = make_model(server)
     start = time.monotonic()
-    text, _ = await ask(model)
-    assert text == "ok now" and model.retries_done == 1
+    items = [i async for i in model.stream([{"role": "user", "content": "hi"}], [])]
+    assert items[-1].content == "ok now" and model.retries_done == 1
     assert time.monotonic() - start >= 0.3
+    (notice,) = [i for i in items if isinstance(i, Notice)]
+    assert notice.level == "warning" and "Rate limited" in notice.text and "retrying in 0.3 s (attempt 2 of 3)" in notice.text
 
 
 async def test_server_error_retries(server):
