@@ -3,8 +3,8 @@
 A model turns OpenAI-format messages plus tool schemas into a stream: ``TextDelta`` events while
 the answer arrives (and ``Notice`` events the person should see, such as a retry), then exactly
 one ``ModelReply`` (the full text, the tool calls in OpenAI shape with ids and JSON argument
-strings, and the usage of this call). Failures the person must
-know about raise ``ModelError`` with a plain message; the agent shows it and keeps the session.
+strings, and the usage of this call). Failures the person must know about raise ``ModelError``
+with a plain message; the agent shows it and keeps the session.
 
 This is the only planner module that imports litellm, lazily, inside ``LitellmModel``.
 """
