@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import asyncio
 
+    from assistant.approvals import PolicyFileError
     from assistant.config import Settings
     from assistant.headless import Printer, drive
     from assistant.runtime import build_agent
@@ -43,7 +44,11 @@ def main(args: argparse.Namespace) -> int:
         session.save_meta()
     printer = Printer()
     printer.line(f"session {session.name} at step {session.meta.phase} ({session.dir})")
-    agent = build_agent(settings, session)
+    try:
+        agent = build_agent(settings, session)
+    except PolicyFileError as exc:
+        print(f"tunesmith run: {exc}")
+        return 2
     code = asyncio.run(drive(agent, None, printer=printer, goal_phase=args.until, max_turns=args.max_turns))
     printer.line(f"finished at step {session.meta.phase} with exit code {code}")
     return code
