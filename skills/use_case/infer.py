@@ -14,7 +14,7 @@ from typing import Any
 TASK_PATTERNS: list[tuple[str, str]] = [
     ("extraction", r"\b(extract\w*|pull\w* out|parse[sd]?|parsing)\b|\bfield extraction\b"),
     ("math", r"\b(arithmetic|math\w*|word problems?|calculat\w*|equations?)\b"),
-    ("classification", r"\b(categori[sz]\w*|classif\w*|label(s|ing|led)?\b|tag(s|ging)?\b|triage\w*|sort\w* (them )?into|route\w*|sentiment|spam)"),
+    ("classification", r"\b(categori[sz]\w*|classif\w*|label(s|ing|led)?\b|tag(s|ging)?\b|triage\w*|sort\w*\b.{0,40}?\binto\b|route\w*|sentiment|spam)"),
     ("summarization", r"\b(summar\w*|tl;?dr|condens\w*|digest)\b"),
     ("rewriting", r"\b(rewrit\w*|rephras\w*|paraphras\w*|translat\w*|simplif\w*|proofread\w*|polish\w*)\b"),
     ("question_answering", r"\b(answer\w* (\w+ )?questions|q&a|faq|question answering)\b"),
@@ -34,13 +34,15 @@ NOUNS = (
     "document", "article", "contract", "word problem", "problem", "question", "tweet", "post",
     "resume", "cv", "order", "note", "report", "comment", "claim", "log", "chat", "call",
     "transcript", "description", "listing", "form", "statement", "complaint", "inquiry", "inquiries", "query", "queries",
+    "expense", "payment", "purchase", "product", "record", "entry", "entries", "case",
 )
 """Singular stems of things people customize models for; the subject is the first one named."""
 STOP = {"our", "the", "a", "an", "my", "their", "your", "all", "each", "every", "incoming", "of", "into", "from",
         "to", "for", "and", "that", "which", "these", "those", "some", "any", "new", "model", "in", "on", "with",
         "categorizes", "categorize", "classify", "classifies", "extract", "extracts", "draft", "drafts", "solve",
         "solves", "summarize", "summarizes", "answer", "answers", "rewrite", "rewrites", "write", "writes",
-        "label", "labels", "tag", "tags", "sort", "sorts", "triage", "route", "routes", "need", "want", "i", "we"}
+        "label", "labels", "tag", "tags", "sort", "sorts", "triage", "route", "routes", "need", "want", "i", "we",
+        "translate", "translates", "pull", "pulls", "out", "help", "helps", "read", "reads", "check", "checks"}
 
 NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -51,9 +53,10 @@ _FIELDS_INTRO = re.compile(
     r"\b(?:extract\w*|pull\w* out|fields?:?|capture)\s+(?:the\s+|their\s+|its\s+)?(?:fields?\s*:?\s*)?(.+?)"
     r"(?:\s+(?:from|out of|in)\s+|[.;!?](?:\s|$)|$)", re.I)
 _USERS = re.compile(
-    r"\b(?:for|used by|by|helps?|so that|to help)\s+((?:(?:our|the|my|their)\s+)?(?:[\w-]+\s+){0,3}?"
+    r"\b(?:for|used by|by|helps?|so that|so|to help)\s+((?:(?:our|the|my|their)\s+)?(?:[\w-]+\s+){0,3}?"
     r"(?:team|teams|agents|staff|analysts|accountants|engineers|reviewers|customers|users|clerks|department|"
-    r"app|application|pipeline|system|service|bot|students|teachers|lawyers|doctors|nurses|managers|operators))\b", re.I)
+    r"app|application|pipeline|system|service|bot|students|teachers|lawyers|doctors|nurses|managers|operators|"
+    r"employees|members|visitors|readers|patients|clients|partners|developers|editors|writers|auditors))\b", re.I)
 _CONSTRAINT = re.compile(r"\b(must|never|always|should not|shouldn't|don't|do not|no more than|at most|within|"
                          r"under \d+|only in|in (english|german|french|spanish))\b", re.I)
 _LENGTH = re.compile(r"\b(?:under|at most|no more than|max(?:imum)?|within)\s+(\d+)\s*(words|characters|chars|sentences)\b", re.I)
@@ -161,6 +164,9 @@ def _subject(text: str) -> str:
             best = (match.start(), match.group(0))
     if best is None:
         return "input"
+    after = re.match(r"\s+([a-z-]+)", lowered[best[0] + len(best[1]):])
+    if after and any(re.fullmatch(re.escape(noun) + r"(s|es)?", after.group(1)) for noun in NOUNS):
+        best = (best[0], f"{best[1]} {after.group(1)}")  # "payment emails": the last noun names the thing
     before = [w for w in re.findall(r"[a-z][a-z-]*", lowered[: best[0]])][-2:]
     while before and before[0] in STOP:
         before = before[1:]
