@@ -6,10 +6,9 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
-
-import yaml
 
 from skills.use_case.infer import classification_prompt, custom_tenet, label_pattern, singular, split_items
 
@@ -45,9 +44,10 @@ def find_tenet(tenets: list[dict], ref: str) -> int | None:
 
 
 def _value(text: str) -> Any:
+    """A value as typed: JSON when it parses (numbers, true/false, lists, objects), else the text."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return json.loads(text)
+    except ValueError:
         return text
 
 

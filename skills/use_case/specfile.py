@@ -15,36 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from skills.toolkit import ToolError
-from specs.errors import Problem, SpecError
+from specs.errors import SpecError
 from specs.use_case import UseCaseSpec
-
-try:
-    from specs.yamlio import load_spec, render_spec, save_spec
-except ImportError:  # specs.yamlio not landed yet: plain YAML without comment round-trip
-    import yaml as _yaml
-
-    from specs.io import atomic_write_text
-
-    _HEADER = "# yaml-language-server: $schema=https://tunesmith.dev/schemas/use_case.schema.json\n"
-
-    def render_spec(spec, existing_text=None, path=None):  # type: ignore[no-redef]
-        data = spec.model_dump(mode="json", exclude_none=True)
-        return _HEADER + _yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-
-    def load_spec(path, model=None):  # type: ignore[no-redef]
-        model = model or UseCaseSpec
-        try:
-            data = _yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except _yaml.YAMLError as exc:
-            raise SpecError([Problem(str(path), None, None, "", f"YAML syntax: {exc}")]) from exc
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise SpecError([Problem(str(path), None, None, dotted(e["loc"]), e["msg"]) for e in exc.errors()]) from exc
-
-    def save_spec(path, spec):  # type: ignore[no-redef]
-        atomic_write_text(path, render_spec(spec))
-
+from specs.yamlio import load_spec, render_spec, save_spec
 
 FILENAME = "use_case.yaml"
 
