@@ -1,0 +1,99 @@
+"""Short real jobs: DPO and GRPO for two steps, and SFT killed with SIGKILL after its first checkpoint
+then resumed to the planned number of steps. Each trains the embedded 135M model on the CPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from skills.train.rewards import compile_reward, render_reward_code
+from specs.training import TrainingPlan
+from specs.use_case import UseCaseSpec
+from specs.yamlio import load_spec, save_spec
+from test_train_fixtures import REPO, make_session
+
+pytestmark = pytest.mark.slow
+
+
+def _env(tmp_path):
+    return {**os.environ, "TUNESMITH_THREADS": "2", "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+
+
+def _argv(session, run_id="r1", *extra):
+    return [sys.executable, "-m", "skills.train.job", "--session", str(session), "--run-id", run_id,
+            "--events", str(session / "events.jsonl"), *extra]
+
+
+def _plan(session, technique, **hp):
+    base = {"max_steps": 2, "batch_size": 4, "max_length": 80, "save_steps": 1, "logging_steps": 1}
+    save_spec(session / "training.yaml", TrainingPlan(technique=technique, adapter="lora", hyperparameters={**base, **hp},
+                                                      reward="reward.yaml" if technique in ("rlvr", "rlaif") else None))
+
+
+def _metrics(session, run_id="r1"):
+    return [json.loads(l) for l in (session / "runs" / run_id / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_dpo_two_steps(tmp_path):
+    session = make_session(tmp_path, n_train=12, n_eval=2, fmt="preference")
+    _plan(session, "dpo", learning_rate=5e-5)
+    done = subprocess.run(_argv(session), cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = _metrics(session)
+    assert [r["step"] for r in rows] == [1, 2] and "reward_margin" in rows[-1]
+    assert (session / "runs/r1/final/adapter_model.safetensors").exists()
+
+
+def test_grpo_two_steps_with_sandboxed_reward(tmp_path):
+    session = make_session(tmp_path, n_train=8, n_eval=2, fmt="prompt_only")
+    spec, _ = compile_reward(load_spec(session / "use_case.yaml", UseCaseSpec), "rlvr")
+    save_spec(session / "reward.yaml", spec)
+    (session / "reward.py").write_text(render_reward_code(spec))
+    _plan(session, "rlvr", learning_rate=1.5e-4, num_generations=4, max_completion_length=8)
+    done = subprocess.run(_argv(session), cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = _metrics(session)
+    assert [r["step"] for r in rows] == [1, 2]
+    assert "reward" in rows[-1] and "rewards.correct_category.mean" in rows[-1] and "rewards.brevity.mean" in rows[-1]
+    assert (session / "runs/r1/final/adapter_config.json").exists()
+
+
+def test_sigkill_then_resume_finishes_planned_steps(tmp_path):
+    session = make_session(tmp_path, n_train=40, n_eval=2)
+    _plan(session, "sft", max_steps=6, save_steps=2, learning_rate=3e-4)
+    events = session / "events.jsonl"
+    job = subprocess.Popen(_argv(session), cwd=REPO, env=_env(tmp_path), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 900
+    try:
+        while time.monotonic() < deadline:
+            if events.exists() and '"type": "checkpoint"' in events.read_text():
+                break
+            assert job.poll() is None, "the job ended before its first checkpoint"
+            time.sleep(0.2)
+        else:
+            pytest.fail("no checkpoint within 900 s")
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+    run = session / "runs/r1"
+    assert not (run / "final").exists()
+    assert json.loads((run / "run.json").read_text())["status"] == "running"
+
+    from skills.train import runs
+
+    (run / "job.json").write_text(json.dumps({"pid": job.pid}))
+    assert runs.interrupted_runs(session) == ["r1"]
+    done = subprocess.run(_argv(session, "r1", "--resume"), cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "resuming from checkpoint-" in events.read_text()
+    state = json.loads((run / "run.json").read_text())
+    assert state["status"] == "finished" and state["steps"] == 6
+    assert [r["step"] for r in _metrics(session)] == [1, 2, 3, 4, 5, 6]
+    assert (run / "final/adapter_model.safetensors").exists()
