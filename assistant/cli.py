@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from typing import Any, Sequence
 
@@ -119,8 +120,18 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
+QUIET_DEFAULTS = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # else importing litellm fetches a price list (slow offline)
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+"""Environment defaults for the app and the jobs it starts; a value already set wins."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for name, value in QUIET_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     args = build_parser(argv).parse_args(argv)
     try:
         return int(args.handler(args) or 0)

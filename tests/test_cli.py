@@ -248,3 +248,13 @@ def test_a_session_open_elsewhere_is_not_opened_twice(workspace, fake_app, capsy
     assert code == 1 and "open in another tunesmith" in err and workspace.names() == ["busy"]
     other.close()
     assert run(["resume", "busy"], capsys)[0] == 0
+
+
+def test_the_command_sets_quiet_offline_defaults_without_overriding(monkeypatch, capsys):
+    monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "true")
+    run(["--version"], capsys)
+    import os
+
+    assert os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
