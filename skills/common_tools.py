@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from skills.toolkit import Tool, ToolContext, ToolError, ToolResult, tool
+from skills.toolkit import Tool, ToolContext, ToolError, ToolResult, safe_join, tool
+
+SKILLS_DIR = Path(__file__).resolve().parent
 
 MAX_SHOW_CHARS = 20_000
 """Longest text show_file returns; longer files are cut with a note saying where."""
@@ -127,5 +129,32 @@ def record_note(ctx: ToolContext, note: str) -> ToolResult:
     return ToolResult(content=f"Noted in {NOTES_FILE}: {note}", files=[NOTES_FILE])
 
 
-COMMON_TOOLS: list[Tool] = [ask_user, show_file, list_files, record_note]
+@tool("always")
+def read_reference(ctx: ToolContext, skill: str, name: str = "") -> ToolResult:
+    """Read a reference page of a step's playbook (details the SKILL.md points to, such as
+    `references/tenets.md`). Without a name, list the step's reference pages.
+
+    Args:
+        skill: The step, e.g. `use_case`, `data`, `train`, `evaluate`, `export`.
+        name: The page, e.g. `tenets.md` (a leading `references/` is fine).
+    """
+    if not skill.isidentifier() or not (SKILLS_DIR / skill / "SKILL.md").exists():
+        known = sorted(p.parent.name for p in SKILLS_DIR.glob("*/SKILL.md"))
+        raise ToolError(f"no step named {skill!r}; steps: {', '.join(known)}")
+    folder = SKILLS_DIR / skill / "references"
+    pages = sorted(p.name for p in folder.glob("*.md")) if folder.is_dir() else []
+    name = name.strip().removeprefix("references/")
+    if not name:
+        listing = ", ".join(pages) or "none"
+        return ToolResult(content=f"Reference pages of {skill}: {listing}.", data={"pages": pages})
+    try:
+        target = safe_join(folder, name)
+    except ToolError:
+        raise ToolError(f"{name!r} is not a page name; pages: {', '.join(pages) or 'none'}") from None
+    if not target.is_file():
+        raise ToolError(f"{skill} has no reference page {name!r}; pages: {', '.join(pages) or 'none'}")
+    return ToolResult(content=target.read_text(encoding="utf-8"), data={"skill": skill, "page": name})
+
+
+COMMON_TOOLS: list[Tool] = [ask_user, show_file, list_files, record_note, read_reference]
 """Tools the engine offers in every step."""

@@ -7,7 +7,7 @@ import os
 import pytest
 from pydantic import ValidationError
 
-from skills.common_tools import COMMON_TOOLS, ask_user, list_files, record_note, show_file
+from skills.common_tools import COMMON_TOOLS, ask_user, list_files, read_reference, record_note, show_file
 from skills.toolkit import ToolContext
 
 
@@ -23,7 +23,7 @@ def call(tool, ctx, **args):
 
 
 def test_common_tools_never_ask_permission():
-    assert {t.name for t in COMMON_TOOLS} == {"ask_user", "show_file", "list_files", "record_note"}
+    assert {t.name for t in COMMON_TOOLS} == {"ask_user", "show_file", "list_files", "record_note", "read_reference"}
     assert all(t.permission == "always" for t in COMMON_TOOLS)
 
 
@@ -123,3 +123,24 @@ def test_record_note_appends_to_notes_md(ctx):
     assert text.startswith("# Notes\n")
     assert text.count("\n- ") == 2 and "Amounts are in EUR." in text
     assert call(record_note, ctx, note=" ").is_error
+
+
+def test_read_reference_lists_and_reads_a_steps_pages(ctx):
+    listing = call(read_reference, ctx, skill="use_case")
+    assert "tenets.md" in listing.data["pages"]
+    page = call(read_reference, ctx, skill="use_case", name="references/tenets.md")
+    assert page.content.startswith("# Success tenets")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"skill": "nope"}, "no step named 'nope'"),
+        ({"skill": "../skills"}, "no step named"),
+        ({"skill": "use_case", "name": "missing.md"}, "no reference page 'missing.md'"),
+        ({"skill": "use_case", "name": "../SKILL.md"}, "is not a page name"),
+    ],
+)
+def test_read_reference_refuses_what_is_not_a_reference_page(ctx, args, message):
+    result = call(read_reference, ctx, **args)
+    assert result.is_error and message in result.content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,8 @@ def test_references_named_in_a_playbook_exist(path: Path):
         word = word.strip("`.,;:")
         if word.startswith("references/"):
             assert (path.parent / word).exists(), f"{path} names {word}, which does not exist"
+    for skill, page in re.findall(r'read_reference\(skill="(\w+)", name="([\w.-]+)"\)', body):
+        assert (SKILLS_DIR / skill / "references" / page).exists(), f"{path} points at {skill}/references/{page}"
 
 
 def _write(tmp_path: Path, folder: str, text: str) -> Path:
