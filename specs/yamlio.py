@@ -290,13 +290,16 @@ def render_spec(spec: SpecFile, existing_text: str | None = None, path: str | os
             _match_indent(yaml, existing_text)
         except Exception:
             doc = None
+    body = None
     if isinstance(doc, CommentedMap):
         merge_into(doc, data)
-    else:
-        doc = to_node(data)
-    stream = io.StringIO()
-    yaml.dump(doc, stream)
-    body = _strip_modeline(stream.getvalue())
+        body = _strip_modeline(_dump(yaml, doc))
+        if not _loads_back(body, spec):
+            # Anchors and aliases share nodes, so one change can land in several places;
+            # then the person's layout cannot hold the new values and a clean document is written.
+            body = None
+    if body is None:
+        body = _strip_modeline(_dump(_yaml(), to_node(data)))
     reference = schema_reference(type(spec), path)
     if path is None and existing_text:
         # Without a destination, keep a modeline that already names this schema, so that a diff
@@ -305,6 +308,20 @@ def render_spec(spec: SpecFile, existing_text: str | None = None, path: str | os
         if current and current.endswith("/" + Path(reference).name):
             reference = current
     return f"{MODELINE_PREFIX}{reference}\n{body}"
+
+
+def _dump(yaml: YAML, doc: Any) -> str:
+    stream = io.StringIO()
+    yaml.dump(doc, stream)
+    return stream.getvalue()
+
+
+def _loads_back(text: str, spec: SpecFile) -> bool:
+    try:
+        check_rendered(text, spec)
+    except SpecError:
+        return False
+    return True
 
 
 def _modeline(text: str) -> str | None:

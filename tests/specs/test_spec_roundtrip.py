@@ -84,6 +84,19 @@ def test_nan_in_a_report_does_not_block_saving(tmp_path: Path) -> None:
     assert load_spec(tmp_path / "quality.json").metrics == {"embedding_spread": None, "distinct_2": 0.8}
 
 
+def test_shared_anchor_does_not_corrupt_a_save(tmp_path: Path) -> None:
+    target = tmp_path / "reward.yaml"
+    target.write_text(
+        "components:\n"
+        "  - {name: a, kind: regex, params: &shared {pattern: x}}\n"
+        "  - {name: b, kind: regex, params: *shared}\n"
+    )
+    reward = load_spec(target)
+    reward.components[1].params = {"pattern": "y"}
+    save_spec(target, reward)   # merging into the shared node would change both components
+    assert [c.params for c in load_spec(target).components] == [{"pattern": "x"}, {"pattern": "y"}]
+
+
 def test_new_keys_go_at_the_end_and_order_is_kept(tmp_path: Path) -> None:
     target = tmp_path / "training.yaml"
     target.write_text("# the plan\nreward: reward.yaml  # for GRPO\ntechnique: rlvr\n")
