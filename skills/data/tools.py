@@ -309,12 +309,17 @@ def _preview_generate(ctx: ToolContext) -> Preview:
         from synth.generate import programmatic_code
 
         try:
-            code = programmatic_code(ctx.session_dir, spec).read_text(encoding="utf-8")[:6000]
+            code = programmatic_code(ctx.session_dir, spec).read_text(encoding="utf-8")[:60000]
         except GenerationError as exc:
             code = f"# {exc}"
     return Preview(summary=f"Generate {spec.train_count} train + {spec.eval_count} eval records with the "
                            f"{spec.generator.kind} generator, verify them, write data/train.jsonl and data/eval.jsonl, "
                            "and score their quality", code=code, estimate=_estimate(ctx, spec))
+
+
+def _embeddings(ctx: ToolContext) -> bool:
+    """Embedding spread costs a subprocess with sentence-transformers (~10-30 s); settings may turn it off."""
+    return bool(ctx.settings.get("quality_embeddings", True))
 
 
 def _run_generation(ctx: ToolContext, spec: DataGenerationSpec, use_case: UseCaseSpec) -> dict[str, Any]:
@@ -323,7 +328,7 @@ def _run_generation(ctx: ToolContext, spec: DataGenerationSpec, use_case: UseCas
 
     report = generate_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, settings=ctx.settings)
     if report["status"] == "done":
-        quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit)
+        quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, embeddings=_embeddings(ctx))
         report["quality"] = summary(quality)
     return report
 
@@ -374,7 +379,7 @@ def _preview_check(ctx: ToolContext, count: int = 20) -> Preview:
 
     spec = _data_spec(ctx)
     return Preview(summary=f"Run the generator code on a sample of {count} records in the sandbox and verify them",
-                   code=programmatic_code(ctx.session_dir, spec).read_text(encoding="utf-8")[:6000])
+                   code=programmatic_code(ctx.session_dir, spec).read_text(encoding="utf-8")[:60000])
 
 
 @tool("ask", preview=_preview_check)
@@ -405,7 +410,7 @@ def score_data(ctx: ToolContext) -> ToolResult:
 
     if not ctx.path("data/train.jsonl").exists():
         raise ToolError("there is no data/train.jsonl yet; run generate_data first")
-    report = score_dataset(ctx.session_dir, _use_case(ctx), _data_spec(ctx), emit=ctx.emit)
+    report = score_dataset(ctx.session_dir, _use_case(ctx), _data_spec(ctx), emit=ctx.emit, embeddings=_embeddings(ctx))
     return ToolResult(content=summary(report), data={"blocking": [f.code for f in report.blocking()]},
                       files=["data/quality.json"])
 

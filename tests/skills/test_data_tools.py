@@ -1,0 +1,103 @@
+"""The data step's tools and its offline guide, driven the way the agent drives them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from skills.data import guide
+from skills.data import tools as data_tools
+from skills.guiding import GuideState, LastTool
+from skills.toolkit import ToolContext
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = {"quality_embeddings": False}  # the MiniLM subprocess is covered in tests/synth
+
+
+@pytest.fixture
+def session(tmp_path):
+    folder = tmp_path / "s"
+    folder.mkdir()
+    shutil.copy(ROOT / "specs/examples/bank_transactions.use_case.yaml", folder / "use_case.yaml")
+    return folder
+
+
+def _call(tool, ctx, **args):
+    parsed = tool.validate(args)
+    preview = tool.describe(ctx, parsed)
+    return tool.run(ctx, parsed), preview
+
+
+def _state(session, last_tool=None, last_user=None):
+    return GuideState(session_dir=session, messages=[], last_user=last_user, last_tool=last_tool)
+
+
+def test_guided_data_step_end_to_end(session):
+    events = []
+    ctx = ToolContext(session_dir=session, emit=events.append, settings=FAST)
+    by_name = {t.name: t for t in vars(data_tools).values() if hasattr(t, "args_model")}
+    turn = guide.next_turn(_state(session))
+    assert turn.tool == "draft_seed_examples"
+    result, preview = _call(by_name[turn.tool], ctx, **turn.arguments)
+    assert not result.is_error and "groceries" in preview.summary
+    turn = guide.next_turn(_state(session, LastTool(turn.tool, result.content, False)))
+    assert turn.tool == "ask_user" and guide.SEED_QUESTION in turn.arguments["question"]
+    turn = guide.next_turn(_state(session, last_user=guide.CONTINUE))
+    assert turn.tool == "write_data_generation_spec"
+    result, preview = _call(by_name[turn.tool], ctx, **turn.arguments)
+    assert preview.diff and "+train_count: 600" in preview.diff and not result.is_error
+    assert (session / "data_generation.yaml").read_text().startswith("# yaml-language-server")
+    turn = guide.next_turn(_state(session, LastTool("write_data_generation_spec", result.content, False)))
+    assert turn.tool == "generate_data"
+    parsed = by_name["generate_data"].validate({})
+    preview = by_name["generate_data"].describe(ctx, parsed)
+    assert preview.code and "def generate" in preview.code and preview.estimate.cost_usd == 0.0
+    result = by_name["generate_data"].run(ctx, parsed)
+    assert not result.is_error, result.content
+    assert "600 train" in result.content and (session / "data/quality.json").exists()
+    assert any(e.get("task") == "generate" for e in events)
+    turn = guide.next_turn(_state(session, LastTool("generate_data", result.content, False)))
+    assert turn.tool == "finish_data_step"
+    result, _ = _call(by_name["finish_data_step"], ctx)
+    assert result.phase == "train"
+    assert guide.next_turn(_state(session, LastTool("finish_data_step", result.content, False))) is None
+
+
+def test_blocking_findings_are_asked_then_waived(session):
+    ctx = ToolContext(session_dir=session, settings=FAST)
+    data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({}))
+    changes = {"train_count": 30, "eval_count": 10}
+    data_tools.write_data_generation_spec.run(ctx, data_tools.write_data_generation_spec.validate({"changes": changes}))
+    result = data_tools.generate_data.run(ctx, data_tools.generate_data.validate({}))
+    assert "too_few_records" in result.content
+    finish = data_tools.finish_data_step.run(ctx, data_tools.finish_data_step.validate({}))
+    assert finish.is_error and "too_few_records" in finish.content
+    turn = guide.next_turn(_state(session, LastTool("generate_data", result.content, False)))
+    assert turn.tool == "ask_user" and guide.WAIVE in turn.arguments["choices"]
+    turn = guide.next_turn(_state(session, last_user="Waive the blocking findings: a small pilot is fine"))
+    assert turn.tool == "waive_findings" and "too_few_records" in turn.arguments["codes"]
+    preview = data_tools.waive_findings.describe(ctx, data_tools.waive_findings.validate(turn.arguments))
+    assert any("too_few_records" in f for f in preview.findings)
+    data_tools.waive_findings.run(ctx, data_tools.waive_findings.validate(turn.arguments))
+    turn = guide.next_turn(_state(session, LastTool("waive_findings", "ok", False)))
+    assert turn.tool == "finish_data_step"
+
+
+def test_seed_editing_tools_and_import(session, tmp_path):
+    ctx = ToolContext(session_dir=session, settings=FAST)
+    data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({"count": 5}))
+    shown = data_tools.show_seed_examples.run(ctx, data_tools.show_seed_examples.validate({}))
+    assert shown.content.count("\n") >= 12
+    edited = data_tools.edit_seed_example.run(ctx, data_tools.edit_seed_example.validate({"index": 0, "output": "dining"}))
+    assert "dining" in edited.content
+    bad = data_tools.edit_seed_example.run(ctx, data_tools.edit_seed_example.validate({"index": 50, "output": "x"}))
+    assert bad.is_error
+    source = tmp_path / "mine.csv"
+    source.write_text("text,label\nSTARBUCKS 4.50,dining\nSHELL OIL 40.00,transport\n")
+    info = data_tools.inspect_data_file.run(ctx, data_tools.inspect_data_file.validate({"path": str(source)}))
+    assert info.data["mapping"] == {"input": "text", "output": "label"}
+    imported = data_tools.import_data.run(ctx, data_tools.import_data.validate(
+        {"path": str(source), "mapping": info.data["mapping"]}))
+    assert not imported.is_error and (session / "data/imported.jsonl").exists()
