@@ -171,6 +171,11 @@ def resolve(convo: Conversation) -> Draft:
     facts = infer(convo.description or "")
     draft = Draft(facts=facts, task=facts.task_type, users=facts.primary_users, labels=facts.labels,
                   fields=facts.fields, base=facts.base_model)
+    if draft.base is not None:
+        check = base_models.check_model(draft.base, "lora")
+        if not check.fits:
+            draft.problem["base"] = f"You named {draft.base}, but it cannot be used: {check.reason}."
+            draft.base = None
     task_answer = convo.answer("task")
     if draft.task is None and task_answer:
         chosen = _pick(task_answer, TASK_CHOICES)

@@ -190,9 +190,9 @@ def infer(description: str) -> Facts:
     users = _USERS.search(text)
     if users:
         facts.primary_users = users.group(1)
-    model = re.search(r"(embedded:[\w.-]+|\b[\w.-]+/[\w.-]*\d[\w.-]*\b)", text)
+    model = re.search(r"(?:^|\s)((?:~|\.{1,2})?/[\w.~/-]*[\w-])|(embedded:[\w.-]+|\b[\w.-]+/[\w.-]*\d[\w.-]*\b)", text)
     if model:
-        facts.base_model = model.group(1)
+        facts.base_model = model.group(1) or model.group(2)
     sentences = re.split(r"(?<=[.!?])\s+", text)
     facts.constraints = [s.strip() for s in sentences[1:] if _CONSTRAINT.search(s)]
     length = _LENGTH.search(text)

@@ -344,3 +344,19 @@ def test_after_approval_the_step_is_done(driver):
     driver.say("1")
     driver.say("approve")
     assert next_turn(GuideState(driver.dir, driver.messages, "anything else?", None)) is None
+
+
+def test_a_base_model_named_in_the_description_is_used_when_it_fits(driver, tmp_path):
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 1000}))
+    driver.say(f"Use {folder} to classify product reviews as positive, negative or neutral for our app")
+    q = driver.say("1")
+    assert slots([q]) == ["review"] and "propose_base_model" not in driver.calls
+    assert driver.spec().base_model == str(folder)
+
+
+def test_a_base_model_named_in_the_description_that_cannot_be_used_is_asked_about(driver):
+    driver.say("Fine-tune Qwen/Qwen2.5-7B-Instruct to classify product reviews as positive, negative or neutral for our app")
+    q = driver.say("1")
+    assert slots([q]) == ["base"] and "You named Qwen/Qwen2.5-7B-Instruct" in q["question"]
