@@ -32,8 +32,8 @@ def next_turn(state: GuideState) -> Turn | None:
                 state.session_dir, finished=True) else None
     if last is not None and last.name == "show_evaluation_report":
         return Turn(text="That is how the tuned model compares with the base model. You can rate about 20 answers "
-                         "(ctrl+r) to check the judge, or chat with both models side by side (ctrl+p). Say "
-                         "`continue` when you are ready to export.")
+                         "to check the judge (command palette, ctrl+p: \"Rate answers\"), or chat with both models "
+                         "side by side (ctrl+p: \"Playground\"). Say `continue` when you are ready to export.")
     if last is not None and last.name == "wait_for_evaluation" and not last.data.get("running"):
         return Turn(text="Here is the full report.", tool="show_evaluation_report",
                     arguments={"eval_id": last.data.get("eval_id")} if last.data.get("eval_id") else {})

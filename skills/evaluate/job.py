@@ -137,20 +137,22 @@ def score_judges(rows: list[dict[str, Any]], spec: Any, variants: list[str], ses
 def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path, run_ids: list[str]) -> str | None:
     """Log the report to MLflow in the training run's experiment, tagged with the training run id."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    try:
-        from skills.train import tracking  # the train step's helper, when it offers one
-    except ImportError:
-        tracking = None
-    if tracking is not None and hasattr(tracking, "log_evaluation"):
-        return tracking.log_evaluation(session, eval_id, report, folder, run_ids)
     import mlflow
 
-    workspace = session.resolve().parent.parent
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{workspace / 'mlflow.db'}")
-    experiment_id = _training_experiment(mlflow, run_ids) or mlflow.set_experiment(f"tunesmith/{session.name}").experiment_id
+    try:
+        from skills.train.tracking import EXPERIMENT, tracking_uri
+        uri = tracking_uri(session)
+    except ImportError:  # the train step's tracking helper is absent: same defaults by hand
+        EXPERIMENT = "tunesmith"
+        uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{session.resolve().parent.parent / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    training = _training_run(mlflow, run_ids)
+    experiment_id = training.info.experiment_id if training else mlflow.set_experiment(EXPERIMENT).experiment_id
     tags = {"tunesmith.kind": "evaluation", "tunesmith.eval_id": eval_id, "tunesmith.session": session.name}
     if run_ids:
         tags["tunesmith.train_run_id"] = run_ids[-1]
+    if training:
+        tags["tunesmith.train_mlflow_run_id"] = training.info.run_id
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"eval-{eval_id}", tags=tags) as run:
         mlflow.log_params({"examples": report["examples"], "variants": ",".join(report["variants"]),
                            "judge_model": report.get("judge_model") or "none"})
@@ -169,8 +171,8 @@ def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path
         return run.info.run_id
 
 
-def _training_experiment(mlflow: Any, run_ids: list[str]) -> str | None:
-    """The experiment holding the training run (found by its tag or name), if it was logged."""
+def _training_run(mlflow: Any, run_ids: list[str]) -> Any | None:
+    """The MLflow run of the (last) training run, found by its tag or its name, if it was logged."""
     for run_id in reversed(run_ids):
         for query in (f"tags.`tunesmith.run_id` = '{run_id}'", f"attributes.run_name = '{run_id}'"):
             try:
@@ -179,7 +181,7 @@ def _training_experiment(mlflow: Any, run_ids: list[str]) -> str | None:
             except Exception:  # noqa: BLE001 - an empty store has no tables yet
                 found = []
             if found:
-                return found[0].info.experiment_id
+                return found[0]
     return None
 
 

@@ -44,6 +44,13 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
     spec.max_new_tokens = 12
     save_spec(session / "evaluation.yaml", spec)
 
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'ws' / 'mlflow.db'}")
+    experiment = mlflow.set_experiment("tunesmith-train-test")  # the training run's experiment
+    with mlflow.start_run(experiment_id=experiment.experiment_id, run_name="r1", tags={"tunesmith.run_id": "r1"}) as train_run:
+        pass
+
     events = session / "evals" / "e1" / "events.jsonl"
     argv = [sys.executable, "-m", "skills.evaluate.job", "--spec", "evaluation.yaml", "--session", str(session),
             "--eval-id", "e1", "--events", str(events), "--run-id", "r1"]
@@ -66,11 +73,10 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
     assert comparison["n"] == 8 and comparison["win"] + comparison["tie"] + comparison["loss"] == 8
     assert "## Not judged" in (folder / "report.md").read_text()
 
-    import mlflow
-
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'ws' / 'mlflow.db'}")
     [run] = mlflow.search_runs(search_all_experiments=True, filter_string="tags.`tunesmith.train_run_id` = 'r1'",
                                output_format="list")
     assert run.info.run_id == report["mlflow_run_id"]
     assert run.data.tags["tunesmith.eval_id"] == "e1"
+    assert run.info.experiment_id == experiment.experiment_id
+    assert run.data.tags["tunesmith.train_mlflow_run_id"] == train_run.info.run_id
     assert "correct_category.run_r1" in run.data.metrics

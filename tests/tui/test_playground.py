@@ -104,3 +104,19 @@ async def test_rating_screen_without_an_evaluation(tmp_path):
     async with Host(screen).run_test(size=(80, 20)) as pilot:
         await pilot.pause()
         assert "Nothing to rate" in str(screen.query_one("#rt-head").render())
+
+
+def test_palette_commands_open_the_two_screens(tmp_path):
+    from types import SimpleNamespace
+
+    from assistant.tui.screens.playground import evaluation_commands
+
+    pushed = []
+    app = SimpleNamespace(session=SimpleNamespace(dir=tmp_path), push_screen=lambda screen, cb=None: pushed.append(screen),
+                          notify=lambda *a, **k: None)
+    commands = list(evaluation_commands(app))
+    assert [c.title for c in commands] == ["Playground: base vs tuned", "Rate answers"]
+    for command in commands:
+        command.callback()
+    assert [type(s).__name__ for s in pushed] == ["PlaygroundScreen", "RatingScreen"]
+    assert list(evaluation_commands(SimpleNamespace(session=None))) == []

@@ -10,10 +10,10 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -185,3 +185,25 @@ class PlaygroundScreen(Screen[None]):
 
     async def on_unmount(self) -> None:
         await self.stop()
+
+
+def evaluation_commands(app: Any) -> Iterator[SystemCommand]:
+    """Command-palette entries that open the playground and the rating screen for the app's session.
+
+    The app's ``get_system_commands`` hooks them in with ``yield from evaluation_commands(self)``.
+    """
+    session = getattr(app, "session", None)
+    if session is None:
+        return
+    from assistant.tui.screens.rating import RatingScreen
+
+    def rated(result: dict | None) -> None:
+        if result and result.get("rated"):
+            from skills.evaluate.report import agreement_sentence
+
+            app.notify(agreement_sentence(result), title="Judge agreement")
+
+    yield SystemCommand("Playground: base vs tuned", "Chat with the base and the tuned model side by side",
+                        lambda: app.push_screen(PlaygroundScreen(session.dir)))
+    yield SystemCommand("Rate answers", "Rate about 20 evaluated answers; see how often the judge agrees",
+                        lambda: app.push_screen(RatingScreen(session.dir), rated))
