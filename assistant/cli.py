@@ -160,13 +160,18 @@ def _workspace(args: argparse.Namespace) -> Any:
     return Workspace(_settings(args).workspace)
 
 
-def _run_app(settings: Any, session: Any, resume: bool) -> int:
-    from assistant.tui import run_app
+def launch_app(settings: Any, session: Any, resume: bool) -> Any:
+    """Start the terminal app (textual loads here, never at import)."""
+    from assistant.tui.app import run_app
 
+    return run_app(settings, session, resume=resume)
+
+
+def _run_app(settings: Any, session: Any, resume: bool) -> int:
     if session is not None:
         session.lock()  # one app per session: a second one would interleave the log
     try:
-        return int(run_app(settings, session, resume=resume) or 0)
+        return int(launch_app(settings, session, resume) or 0)
     finally:
         if session is not None:
             session.close()

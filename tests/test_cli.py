@@ -35,11 +35,11 @@ def fake_app(monkeypatch):
     """Replace the TUI entry; record how it was called."""
     calls: list[dict] = []
 
-    def run_app(settings, session, resume=False):
+    def launch_app(settings, session, resume):
         calls.append({"settings": settings, "session": session, "resume": resume})
         return 0
 
-    monkeypatch.setattr("assistant.tui.run_app", run_app)
+    monkeypatch.setattr(cli, "launch_app", launch_app)
     return calls
 
 
