@@ -258,3 +258,11 @@ def test_the_command_sets_quiet_offline_defaults_without_overriding(monkeypatch,
 
     assert os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
     assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
+
+
+def test_the_tui_entry_point_has_the_expected_signature():
+    import inspect
+
+    app = pytest.importorskip("assistant.tui.app")
+    params = inspect.signature(app.run_app).parameters
+    assert list(params)[:2] == ["settings", "session"] and "resume" in params
