@@ -314,7 +314,12 @@ def _describe(annotation: Any, info: FieldInfo | None = None, plural: bool = Fal
     optional = len(branches) < len(_branches(annotation))
     if not branches:
         return "null (leave it empty)"
-    text = " or ".join(dict.fromkeys(_describe_type(b, plural) for b in branches))
+    literals = [v for b in branches if get_origin(_unwrap(b)) is Literal for v in get_args(_unwrap(b))]
+    others = [b for b in branches if get_origin(_unwrap(b)) is not Literal]
+    kinds = [_describe_type(b, plural) for b in others]
+    if literals:
+        kinds.insert(0, _describe_type(Literal[tuple(literals)], plural))
+    text = " or ".join(dict.fromkeys(kinds))
     unit = "character" if str in branches else "item"
     bounds = _bounds(info, unit)
     text = f"{text} ({bounds})" if bounds else text
@@ -328,7 +333,7 @@ def _describe_type(annotation: Any, plural: bool = False) -> str:
     if annotation is type(None):
         return "null (leave empty)"
     if get_origin(annotation) is Literal:
-        return "one of: " + ", ".join(str(v) for v in get_args(annotation))
+        return ("values from: " if plural else "one of: ") + ", ".join(str(v) for v in get_args(annotation))
     model = _model_in(annotation)
     if model is not None:
         return ("mappings" if plural else "a mapping") + " with the keys: " + ", ".join(model.model_fields)
@@ -391,5 +396,5 @@ def _allowed(error: dict, annotation: Any, info: FieldInfo | None, model: type[B
 
 def _first_sentence(text: str) -> str:
     head = text.strip().split("\n")[0]
-    match = re.match(r"(.+?[.!?])(\s|$)", head)
+    match = re.match(r"(.+?[.!?])(\s+[A-Z]|$)", head)
     return match.group(1) if match else head

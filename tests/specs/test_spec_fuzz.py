@@ -20,7 +20,7 @@ from specs.yamlio import load_spec, loads_spec, parse_yaml, to_plain
 EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
 MODELS = sorted(SPEC_FILES.items())
 # TUNESMITH_FUZZ_EXAMPLES raises the count for a long hunt; the default keeps the suite quick.
-FUZZ = settings(max_examples=int(os.environ.get("TUNESMITH_FUZZ_EXAMPLES", "250")), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("TUNESMITH_FUZZ_EXAMPLES", "150")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 YAML_PIECES = [
@@ -109,7 +109,7 @@ def test_random_value_anywhere_in_a_valid_spec_only_raises_spec_error(name: str,
     assert_only_spec_error(dump(document), model_for(name), name)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(raw=st.binary(max_size=200), name=st.sampled_from([*SPEC_FILES, "quality.json", "notes.txt"]))
 def test_random_bytes_on_disk_only_raise_spec_error(tmp_path_factory, raw: bytes, name: str) -> None:
     target = tmp_path_factory.mktemp("fuzz") / name
