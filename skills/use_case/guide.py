@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from skills.guiding import GuideState, Turn
+from skills.toolkit import ToolError
 from skills.use_case import base_models, specfile
 from skills.use_case.edits import DONE_EDITING, SELF_EDIT, is_approval, parse_edits
 from skills.use_case.infer import (
@@ -21,6 +24,7 @@ from skills.use_case.infer import (
     split_items, suggested, tenet_options, use_case_name,
 )
 from specs.errors import SpecError
+from specs.use_case import UseCaseSpec
 
 TASK_CHOICES = [
     "Pick one label from a fixed list (classification)",
@@ -35,7 +39,14 @@ USER_CHOICES = {
     "default": ["An application or pipeline that reads the answers automatically",
                 "A team that reviews the answers before using them",
                 "Customers who read the answers directly"],
+    "generation": ["Our team, who edit the drafts before sending them",
+                   "Customers who read the answers directly",
+                   "An application that sends them automatically"],
+    "math": ["Students who learn from the worked solutions",
+             "An application that checks only the final answer",
+             "Teachers who review the solutions"],
 }
+"""Likely answers to "who uses the answers", by task type."""
 KEEP_TENETS = "Use these three tenets"
 APPROVE = "Approve it"
 SELF_EDIT_CHOICE = "I will edit use_case.yaml myself"
@@ -264,7 +275,7 @@ def interview_turn(state: GuideState, convo: Conversation) -> Turn:
     if draft.task is None:
         return _ask("I will ask a few short questions, one at a time.", MARK["task"], TASK_CHOICES)
     if draft.users is None:
-        choices = USER_CHOICES["default"]
+        choices = USER_CHOICES.get(draft.task, USER_CHOICES["default"])
         return _ask(intro, f"{MARK['users']} (This decides the tone and how strict the format must be.)", choices)
     if draft.task == "classification" and draft.labels is None:
         count = f" You mentioned {draft.facts.label_count} categories; list them" if draft.facts.label_count else " List them"
@@ -370,11 +381,30 @@ def review_turn(state: GuideState, convo: Conversation, spec_data: dict[str, Any
     if DONE_EDITING.search(chosen):
         return _review_ask(state, "Here is use_case.yaml as it is now.")
     changes, unknown = parse_edits(chosen, spec_data)
+    problem = _problem_with(spec_data, changes) if changes else None
+    if problem:
+        return _ask(f"I cannot make that change: {problem}", f"{MARK['review']} {EDIT_HINT}", [APPROVE, SELF_EDIT_CHOICE])
     if changes:
         note = f" (I could not apply: {'; '.join(unknown)})" if unknown else ""
         return Turn(text=f"Applying your changes{note}.", tool="update_use_case", arguments={"changes": changes})
     return _ask(f"I could not turn that into a change: {'; '.join(unknown) or chosen}.", f"{MARK['review']} {EDIT_HINT}",
                 [APPROVE, SELF_EDIT_CHOICE])
+
+
+def _problem_with(spec_data: dict[str, Any], changes: dict[str, Any]) -> str | None:
+    """Why these changes would be refused (checked before asking the person to approve them), or None."""
+    try:
+        data = specfile.apply_changes(spec_data, changes)
+        spec = UseCaseSpec.model_validate({**data, "status": "draft"})
+    except ToolError as exc:
+        return str(exc)
+    except ValidationError as exc:
+        return specfile.explain_validation(exc)
+    if spec.base_model != spec_data.get("base_model"):
+        check = base_models.check_model(spec.base_model, "lora")
+        if not check.fits:
+            return f"{spec.base_model} cannot be used: {check.reason}"
+    return None
 
 
 def broken_turn(state: GuideState, convo: Conversation, error: SpecError) -> Turn:

@@ -360,3 +360,14 @@ def test_a_base_model_named_in_the_description_that_cannot_be_used_is_asked_abou
     driver.say("Fine-tune Qwen/Qwen2.5-7B-Instruct to classify product reviews as positive, negative or neutral for our app")
     q = driver.say("1")
     assert slots([q]) == ["base"] and "You named Qwen/Qwen2.5-7B-Instruct" in q["question"]
+
+
+def test_a_change_that_would_be_refused_is_explained_before_any_approval(driver):
+    driver.say("Classify product reviews as positive, negative or neutral for our app")
+    driver.say("1")
+    driver.say("1")
+    q = driver.say("use model Qwen/Qwen2.5-7B-Instruct")
+    assert slots([q]) == ["review"] and "cannot make that change" in driver.messages[-2]["content"]
+    q = driver.say("remove labels positive, negative, neutral")
+    assert "cannot make that change" in driver.messages[-2]["content"] and "labels" in driver.messages[-2]["content"]
+    assert "update_use_case" not in driver.calls
