@@ -73,6 +73,9 @@ FATAL = ("AuthenticationError", "PermissionDeniedError", "ContextWindowExceededE
 
 
 def _kind(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and (status >= 500 or status == 429):
+        return "retry"  # litellm may label a provider's 5xx by its error body (e.g. BadRequestError)
     names = [cls.__name__ for cls in type(exc).__mro__]
     for name in FATAL:
         if name in names:
@@ -171,7 +174,10 @@ class LLMClient:
                 if _kind(exc) == "fatal" or attempt >= self.max_retries:
                     with _LOCK:
                         self.usage.failures += 1
-                    raise LLMError(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+                    status = getattr(exc, "status_code", None)
+                    where = f" (HTTP {status})" if isinstance(status, int) else ""
+                    tries = f" after {attempt + 1} attempts" if attempt else ""
+                    raise LLMError(f"{type(exc).__name__}{where}{tries}: {str(exc)[:300]}") from exc
                 attempt += 1
                 with _LOCK:
                     self.usage.retries += 1
@@ -193,11 +199,11 @@ class LLMClient:
         usage = getattr(response, "usage", None)
         prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion = int(getattr(usage, "completion_tokens", 0) or 0)
-        cost, known = 0.0, True
-        try:
-            cost = float(litellm.completion_cost(completion_response=response) or 0.0)
-        except Exception:  # noqa: BLE001 - models without a price
-            known = False
+        hidden = getattr(response, "_hidden_params", None) or {}
+        cost, known = hidden.get("response_cost"), True
+        if cost is None:  # litellm found no price for this model
+            cost, known = 0.0, False
+        cost = float(cost)
         with _LOCK:
             self.usage.calls += 1
             self.usage.prompt_tokens += prompt
