@@ -59,6 +59,8 @@ _USERS = re.compile(
     r"employees|members|visitors|readers|patients|clients|partners|developers|editors|writers|auditors))\b", re.I)
 _CONSTRAINT = re.compile(r"\b(must|never|always|should not|shouldn't|don't|do not|no more than|at most|within|"
                          r"under \d+|only in|in (english|german|french|spanish))\b", re.I)
+_INPUT = re.compile(r"\b(?:each|every|an?|the|one)\s+input\s+(?:is|will be)\s+([^;.]+)", re.I)
+_OUTPUT = re.compile(r"\b(?:each|every|an?|the|one)\s+(?:answer|output|reply)\s+(?:is|should be|must be)\s+([^;.]+)", re.I)
 _LENGTH = re.compile(r"\b(?:under|at most|no more than|max(?:imum)?|within)\s+(\d+)\s*(words|characters|chars|sentences)\b", re.I)
 
 SUGGESTED_LABELS: dict[str, list[str]] = {
@@ -94,6 +96,10 @@ class Facts:
     base_model: str | None = None
     constraints: list[str] = field(default_factory=list)
     max_chars: int | None = None
+    input_hint: str | None = None
+    """What one input is, when the description says ("each input is one transaction line ...")."""
+    output_hint: str | None = None
+    """What one answer is, when the description says ("the answer is just the category")."""
 
 
 def infer_task(text: str) -> str | None:
@@ -199,6 +205,11 @@ def infer(description: str) -> Facts:
     if length:
         n, unit = int(length.group(1)), length.group(2).lower()
         facts.max_chars = n * {"words": 7, "sentences": 150}.get(unit, 1)
+    for pattern, name in ((_INPUT, "input_hint"), (_OUTPUT, "output_hint")):
+        found = pattern.search(text)
+        if found:
+            phrase = found.group(1).strip()
+            setattr(facts, name, phrase[:1].upper() + phrase[1:] + ".")
     return facts
 
 
@@ -298,9 +309,9 @@ def custom_tenet(text: str) -> dict[str, Any]:
 
 
 def contract_for(task: str, subject: str, labels: list[str] | None, fields: list[str] | None,
-                 max_chars: int | None) -> dict[str, Any]:
+                 max_chars: int | None, input_hint: str | None = None, output_hint: str | None = None) -> dict[str, Any]:
     item = singular(subject) if subject != "input" else "input"
-    contract: dict[str, Any] = {"input_description": f"One {item} as plain text."}
+    contract: dict[str, Any] = {"input_description": input_hint or f"One {item} as plain text."}
     if task == "classification":
         labels = labels or []
         contract.update(output_description="Exactly one label from the list, spelled as listed.", output_format="label",
@@ -319,7 +330,7 @@ def contract_for(task: str, subject: str, labels: list[str] | None, fields: list
         verb = {"generation": "A reply to the input", "summarization": "A summary of the input",
                 "question_answering": "An answer to the question", "rewriting": "The input rewritten",
                 "chat": "A helpful answer"}[task]
-        contract.update(output_description=f"{verb}, in plain text.",
+        contract.update(output_description=output_hint or f"{verb}, in plain text.",
                         system_prompt={"generation": f"Write a reply to this {item}.",
                                        "summarization": f"Summarize this {item}.",
                                        "question_answering": "Answer the question using the text given.",

@@ -371,3 +371,16 @@ def test_a_change_that_would_be_refused_is_explained_before_any_approval(driver)
     q = driver.say("remove labels positive, negative, neutral")
     assert "cannot make that change" in driver.messages[-2]["content"] and "labels" in driver.messages[-2]["content"]
     assert "update_use_case" not in driver.calls
+
+
+def test_the_bundled_demo_description_needs_three_answers_and_an_approval(driver):
+    """`tunesmith demo` answers every question with its first choice."""
+    from assistant.demo_cmd import DESCRIPTION
+
+    q = driver.say(DESCRIPTION)
+    while q is not None:
+        q = driver.say(q["choices"][0])
+    assert slots(driver.questions) == ["users", "tenets", "base", "review"]
+    spec = driver.spec()
+    assert spec.status == "approved" and len(spec.contract.labels) == 12
+    assert spec.contract.input_description == "One transaction line with the merchant and the amount."

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from skills.toolkit import ToolError
 from skills.use_case.edits import is_approval, parse_edits
 from skills.use_case.infer import contract_for, custom_tenet, infer, label_pattern, tenet_options
 from skills.use_case.specfile import apply_changes, split_path
-from specs.use_case import IOContract, Tenet, TaskType
-from typing import get_args
+from specs.use_case import IOContract, TaskType, Tenet
 
 
 @pytest.mark.parametrize(
