@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import struct
+import threading
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -223,11 +224,20 @@ def hub_reachable(timeout_s: float = 1.5) -> bool:
     """True when the Hugging Face hub answers a TCP connection and offline mode is off."""
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         return False
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
+    answers: list[bool] = []
+
+    def connect() -> None:
+        try:
+            with socket.create_connection(("huggingface.co", 443), timeout=timeout_s):
+                answers.append(True)
+        except OSError:
+            answers.append(False)
+
+    # a thread bounds the whole check: name resolution has no timeout of its own
+    probe = threading.Thread(target=connect, daemon=True)
+    probe.start()
+    probe.join(timeout_s + 0.5)
+    return bool(answers and answers[0])
 
 
 def hf_cache_dir() -> Path:
