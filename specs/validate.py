@@ -22,6 +22,23 @@ def validate_file(path: str | os.PathLike) -> list[Problem]:
     return []
 
 
+def validate_text(text: str, file: str) -> list[Problem]:
+    """The problems of spec text not yet saved (an editor buffer); ``file`` names it and picks the model."""
+    from specs.registry import model_for
+    from specs.yamlio import loads_spec
+
+    model = model_for(file)
+    if model is None:
+        return [Problem(file, None, None, "", "unknown spec file name: tunesmith cannot tell which spec this is", None)]
+    try:
+        loads_spec(text, model, file)
+    except SpecError as error:
+        return error.problems
+    except Exception as exc:
+        return [Problem(file, None, None, "", f"unexpected error while validating: {exc!r}", None)]
+    return []
+
+
 def format_problem(problem: Problem) -> str:
     """`file:line:column: path: message (allowed: ...)`, leaving out the parts it does not have."""
     where = problem.file

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from specs.errors import SpecError
-from specs.validate import format_problem, validate_file, validate_paths
+from specs.validate import format_problem, validate_file, validate_paths, validate_text
 from specs.yamlio import load_spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
@@ -169,6 +169,7 @@ def test_bad_edit_is_located(case: Case, tmp_path: Path) -> None:
     else:
         assert problem.allowed and case.allowed in problem.allowed, format_problem(problem)
     assert validate_file(target) == problems
+    assert validate_text(text, str(target)) == problems   # the in-app editor gets the same answer
 
 
 def test_format_problem_reads_like_a_compiler_message(tmp_path: Path) -> None:
