@@ -97,6 +97,8 @@ class RatingScreen(Screen[dict]):
 
     def _summary(self) -> None:
         result = self.agreement()
+        if self.rated and self.folder is not None:
+            judging.update_report_agreement(self.folder)
         self.query_one("#rt-head", Static).update(f"Done: you rated {self.rated} answers. esc closes.")
         self.query_one("#rt-result", Static).update(agreement_sentence(result))
 
@@ -116,4 +118,6 @@ class RatingScreen(Screen[dict]):
             self._show()
 
     def action_finish(self) -> None:
+        if self.rated and self.folder is not None and self.position < len(self.items):
+            judging.update_report_agreement(self.folder)  # stopped early: the report still shows what was rated
         self.dismiss(self.agreement())

@@ -1,0 +1,405 @@
+"""The tunesmith app: chat on the left, plan and specs on the right, status at the bottom.
+
+The agent runs in a Textual worker and posts each event as a message; the handlers here own
+the UI state. The app draws events and collects decisions; it never calls a model itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Iterable
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from assistant import events as ev
+from assistant.tui.approver import TuiApprover
+from assistant.tui.diffs import change_message
+from assistant.tui.history import replay
+from assistant.tui.messages import AgentEvent, AgentIdle, SpecChanged
+from assistant.tui.screens.editor import SpecEditorScreen
+from assistant.tui.screens.help import HelpScreen
+from assistant.tui.screens.picker import NEW_SESSION, SessionPicker
+from assistant.tui.validation import describe
+from assistant.tui.widgets.cards import QuestionCard, ToolCard
+from assistant.tui.widgets.chat import ChatView
+from assistant.tui.widgets.plan import PlanView
+from assistant.tui.widgets.spec_panel import SpecPanel
+from assistant.tui.widgets.status import StatusBar
+
+AgentFactory = Callable[[Any, Any, Any], Any]
+"""(settings, session, approver) -> Agent; assistant.runtime.build_agent by default."""
+
+NO_LLM_BANNER = (
+    "No LLM is configured: the offline guided planner drives this session. For a smarter assistant, "
+    "start with --model (or set TUNESMITH_MODEL), e.g. `tunesmith --model openai/gpt-4.1`, "
+    "`--model ollama/qwen3`, or `--model openai/NAME --api-base http://127.0.0.1:8000/v1`; "
+    "the provider key comes from its usual environment variable."
+)
+WELCOME = "Describe what you want a model to do, in your own words. For example: *I need a model that " \
+          "sorts bank transactions into our 12 categories.*"
+
+
+def _default_factory(settings: Any, session: Any, approver: Any) -> Any:
+    from assistant.runtime import build_agent
+
+    return build_agent(settings, session, approver)
+
+
+class TunesmithApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tunesmith"
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("escape", "interrupt", "Interrupt", show=False),
+        Binding("ctrl+s", "focus_specs", "Specs"),
+        Binding("ctrl+l", "focus_prompt", "Chat", show=False),
+    ]
+
+    def __init__(
+        self,
+        settings: Any,
+        session: Any = None,
+        agent_factory: AgentFactory | None = None,
+        resume: bool = False,
+        workspace: Any = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session = session
+        self.agent_factory = agent_factory or _default_factory
+        self.resume_on_start = resume
+        self._workspace = workspace
+        self.agent: Any = None
+        self.approver = TuiApprover(self)
+        self.busy = False
+        self.pending: list[str] = []
+        """The person's messages waiting for the agent to finish its turn."""
+        self.cards: dict[str, ToolCard] = {}
+        self.progress: dict[str, Static] = {}
+        self.active_question: QuestionCard | None = None
+        self.idle_event = asyncio.Event()
+        self.idle_event.set()
+
+    # -- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="chat-column"):
+                yield ChatView(id="chat")
+                yield Input(placeholder="Message tunesmith (enter sends · f1 help · ctrl+p commands)", id="prompt")
+            with Vertical(id="side"):
+                yield PlanView(id="plan")
+                yield SpecPanel(self.session.dir if self.session else Path("/nonexistent"), id="specs")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def chat(self) -> ChatView:
+        return self.query_one("#chat", ChatView)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
+
+    @property
+    def spec_panel(self) -> SpecPanel:
+        return self.query_one("#specs", SpecPanel)
+
+    @property
+    def workspace(self) -> Any:
+        if self._workspace is None:
+            from assistant.session import Workspace
+
+            self._workspace = Workspace(getattr(self.settings, "workspace", None))
+        return self._workspace
+
+    async def on_mount(self) -> None:
+        self.query_one("#prompt", Input).focus()
+        if self.session is not None:
+            await self.open_session(self.session, resume=self.resume_on_start)
+        elif self.resume_on_start:
+            self.show_picker(exit_on_cancel=True)
+        else:
+            await self.open_session(self.new_session(), resume=False)
+
+    def new_session(self) -> Any:
+        return self.workspace.create(planner_model=getattr(self.settings, "model", None))
+
+    # -- sessions ---------------------------------------------------------------------------
+    async def open_session(self, session: Any, resume: bool = False) -> None:
+        """Show `session`: its conversation, phase, specs; with resume, continue what was pending."""
+        await self._stop_agent()
+        self.session = session
+        self.cards.clear()
+        self.progress.clear()
+        self.active_question = None
+        self.pending.clear()
+        await self.chat.remove_children()
+        meta = session.meta
+        status = self.status_bar
+        status.session_name = session.name
+        status.model = getattr(self.settings, "model", None) or "guided (offline)"
+        status.phase = meta.phase
+        usage = getattr(meta, "usage", None)
+        if usage is not None:
+            status.set_usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
+        self.query_one("#plan", PlanView).phase = meta.phase
+        self.spec_panel.set_session_dir(session.dir)
+        self.sub_title = session.name
+        records = session.records()
+        self.cards = await replay(self.chat, records)
+        questions = [w for w in self.chat.children if isinstance(w, QuestionCard) and w.answered is None]
+        self.active_question = questions[-1] if questions else None
+        for problem in getattr(session, "problems", []) or []:
+            await self.chat.add_notice(problem, "warning")
+        if not getattr(self.settings, "model", None):
+            await self.chat.add_notice(NO_LLM_BANNER, "info")
+        if not records:
+            await self.chat.add_assistant(WELCOME)
+        self.agent = self.agent_factory(self.settings, session, self.approver)
+        if resume and records:
+            self._run_agent(lambda: self.agent.resume())
+
+    def show_picker(self, exit_on_cancel: bool = False) -> None:
+        metas = self.workspace.list()
+
+        async def picked(name: str | None) -> None:
+            if name is None:
+                if exit_on_cancel or self.session is None:
+                    self.exit()
+                return
+            if name == NEW_SESSION:
+                await self.open_session(self.new_session(), resume=False)
+            else:
+                await self.open_session(self.workspace.open(name), resume=True)
+
+        self.push_screen(SessionPicker(metas), picked)
+
+    # -- the agent worker --------------------------------------------------------------------
+    def _run_agent(self, make_stream: Callable[[], AsyncIterator[Any]]) -> None:
+        self.busy = True
+        self.idle_event.clear()
+        self.status_bar.busy = "working… (esc interrupts)"
+        self.run_worker(self._drive(make_stream), group="agent", exclusive=True, exit_on_error=False)
+
+    async def _drive(self, make_stream: Callable[[], AsyncIterator[Any]]) -> None:
+        error: str | None = None
+        stream = make_stream()
+        try:
+            async for event in stream:
+                self.post_message(AgentEvent(event))
+        except asyncio.CancelledError:
+            error = "interrupted"
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown to the person, the app keeps running
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except BaseException:  # noqa: BLE001 - closing a cancelled stream may raise
+                    pass
+            self.post_message(AgentIdle(error))
+
+    async def _stop_agent(self) -> None:
+        workers = [w for w in self.workers if w.group == "agent" and not w.is_finished]
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            try:
+                await worker.wait()
+            except Exception:  # noqa: BLE001 - a cancelled worker reports its cancellation
+                pass
+
+    def send(self, text: str, show: bool = True) -> None:
+        """Give the person's words to the agent now, or after the current turn."""
+        if self.busy:
+            self.pending.append(text)
+            return
+        self._run_agent(lambda: self.agent.send(text))
+
+    async def wait_idle(self) -> None:
+        """For tests: wait until the agent has finished every queued turn."""
+        while True:
+            await self.idle_event.wait()
+            await asyncio.sleep(0)
+            if self.idle_event.is_set() and not self.busy:
+                return
+
+    # -- input ---------------------------------------------------------------------------------
+    @on(Input.Submitted, "#prompt")
+    async def on_prompt(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.value = ""
+        if not text:
+            return
+        question = self.active_question
+        if question is not None and question.answered is None:
+            text = question.choice_for(text) or text
+            question.mark_answered(text)
+            self.active_question = None
+        await self.chat.add_user(text)
+        if self.busy:
+            await self.chat.add_notice("The assistant is busy; your message goes next.", "info")
+        self.send(text)
+
+    async def on_question_card_answered(self, message: QuestionCard.Answered) -> None:
+        message.card.mark_answered(message.answer)
+        if self.active_question is message.card:
+            self.active_question = None
+        await self.chat.add_user(message.answer)
+        self.send(message.answer)
+        self.query_one("#prompt", Input).focus()
+
+    # -- agent events ---------------------------------------------------------------------------
+    async def on_agent_event(self, message: AgentEvent) -> None:
+        event = message.event
+        chat = self.chat
+        if isinstance(event, ev.TextDelta):
+            await chat.append_delta(event.text)
+        elif isinstance(event, ev.AssistantMessage):
+            await chat.add_assistant(event.content)
+        elif isinstance(event, ev.ToolCallStarted):
+            await chat.end_stream()
+            await self._card(event.call_id, event.tool, event.arguments)
+        elif isinstance(event, ev.ApprovalRequested):
+            card = await self._card(event.call_id, event.tool, event.arguments)
+            card.set_waiting()
+        elif isinstance(event, ev.DecisionRecorded):
+            card = await self._card(event.call_id, event.tool, {})
+            card.set_decision(event.decision, event.comment, event.by)
+        elif isinstance(event, ev.ToolFinished):
+            card = await self._card(event.call_id, event.tool, {})
+            card.set_result(event.content, event.is_error, event.files)
+            self.spec_panel.refresh_specs(baseline=True)
+        elif isinstance(event, ev.Question):
+            await chat.end_stream()
+            card = QuestionCard(event.text, event.choices, event.allow_free_text)
+            await chat.add(card)
+            self.active_question = card
+        elif isinstance(event, ev.PhaseChanged):
+            self.status_bar.phase = event.phase
+            self.query_one("#plan", PlanView).phase = event.phase
+        elif isinstance(event, ev.Usage):
+            self.status_bar.set_usage(event.prompt_tokens, event.completion_tokens, event.cost_usd)
+        elif isinstance(event, ev.Progress):
+            await self._progress(event)
+        elif isinstance(event, ev.Notice):
+            await chat.end_stream()
+            await chat.add_notice(event.text, event.level)
+        elif isinstance(event, ev.TurnEnded):
+            await chat.end_stream()
+
+    async def _card(self, call_id: str, tool: str, arguments: dict[str, Any]) -> ToolCard:
+        card = self.cards.get(call_id)
+        if card is None:
+            card = self.cards[call_id] = ToolCard(call_id, tool, arguments)
+            await self.chat.add(card)
+        return card
+
+    async def _progress(self, event: ev.Progress) -> None:
+        parts = [f"{event.task}: {event.done:g}" + (f"/{event.total:g}" if event.total else "")]
+        if event.total:
+            parts.append(f"{100 * event.done / event.total:.0f}%")
+        if event.rate is not None:
+            parts.append(f"{event.rate:.1f}/s")
+        if event.eta_s is not None:
+            parts.append(f"ETA {event.eta_s:.0f} s")
+        parts += [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.fields.items()]
+        text = "⏳ " + " · ".join(parts)
+        line = self.progress.get(event.task)
+        if line is None:
+            line = self.progress[event.task] = Static(text, markup=False, classes="progress-line")
+            await self.chat.add(line)
+        else:
+            line.update(text)
+
+    async def on_agent_idle(self, message: AgentIdle) -> None:
+        await self.chat.end_stream()
+        if message.error and message.error != "interrupted":
+            await self.chat.add_notice(f"The assistant stopped: {message.error}", "error")
+        elif message.error == "interrupted":
+            await self.chat.add_notice("Interrupted. Say what to do next.", "warning")
+        self.busy = False
+        self.status_bar.busy = ""
+        if self.pending:
+            self.send(self.pending.pop(0))
+        else:
+            self.idle_event.set()
+
+    # -- specs -------------------------------------------------------------------------------------
+    def on_spec_panel_open(self, message: SpecPanel.Open) -> None:
+        self.open_spec(message.name)
+
+    def open_spec(self, name: str) -> None:
+        if self.session is not None:
+            self.push_screen(SpecEditorScreen(self.session.dir / name))
+
+    async def on_spec_changed(self, message: SpecChanged) -> None:
+        if self.session is None:
+            return
+        path = self.session.dir / message.name
+        self.spec_panel.accept(message.name, path.read_text(encoding="utf-8"))
+        await self._tell_agent(message.message)
+
+    async def on_spec_panel_external_edit(self, message: SpecPanel.ExternalEdit) -> None:
+        text = change_message(message.name, message.old, message.new, where="outside the app")
+        if text:
+            await self._tell_agent(text)
+
+    async def on_spec_panel_became_invalid(self, message: SpecPanel.BecameInvalid) -> None:
+        listed = "; ".join(describe(p) for p in message.problems[:3])
+        await self.chat.add_notice(f"{message.name} is not valid: {listed}. Open it from the spec list to fix it.",
+                                   "warning")
+
+    async def _tell_agent(self, text: str) -> None:
+        await self.chat.add_user(text)
+        self.send(text)
+
+    # -- actions -----------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_focus_specs(self) -> None:
+        self.spec_panel.focus()
+
+    def action_focus_prompt(self) -> None:
+        self.query_one("#prompt", Input).focus()
+
+    async def action_interrupt(self) -> None:
+        if self.busy:
+            await self._stop_agent()
+
+    async def action_new_session(self) -> None:
+        await self.open_session(self.new_session(), resume=False)
+
+    def action_resume_session(self) -> None:
+        self.show_picker()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("New session", "Start a new tunesmith session", self.action_new_session)
+        yield SystemCommand("Resume session", "Pick a session to continue", self.action_resume_session)
+        if self.session is not None:
+            for name in self.spec_panel.states:
+                yield SystemCommand(f"Open spec: {name}", f"Edit {name} with live validation",
+                                    lambda name=name: self.open_spec(name))
+        yield SystemCommand("Help", "Show every key", self.action_help)
+        yield SystemCommand("Quit", "Quit tunesmith (the session is saved; resume continues it)", self.action_quit)
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
+
+
+def run_app(settings: Any, session: Any = None, resume: bool = False) -> int:
+    """Run the TUI until the person quits; returns an exit code."""
+    app = TunesmithApp(settings, session, resume=resume)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""Modal and full screens: approval, session picker, spec editor, help."""

@@ -1,0 +1,34 @@
+"""The status bar: session, model, phase, tokens, cost, and whether the agent is busy."""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+class StatusBar(Static):
+    session_name = reactive("")
+    model = reactive("")
+    phase = reactive("")
+    prompt_tokens = reactive(0)
+    completion_tokens = reactive(0)
+    cost_usd = reactive(0.0)
+    busy = reactive("")
+
+    def render(self) -> str:
+        tokens = self.prompt_tokens + self.completion_tokens
+        parts = [
+            f"session [b]{self.session_name or '-'}[/b]",
+            f"model {self.model or '-'}",
+            f"phase {self.phase or '-'}",
+            f"tokens {tokens:,}",
+            f"cost ${self.cost_usd:.4f}",
+        ]
+        if self.busy:
+            parts.append(f"[i]{self.busy}[/i]")
+        return "  │  ".join(parts)
+
+    def set_usage(self, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
+        self.prompt_tokens = int(prompt_tokens or 0)
+        self.completion_tokens = int(completion_tokens or 0)
+        self.cost_usd = float(cost_usd or 0.0)
