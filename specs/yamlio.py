@@ -292,9 +292,12 @@ def render_spec(spec: SpecFile, existing_text: str | None = None, path: str | os
             doc = None
     body = None
     if isinstance(doc, CommentedMap):
-        merge_into(doc, data)
-        body = _strip_modeline(_dump(yaml, doc))
-        if not _loads_back(body, spec):
+        try:
+            merge_into(doc, data)
+            body = _strip_modeline(_dump(yaml, doc))
+        except Exception:  # odd layouts (merge keys, custom tags) that ruamel cannot re-emit
+            body = None
+        if body is not None and not _loads_back(body, spec):
             # Anchors and aliases share nodes, so one change can land in several places;
             # then the person's layout cannot hold the new values and a clean document is written.
             body = None
