@@ -312,8 +312,11 @@ class Progress:
         speed = self._speed() or (0.0, 0.0)
         import platform
 
+        import torch
+
         return {"seconds_per_step": speed[0], "tokens_per_second": speed[1], "steps_measured": len(self.times),
-                "measured_on": f"{platform.machine()} {os.cpu_count()} CPU threads"}
+                "measured_on": f"{platform.machine()}, {torch.get_num_threads()} CPU threads of {os.cpu_count()}"
+                + (f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "")}
 
 
 def _lineage(session: Path, run_dir: Path, plan, tracker) -> None:

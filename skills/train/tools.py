@@ -16,7 +16,6 @@ from skills.train.basemodel import fits_in_memory, param_count
 from skills.train.datafacts import DataFacts, inspect_data
 from skills.train.plan import apply_overrides, format_seconds, size_plan
 from skills.train.recommend import recommend
-from specs.quality import QualityReport
 from specs.reward import RewardSpec
 from specs.training import TimeEstimate, TrainingPlan
 from specs.use_case import UseCaseSpec
@@ -320,15 +319,25 @@ def dry_run_reward(ctx: ToolContext, samples: int = 16) -> ToolResult:
 
 
 def _blocking(ctx: ToolContext) -> list[str]:
-    path = ctx.path("data/quality.json")
-    if not path.exists():
-        return []
-    try:
-        report = QualityReport.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return ["quality_report_invalid: data/quality.json cannot be read; rerun the quality report"]
-    waived = set(ctx.approved_waivers)
-    return [f"{f.code}: {f.message}" for f in report.blocking() if f.code not in waived]
+    """Blocking data findings (unwaived high severity, missing or stale report) the person has not waived in this approval."""
+    from synth.quality import blocking_findings
+
+    approved = set(ctx.approved_waivers)
+    texts = [f"{f.code}: {f.message}" for f in blocking_findings(ctx.session_dir)]
+    return [text for text in texts if text not in approved and text.split(":", 1)[0] not in approved]
+
+
+def _record_waivers(ctx: ToolContext) -> None:
+    """Write the waivers given in this approval into data/quality.json (the report keeps who allowed what)."""
+    from synth.quality import load_report, waive
+
+    report = load_report(ctx.session_dir)
+    if report is None or not ctx.approved_waivers:
+        return
+    approved = {w.split(":", 1)[0] for w in ctx.approved_waivers}
+    codes = [f.code for f in report.blocking() if f.code in approved]
+    if codes:
+        waive(ctx.session_dir, codes, "waived by the person when allowing start_training")
 
 
 def _launcher_argv(plan: TrainingPlan, argv: list[str]) -> list[str]:
@@ -365,6 +374,7 @@ def start_training(ctx: ToolContext, resume_run: str | None = None) -> ToolResul
     blocking = _blocking(ctx)
     if blocking:
         raise ToolError("training is blocked by data quality findings (fix them, or allow this call to waive them):\n- " + "\n- ".join(blocking))
+    _record_waivers(ctx)
     active = [p.name for p in runs.list_runs(ctx.session_dir) if runs.run_state(p)["running"]]
     if active:
         raise ToolError(f"run {active[-1]} is still training; wait_for_training or cancel_training first")

@@ -29,10 +29,11 @@ def _accuracy(answers, gold):
 
 
 def test_sft_lora_beats_base_on_held_out(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_THREADS", "2")
+    threads = os.environ.get("TUNESMITH_THREADS", "2")
+    monkeypatch.setenv("TUNESMITH_THREADS", threads)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     session = make_session(tmp_path, n_train=240, n_eval=30)
-    ctx = tool_ctx(session)
+    ctx = tool_ctx(session, approved_waivers=["no_quality_report"])
     result = call(tools.write_training_plan, ctx, adapter="lora", max_steps=40, learning_rate=5e-4)
     assert not result.is_error, result.content
     started = call(tools.start_training, ctx)
@@ -56,7 +57,7 @@ def test_sft_lora_beats_base_on_held_out(tmp_path, monkeypatch):
 
     from skills.train.basemodel import resolve_model_path
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(threads))
     rows = [json.loads(l) for l in (session / "data/eval.jsonl").read_text().splitlines()]
     prompts, gold = [r["prompt"] for r in rows], [r["completion"][0]["content"] for r in rows]
     base_path = resolve_model_path("embedded:SmolLM2-135M-Instruct")

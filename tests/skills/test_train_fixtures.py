@@ -11,7 +11,7 @@ from synth.templates import classification
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = ["groceries", "dining", "transport", "utilities", "housing", "healthcare"]
-SYSTEM = "Categorize the bank transaction. Answer with one word: groceries, dining, transport, utilities, housing or healthcare."
+SYSTEM = "Category of this transaction? One of: groceries, dining, transport, utilities, housing, healthcare."
 
 
 def make_session(root: Path, n_train: int = 120, n_eval: int = 30, fmt: str = "sft", labels=LABELS) -> Path:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 
 def _env(tmp_path):
-    return {**os.environ, "TUNESMITH_THREADS": "2", "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    return {**os.environ, "TUNESMITH_THREADS": os.environ.get("TUNESMITH_THREADS", "2"), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
 
 
 def _argv(session, run_id="r1", *extra):

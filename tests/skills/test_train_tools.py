@@ -57,11 +57,21 @@ def test_quality_findings_block_until_waived(tmp_path):
     assert preview.findings and "duplicates" in preview.findings[0]
     assert "skills.train.job" in preview.command
     assert tools._blocking(tool_ctx(session, approved_waivers=["duplicates"])) == []
+    assert tools._blocking(tool_ctx(session, approved_waivers=[preview.findings[0]])) == []
+    tools._record_waivers(tool_ctx(session, approved_waivers=[preview.findings[0]]))
+    assert QualityReport.model_validate_json((session / "data/quality.json").read_text()).blocking() == []
+
+
+def test_missing_quality_report_blocks(tmp_path):
+    session = make_session(tmp_path, n_train=20)
+    call(tools.write_training_plan, tool_ctx(session))
+    result = call(tools.start_training, tool_ctx(session))
+    assert result.is_error and "no_quality_report" in result.content
 
 
 def test_rl_needs_reward_and_dry_run(tmp_path):
     session = make_session(tmp_path, n_train=20, fmt="prompt_only")
-    ctx = tool_ctx(session)
+    ctx = tool_ctx(session, approved_waivers=["no_quality_report"])
     assert call(tools.recommend_technique, ctx).data["technique"] == "rlvr"
     assert not call(tools.write_training_plan, ctx).is_error
     plan = load_spec(session / "training.yaml", TrainingPlan)
