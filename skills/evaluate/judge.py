@@ -211,3 +211,16 @@ def agreement(ratings: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict
         bucket["agree"] += same_side
     return {"rated": len(ratings), "compared": compared, "agree": agree, "exact": exact,
             "rate": agree / compared if compared else None, "per_metric": per_metric}
+
+
+def update_report_agreement(eval_folder: Path) -> dict[str, Any] | None:
+    """Recompute the judge's agreement with the stored ratings and write it into report.json and report.md."""
+    from skills.evaluate.examples import load_results
+    from skills.evaluate.report import load_report, write_report
+
+    report = load_report(eval_folder)
+    if report is None:
+        return None
+    report["agreement"] = agreement(load_ratings(eval_folder), load_results(eval_folder))
+    write_report(eval_folder, report)
+    return report["agreement"]

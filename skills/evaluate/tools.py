@@ -66,14 +66,25 @@ def _diff(ctx: ToolContext, text: str) -> str:
 
 
 def _findings(ctx: ToolContext, spec: EvaluationSpec) -> list[str]:
-    found = []
+    """Blocking findings the person must waive to allow: the evaluation judge is the RLAIF reward judge."""
     conflict = judging.judge_conflict(ctx.session_dir, spec.judge_model)
-    if conflict:
-        found.append(conflict)
-    if not spec.judge_model and judged_tenets(spec):
-        found.append("NO_JUDGE: no judge model is configured; these tenets will be reported as not judged: "
-                     + ", ".join(judged_tenets(spec)))
-    return found
+    return [conflict] if conflict else []
+
+
+def _unjudged_note(spec: EvaluationSpec) -> str:
+    names = judged_tenets(spec)
+    if spec.judge_model or not names:
+        return ""
+    return f" No judge model: code metrics run; these tenets will be reported as not judged: {', '.join(names)}."
+
+
+def _check_judge(ctx: ToolContext, spec: EvaluationSpec) -> str | None:
+    """Refuse an evaluation judge equal to the reward judge unless the person waived that finding."""
+    conflict = judging.judge_conflict(ctx.session_dir, spec.judge_model)
+    if conflict and not any(w == conflict or w.split(":", 1)[0] == judging.SAME_JUDGE for w in ctx.approved_waivers):
+        raise ToolError(conflict.replace("or allow to accept the risk", "or ask the person to allow it and waive "
+                                         "this finding"))
+    return conflict
 
 
 def _preview_write(ctx: ToolContext, judge_model: str | None = None, include_prompt_baseline: bool = True,
@@ -83,7 +94,8 @@ def _preview_write(ctx: ToolContext, judge_model: str | None = None, include_pro
     text = render_spec(spec, existing)
     kinds = ", ".join(f"{m.name} ({'judge' if m.judge and not m.code else m.code}{' + judge' if m.judge and m.code else ''})"
                       for m in spec.metrics)
-    return Preview(summary=f"Write and approve {SPEC}: {kinds}", diff=_diff(ctx, text), findings=_findings(ctx, spec))
+    return Preview(summary=f"Write and approve {SPEC}: {kinds}.{_unjudged_note(spec)}", diff=_diff(ctx, text),
+                   findings=_findings(ctx, spec))
 
 
 @tool("ask", preview=_preview_write)
@@ -98,7 +110,7 @@ def write_evaluation_spec(ctx: ToolContext, judge_model: str | None = None, incl
         max_examples: evaluate only the first N held-out records (omit for all).
     """
     spec = _proposed(ctx, judge_model, include_prompt_baseline, max_examples)
-    conflict = judging.judge_conflict(ctx.session_dir, spec.judge_model)
+    conflict = _check_judge(ctx, spec)
     save_spec(ctx.path(SPEC), spec)
     lines = [f"Wrote {SPEC} (approved) with {len(spec.metrics)} metrics: " + ", ".join(m.name for m in spec.metrics) + "."]
     if conflict:
@@ -160,7 +172,7 @@ def _preview_run(ctx: ToolContext, run_ids: list[str] | None = None) -> Preview:
     note = "" if spec.status == "approved" else f" {SPEC} is a draft: allowing approves it."
     if not runs:
         note += " No finished training run yet: only the base model is scored."
-    return Preview(summary=f"Evaluate {', then '.join(order)} on {spec.eval_path}.{note}",
+    return Preview(summary=f"Evaluate {', then '.join(order)} on {spec.eval_path}.{note}{_unjudged_note(spec)}",
                    command=" ".join(_command(ctx, "<new id>", runs)),
                    estimate=_estimate(spec, _count(ctx, spec), variants), findings=_findings(ctx, spec))
 
@@ -177,6 +189,7 @@ def run_evaluation(ctx: ToolContext, run_ids: list[str] | None = None) -> ToolRe
     if spec.status != "approved":
         spec.status = "approved"  # the person allowed this run after seeing the spec is a draft
         save_spec(ctx.path(SPEC), spec)
+    _check_judge(ctx, spec)
     runs = _runs(ctx, run_ids)
     _count(ctx, spec)
     eval_id = _new_eval_id()
@@ -352,7 +365,7 @@ def rate_answers(ctx: ToolContext, ratings: list[dict], eval_id: str | None = No
             judging.save_rating(folder, index=key[0], variant=key[1], metric=metric, score=score)
         except ValueError as exc:
             raise ToolError(str(exc)) from None
-    result = judging.agreement(judging.load_ratings(folder), rows)
+    result = judging.update_report_agreement(folder) or judging.agreement(judging.load_ratings(folder), rows)
     return ToolResult(content=f"Stored {len(ratings)} ratings. " + agreement_sentence(result),
                       files=[f"evals/{eval_id}/ratings.jsonl"], data={"agreement": result})
 

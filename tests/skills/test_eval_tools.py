@@ -59,7 +59,7 @@ def test_spec_from_tenets_with_diff_preview_and_approval(session):
     ctx = ctx_for(session)
     card = preview(T.write_evaluation_spec, ctx)
     assert "+metrics:" in card.diff and "correct_category" in card.diff
-    assert any(f.startswith("NO_JUDGE") and "sensible_on_ambiguous" in f for f in card.findings)
+    assert card.findings == [] and "not judged: sensible_on_ambiguous" in card.summary
     result = call(T.write_evaluation_spec, ctx)
     assert not result.is_error, result.content
     spec = load_spec(session / "evaluation.yaml", EvaluationSpec)
@@ -83,8 +83,13 @@ def test_eval_judge_equal_to_the_rlaif_reward_judge_is_flagged(session):
     ctx = ctx_for(session)
     card = preview(T.write_evaluation_spec, ctx, judge_model="openai/judge-a")
     assert any(f.startswith(judge.SAME_JUDGE) for f in card.findings)
+    refused = call(T.write_evaluation_spec, ctx, judge_model="judge-a")
+    assert refused.is_error and judge.SAME_JUDGE in refused.content and not (session / "evaluation.yaml").exists()
+    ctx.approved_waivers = list(card.findings)  # the person ticked the finding and allowed
     result = call(T.write_evaluation_spec, ctx, judge_model="judge-a")
     assert "Warning" in result.content and judge.SAME_JUDGE in result.content
+    ctx.approved_waivers = []
+    assert call(T.run_evaluation, ctx).is_error  # running it asks again
     card = preview(T.write_evaluation_spec, ctx, judge_model="openai/judge-b")
     assert not any(f.startswith(judge.SAME_JUDGE) for f in card.findings)
     assert judge.judge_conflict(session, "openai/judge-b") is None
@@ -145,6 +150,8 @@ def test_judge_through_a_loopback_server_and_agreement_with_ratings(session):
     assert result.data["agreement"]["compared"] == 4 and result.data["agreement"]["agree"] == 2
     assert "agrees with you on 2 of 4" in result.content
     assert (session / "evals/e2/ratings.jsonl").exists()
+    assert "## Judge agreement with your ratings" in (session / "evals/e2/report.md").read_text()
+    assert json.loads((session / "evals/e2/report.json").read_text())["agreement"]["agree"] == 2
     bad = call(T.rate_answers, ctx_for(session), ratings=[{"index": 9, "variant": "base", "metric": "x", "score": 1}], eval_id="e2")
     assert bad.is_error
 

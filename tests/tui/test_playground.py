@@ -11,6 +11,7 @@ from textual.app import App
 
 from assistant.tui.screens.playground import PlaygroundScreen
 from assistant.tui.screens.rating import RatingScreen
+from skills.evaluate.report import build_report, write_report
 
 FAKE_SERVER = r"""
 import json, sys
@@ -72,8 +73,8 @@ def write_eval(session: Path) -> Path:
     rows = [{"index": i, "prompt": f"input {i}", "reference": "ok", "outputs": {"base": f"answer {i}"},
              "scores": {"base": {"polite": 1.0 if i % 2 else 0.0}}} for i in range(4)]
     (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    report = {"metrics": [{"key": "polite", "metric": "polite", "tenet": "polite", "kind": "judge"}]}
-    (folder / "report.json").write_text(json.dumps(report))
+    columns = [{"key": "polite", "metric": "polite", "tenet": "polite", "kind": "judge", "method": "judge (numeric)"}]
+    write_report(folder, build_report(rows, columns, ["base"], eval_id="e1"))
     return folder
 
 
@@ -97,6 +98,7 @@ async def test_rating_screen_stores_ratings_and_reports_agreement(tmp_path):
     ratings = [json.loads(l) for l in (folder / "ratings.jsonl").read_text().splitlines()]
     assert len(ratings) == 4 and all(r["score"] == 1.0 and r["metric"] == "polite" for r in ratings)
     assert results and results[0]["agree"] == 2 and results[0]["compared"] == 4
+    assert "agrees with you on 2 of 4" in (folder / "report.md").read_text()
 
 
 async def test_rating_screen_without_an_evaluation(tmp_path):
