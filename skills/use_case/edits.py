@@ -15,7 +15,9 @@ from skills.use_case.infer import classification_prompt, custom_tenet, label_pat
 _APPROVE = re.compile(r"\b(approve[ds]?|yes|yep|yeah|looks good|look good|lgtm|ok|okay|ship it|go ahead|sounds good|"
                       r"perfect|great|good to go|all good|fine|confirm(ed)?)\b", re.I)
 _NOT = re.compile(r"\b(not|no|don't|dont|but|change|except|however|rename|add|remove|drop|delete|set|wait|instead)\b|n't", re.I)
-DONE_EDITING = re.compile(r"^\s*(done|i'?m done|edited|finished|saved|i (have )?(edited|changed|fixed) (it|the file))\b", re.I)
+DONE_EDITING = re.compile(r"^\s*(done|i'?m done|edited|finished|saved|i fixed it|"
+                          r"i (have )?(edited|changed|fixed) (it|the file|[\w.-]+\.yaml))\b", re.I)
+"""The person says they changed the file themselves (the app also says so after an edit in its editor)."""
 SELF_EDIT = re.compile(r"\b(edit|change) (it|the file|use_case\.yaml) (myself|by hand|in (the|my) editor)\b|\bmyself\b", re.I)
 
 

@@ -260,6 +260,9 @@ def _understood(draft: Draft) -> str:
     parts = [f"a {draft.task.replace('_', ' ')} task on {facts.subject}"]
     if draft.labels:
         parts.append(f"labels {', '.join(draft.labels)}")
+        if facts.label_count and facts.label_count != len(draft.labels):
+            parts.append(f"you mentioned {facts.label_count} categories and listed {len(draft.labels)}: "
+                         f"I use the {len(draft.labels)} listed (add or remove labels later if needed)")
     elif facts.label_count:
         parts.append(f"{facts.label_count} categories")
     if draft.fields:
@@ -380,7 +383,7 @@ def review_turn(state: GuideState, convo: Conversation, spec_data: dict[str, Any
         return Turn(text="Edit use_case.yaml in the spec panel or your editor; tunesmith re-validates it on save. "
                          "Tell me when you are done.")
     if DONE_EDITING.search(chosen):
-        return _review_ask(state, "Here is use_case.yaml as it is now.")
+        return _review_ask(state, "I re-read your edits. Here is use_case.yaml as it is now (status: draft until you approve).")
     changes, unknown = parse_edits(chosen, spec_data)
     problem = _problem_with(spec_data, changes) if changes else None
     if problem:

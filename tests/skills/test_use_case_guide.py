@@ -336,6 +336,7 @@ def test_the_guide_resumes_from_the_conversation_and_is_deterministic(driver):
     q = resumed.say("food, rent, travel")
     assert slots([q]) == ["tenets"]
     assert "labels food, rent, travel" in resumed.messages[-2]["content"]
+    assert "you mentioned 12 categories and listed 3" in resumed.messages[-2]["content"]
 
 
 def test_after_approval_the_step_is_done(driver):
@@ -384,3 +385,15 @@ def test_the_bundled_demo_description_needs_three_answers_and_an_approval(driver
     spec = driver.spec()
     assert spec.status == "approved" and len(spec.contract.labels) == 12
     assert spec.contract.input_description == "One transaction line with the merchant and the amount."
+
+
+def test_an_edit_in_the_apps_editor_is_re_read_and_shown(driver):
+    driver.say("Classify product reviews as positive, negative or neutral for our app")
+    driver.say("1")
+    driver.say("1")
+    path = driver.dir / "use_case.yaml"
+    path.write_text(path.read_text().replace("- neutral", "- mixed"))
+    q = driver.say("I edited use_case.yaml in the app (+1 -1 lines). Please re-read it and take my changes into "
+                   "account:\n```diff\n-    - neutral\n+    - mixed\n```")
+    assert slots([q]) == ["review"] and "I re-read your edits" in driver.messages[-2]["content"]
+    assert "- mixed" in driver.messages[-2]["content"] and "update_use_case" not in driver.calls
