@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -117,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         shutil.copyfile(session / args.plan, frozen)
         plan_path = frozen
+    if not args.warmup:
+        signal.signal(signal.SIGTERM, lambda *_: _cancelled(run_dir, events))
     try:
         plan = load_plan(plan_path)
         return train(plan, session, run_dir, args, events)
@@ -125,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.warmup:
             write_run_json(run_dir, status="failed", error=f"{type(exc).__name__}: {exc}", ended=time.time())
         raise
+
+
+def _cancelled(run_dir: Path, events: Events) -> None:
+    """SIGTERM (cancel): record it, so a cancelled run is not mistaken for an interrupted one."""
+    write_run_json(run_dir, status="cancelled", ended=time.time())
+    events.emit("cancelled", message="cancelled; checkpoints are kept")
+    sys.exit(143)
 
 
 def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: Events) -> int:

@@ -191,7 +191,8 @@ def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr
 def _preview_measure(ctx: ToolContext) -> Preview:
     plan = _plan(ctx)
     argv = runs.job_argv(ctx.session_dir, "warmup", warmup_steps=WARMUP_STEPS)
-    return Preview(summary=f"Time {WARMUP_STEPS} real training steps of the plan on this machine and write the estimate into training.yaml.",
+    rl = " GRPO steps call reward.py in its sandbox." if plan.technique in ("rlvr", "rlaif") else ""
+    return Preview(summary=f"Time {WARMUP_STEPS} real training steps of the plan on this machine and write the estimate into training.yaml.{rl}",
                    command=" ".join(argv), estimate=Estimate(seconds=30 + WARMUP_STEPS * (plan.estimate.seconds_per_step if plan.estimate else 5)))
 
 

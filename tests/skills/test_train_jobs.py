@@ -97,3 +97,22 @@ def test_sigkill_then_resume_finishes_planned_steps(tmp_path):
     assert state["status"] == "finished" and state["steps"] == 6
     assert [r["step"] for r in _metrics(session)] == [1, 2, 3, 4, 5, 6]
     assert (run / "final/adapter_model.safetensors").exists()
+
+
+def test_warm_up_measures_speed_into_the_plan(tmp_path, monkeypatch):
+    from skills.train import tools
+    from test_train_fixtures import call, tool_ctx
+
+    monkeypatch.setenv("TUNESMITH_THREADS", os.environ.get("TUNESMITH_THREADS", "2"))
+    session = make_session(tmp_path, n_train=24, n_eval=2)
+    ctx = tool_ctx(session)
+    assert not call(tools.write_training_plan, ctx, adapter="lora", batch_size=4).is_error
+    preview = tools.measure_training_speed.describe(ctx, tools.measure_training_speed.validate({}))
+    assert "--warmup" in preview.command
+    result = call(tools.measure_training_speed, ctx)
+    assert not result.is_error, result.content
+    plan = load_spec(session / "training.yaml", TrainingPlan)
+    assert plan.estimate.seconds_per_step > 0 and "CPU threads" in plan.estimate.measured_on
+    assert plan.estimate.total_seconds > plan.estimate.seconds_per_step * plan.hyperparameters.max_steps
+    assert not (session / "runs/warmup/checkpoints").exists() or not any((session / "runs/warmup/checkpoints").iterdir())
+    assert not (session / "runs/warmup/final").exists()
