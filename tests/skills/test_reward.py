@@ -107,3 +107,20 @@ def test_dry_run_flags_constant_and_ignoring_rewards():
     assert good.ok and good.gold_mean == 1.0 and good.shuffled_mean == 0.0
     assert any("constant on base answers" in f for f in good.flags)
     assert "Distribution" in good.text()
+
+
+def test_judge_component_scores_through_a_real_openai_compatible_server(tmp_path, monkeypatch):
+    from tests.loopback import LoopbackServer, Reply
+
+    spec = RewardSpec(components=[RewardComponent(name="exact", kind="exact_match", weight=1.0),
+                                  RewardComponent(name="polite", kind="judge", weight=1.0, params={"rubric": "1 if polite"})],
+                      judge_model="openai/judge")
+    (tmp_path / "reward.py").write_text(render_reward_code(spec))
+    with LoopbackServer([Reply(text="0.8"), Reply(text="Score: 0.2")]) as server:
+        monkeypatch.setenv("TUNESMITH_JUDGE_API_BASE", server.api_base)
+        out = scoring.score(tmp_path, spec, ["say hi", "say hi"], ["hi", "go away"], ["hi", "hi"])
+        asked = [r["messages"][0]["content"] for r in server.requests]
+    assert sorted(s.scores["polite"] for s in out) == [0.2, 0.8]
+    assert all("1 if polite" in a for a in asked)
+    by_answer = {s.scores["exact"]: s for s in out}
+    assert by_answer[1.0].total == pytest.approx((1.0 + by_answer[1.0].scores["polite"]) / 2)
