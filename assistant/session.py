@@ -224,7 +224,7 @@ class Session:
         """Write session.json atomically, stamping ``updated``."""
         self.meta.updated = now()
         self.meta.name = self.name
-        atomic_write_text(self.meta_path, self.meta.model_dump_json(indent=2) + "\n")
+        self._write_whole(self.meta_path, self.meta.model_dump_json(indent=2) + "\n")
 
     def path(self, relative: str | Path) -> Path:
         """A path inside the session folder; refuses absolute paths and ``..``."""
@@ -235,7 +235,14 @@ class Session:
 
     def write_text(self, relative: str | Path, text: str) -> Path:
         """Write an artifact inside the session folder atomically."""
-        return atomic_write_text(self.path(relative), text)
+        return self._write_whole(self.path(relative), text)
+
+    def _write_whole(self, path: Path, text: str) -> Path:
+        try:
+            return atomic_write_text(path, text)
+        except OSError as exc:
+            raise SessionWriteError(f"could not save {path}: {exc.strerror or exc}; "
+                                    "the previous version of the file is kept") from exc
 
     def last_activity(self) -> datetime:
         """The later of ``meta.updated`` and the conversation's last write."""
