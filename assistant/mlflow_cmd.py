@@ -28,6 +28,10 @@ def store_uri(args: argparse.Namespace) -> str:
     return default_uri(Settings.from_args(args).workspace)
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(args: argparse.Namespace) -> int:
     import os
     import subprocess
@@ -40,9 +44,13 @@ def main(args: argparse.Namespace) -> int:
     if uri.startswith("sqlite:///"):
         os.makedirs(os.path.dirname(uri[len("sqlite:///"):]) or ".", exist_ok=True)
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
-    argv = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", args.host, "--port", str(args.port)]
+    argv = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", args.host, "--port", str(args.port),
+            "--workers", "1"]
     print(f"MLflow UI on http://{args.host}:{args.port} (store {uri}); Ctrl-C stops it.", flush=True)
+    import signal
+
     process = subprocess.Popen(argv, env=env)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -73,6 +73,7 @@ class RunTracker:
             return None
         self._mlflow = mlflow
         mlflow.set_tracking_uri(self.uri)
+        self._ensure_experiment(mlflow)
         mlflow.set_experiment(EXPERIMENT)
         if existing_run_id:
             run = mlflow.start_run(run_id=existing_run_id)
@@ -106,6 +107,19 @@ class RunTracker:
         self._log_dataset(train, "training")
         self._log_dataset(eval_, "evaluation")
         return self.mlflow_run_id
+
+    def _ensure_experiment(self, mlflow) -> None:
+        """Create the experiment with artifacts beside a SQLite store (not in the job's working folder)."""
+        client = mlflow.MlflowClient(self.uri)
+        if client.get_experiment_by_name(EXPERIMENT) is not None:
+            return
+        location = None
+        if self.uri.startswith("sqlite:///"):
+            location = (Path(self.uri[len("sqlite:///"):]).parent / "mlartifacts").resolve().as_uri()
+        try:
+            client.create_experiment(EXPERIMENT, artifact_location=location)
+        except Exception:  # noqa: BLE001 - another process created it first
+            pass
 
     def _log_dataset(self, path: Path, context: str) -> None:
         if not path.exists():

@@ -101,3 +101,16 @@ def test_tunesmith_mlflow_prints_the_workspace_store(tmp_path, monkeypatch):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"sqlite:///{(tmp_path / 'ws').resolve() / 'mlflow.db'}"
+
+
+def test_artifacts_live_beside_the_sqlite_store(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    session = make_session(tmp_path / "ws", n_train=5, n_eval=2)
+    uri = tracking_uri(session)
+    run_id = _log_a_run(session, uri)
+    from mlflow import MlflowClient
+
+    location = MlflowClient(uri).get_run(run_id).info.artifact_uri
+    assert location.startswith((tmp_path / "ws" / "mlartifacts").as_uri())
+    assert not (tmp_path / "mlruns").exists()

@@ -116,3 +116,23 @@ def test_warm_up_measures_speed_into_the_plan(tmp_path, monkeypatch):
     assert plan.estimate.total_seconds > plan.estimate.seconds_per_step * plan.hyperparameters.max_steps
     assert not (session / "runs/warmup/checkpoints").exists() or not any((session / "runs/warmup/checkpoints").iterdir())
     assert not (session / "runs/warmup/final").exists()
+
+
+def test_sigterm_cancels_and_is_not_mistaken_for_an_interruption(tmp_path):
+    from skills.train import runs
+
+    session = make_session(tmp_path, n_train=12, n_eval=2)
+    _plan(session, "sft", max_steps=50)
+    events = session / "events.jsonl"
+    job = subprocess.Popen(_argv(session), cwd=REPO, env=_env(tmp_path), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while not (events.exists() and '"type": "progress"' in events.read_text()):
+        assert job.poll() is None and time.monotonic() < deadline, "the job never reached its first step"
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGTERM)
+    assert job.wait(timeout=120) == 143
+    run = session / "runs/r1"
+    assert json.loads((run / "run.json").read_text())["status"] == "cancelled"
+    (run / "job.json").write_text(json.dumps({"pid": job.pid}))
+    assert runs.run_state(run)["status"] == "cancelled" and runs.interrupted_runs(session) == []
