@@ -343,6 +343,17 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
     return client.usage.to_dict()
 
 
+def with_rejected(record: dict[str, Any], labels: list[str], k: int) -> dict[str, Any]:
+    """Preference records need a rejected answer: for label tasks without one, a different label."""
+    if record.get("rejected") is not None or not labels:
+        return record
+    chosen = str(record.get("chosen", record.get("output", "")))
+    others = [label for label in labels if label != chosen]
+    if not others:
+        return record
+    return {**record, "chosen": chosen, "rejected": others[k % len(others)]}
+
+
 def cache_dir(session_dir: Path, settings: dict[str, Any]) -> Path:
     """Teacher responses are cached per workspace when one is known (shared across sessions), else per session."""
     workspace = settings.get("workspace")
@@ -362,12 +373,15 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
         for reason, count in writer.dropped().items():
             dropped[reason] = dropped.get(reason, 0) + count
     imported = read_jsonl(session_dir / seedrows.IMPORTED)
+    labels = list(use_case.contract.labels or [])
     final: dict[str, list[dict[str, Any]]] = {}
     seen_train: set[str] = set()
     for split in SPLITS:
         records = [r for _, r in writers[split].records()]
         if split == "train":
             records = imported + records
+        if spec.format == "preference":
+            records = [with_rejected(r, labels, k) for k, r in enumerate(records)]
         outcome = verifier.check_all(records)
         for reason, count in outcome.dropped.items():
             dropped[reason] = dropped.get(reason, 0) + count
