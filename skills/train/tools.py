@@ -14,7 +14,7 @@ from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult
 from skills.train import runs
 from skills.train.basemodel import fits_in_memory, param_count
 from skills.train.datafacts import DataFacts, inspect_data
-from skills.train.plan import apply_overrides, format_seconds, size_plan
+from skills.train.plan import LOAD_SECONDS, apply_overrides, format_seconds, heuristic_estimate, size_plan
 from skills.train.recommend import recommend
 from specs.reward import RewardSpec
 from specs.training import TimeEstimate, TrainingPlan
@@ -122,10 +122,10 @@ def recommend_technique(ctx: ToolContext, base_score: float | None = None) -> To
 def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dict[str, Any]) -> tuple[TrainingPlan, list[str]]:
     use_case = _use_case(ctx)
     facts = _facts(ctx)
-    rec = recommend(use_case, facts, judge_available=bool(ctx.settings.get("judge_model")))
+    base_model = base_model or use_case.base_model
+    rec = recommend(use_case, facts, n_params=param_count(base_model), judge_available=bool(ctx.settings.get("judge_model")))
     technique = technique or rec.technique
     adapter = adapter or (rec.adapter if technique == rec.technique else ("lora" if technique != "sft" else rec.adapter))
-    base_model = base_model or use_case.base_model
     _check_memory(base_model, adapter)
     reason = rec.reason if technique == rec.technique and adapter == rec.adapter else f"{technique.upper()} with {adapter}, chosen by the person."
     plan, notes = size_plan(technique, adapter, base_model, facts, reward=REWARD, reason=reason)
@@ -133,10 +133,15 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
         plan = apply_overrides(plan, overrides)
     except ValueError as exc:
         raise ToolError(str(exc)) from exc
+    plan.estimate = heuristic_estimate(plan, facts)
     old = _load(ctx, PLAN, TrainingPlan) if ctx.path(PLAN).exists() else None
-    if old and old.estimate and old.estimate.measured_on and "heuristic" not in old.estimate.measured_on \
-            and old.model_copy(update={"estimate": None}) == plan.model_copy(update={"estimate": None}):
-        plan.estimate = old.estimate
+    if old and old.estimate and "heuristic" not in (old.estimate.measured_on or "heuristic"):
+        same = ("technique", "adapter", "base_model")
+        same_hp = ("batch_size", "grad_accum", "max_length", "num_generations", "max_completion_length")
+        if all(getattr(old, k) == getattr(plan, k) for k in same) and \
+                all(getattr(old.hyperparameters, k) == getattr(plan.hyperparameters, k) for k in same_hp):
+            sps = old.estimate.seconds_per_step
+            plan.estimate = old.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1)})
     return plan, notes
 
 
@@ -211,8 +216,7 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     if not measured.get("seconds_per_step"):
         raise ToolError("the warm-up did not finish; its log ends with:\n" + runs.log_tail(run_dir))
     sps = float(measured["seconds_per_step"])
-    load = 20.0
-    plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(load + sps * plan.hyperparameters.max_steps, 1),
+    plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1),
                                  tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
     save_spec(ctx.path(PLAN), plan)
     return ToolResult(content=f"Measured {sps:.2f} s a step ({measured.get('tokens_per_second')} tokens/s): "
