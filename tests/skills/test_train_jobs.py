@@ -136,3 +136,20 @@ def test_sigterm_cancels_and_is_not_mistaken_for_an_interruption(tmp_path):
     assert json.loads((run / "run.json").read_text())["status"] == "cancelled"
     (run / "job.json").write_text(json.dumps({"pid": job.pid}))
     assert runs.run_state(run)["status"] == "cancelled" and runs.interrupted_runs(session) == []
+
+
+def test_full_fine_tune_mixes_in_general_data(tmp_path):
+    from skills.train import general
+
+    session = make_session(tmp_path, n_train=12, n_eval=2)
+    save_spec(session / "training.yaml", TrainingPlan(
+        technique="sft", adapter="full", data={"general_mix_ratio": 0.25},
+        hyperparameters={"max_steps": 2, "batch_size": 4, "max_length": 96, "save_steps": 100, "learning_rate": 5e-5}))
+    done = subprocess.run(_argv(session), cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [json.loads(l) for l in (session / "data/general.jsonl").read_text().splitlines()]
+    assert len(rows) >= 20 and all(r["completion"][0]["content"] for r in rows)
+    assert general.cache_file("embedded:SmolLM2-135M-Instruct").exists()
+    assert (session / "runs/r1/final/model.safetensors").exists()
+    mixed = general.mix([{"x": i} for i in range(30)], rows, 0.25)
+    assert len(mixed) == 40 and sum("prompt" in r for r in mixed) == 10
