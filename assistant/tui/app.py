@@ -132,9 +132,18 @@ class TunesmithApp(App[None]):
         return self.workspace.create(planner_model=getattr(self.settings, "model", None))
 
     # -- sessions ---------------------------------------------------------------------------
-    async def open_session(self, session: Any, resume: bool = False) -> None:
+    async def open_session(self, session: Any, resume: bool = False) -> bool:
         """Show `session`: its conversation, phase, specs; with resume, continue what was pending."""
+        lock = getattr(session, "lock", None)
+        if lock is not None:
+            try:
+                lock()
+            except Exception as exc:  # noqa: BLE001 - another app holds it: say so, keep the current one
+                self.notify(str(exc), title="Session in use", severity="error")
+                return False
         await self._stop_agent()
+        if self.session is not None and self.session is not session:
+            self._close_session()
         self.session = session
         self.cards.clear()
         self.progress.clear()
@@ -158,13 +167,29 @@ class TunesmithApp(App[None]):
         self.active_question = questions[-1] if questions else None
         for problem in getattr(session, "problems", []) or []:
             await self.chat.add_notice(problem, "warning")
-        if not getattr(self.settings, "model", None):
+        self.agent = self.agent_factory(self.settings, session, self.approver)
+        notices = getattr(self.agent, "notices", None)
+        if notices:
+            # Shown now rather than after the person's first message (the agent would drain them then).
+            for notice in list(notices):
+                await self.chat.add_notice(notice.text, notice.level)
+            notices.clear()
+        elif notices is None and not getattr(self.settings, "model", None):
             await self.chat.add_notice(NO_LLM_BANNER, "info")
         if not records:
             await self.chat.add_assistant(WELCOME)
-        self.agent = self.agent_factory(self.settings, session, self.approver)
         if resume and records:
             self._run_agent(lambda: self.agent.resume())
+        return True
+
+    def _close_session(self) -> None:
+        close = getattr(self.session, "close", None)
+        if close is not None:
+            close()
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self._close_session()
 
     def show_picker(self, exit_on_cancel: bool = False) -> None:
         metas = self.workspace.list()
@@ -218,7 +243,7 @@ class TunesmithApp(App[None]):
             except Exception:  # noqa: BLE001 - a cancelled worker reports its cancellation
                 pass
 
-    def send(self, text: str, show: bool = True) -> None:
+    def send(self, text: str) -> None:
         """Give the person's words to the agent now, or after the current turn."""
         if self.busy:
             self.pending.append(text)
@@ -375,6 +400,18 @@ class TunesmithApp(App[None]):
         self.query_one("#prompt", Input).focus()
 
     async def action_interrupt(self) -> None:
+        """Ask the agent to stop at its next safe point; cancel the turn if it does not within 3 s."""
+        if not self.busy:
+            return
+        interrupt = getattr(self.agent, "interrupt", None)
+        if interrupt is None:
+            await self._stop_agent()
+            return
+        interrupt()
+        self.status_bar.busy = "stopping…"
+        self.set_timer(3.0, self._force_stop)
+
+    async def _force_stop(self) -> None:
         if self.busy:
             await self._stop_agent()
 
@@ -393,6 +430,12 @@ class TunesmithApp(App[None]):
                                     lambda name=name: self.open_spec(name))
         yield SystemCommand("Help", "Show every key", self.action_help)
         yield SystemCommand("Quit", "Quit tunesmith (the session is saved; resume continues it)", self.action_quit)
+        try:
+            from assistant.tui.screens.playground import evaluation_commands
+        except ImportError:
+            evaluation_commands = None
+        if evaluation_commands is not None:
+            yield from evaluation_commands(self)
         for command in super().get_system_commands(screen):
             if command.title != "Quit":
                 yield command

@@ -16,6 +16,12 @@ def validate_path(path: Path) -> list[Any]:
 
 def validate_text(name: str, text: str) -> list[Any]:
     """Problems of text that would be saved as `name` (validated as a file of that name)."""
+    try:
+        from specs.validate import validate_text as _validate_text
+    except ImportError:
+        _validate_text = None
+    if _validate_text is not None:
+        return list(_validate_text(text, name))
     with tempfile.TemporaryDirectory(prefix="tunesmith-edit-") as folder:
         candidate = Path(folder) / name
         candidate.write_text(text, encoding="utf-8")

@@ -32,7 +32,7 @@ class SpecEditorScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+o", "external", "Open in $EDITOR"),
-        Binding("escape", "close", "Close"),
+        Binding("escape", "close", "Close", priority=True),
     ]
 
     def __init__(self, path: Path) -> None:

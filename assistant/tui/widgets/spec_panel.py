@@ -141,8 +141,7 @@ class SpecPanel(OptionList):
             else:
                 label = f"[green]✓[/] {name}"
             self.add_option(Option(label, id=name))
-        if highlighted is not None and highlighted < self.option_count:
-            self.highlighted = highlighted
+        self.highlighted = min(highlighted or 0, self.option_count - 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
