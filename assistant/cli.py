@@ -239,34 +239,9 @@ def _cmd_sessions_delete(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from specs.validate import validate_paths
 
-    try:
-        from specs.validate import format_problem, validate_file
-    except ImportError as exc:  # pragma: no cover - only while specs.validate is being written
-        print(f"tunesmith validate is unavailable: {exc}", file=sys.stderr)
-        return 1
-    bad = 0
-    for name in args.files:
-        if not Path(name).is_file():
-            print(f"{name}: no such file")
-            bad += 1
-            continue
-        try:
-            problems = validate_file(name)
-        except Exception as exc:  # validation must never end in a traceback
-            print(f"{name}: could not be checked: {type(exc).__name__}: {exc}")
-            bad += 1
-            continue
-        for problem in problems:
-            print(format_problem(problem))
-        if problems:
-            bad += 1
-        else:
-            print(f"{name}: ok")
-    if bad:
-        print(f"{bad} of {len(args.files)} file(s) have problems.", file=sys.stderr)
-    return 1 if bad else 0
+    return validate_paths(list(args.files))
 
 
 def _cmd_extra(args: argparse.Namespace) -> int:
