@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
+from specs import lineage
 from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
 from skills.use_case import base_models, specfile
 from specs.errors import SpecError
@@ -241,6 +242,7 @@ def approve_use_case(ctx: ToolContext) -> ToolResult:
         except SpecError as exc:
             raise ToolError(f"{FILE} was not approved: {specfile.explain_spec_error(exc)}") from exc
     digest = hashlib.sha256(ctx.path(FILE).read_bytes()).hexdigest()
+    lineage.record(ctx.session_dir, "use_case", FILE, version=spec.version, base_model=spec.base_model)
     return ToolResult(
         content=f"{FILE} is approved ({spec.name}). Next step: data (seed examples and the data generation spec).",
         data={"path": FILE, "status": "approved", "sha256": digest},
