@@ -28,7 +28,7 @@ from synth.records import answer_text, from_training_row, read_jsonl, sha256_fil
 QUALITY = "data/quality.json"
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 MAX_ROWS = 50
-EMBED_SAMPLE = 2000
+EMBED_SAMPLE = 1000
 
 
 def _norm(text: str) -> str:
@@ -294,12 +294,11 @@ def token_lengths(train: list[dict[str, Any]], raw: list[dict[str, Any]] | None,
 
     counter = TokenCounter(use_case.base_model if use_tokenizer else "none:estimate", convert=use_tokenizer)
     system = use_case.contract.system_prompt
-    texts = []
+    prompts = []
     for k, record in enumerate(train):
-        prompt = (raw[k].get("prompt") if raw and isinstance(raw[k].get("prompt"), list) else None) or \
-            user_messages(str(record.get("input", "")), system)
-        texts.append(counter.render(prompt, answer_text(record)))
-    lengths = counter.count_many(texts)
+        prompts.append((raw[k].get("prompt") if raw and isinstance(raw[k].get("prompt"), list) else None) or
+                       user_messages(str(record.get("input", "")), system))
+    lengths = counter.count_chats(prompts, [answer_text(r) for r in train])
     over = [k for k, n in enumerate(lengths) if n > max_tokens]
     return {"method": counter.method, "tokenizer": counter.source, "max_allowed": max_tokens,
             "mean": round(statistics.fmean(lengths), 1) if lengths else 0, "p50": _percentile(lengths, 0.5),

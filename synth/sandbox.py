@@ -5,7 +5,9 @@ code in a fresh interpreter, calls ``function(payload)`` and returns its JSON-ab
 address space (RLIMIT_AS) and CPU time (RLIMIT_CPU) per process, a wall-clock timeout that kills
 the whole process group, and file size (RLIMIT_FSIZE). When ``unshare -rn`` works on this machine
 the process also runs without network in its own user namespace; ``isolation()`` says which.
-The working folder is ``cwd`` (a fresh temp folder by default), so relative writes land there.
+The working folder is ``cwd`` (a fresh temp folder by default), so relative writes land there; with
+``confine`` (the default) an audit hook refuses writes outside it, new processes and ctypes calls,
+so a write elsewhere fails with a PermissionError that comes back in ``error``.
 With ``map_items=True`` the function is called once per item of ``payload`` (a list) in the same
 process, and the value is the list of results (an exception in one item becomes
 ``{"__error__": "..."}`` for that item), which keeps per-record verification cheap.
@@ -27,8 +29,44 @@ from typing import Any
 
 _RUNNER = r'''
 import io, json, os, sys, traceback, contextlib
+def _confine(folder):
+    """Refuse writes outside ``folder``, new processes and raw C calls (an audit hook: it stays)."""
+    home = os.path.realpath(folder)
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    path_events = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.symlink": (1,),
+                   "os.link": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
+                   "os.mkfifo": (0,), "os.mknod": (0,), "shutil.rmtree": (0,), "shutil.move": (0, 1)}
+    banned = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+              "os.kill", "os.killpg", "pty.spawn", "ctypes.dlsym", "ctypes.call_function")
+    def inside(path):
+        if isinstance(path, int) or path is None:
+            return True
+        try:
+            full = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return False
+        return full == home or full.startswith(home + os.sep) or full == os.devnull
+    def refuse(what, path=None):
+        where = f" {os.fsdecode(path)!r}" if isinstance(path, (str, bytes, os.PathLike)) else ""
+        raise PermissionError(f"sandbox: {what}{where} refused: generated code may only write inside its "
+                              f"folder {home} and may not start processes or call C functions")
+    def hook(event, args):
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None, 0))[:3]
+            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool((flags or 0) & write_flags)
+            if writes and not inside(path):
+                refuse("writing", path)
+        elif event in path_events:
+            for index in path_events[event]:
+                if index < len(args) and not inside(args[index]):
+                    refuse(event, args[index])
+        elif event.startswith(banned):
+            refuse(event)
+    sys.addaudithook(hook)
 def _main():
     job = json.loads(sys.stdin.read())
+    if job.get("confine"):
+        _confine(os.getcwd())
     out = {"ok": False, "value": None, "error": None, "stdout": ""}
     buf = io.StringIO()
     try:
@@ -94,7 +132,8 @@ def unshare_works() -> bool:
 
 def isolation(cwd_given: bool = False) -> list[str]:
     """The protections sandboxed code gets on this machine."""
-    found = ["separate-process", "rlimit-memory", "rlimit-cpu", "rlimit-file-size", "wall-clock-timeout"]
+    found = ["separate-process", "rlimit-memory", "rlimit-cpu", "rlimit-file-size", "wall-clock-timeout",
+             "writes-confined-to-cwd (audit hook)"]
     if unshare_works():
         found.append("no-network (unshare -rn)")
     found.append("cwd" if cwd_given else "temp-cwd")
@@ -126,11 +165,12 @@ def run_python(
     map_items: bool = False,
     network: bool = False,
     max_file_mb: int = 256,
+    confine: bool = True,
 ) -> SandboxResult:
     """Call ``function(payload)`` from the given code in a limited subprocess; never raises for the code's faults."""
     source, filename = _load(source_or_path)
     job = json.dumps({"source": source, "filename": filename, "function": function, "payload": payload,
-                      "map_items": map_items}, default=str)
+                      "map_items": map_items, "confine": confine}, default=str)
     temp = None
     if cwd is None:
         temp = tempfile.mkdtemp(prefix="tunesmith-sandbox-")

@@ -86,6 +86,20 @@ class TokenCounter:
         text = "".join(CHATML.format(role=m["role"], content=m.get("content", "")) for m in messages)
         return text + CHATML.format(role="assistant", content=answer)
 
+    def count_chats(self, prompts: list[list[dict[str, str]]], answers: list[str]) -> list[int]:
+        """Tokens of each rendered prompt+answer, counted per message (special tokens split the
+        template, so the sum is exact) with repeated messages such as the system prompt counted once."""
+        segments: list[list[str]] = []
+        for prompt, answer in zip(prompts, answers):
+            messages = list(prompt)
+            if not any(m.get("role") == "system" for m in messages):
+                messages = [{"role": "system", "content": DEFAULT_SYSTEM}, *messages]
+            messages.append({"role": "assistant", "content": answer})
+            segments.append([CHATML.format(role=m["role"], content=m.get("content", "")) for m in messages])
+        unique = list(dict.fromkeys(seg for parts in segments for seg in parts))
+        counts = dict(zip(unique, self.count_many(unique)))
+        return [sum(counts[seg] for seg in parts) for parts in segments]
+
     def count_many(self, texts: list[str]) -> list[int]:
         if self._tok is None:
             return [max(1, int(len(t) / 3.6 + 0.999)) for t in texts]
