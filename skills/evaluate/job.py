@@ -64,6 +64,9 @@ def variants_to_run(spec: Any, system_prompt: str | None, run_ids: list[str]) ->
     return plan
 
 
+_BASE_CACHE: dict[str, Any] = {}
+
+
 def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec: Any, base_model: str,
                      session: Path, folder: Path, emit: Events) -> list[str]:
     """Answers of one variant, reusing outputs/<variant>.jsonl when a previous attempt finished it."""
@@ -76,8 +79,14 @@ def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec:
             emit("progress", task=f"generate {variant['name']}", done=len(items), total=len(items), reused=True)
             return previous
     run = generation.run_model_dir(session, variant["run"]) if variant["run"] else None
-    emit("status", message=f"loading {variant['name']}")
-    model, tokenizer = generation.load(base_model, run=run)
+    if run is None and _BASE_CACHE:
+        model, tokenizer = _BASE_CACHE["base"]  # the prompt-only baseline reuses the loaded base model
+    else:
+        _BASE_CACHE.clear()  # one model in memory at a time
+        emit("status", message=f"loading {variant['name']}")
+        model, tokenizer = generation.load(base_model, run=run)
+        if run is None:
+            _BASE_CACHE["base"] = (model, tokenizer)
     conversations = [ex.with_system(item["messages"], variant["system"], replace=variant["replace"]) for item in items]
     started = time.time()
 
@@ -89,7 +98,6 @@ def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec:
     answers = generation.generate_all(model, tokenizer, conversations, batch_size=spec.batch_size,
                                       max_new_tokens=spec.max_new_tokens, on_batch=progress)
     ex.write_jsonl(out_path, [{"index": item["index"], "output": text} for item, text in zip(items, answers)])
-    del model
     return answers
 
 

@@ -116,6 +116,9 @@ def build_spec(use_case: UseCaseSpec, *, judge_model: str | None = None, include
     metrics = [tenet_metric(t, use_case) for t in use_case.success_tenets]
     taken = {str(m.code) for m in metrics if m.code}
     metrics += standard_metrics(use_case, taken, {m.name for m in metrics})
+    if existing is not None:  # custom scorers the person added by hand stay
+        names = {m.name for m in metrics}
+        metrics += [m for m in existing.metrics if m.code == "custom" and m.name not in names]
     data: dict[str, Any] = existing.model_dump() if existing else {}
     data.update({
         "metrics": [m.model_dump() for m in metrics],

@@ -193,3 +193,22 @@ def test_run_evaluation_preview_and_guide_flow(session):
     assert call(T.finish_evaluation, ctx_for(session)).phase == "export"
     state.last_tool = LastTool("finish_evaluation", "done", False)
     assert guide.next_turn(state) is None
+
+
+def test_rewriting_the_spec_keeps_a_custom_scorer_the_person_added(session):
+    from specs.evaluation import MetricSpec
+
+    ctx = ctx_for(session)
+    call(T.write_evaluation_spec, ctx, include_prompt_baseline=False)
+    spec = load_spec(session / "evaluation.yaml", EvaluationSpec)
+    spec.metrics = spec.metrics + [MetricSpec(name="mine", code="custom", params={"scorer_path": "scorer.py"})]
+    save_spec(session / "evaluation.yaml", spec)
+    (session / "scorer.py").write_text("def score(prompt, output, reference):\n    return 1.0 if output.islower() else 0.0\n")
+    call(T.write_evaluation_spec, ctx, include_prompt_baseline=True)
+    spec = load_spec(session / "evaluation.yaml", EvaluationSpec)
+    assert [m.name for m in spec.metrics][-1] == "mine" and spec.include_prompt_baseline
+    write_outputs(session, "e5")
+    assert run_job(session, "e5") == 0
+    report = json.loads((session / "evals/e5/report.json").read_text())
+    mine = next(m for m in report["metrics"] if m["key"] == "mine")
+    assert mine["means"] == {"base": 0.25, "prompt_baseline": 1.0}
