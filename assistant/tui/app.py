@@ -20,7 +20,7 @@ from textual.widgets import Footer, Input, Static
 from assistant import events as ev
 from assistant.tui.approver import TuiApprover
 from assistant.tui.diffs import change_message
-from assistant.tui.history import replay
+from assistant.tui.history import QUIET_TOOLS, replay
 from assistant.tui.messages import AgentEvent, AgentIdle, SpecChanged
 from assistant.tui.screens.editor import SpecEditorScreen
 from assistant.tui.screens.help import HelpScreen
@@ -293,7 +293,8 @@ class TunesmithApp(App[None]):
             await chat.add_assistant(event.content)
         elif isinstance(event, ev.ToolCallStarted):
             await chat.end_stream()
-            await self._card(event.call_id, event.tool, event.arguments)
+            if event.tool not in QUIET_TOOLS:
+                await self._card(event.call_id, event.tool, event.arguments)
         elif isinstance(event, ev.ApprovalRequested):
             card = await self._card(event.call_id, event.tool, event.arguments)
             card.set_waiting()
@@ -301,6 +302,8 @@ class TunesmithApp(App[None]):
             card = await self._card(event.call_id, event.tool, {})
             card.set_decision(event.decision, event.comment, event.by)
         elif isinstance(event, ev.ToolFinished):
+            if event.tool in QUIET_TOOLS and event.call_id not in self.cards:
+                return
             card = await self._card(event.call_id, event.tool, {})
             card.set_result(event.content, event.is_error, event.files)
             self.spec_panel.refresh_specs(baseline=True)

@@ -8,6 +8,9 @@ from typing import Any
 from assistant.tui.widgets.cards import QuestionCard, ToolCard
 from assistant.tui.widgets.chat import ChatView
 
+QUIET_TOOLS = frozenset({"ask_user"})
+"""Tools drawn by their outcome (the question card), not as a tool card."""
+
 
 def _arguments(call: dict[str, Any]) -> dict[str, Any]:
     raw = call.get("function", {}).get("arguments", {})
@@ -45,6 +48,8 @@ async def replay(chat: ChatView, records: list[dict[str, Any]]) -> dict[str, Too
         elif kind == "assistant" and message is not None:
             await chat.add_assistant(str(message.get("content") or ""))
             for call in message.get("tool_calls") or []:
+                if call.get("function", {}).get("name") in QUIET_TOOLS:
+                    continue
                 card = ToolCard(call.get("id", ""), call.get("function", {}).get("name", "?"), _arguments(call))
                 cards[card.call_id] = card
                 await chat.add(card)

@@ -61,7 +61,8 @@ async def test_describe_answer_edit_approve_quit_resume(settings, tmp_path):
         # edit the spec in the app: an invalid edit is refused, a valid one is saved and the agent hears of it
         app.spec_panel.focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, SpecEditorScreen), what="the editor")
+        await until(pilot, lambda: isinstance(app.screen, SpecEditorScreen) and app.screen.query(TextArea),
+                    what="the editor")
         editor = app.screen.query_one(TextArea)
         before = (session.dir / "use_case.yaml").read_text()
         editor.load_text(before.replace("task_type: classification", "task_type: sorting"))

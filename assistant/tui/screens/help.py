@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -38,15 +41,23 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 
-def help_text() -> str:
-    lines = ["[b]tunesmith keys[/b]", ""]
-    for section, keys in KEYS:
-        lines.append(f"[b u]{section}[/]")
+def help_table(sections: list[tuple[str, list[tuple[str, str]]]] = KEYS) -> Group:
+    """The keys as aligned tables: key column fixed, descriptions wrap under themselves."""
+    parts: list = []
+    for section, keys in sections:
+        parts.append(Text(section, style="bold underline"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True, width=7)
+        grid.add_column(ratio=1)
         for key, what in keys:
-            lines.append(f"  [b]{key:<8}[/b] {what}")
-        lines.append("")
-    lines.append("[dim]esc, q or f1 closes this help[/dim]")
-    return "\n".join(lines)
+            grid.add_row(key, what)
+        parts.extend([grid, Text("")])
+    return Group(*parts[:-1])
+
+
+def help_text(sections: list[tuple[str, list[tuple[str, str]]]] = KEYS) -> str:
+    """The keys as plain text (one line each)."""
+    return "\n".join(f"{key}: {what}" for _, keys in sections for key, what in keys)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -57,8 +68,13 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help-dialog"):
-            yield Static(help_text(), id="help-text")
+        with VerticalScroll(id="help-dialog"):
+            yield Static("[b]tunesmith keys[/b]", id="help-title")
+            with Horizontal():
+                yield Static(help_table(KEYS[:2]), classes="help-column")
+                yield Static(help_table(KEYS[2:]), classes="help-column")
+            yield Static("esc, q or f1 closes this help · the command palette (ctrl+p) lists every command",
+                         id="help-foot")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
