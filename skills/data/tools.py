@@ -401,6 +401,37 @@ def check_generator(ctx: ToolContext, count: int = 20) -> ToolResult:
                               f"{' ' + str(check['dropped']) if check['dropped'] else ''}.\n{shown}", data=check)
 
 
+def _preview_codegen(ctx: ToolContext, instructions: str = "") -> Preview:
+    model, _ = _teacher(ctx)
+    return Preview(summary=f"Ask the teacher {model or '(none configured)'} to write generator.py (generate + verify), "
+                           "run a sample batch of it in the sandbox, and let it fix failures (up to 3 rounds)",
+                   estimate=Estimate(calls=3, tokens=15000, note="at most 3 calls; cached answers are not paid again"))
+
+
+@tool("ask", preview=_preview_codegen)
+def write_generator_code(ctx: ToolContext, instructions: str = "") -> ToolResult:
+    """Have the teacher LLM write generator.py for the programmatic generator, refined in the sandbox until
+    a sample batch passes verification; on success data_generation.yaml points at it.
+
+    Args:
+        instructions: Anything the generator must do (e.g. "include refunds and foreign currencies").
+    """
+    from synth.codegen import write_generator
+
+    spec = _data_spec(ctx)
+    model, base = _teacher(ctx, spec)
+    if not model:
+        raise ToolError("writing generator code needs a teacher model (--teacher-model); use a shipped template instead")
+    result = write_generator(ctx.session_dir, _use_case(ctx), spec, _client(ctx, model, base), instructions)
+    rounds = "; ".join(f"round {r['round']}: {'passed' if r['ok'] else r['problem'][:120]}" for r in result["rounds"])
+    if not result["ok"]:
+        raise ToolError(f"generator.py still fails after {len(result['rounds'])} rounds ({rounds}); edit it or use a template")
+    changes = {"generator.kind": "programmatic", "generator.template": None, "generator.code_path": "generator.py"}
+    save_spec(ctx.path(SPEC_FILE), _proposed_spec(ctx, changes))
+    return ToolResult(content=f"generator.py passes its sample batch ({rounds}); data_generation.yaml now uses it.",
+                      files=["generator.py", SPEC_FILE])
+
+
 # --- quality gate -----------------------------------------------------------------------------------
 
 @tool("always")
