@@ -176,6 +176,12 @@ def render_markdown(report: dict[str, Any]) -> str:
                   "No judge model was configured, so these tenets were not scored: "
                   + ", ".join(f"`{name}`" for name in report["not_judged"])
                   + ". Set `judge_model` in evaluation.yaml (or configure one) and run the evaluation again."]
+    usage = report.get("judge_usage") or {}
+    if usage.get("failures"):
+        lines += ["", f"**The judge gave no usable score for {usage['failures']} of {usage.get('judged', '?')} answers** "
+                  "(a failed call or an answer without a score); their notes are in results.jsonl (`judge_notes`)."]
+    if report.get("judge_warning"):
+        lines += ["", f"**Warning:** {report['judge_warning']}"]
     regressions = [(m, c) for m in report["metrics"] for c in m["comparisons"] if c["regressions"]]
     if regressions:
         lines += ["", "## Largest regressions", ""]

@@ -212,3 +212,15 @@ def test_rewriting_the_spec_keeps_a_custom_scorer_the_person_added(session):
     report = json.loads((session / "evals/e5/report.json").read_text())
     mine = next(m for m in report["metrics"] if m["key"] == "mine")
     assert mine["means"] == {"base": 0.25, "prompt_baseline": 1.0}
+
+
+def test_an_unreachable_judge_leaves_the_code_metrics_and_says_so(session):
+    from tests.loopback import closed_port
+
+    call(T.write_evaluation_spec, ctx_for(session), judge_model="openai/judge-test")
+    write_outputs(session, "e6")
+    assert run_job(session, "e6", api_base=f"http://127.0.0.1:{closed_port()}/v1") == 0
+    report = json.loads((session / "evals/e6/report.json").read_text())
+    assert report["judge_usage"]["failures"] == 8
+    assert next(m for m in report["metrics"] if m["key"] == "correct_category")["means"]["base"] == 0.75
+    assert "The judge gave no usable score for 8 of 8 answers" in (session / "evals/e6/report.md").read_text()
