@@ -224,3 +224,22 @@ def test_an_unreachable_judge_leaves_the_code_metrics_and_says_so(session):
     assert report["judge_usage"]["failures"] == 8
     assert next(m for m in report["metrics"] if m["key"] == "correct_category")["means"]["base"] == 0.75
     assert "The judge gave no usable score for 8 of 8 answers" in (session / "evals/e6/report.md").read_text()
+
+
+def test_run_and_wait_through_the_job_runner(session, monkeypatch):
+    from assistant.jobs import JobRunner
+
+    call(T.write_evaluation_spec, ctx_for(session))
+    monkeypatch.setattr(T, "_new_eval_id", lambda: "e7")
+    write_outputs(session, "e7")  # answers exist: the job only scores, reports and logs
+    ctx = ToolContext(session_dir=session, start_job=JobRunner(session).start)
+    started = call(T.run_evaluation, ctx)
+    assert not started.is_error, started.content
+    assert started.data["eval_id"] == "e7" and (session / "jobs" / f"{started.data['job_id']}.json").exists()
+    progress = []
+    ctx.emit = progress.append
+    waited = call(T.wait_for_evaluation, ctx, eval_id="e7", timeout_s=240)
+    assert not waited.is_error, waited.content
+    assert "Evaluation e7 finished" in waited.content and waited.data["report_path"] == "evals/e7/report.md"
+    assert any(event.get("type") == "progress" for event in progress)
+    assert json.loads((session / "evals/e7/report.json").read_text()).get("mlflow_run_id")
