@@ -209,6 +209,7 @@ class TunesmithApp(App[None]):
     # -- the agent worker --------------------------------------------------------------------
     def _run_agent(self, make_stream: Callable[[], AsyncIterator[Any]]) -> None:
         self.busy = True
+        self.spec_panel.watch_edits = False  # the agent's own writes are not the person's edits
         self.idle_event.clear()
         self.status_bar.busy = "working… (esc interrupts)"
         self.run_worker(self._drive(make_stream), group="agent", exclusive=True, exit_on_error=False)
@@ -356,6 +357,8 @@ class TunesmithApp(App[None]):
         elif message.error == "interrupted":
             await self.chat.add_notice("Interrupted. Say what to do next.", "warning")
         self.busy = False
+        self.spec_panel.refresh_specs(baseline=True)
+        self.spec_panel.watch_edits = True
         self.status_bar.busy = ""
         if self.pending:
             self.send(self.pending.pop(0))

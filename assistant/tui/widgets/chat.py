@@ -43,6 +43,8 @@ class ChatView(VerticalScroll):
         super().__init__(**kwargs)
         self._streaming: AssistantMessage | None = None
         self._stream_text = ""
+        self._shown = 0
+        """How much of _stream_text the Markdown widget has been given."""
         self._flush_pending = False
 
     async def add(self, widget: Widget) -> Widget:
@@ -72,6 +74,7 @@ class ChatView(VerticalScroll):
         if self._streaming is None:
             self._streaming = AssistantMessage("")
             self._stream_text = ""
+            self._shown = 0
             await self.add(self._streaming)
         self._stream_text += text
         if not self._flush_pending:
@@ -79,11 +82,14 @@ class ChatView(VerticalScroll):
             self.set_timer(0.05, self._flush)
 
     async def _flush(self) -> None:
+        """Give the widget what arrived since the last flush (Markdown.append re-parses only the tail)."""
         self._flush_pending = False
-        if self._streaming is not None:
+        widget = self._streaming
+        if widget is not None and self._shown < len(self._stream_text):
             follow = self.is_vertical_scroll_end
-            self._streaming.text = self._stream_text
-            await self._streaming.update(self._stream_text)
+            fresh, self._shown = self._stream_text[self._shown:], len(self._stream_text)
+            widget.text = self._stream_text
+            await widget.append(fresh)
             if follow:
                 self.scroll_end(animate=False)
 
@@ -99,7 +105,10 @@ class ChatView(VerticalScroll):
             await widget.remove()
             return
         widget.text = text
-        await widget.update(text)
+        if text.startswith(widget.source) and widget.source:
+            await widget.append(text[len(widget.source):])
+        else:
+            await widget.update(text)
         self.scroll_end(animate=False)
 
     def transcript(self) -> list[tuple[str, str]]:
