@@ -32,10 +32,16 @@ def tokens(text: str) -> list[str]:
 
 
 def exact_match(output: str, reference: str | None, params: dict[str, Any] | None = None) -> Score:
-    """1 when the answer equals the reference after normalization (``normalize: false`` compares raw, stripped)."""
+    """1 when the answer equals the reference after normalization (``normalize: false`` compares raw, stripped;
+    ``json: true`` compares the parsed JSON values)."""
     if reference is None:
         return None
     params = params or {}
+    if params.get("json"):
+        ok, got = parse_json(output)
+        ok_ref, expected = parse_json(reference)
+        if ok_ref:
+            return float(ok and got == expected)
     if params.get("normalize", True):
         return float(normalize(output) == normalize(reference))
     return float((output or "").strip() == reference.strip())

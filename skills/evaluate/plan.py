@@ -79,12 +79,14 @@ def tenet_metric(tenet: Tenet, use_case: UseCaseSpec) -> MetricSpec:
 def standard_metrics(use_case: UseCaseSpec, taken: set[str], names: set[str]) -> list[MetricSpec]:
     out = []
     wanted = list(STANDARD_BY_TASK.get(use_case.task_type, []))
-    if use_case.contract.output_format == "json" and "json_valid" not in wanted:
+    if use_case.contract.output_format == "json" and not {"json_valid", "json_schema"} & taken:
         wanted.append("json_valid")
     for metric in wanted:
         if metric in taken or (metric == "accuracy" and "label_match" in taken) or metric in names:
             continue
         params = contract_params(use_case, metric)
+        if metric == "exact_match" and use_case.contract.output_format == "json":
+            params = {"json": True}
         if metric == "numeric_tolerance":
             params = {"tolerance": 1e-6}
         out.append(MetricSpec(name=metric, code=metric, params=params))
@@ -94,10 +96,9 @@ def standard_metrics(use_case: UseCaseSpec, taken: set[str], names: set[str]) ->
 def baseline_prompt(use_case: UseCaseSpec) -> str:
     """A stronger system prompt for the prompt-only baseline: the contract spelled out."""
     contract = use_case.contract
-    parts = [contract.system_prompt.strip()] if contract.system_prompt else []
-    parts.append(f"Task: {use_case.business_problem.strip()}")
-    parts.append(f"Each input is {contract.input_description.strip()}")
-    parts.append(f"Answer with {contract.output_description.strip()}")
+    parts = [contract.system_prompt.strip()] if contract.system_prompt else [f"You are {use_case.name.strip()}."]
+    parts.append(f"Input: {contract.input_description.strip()}")
+    parts.append(f"Your answer: {contract.output_description.strip()}")
     if contract.output_format == "label" and contract.labels:
         parts.append("Answer with exactly one of these labels and nothing else: " + ", ".join(contract.labels) + ".")
     if contract.output_format == "json" and contract.output_schema:
@@ -106,7 +107,6 @@ def baseline_prompt(use_case: UseCaseSpec) -> str:
         parts.append(f"The whole answer must match the regular expression {contract.output_regex}")
     if contract.max_output_chars:
         parts.append(f"Keep the answer under {contract.max_output_chars} characters.")
-    parts += [f"Rule: {c.strip()}" for c in use_case.constraints]
     return "\n".join(parts)
 
 

@@ -10,6 +10,8 @@ def test_exact_match_normalizes_case_punctuation_and_articles():
     assert metrics.exact_match("Groceries", "Travel") == 0.0
     assert metrics.exact_match(" Groceries ", "groceries", {"normalize": False}) == 0.0
     assert metrics.exact_match("x", None) is None
+    assert metrics.exact_match('{"b": 2, "a": 1}', '{"a": 1, "b": 2}', {"json": True}) == 1.0
+    assert metrics.exact_match('{"a": 2}', '{"a": 1}', {"json": True}) == 0.0
 
 
 def test_f1_counts_token_overlap():
