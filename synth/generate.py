@@ -376,10 +376,14 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
     labels = list(use_case.contract.labels or [])
     final: dict[str, list[dict[str, Any]]] = {}
     seen_train: set[str] = set()
+    paraphrases = PartialWriter(session_dir / "data" / ".partial" / "paraphrase.jsonl")
+    paraphrases.close()
+    for reason, count in paraphrases.dropped().items():
+        dropped[reason] = dropped.get(reason, 0) + count
     for split in SPLITS:
         records = [r for _, r in writers[split].records()]
         if split == "train":
-            records = imported + records
+            records = imported + records + [r for _, r in paraphrases.records()]
         if spec.format == "preference":
             records = [with_rejected(r, labels, k) for k, r in enumerate(records)]
         outcome = verifier.check_all(records)
@@ -404,4 +408,4 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
         write_jsonl(session_dir / "data" / f"{split}.jsonl",
                     [to_training_row(r, spec.format, system) for r in final[split]])
     return {"train_records": len(final["train"]), "eval_records": len(final["eval"]), "dropped": dropped,
-            "imported_records": len(imported), "files": ["data/train.jsonl", "data/eval.jsonl"]}
+            "imported_records": len(imported), "paraphrased_records": len(paraphrases.records()), "files": ["data/train.jsonl", "data/eval.jsonl"]}

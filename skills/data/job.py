@@ -2,6 +2,8 @@
 
     python -m skills.data.job --session DIR --events PATH [--teacher-model M] [--api-base URL] [--workspace W]
 
+With ``generator.paraphrase`` on, a share of the training inputs (``extra.paraphrase_share``, 0.25)
+is then reworded by the embedded model (skills/data/paraphrase.py) and verified like the rest.
 SIGTERM/SIGINT stop it between records; what was made stays in data/.partial/ and a rerun resumes.
 """
 
@@ -22,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teacher-model")
     parser.add_argument("--api-base")
     parser.add_argument("--workspace")
+    parser.add_argument("--no-paraphrase", action="store_true", help="skip the paraphrase stage")
+    parser.add_argument("--no-embeddings", action="store_true", help="skip the MiniLM spread in the report")
     args = parser.parse_args(argv)
 
     from specs.data_generation import DataGenerationSpec
@@ -45,8 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = {k: v for k, v in {"teacher_model": args.teacher_model, "api_base": args.api_base,
                                   "workspace": args.workspace}.items() if v}
     report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
-    if report["status"] == "done":
-        quality = score_dataset(session, use_case, spec, emit=emit)
+    if report["status"] == "done" and spec.generator.paraphrase and not args.no_paraphrase:
+        from skills.data.paraphrase import paraphrase_records
+
+        emit({"type": "paraphrase", **paraphrase_records(session, use_case, spec, emit=emit, cancel=cancel)})
+        if not cancel.is_set():
+            report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
+    if report["status"] == "done" and not cancel.is_set():
+        quality = score_dataset(session, use_case, spec, emit=emit, embeddings=not args.no_embeddings)
         emit({"type": "done", "summary": summary(quality), "blocking": [f.code for f in quality.blocking()]})
     else:
         emit({"type": "cancelled", "generated": report["generated"]})

@@ -317,6 +317,30 @@ def _preview_generate(ctx: ToolContext) -> Preview:
                            "and score their quality", code=code, estimate=_estimate(ctx, spec))
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run_job_now(ctx: ToolContext, argv: list[str]) -> dict[str, Any]:
+    """Run the data job in a subprocess and wait, relaying its progress events."""
+    import subprocess
+
+    from synth.quality import load_report, summary
+    from synth.records import iter_jsonl
+
+    events = Path(argv[argv.index("--events") + 1])
+    done = subprocess.run(argv, cwd=str(REPO), capture_output=True, text=True)
+    for event in iter_jsonl(events):
+        if event.get("type") == "progress":
+            ctx.emit(event)
+    if done.returncode not in (0, 3):
+        raise ToolError("data generation failed: " + (done.stderr or "").strip()[-800:])
+    report = json.loads(ctx.path("data/generation.json").read_text(encoding="utf-8"))
+    quality = load_report(ctx.session_dir)
+    if quality is not None and report.get("status") == "done":
+        report["quality"] = summary(quality)
+    return report
+
+
 def _embeddings(ctx: ToolContext) -> bool:
     """Embedding spread costs a subprocess with sentence-transformers (~10-30 s); settings may turn it off."""
     return bool(ctx.settings.get("quality_embeddings", True))
@@ -345,18 +369,28 @@ def generate_data(ctx: ToolContext) -> ToolResult:
         if not check["ok"]:
             raise ToolError(f"the generator's sample batch failed verification (pass rate {check['pass_rate']:.0%}; "
                             f"reasons {check['dropped']}); fix the generator before running at scale")
-    if spec.generator.kind == "teacher" and ctx.start_job is not None:
+    background = spec.generator.kind == "teacher" or spec.generator.paraphrase
+    if background:
         events = ctx.path("data/generate.events.jsonl")
         argv = [sys.executable, "-m", "skills.data.job", "--session", str(ctx.session_dir), "--events", str(events)]
         for key in ("teacher_model", "api_base", "workspace"):
             if ctx.settings.get(key):
                 argv += [f"--{key.replace('_', '-')}", str(ctx.settings[key])]
-        job = ctx.start_job("generate-data", argv, cwd=str(Path(__file__).resolve().parents[2]))
-        return ToolResult(content=f"Started data generation as a background job ({getattr(job, 'id', job)}). "
-                                  "Progress shows live; cancel it any time and run generate_data again to resume.",
-                          data={"job": str(getattr(job, "id", job))})
+        if not _embeddings(ctx):
+            argv.append("--no-embeddings")
+        if ctx.start_job is not None:
+            job = ctx.start_job("generate-data", argv, cwd=str(REPO))
+            return ToolResult(content=f"Started data generation as a background job ({getattr(job, 'id', job)}). "
+                                      "Progress shows live; cancel it any time and run generate_data again to resume.",
+                              data={"job": str(getattr(job, "id", job))})
+        if spec.generator.paraphrase:  # no job runner: the paraphraser (torch) still runs in its own process
+            report = _run_job_now(ctx, argv)
+        else:
+            report = None
+    else:
+        report = None
     try:
-        report = _run_generation(ctx, spec, use_case)
+        report = report or _run_generation(ctx, spec, use_case)
     except GenerationError as exc:
         raise ToolError(str(exc)) from exc
     lines = [f"Generation {report['status']}: {report.get('train_records', 0)} train and "

@@ -79,3 +79,27 @@ def test_grpo_prompt_only_passes_reference_to_the_reward(model_folder, bank_sess
                           processing_class=tokenizer)
     assert trainer.train().global_step == 1
     assert seen and set(seen) <= set(bank_specs[0].contract.labels)
+
+
+def test_paraphrase_job_adds_verified_records(model_folder, bank_session, bank_specs):
+    import json
+    import subprocess
+    import sys
+
+    from specs.yamlio import save_spec
+
+    use_case, spec = bank_specs
+    gen = spec.generator.model_copy(update={"kind": "offline", "paraphrase": True})
+    small = spec.model_copy(update={"generator": gen, "train_count": 12, "eval_count": 2,
+                                    "extra": {"paraphrase_share": 0.25}})
+    save_spec(bank_session / "data_generation.yaml", small)
+    events = bank_session / "events.jsonl"
+    done = subprocess.run([sys.executable, "-m", "skills.data.job", "--session", str(bank_session), "--events",
+                           str(events), "--no-embeddings"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    kinds = [json.loads(line)["type"] for line in events.read_text().splitlines()]
+    assert "paraphrase" in kinds and kinds[-1] == "done"
+    report = json.loads((bank_session / "data" / "generation.json").read_text())
+    attempted = len((bank_session / "data" / ".partial" / "paraphrase.jsonl").read_text().splitlines())
+    assert attempted == 3
+    assert report["train_records"] <= 12 + report["paraphrased_records"]
