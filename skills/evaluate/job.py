@@ -101,10 +101,14 @@ def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec:
     return answers
 
 
-def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path) -> None:
+def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, use_case: Any = None) -> None:
+    """Code metrics; settings a metric leaves out (labels, schema, pattern, length) come from the contract."""
+    from skills.evaluate.plan import contract_params
+
     for metric in spec.metrics:
         if metric.code is None:
             continue
+        params = {**(contract_params(use_case, metric.code) if use_case else {}), **metric.params}
         key = metric.name  # a code column is always named after its metric (see report.metric_columns)
         for variant in variants:
             if metric.code == "custom":
@@ -115,7 +119,7 @@ def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], sessi
                 values = code_metrics.score_custom(str((session / scorer).resolve()), items,
                                                    function=metric.params.get("function", "score"), cwd=str(session))
             else:
-                values = [code_metrics.score(metric.code, r["outputs"][variant], r["reference"], metric.params) for r in rows]
+                values = [code_metrics.score(metric.code, r["outputs"][variant], r["reference"], params) for r in rows]
             for row, value in zip(rows, values):
                 row["scores"][variant][key] = value
 
@@ -232,7 +236,7 @@ def evaluate(args: argparse.Namespace, emit: Events) -> dict[str, Any]:
             for i, item in enumerate(items)]
 
     emit("status", message="scoring")
-    score_code(rows, spec, names, session)
+    score_code(rows, spec, names, session, use_case)
     judge_usage, not_judged = None, []
     if any(m.judge is not None for m in spec.metrics):
         if spec.judge_model:

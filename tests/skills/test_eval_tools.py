@@ -243,3 +243,13 @@ def test_run_and_wait_through_the_job_runner(session, monkeypatch):
     assert "Evaluation e7 finished" in waited.content and waited.data["report_path"] == "evals/e7/report.md"
     assert any(event.get("type") == "progress" for event in progress)
     assert json.loads((session / "evals/e7/report.json").read_text()).get("mlflow_run_id")
+
+
+def test_the_shipped_example_spec_runs_with_settings_from_the_contract(session):
+    shutil.copy(EXAMPLES / "bank_transactions.evaluation.yaml", session / "evaluation.yaml")
+    write_outputs(session, "e8")
+    assert run_job(session, "e8") == 0
+    report = json.loads((session / "evals/e8/report.json").read_text())
+    by_key = {m["key"]: m for m in report["metrics"]}
+    assert by_key["accuracy"]["means"]["base"] == 0.75  # labels found inside longer answers
+    assert by_key["correct_category"]["means"]["prompt_baseline"] == 0.75
