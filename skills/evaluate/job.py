@@ -197,6 +197,19 @@ def _training_run(mlflow: Any, run_ids: list[str]) -> Any | None:
     return None
 
 
+def _lineage(session: Path, rel: Path, spec: Any, args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """Record the evaluation in lineage.jsonl: its results, made from the spec, the held-out data and the runs."""
+    try:
+        from specs import lineage
+
+        inputs = [args.spec, spec.eval_path, "use_case.yaml"] + [f"runs/{r}/final" for r in args.run_id]
+        lineage.record(session, "evaluation", str(rel / "results.jsonl"), inputs=[p for p in inputs if (session / p).exists()],
+                       eval_id=args.eval_id, judge_model=spec.judge_model, run_ids=list(args.run_id) or None,
+                       mlflow_run_id=report.get("mlflow_run_id"), base_model=report.get("base_model"))
+    except Exception:  # noqa: BLE001 - lineage must not fail a finished evaluation
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     emit = Events(args.events)
@@ -260,6 +273,7 @@ def evaluate(args: argparse.Namespace, emit: Events) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - the report stands without tracking
             emit("warning", message=f"MLflow logging failed: {type(exc).__name__}: {exc}")
     rel = folder.relative_to(session)
+    _lineage(session, rel, spec, args, report)
     emit("done", eval_id=args.eval_id, report=str(rel / "report.md"), summary=summary(report),
          files=[str(rel / n) for n in ("results.jsonl", "report.json", "report.md")])
     if meta.get("agreement"):

@@ -122,6 +122,11 @@ def test_offline_report_runs_code_metrics_and_names_unjudged_tenets(session):
     assert events[-1]["type"] == "done"
     rows = [json.loads(l) for l in (session / "evals/e1/results.jsonl").read_text().splitlines()]
     assert rows[1]["outputs"]["base"] == "Category: travel" and rows[1]["reference"] == "transport"
+    from specs import lineage
+
+    [entry] = [e for e in lineage.read(session) if e["kind"] == "evaluation"]
+    assert entry["path"] == "evals/e1/results.jsonl" and set(entry["inputs"]) == {"evaluation.yaml", "data/eval.jsonl", "use_case.yaml"}
+    assert all(link.ok for link in lineage.check(session))
     # the tools read it back
     waited = call(T.wait_for_evaluation, ctx_for(session), eval_id="e1", timeout_s=5)
     assert "Not judged" in waited.content and waited.data["not_judged"] == ["sensible_on_ambiguous"]
