@@ -101,3 +101,28 @@ def test_seed_editing_tools_and_import(session, tmp_path):
     imported = data_tools.import_data.run(ctx, data_tools.import_data.validate(
         {"path": str(source), "mapping": info.data["mapping"]}))
     assert not imported.is_error and (session / "data/imported.jsonl").exists()
+
+
+def test_teacher_path_previews_cost_drafts_seeds_and_starts_a_job(session, tmp_path):
+    import json as _json
+
+    from synth.fake_openai import FakeOpenAI
+
+    rows = [{"input": f"STARBUCKS STORE {i} 4.50", "output": "dining"} for i in range(6)]
+    with FakeOpenAI(delay_s=0.0, responder=lambda messages: _json.dumps(rows)) as server:
+        started = []
+        settings = {**FAST, "teacher_model": "openai/gpt-4.1-mini", "api_base": server.api_base,
+                    "workspace": str(tmp_path / "ws")}
+        ctx = ToolContext(session_dir=session, settings=settings,
+                          start_job=lambda name, argv, cwd=None, env=None: started.append((name, argv)) or "job-1")
+        drafted = data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({"use_teacher": True}))
+        assert not drafted.is_error and "STARBUCKS STORE 0" in drafted.content
+        data_tools.write_data_generation_spec.run(ctx, data_tools.write_data_generation_spec.validate({}))
+        assert "kind: teacher" in (session / "data_generation.yaml").read_text()
+        preview = data_tools.generate_data.describe(ctx, data_tools.generate_data.validate({}))
+        assert preview.estimate.calls == 720 and preview.estimate.tokens > 0 and preview.estimate.cost_usd > 0
+        result = data_tools.generate_data.run(ctx, data_tools.generate_data.validate({}))
+        assert "background job" in result.content
+        name, argv = started[0]
+        assert name == "generate-data" and argv[1:3] == ["-m", "skills.data.job"]
+        assert "--teacher-model" in argv and "--no-embeddings" in argv
