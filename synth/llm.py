@@ -143,7 +143,8 @@ class LLMClient:
                           completion_tokens=data.get("completion_tokens", 0), cost_usd=0.0)
 
     async def complete(self, messages: Sequence[dict[str, Any]], *, temperature: float = 0.7,
-                       max_tokens: int = 512, cache_key: Any = None, response_format: dict | None = None) -> Completion:
+                       max_tokens: int = 512, cache_key: Any = None, response_format: dict | None = None,
+                       cancel: threading.Event | None = None) -> Completion:
         """One chat completion; served from the cache when this exact request was answered before."""
         params: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
         if response_format:
@@ -155,6 +156,8 @@ class LLMClient:
                 self.usage.cache_hits += 1
             return hit
         async with self._semaphore():
+            if cancel is not None and cancel.is_set():
+                raise LLMError("cancelled")
             result = await self._call_with_retries(list(messages), params)
         path = self._cache_path(key)
         if path is not None:
@@ -223,7 +226,7 @@ class LLMClient:
                 results[i] = LLMError("cancelled")
                 return
             try:
-                results[i] = await self.complete(**request)
+                results[i] = await self.complete(**request, cancel=cancel)
             except Exception as exc:  # noqa: BLE001 - returned to the caller
                 results[i] = exc
             if on_done is not None:
