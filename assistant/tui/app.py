@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from assistant import events as ev
 from assistant.tui.approver import TuiApprover
@@ -29,6 +29,7 @@ from assistant.tui.validation import describe
 from assistant.tui.widgets.cards import QuestionCard, ToolCard
 from assistant.tui.widgets.chat import ChatView
 from assistant.tui.widgets.plan import PlanView
+from assistant.tui.widgets.progress import ProgressCard
 from assistant.tui.widgets.spec_panel import SpecPanel
 from assistant.tui.widgets.status import StatusBar
 
@@ -82,7 +83,7 @@ class TunesmithApp(App[None]):
         self.pending: list[str] = []
         """The person's messages waiting for the agent to finish its turn."""
         self.cards: dict[str, ToolCard] = {}
-        self.progress: dict[str, Static] = {}
+        self.progress: dict[str, ProgressCard] = {}
         self.active_question: QuestionCard | None = None
         self.idle_event = asyncio.Event()
         self.idle_event.set()
@@ -334,21 +335,11 @@ class TunesmithApp(App[None]):
         return card
 
     async def _progress(self, event: ev.Progress) -> None:
-        parts = [f"{event.task}: {event.done:g}" + (f"/{event.total:g}" if event.total else "")]
-        if event.total:
-            parts.append(f"{100 * event.done / event.total:.0f}%")
-        if event.rate is not None:
-            parts.append(f"{event.rate:.1f}/s")
-        if event.eta_s is not None:
-            parts.append(f"ETA {event.eta_s:.0f} s")
-        parts += [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.fields.items()]
-        text = "⏳ " + " · ".join(parts)
-        line = self.progress.get(event.task)
-        if line is None:
-            line = self.progress[event.task] = Static(text, markup=False, classes="progress-line")
-            await self.chat.add(line)
-        else:
-            line.update(text)
+        card = self.progress.get(event.task)
+        if card is None:
+            card = self.progress[event.task] = ProgressCard(event.task)
+            await self.chat.add(card)
+        card.update_from(event)
 
     async def on_agent_idle(self, message: AgentIdle) -> None:
         await self.chat.end_stream()

@@ -205,3 +205,22 @@ async def test_the_ui_answers_while_the_agent_streams_and_escape_interrupts(sett
         await idle(pilot, timeout=10)
         assert agent.interrupted and agent.streamed < agent.chunks
         assert any("interrupted" in t for k, t in app.chat.transcript() if k.startswith("notice"))
+
+
+async def test_progress_events_draw_a_bar_and_a_loss_chart(settings, session):
+    from textual.widgets import ProgressBar, Sparkline
+
+    from assistant.tui.widgets.progress import ProgressCard
+
+    turn = [ev.ToolCallStarted("c1", "start_training", {})]
+    turn += [ev.Progress("train", 0, None, None, None, {"step": step, "total_steps": 10, "loss": 2.0 / step,
+                                                        "eta_seconds": 3.0 * (10 - step)}) for step in range(1, 6)]
+    turn += [ev.ToolFinished("c1", "start_training", "Training started."), ev.TurnEnded("answer")]
+    app, _ = app_with(settings, session, [turn])
+    async with app.run_test(size=SIZE) as pilot:
+        await say(pilot, "train")
+        await idle(pilot)
+        card = app.query_one(ProgressCard)
+        assert card.summary.startswith("⏳ train: 5/10 · 50% · ETA 15 s · loss 0.4")
+        assert card.query_one(ProgressBar).percentage == 0.5
+        assert card.query_one(Sparkline).data == [2.0, 1.0, 2.0 / 3, 0.5, 0.4]
