@@ -31,24 +31,24 @@ def test_sigterm_then_resume(tmp_path):
     with FakeOpenAI(delay_s=0.25, responder=_responder) as server:
         gen = spec.generator.model_copy(update={"kind": "teacher", "model": "openai/fake", "api_base": server.api_base,
                                                 "concurrency": 2})
-        save_spec(session / "data_generation.yaml", spec.model_copy(update={"generator": gen, "train_count": 60,
-                                                                             "eval_count": 8}))
+        save_spec(session / "data_generation.yaml", spec.model_copy(update={"generator": gen, "train_count": 30,
+                                                                             "eval_count": 4}))
         argv = [sys.executable, "-m", "skills.data.job", "--session", str(session), "--events",
                 str(session / "events.jsonl"), "--no-embeddings", "--workspace", str(tmp_path / "ws")]
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         partial = session / "data" / ".partial" / "train.jsonl"
         deadline = time.time() + 120
-        while time.time() < deadline and (not partial.exists() or len(partial.read_text().splitlines()) < 6):
+        while time.time() < deadline and (not partial.exists() or len(partial.read_text().splitlines()) < 4):
             time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 3
         first = server.requests
-        assert 6 <= first < 68
+        assert 4 <= first < 34
         events = [json.loads(line) for line in (session / "events.jsonl").read_text().splitlines()]
         assert events[-1]["type"] == "cancelled"
         again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert again.returncode == 0, again.stderr[-2000:]
-        assert server.requests == 68, "every record is requested exactly once across both runs"
+        assert server.requests == 34, "every record is requested exactly once across both runs"
     rows = [json.loads(line) for line in partial.read_text().splitlines()]
-    assert sorted(r["i"] for r in rows) == list(range(60))
+    assert sorted(r["i"] for r in rows) == list(range(30))
     assert (session / "data" / "quality.json").exists()
