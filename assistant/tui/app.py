@@ -168,7 +168,12 @@ class TunesmithApp(App[None]):
         self.active_question = questions[-1] if questions else None
         for problem in getattr(session, "problems", []) or []:
             await self.chat.add_notice(problem, "warning")
-        self.agent = self.agent_factory(self.settings, session, self.approver)
+        try:
+            self.agent = self.agent_factory(self.settings, session, self.approver)
+        except Exception as exc:  # noqa: BLE001 - the person sees why; the files stay readable and editable
+            self.agent = None
+            await self.chat.add_notice(f"The assistant could not start: {type(exc).__name__}: {exc}", "error")
+            return True
         notices = getattr(self.agent, "notices", None)
         if notices:
             # Shown now rather than after the person's first message (the agent would drain them then).
@@ -179,7 +184,8 @@ class TunesmithApp(App[None]):
             await self.chat.add_notice(NO_LLM_BANNER, "info")
         if not records:
             await self.chat.add_assistant(WELCOME)
-        if resume and records:
+        if resume and records and records[-1].get("type") != "question":
+            # A trailing question waits for the person: nothing to resume until they answer.
             self._run_agent(lambda: self.agent.resume())
         return True
 
@@ -247,6 +253,9 @@ class TunesmithApp(App[None]):
 
     def send(self, text: str) -> None:
         """Give the person's words to the agent now, or after the current turn."""
+        if self.agent is None:
+            self.notify("The assistant is not running (see the error above).", severity="error")
+            return
         if self.busy:
             self.pending.append(text)
             return
@@ -270,6 +279,10 @@ class TunesmithApp(App[None]):
         question = self.active_question
         if question is not None and question.answered is None:
             text = question.choice_for(text) or text
+            if not question.allow_free_text and question.choices and text not in question.choices:
+                event.input.value = text
+                self.notify("Pick one of the choices (its number or a click).", severity="warning")
+                return
             question.mark_answered(text)
             self.active_question = None
         await self.chat.add_user(text)

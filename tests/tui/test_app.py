@@ -224,3 +224,31 @@ async def test_progress_events_draw_a_bar_and_a_loss_chart(settings, session):
         assert card.summary.startswith("⏳ train: 5/10 · 50% · ETA 15 s · loss 0.4")
         assert card.query_one(ProgressBar).percentage == 0.5
         assert card.query_one(Sparkline).data == [2.0, 1.0, 2.0 / 3, 0.5, 0.4]
+
+
+async def test_a_question_without_free_text_takes_only_its_choices(settings, session):
+    turn = [ev.Question("Approve the spec?", ["Approve it", "Change it"], allow_free_text=False), ev.TurnEnded("question")]
+    app, agents = app_with(settings, session, [turn])
+    async with app.run_test(size=SIZE) as pilot:
+        await say(pilot, "start")
+        await idle(pilot)
+        await say(pilot, "maybe later")
+        await pilot.pause()
+        assert agents[0].sent == ["start"]
+        assert app.query_one("#prompt", Input).value == "maybe later", "the text stays for the person to change"
+        await say(pilot, "2")
+        await idle(pilot)
+        assert agents[0].sent == ["start", "Change it"]
+
+
+async def test_an_agent_that_cannot_start_is_reported(settings, session):
+    def broken(*_):
+        raise RuntimeError("no skills found")
+
+    app = TunesmithApp(settings, session, agent_factory=broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any(k == "notice-error" and "no skills found" in t for k, t in app.chat.transcript())
+        await say(pilot, "hello")
+        await pilot.pause()
+        assert not app.busy

@@ -108,3 +108,24 @@ async def test_describe_answer_edit_approve_quit_resume(settings, tmp_path):
             "use_case": "done", "data": "current", "train": "next", "evaluate": "next", "export": "next"}
     spec = load_spec(session.dir / "use_case.yaml", UseCaseSpec)
     assert spec.status == "approved" and spec.constraints == ["Answer in under 50 ms"]
+
+
+async def test_resume_at_an_open_question_waits_for_the_person(settings):
+    session = Workspace(settings.workspace).create("asked")
+    app = TunesmithApp(settings, session)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await say(pilot, DESCRIPTION)
+        await idle(pilot)
+        assert "Who will use" in last_question(app).text
+        await pilot.press("ctrl+q")
+    count = len(session.records())
+
+    session = Workspace(settings.workspace).open("asked")
+    app = TunesmithApp(settings, session, resume=True)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await idle(pilot)
+        assert len(session.records()) == count, "resuming at a question asks the model nothing"
+        assert app.active_question is not None and "Who will use" in app.active_question.text
+        await say(pilot, "1")
+        await idle(pilot)
+        assert "labels" in last_question(app).text.lower()
