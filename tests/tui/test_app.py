@@ -252,3 +252,21 @@ async def test_an_agent_that_cannot_start_is_reported(settings, session):
         await say(pilot, "hello")
         await pilot.pause()
         assert not app.busy
+
+
+async def test_editing_an_approved_spec_makes_it_a_draft_again(settings, session):
+    from textual.widgets import TextArea
+
+    approved = USE_CASE_YAML.replace("status: draft", "status: approved")
+    path = write_use_case(session.dir, approved)
+    app, agents = app_with(settings, session, [])
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_spec("use_case.yaml")
+        await until(pilot, lambda: isinstance(app.screen, SpecEditorScreen) and app.screen.query("#spec-editor"),
+                    what="the editor")
+        app.screen.query_one(TextArea).load_text(approved.replace("The finance team", "The audit team"))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: agents[0].sent, what="the agent to hear of the edit")
+        text = path.read_text()
+        assert "primary_users: The audit team" in text and "status: draft" in text
+        assert "+status: draft" in agents[0].sent[0]

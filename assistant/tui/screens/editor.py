@@ -8,6 +8,7 @@ overwrites the file on disk. "Open in $EDITOR" edits a temporary copy the same w
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -24,6 +25,9 @@ from assistant.tui.diffs import change_message
 from assistant.tui.messages import SpecChanged
 from assistant.tui.validation import describe, validate_text
 from specs.io import atomic_write_text
+
+
+_APPROVED = re.compile(r"^status:[ \t]*['\"]?approved['\"]?[ \t]*(#.*)?$", re.MULTILINE)
 
 
 class SpecEditorScreen(Screen[None]):
@@ -96,6 +100,7 @@ class SpecEditorScreen(Screen[None]):
             self._show_problems()
             return False
         old = self.saved_text
+        text = self._back_to_draft(old, text)
         if text != old:
             atomic_write_text(self.path, text)
             self.saved_text = text
@@ -104,6 +109,18 @@ class SpecEditorScreen(Screen[None]):
                 self.app.post_message(SpecChanged(self.name_on_disk, message))
         self._show_problems()
         return True
+
+    def _back_to_draft(self, old: str, new: str) -> str:
+        """An edit of an approved spec makes it a draft again (the spec's `status` contract)."""
+        if new == old or not _APPROVED.search(old) or not _APPROVED.search(new):
+            return new
+        if _APPROVED.sub("", old) == _APPROVED.sub("", new):
+            return new
+        drafted = _APPROVED.sub(lambda m: m.group(0).replace("approved", "draft"), new, count=1)
+        self.query_one("#spec-editor", TextArea).load_text(drafted)
+        self.notify("You changed an approved spec: its status is draft again until you approve it in the chat.",
+                    severity="information")
+        return drafted
 
     def action_close(self) -> None:
         if self.text != self.saved_text and not self._confirm_discard:

@@ -56,6 +56,9 @@ class PlanView(Static):
             lines.append(f"{marks[state]} {title}")
         return "\n".join(lines)
 
+    def watch_phase(self, phase: str) -> None:
+        self.tooltip = self._descriptions.get(phase) or None
+
     def steps(self) -> list[tuple[str, str]]:
         return step_states(self.phase)
 
