@@ -176,7 +176,7 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
         weight_decay=hp.weight_decay, logging_steps=hp.logging_steps, save_steps=hp.save_steps, save_total_limit=2,
         save_strategy="no" if args.warmup else "steps", seed=hp.seed, report_to=[], use_cpu=not on_gpu,
         bf16=bool(on_gpu and torch.cuda.is_bf16_supported()), gradient_checkpointing=plan.compute.gradient_checkpointing,
-        disable_tqdm=True, dataloader_num_workers=0, include_num_input_tokens_seen=True,
+        disable_tqdm=True, dataloader_num_workers=0, include_num_input_tokens_seen="non_padding",
     )
     progress = Progress(events, run_dir, max_steps, warmup=args.warmup)
     tracker = None
