@@ -87,6 +87,8 @@ class TunesmithApp(App[None]):
         self.active_question: QuestionCard | None = None
         self.idle_event = asyncio.Event()
         self.idle_event.set()
+        self.generation = 0
+        """Counts opened sessions; messages from an earlier session's worker are ignored."""
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -142,7 +144,11 @@ class TunesmithApp(App[None]):
             except Exception as exc:  # noqa: BLE001 - another app holds it: say so, keep the current one
                 self.notify(str(exc), title="Session in use", severity="error")
                 return False
+        self.generation += 1
         await self._stop_agent()
+        self.busy = False
+        self.idle_event.set()
+        self.status_bar.busy = ""
         if self.session is not None and self.session is not session:
             self._close_session()
         self.session = session
@@ -223,10 +229,11 @@ class TunesmithApp(App[None]):
 
     async def _drive(self, make_stream: Callable[[], AsyncIterator[Any]]) -> None:
         error: str | None = None
+        generation = self.generation
         stream = make_stream()
         try:
             async for event in stream:
-                self.post_message(AgentEvent(event))
+                self.post_message(AgentEvent(event, generation))
         except asyncio.CancelledError:
             error = "interrupted"
             raise
@@ -239,7 +246,7 @@ class TunesmithApp(App[None]):
                     await aclose()
                 except BaseException:  # noqa: BLE001 - closing a cancelled stream may raise
                     pass
-            self.post_message(AgentIdle(error))
+            self.post_message(AgentIdle(error, generation))
 
     async def _stop_agent(self) -> None:
         workers = [w for w in self.workers if w.group == "agent" and not w.is_finished]
@@ -300,6 +307,8 @@ class TunesmithApp(App[None]):
 
     # -- agent events ---------------------------------------------------------------------------
     async def on_agent_event(self, message: AgentEvent) -> None:
+        if message.generation != self.generation:
+            return
         event = message.event
         chat = self.chat
         if isinstance(event, ev.TextDelta):
@@ -355,18 +364,22 @@ class TunesmithApp(App[None]):
         card.update_from(event)
 
     async def on_agent_idle(self, message: AgentIdle) -> None:
-        await self.chat.end_stream()
-        if message.error and message.error != "interrupted":
-            await self.chat.add_notice(f"The assistant stopped: {message.error}", "error")
-        elif message.error == "interrupted":
-            await self.chat.add_notice("Interrupted. Say what to do next.", "warning")
+        if message.generation != self.generation:
+            return
         self.busy = False
         self.spec_panel.refresh_specs(baseline=True)
         self.spec_panel.watch_edits = True
         self.status_bar.busy = ""
-        if self.pending:
-            self.send(self.pending.pop(0))
-        else:
+        queued = self.pending.pop(0) if self.pending else None
+        await self.chat.end_stream()
+        if message.generation == self.generation and message.error:  # still the same session after the await
+            if message.error == "interrupted":
+                await self.chat.add_notice("Interrupted. Say what to do next.", "warning")
+            else:
+                await self.chat.add_notice(f"The assistant stopped: {message.error}", "error")
+        if queued is not None and message.generation == self.generation:
+            self.send(queued)
+        if not self.busy:
             self.idle_event.set()
 
     # -- specs -------------------------------------------------------------------------------------

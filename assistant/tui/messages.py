@@ -10,17 +10,20 @@ from textual.message import Message
 class AgentEvent(Message):
     """One event the agent yielded (an assistant.events.Event)."""
 
-    def __init__(self, event: Any) -> None:
+    def __init__(self, event: Any, generation: int = 0) -> None:
         super().__init__()
         self.event = event
+        self.generation = generation
+        """Which opened session's agent sent it; events of a session left behind are dropped."""
 
 
 class AgentIdle(Message):
     """The agent worker finished a turn (normally, with an error, or interrupted)."""
 
-    def __init__(self, error: str | None = None) -> None:
+    def __init__(self, error: str | None = None, generation: int = 0) -> None:
         super().__init__()
         self.error = error
+        self.generation = generation
 
 
 class SpecChanged(Message):

@@ -270,3 +270,17 @@ async def test_editing_an_approved_spec_makes_it_a_draft_again(settings, session
         text = path.read_text()
         assert "primary_users: The audit team" in text and "status: draft" in text
         assert "+status: draft" in agents[0].sent[0]
+
+
+async def test_switching_sessions_mid_turn_leaves_the_old_turn_behind(settings, session):
+    agent = SlowAgent()
+    app = TunesmithApp(settings, session, agent_factory=lambda *_: agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await say(pilot, "write a long answer")
+        await until(pilot, lambda: agent.streamed >= 3, what="streaming to start")
+        await app.action_new_session()
+        await pilot.pause()
+        await pilot.pause(0.2)
+        assert app.session.name != "demo" and not app.busy
+        kinds = [kind for kind, _ in app.chat.transcript()]
+        assert "user" not in kinds and not any(k.startswith("notice-warning") for k in kinds)
