@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,6 +19,8 @@ NEW_SESSION = "\x00new"
 def _fmt_updated(value: Any) -> str:
     if value is None:
         return ""
+    if hasattr(value, "astimezone"):
+        value = value.astimezone()  # the person's local time
     text = value.isoformat(timespec="minutes") if hasattr(value, "isoformat") else str(value)
     return text.replace("T", " ")[:16]
 
@@ -43,7 +46,10 @@ class SessionPicker(ModalScreen[str | None]):
                 phase = getattr(meta, "phase", "") or ""
                 model = getattr(meta, "planner_model", "") or "guided"
                 updated = _fmt_updated(getattr(meta, "updated", None))
+                title = getattr(meta, "title", None)
                 label = f"[b]{name}[/b]  [dim]{phase} · {model} · {updated}[/dim]"
+                if title:
+                    label += f"\n  [i]{escape(title)}[/i]"
                 options.append(Option(label, id=name))
             if not options:
                 options.append(Option("[dim]no sessions yet — press n for a new one[/dim]", id=NEW_SESSION))
