@@ -1,0 +1,334 @@
+"""`make bench`: measure the project's claims and write one JSON report plus a short table.
+
+    python -m assistant.bench [--out bench-report.json] [--quick] [--skip-demo] [--only NAME,...]
+
+Every benchmark runs its heavy part in subprocesses (helper scripts under tests/bench/), repeats,
+and reports medians; one failing benchmark is recorded in the report and the others go on.
+
+  help          `tunesmith --help` wall time
+  first_paint   process start to the first painted TUI screen (headless)
+  tui_latency   worst key-press-to-screen delay while the planner streams and CPU-heavy work runs
+  teacher       teacher generation records/s against a loopback LLM answering after 200 ms, concurrency 1 and 16
+  quality       time to score 20,000 records (duplicates, diversity, embeddings, tokens, PII, ...)
+  training      tokens/s of tunesmith's SFT job against a plain TRL script, and the job with packing
+  demo          `tunesmith demo` end to end (`--quick` stops it when training is reached)
+
+`--quick` shrinks the long parts (fewer repeats and steps; the demo stops at the train step);
+`--skip-demo` leaves the demo out. Only the standard library is imported here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "bench-report.json"
+QUIET_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1",
+             "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"}
+
+
+class BenchError(Exception):
+    """A benchmark's subprocess failed; the message carries the end of its output."""
+
+
+@dataclass
+class Options:
+    quick: bool
+    skip_demo: bool
+    repeats: int
+    """Repeats of the quick benchmarks (help, first paint, latency, teacher)."""
+    heavy_repeats: int
+    """Repeats of quality scoring and training."""
+    train_steps: int
+    workdir: Path
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, **QUIET_ENV, **extra}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _run(argv: list[str], timeout_s: float, env: dict[str, str] | None = None) -> str:
+    """Run a command from the repo root; return its stdout, or raise BenchError with its output tail."""
+    try:
+        proc = subprocess.run(argv, cwd=REPO, env=env or _env(), capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"{' '.join(argv[:4])} ran past {timeout_s:.0f} s") from exc
+    if proc.returncode != 0:
+        tail = (proc.stdout[-1500:] + "\n" + proc.stderr[-2500:]).strip()
+        raise BenchError(f"{' '.join(argv[:4])} exited {proc.returncode}:\n{tail}")
+    return proc.stdout
+
+
+def _result(stdout: str) -> dict[str, Any]:
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT=")]
+    if not lines:
+        raise BenchError(f"no RESULT line in the output: {stdout[-1000:]}")
+    return json.loads(lines[-1][len("RESULT="):])
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+def _module(name: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", name, *args]
+
+
+def tunesmith_command() -> list[str]:
+    """The installed `tunesmith` script next to this Python, else `python -m assistant`."""
+    script = Path(sys.executable).with_name("tunesmith")
+    return [str(script)] if script.exists() else _module("assistant")
+
+
+# -- the benchmarks -----------------------------------------------------------------------------------
+
+def bench_help(o: Options) -> dict[str, Any]:
+    runs = []
+    for _ in range(max(5, o.repeats)):
+        started = time.perf_counter()
+        _run([*tunesmith_command(), "--help"], 60)
+        runs.append(round(time.perf_counter() - started, 3))
+    return {"median_s": _median(runs), "runs_s": runs}
+
+
+def bench_first_paint(o: Options) -> dict[str, Any]:
+    runs = []
+    for i in range(max(5, o.repeats)):
+        started = time.time()
+        out = _run(_module("tests.bench.tui_first_paint", str(o.workdir / f"paint-{i}")), 120)
+        painted = [line for line in out.splitlines() if line.startswith("PAINTED ")]
+        if not painted:
+            raise BenchError(f"the app never said PAINTED: {out[-800:]}")
+        runs.append(round(float(painted[-1].split()[1]) - started, 3))
+    return {"median_s": _median(runs), "runs_s": runs,
+            "how": "subprocess start to the first refresh after Textual's Ready event, headless, new session"}
+
+
+def bench_tui_latency(o: Options) -> dict[str, Any]:
+    runs = [_result(_run(_module("tests.bench.tui_latency", "--presses", "30" if o.quick else "60"), 600))
+            for _ in range(o.repeats)]
+    return {"worst_ms": max(r["worst_ms"] for r in runs), "median_worst_ms": _median([r["worst_ms"] for r in runs]),
+            "median_ms": _median([r["median_ms"] for r in runs]), "runs": runs,
+            "how": "real Agent streaming ~200 chars/s into the real app (Pilot, headless) while CPU-bound "
+                   "processes keep every core busy; key event -> prompt updated -> next screen refresh"}
+
+
+def bench_teacher(o: Options) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for concurrency, records in ((1, 16), (16, 160)):
+        runs = [_result(_run(_module("tests.bench.data_engine", "teacher", "--concurrency", str(concurrency),
+                                     "--records", str(records)), 600)) for _ in range(o.repeats)]
+        out[f"c{concurrency}"] = {"median_records_per_s": _median([r["records_per_s"] for r in runs]), "runs": runs}
+    out["speedup_16_vs_1"] = round(out["c16"]["median_records_per_s"] / out["c1"]["median_records_per_s"], 2)
+    out["how"] = "synth generate_dataset, teacher generator, loopback fake LLM answering after 200 ms, empty cache"
+    return out
+
+
+def bench_quality(o: Options) -> dict[str, Any]:
+    runs = [_result(_run(_module("tests.bench.data_engine", "quality", "--records", "20000"), 1800))
+            for _ in range(o.heavy_repeats)]
+    return {"median_s": _median([r["seconds"] for r in runs]), "runs": runs}
+
+
+def _train_tunesmith(session: Path, run_id: str) -> dict[str, Any]:
+    events = session / f"{run_id}.events.jsonl"
+    started = time.perf_counter()
+    _run(_module("skills.train.job", "--session", str(session), "--run-id", run_id, "--events", str(events)), 3600,
+         env=_env(TUNESMITH_THREADS=str(os.cpu_count() or 1)))
+    wall = time.perf_counter() - started
+    rows = [json.loads(line) for line in (session / "runs" / run_id / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    last = rows[-1]
+    return {"tokens_per_second": last["tokens_per_second"], "seconds_per_step": last["seconds_per_step"],
+            "steps": last["step"], "process_seconds": round(wall, 1)}
+
+
+def _train_plain(session: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    out = _result(_run([sys.executable, str(REPO / "tests" / "bench" / "plain_trl_sft.py"), str(session)], 3600,
+                       env=_env(TUNESMITH_THREADS=str(os.cpu_count() or 1))))
+    out["process_seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def bench_training(o: Options) -> dict[str, Any]:
+    sessions = {}
+    for name, packing in (("plain", False), ("packed", True)):
+        folder = o.workdir / f"train-{name}"
+        args = ["--n-train", "256", "--max-steps", str(o.train_steps), "--batch-size", "4", "--max-length", "256"]
+        _run(_module("tests.bench.training_session", str(folder), *args, *(["--packing"] if packing else [])), 300)
+        sessions[name] = folder
+    runs: dict[str, list[dict[str, Any]]] = {"tunesmith": [], "plain_trl": [], "tunesmith_packing": []}
+    for i in range(o.heavy_repeats):  # back to back, alternating which goes first
+        order = ["tunesmith", "plain_trl"] if i % 2 == 0 else ["plain_trl", "tunesmith"]
+        for which in [*order, "tunesmith_packing"]:
+            if which == "tunesmith":
+                runs[which].append(_train_tunesmith(sessions["plain"], f"bench-{i}"))
+            elif which == "plain_trl":
+                runs[which].append(_train_plain(sessions["plain"]))
+            else:
+                runs[which].append(_train_tunesmith(sessions["packed"], f"bench-packed-{i}"))
+    medians = {name: _median([r["tokens_per_second"] for r in items]) for name, items in runs.items()}
+    return {"median_tokens_per_s": medians,
+            "tunesmith_vs_plain": round(medians["tunesmith"] / medians["plain_trl"], 3),
+            "packing_vs_tunesmith": round(medians["tunesmith_packing"] / medians["tunesmith"], 3),
+            "runs": runs,
+            "settings": {"model": "embedded:SmolLM2-135M-Instruct", "adapter": "lora r16", "steps": o.train_steps,
+                         "batch_size": 4, "max_length": 256, "records": 256, "threads": os.cpu_count()},
+            "how": "non-padding tokens seen from the 2nd to the last step over that time; packing on the same "
+                   "short records (~60 tokens each) packs them into 256-token sequences"}
+
+
+def bench_demo(o: Options) -> dict[str, Any]:
+    until = ["--until", "train"] if o.quick else []
+    started = time.perf_counter()
+    out = _run([*tunesmith_command(), "--workspace", str(o.workdir / "demo-ws"), "demo", *until], 3600)
+    seconds = round(time.perf_counter() - started, 1)
+    return {"seconds": seconds, "until": "train" if o.quick else "done",
+            "last_lines": out.strip().splitlines()[-3:]}
+
+
+BENCHMARKS: list[tuple[str, Callable[[Options], dict[str, Any]]]] = [
+    ("help", bench_help), ("first_paint", bench_first_paint), ("tui_latency", bench_tui_latency),
+    ("teacher", bench_teacher), ("quality", bench_quality), ("training", bench_training), ("demo", bench_demo),
+]
+
+
+# -- report -------------------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"platform": platform.platform(), "python": platform.python_version(),
+                            "cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    try:
+        model = [l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")]
+        info["cpu"] = model[0] if model else platform.processor()
+        mem = [l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")]
+        info["memory_gib"] = round(int(mem[0].split()[1]) / 1024**2, 1) if mem else None
+    except OSError:
+        pass
+    from importlib import metadata
+
+    for package in ("torch", "transformers", "trl", "textual", "litellm"):
+        try:
+            info[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return info
+
+
+def table(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """(what, value) rows for the screen and the README."""
+    rows: list[tuple[str, str]] = []
+
+    def get(name: str) -> dict[str, Any] | None:
+        value = results.get(name)
+        if value is None:
+            return None
+        if "error" in value:
+            rows.append((name, "FAILED: " + value["error"].splitlines()[0][:80]))
+            return None
+        return value
+
+    if r := get("help"):
+        rows.append(("`tunesmith --help`", f"{r['median_s']:.2f} s"))
+    if r := get("first_paint"):
+        rows.append(("start to first painted TUI screen", f"{r['median_s']:.2f} s"))
+    if r := get("tui_latency"):
+        rows.append(("worst key-to-screen delay while streaming + CPU busy",
+                     f"{r['median_worst_ms']:.0f} ms (typical {r['median_ms']:.0f} ms)"))
+    if r := get("teacher"):
+        rows.append(("teacher generation, 200 ms LLM, concurrency 1", f"{r['c1']['median_records_per_s']:.1f} records/s"))
+        rows.append(("teacher generation, 200 ms LLM, concurrency 16",
+                     f"{r['c16']['median_records_per_s']:.1f} records/s ({r['speedup_16_vs_1']:.1f}x)"))
+    if r := get("quality"):
+        rows.append(("quality scoring of 20,000 records", f"{r['median_s']:.1f} s"))
+    if r := get("training"):
+        m = r["median_tokens_per_s"]
+        rows.append(("SFT tokens/s: plain TRL script", f"{m['plain_trl']:.0f}"))
+        rows.append(("SFT tokens/s: tunesmith job", f"{m['tunesmith']:.0f} ({r['tunesmith_vs_plain']:.2f}x plain)"))
+        rows.append(("SFT tokens/s: tunesmith job, packing", f"{m['tunesmith_packing']:.0f} ({r['packing_vs_tunesmith']:.2f}x)"))
+    if r := get("demo"):
+        label = "demo end to end" if r["until"] == "done" else "demo until the train step (--quick)"
+        rows.append((label, f"{r['seconds'] / 60:.1f} min"))
+    return rows
+
+
+def markdown(rows: list[tuple[str, str]]) -> str:
+    return "\n".join(["| Measure | Median |", "|---|---|", *[f"| {what} | {value} |" for what, value in rows]])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report path (default bench-report.json)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and steps; the demo stops at training")
+    parser.add_argument("--skip-demo", action="store_true", help="leave the demo out")
+    parser.add_argument("--only", default=None, help="comma-separated benchmarks: " + ", ".join(n for n, _ in BENCHMARKS))
+    args = parser.parse_args(argv)
+    chosen = [n.strip() for n in args.only.split(",")] if args.only else [n for n, _ in BENCHMARKS]
+    unknown = sorted(set(chosen) - {n for n, _ in BENCHMARKS})
+    if unknown:
+        parser.error(f"unknown benchmarks: {', '.join(unknown)}")
+    if args.skip_demo and "demo" in chosen:
+        chosen.remove("demo")
+    workdir = Path(tempfile.mkdtemp(prefix="tunesmith-bench-"))
+    options = Options(quick=args.quick, skip_demo=args.skip_demo, repeats=1 if args.quick else 3,
+                      heavy_repeats=1 if args.quick else 2, train_steps=6 if args.quick else 12, workdir=workdir)
+    report: dict[str, Any] = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              "machine": machine(), "options": {"quick": args.quick, "skip_demo": args.skip_demo,
+                                                                "repeats": options.repeats,
+                                                                "heavy_repeats": options.heavy_repeats,
+                                                                "train_steps": options.train_steps},
+                              "results": {}}
+    try:
+        for name, bench in BENCHMARKS:
+            if name not in chosen:
+                continue
+            print(f"bench: {name} ...", flush=True)
+            started = time.perf_counter()
+            try:
+                result = bench(options)
+            except Exception as exc:  # noqa: BLE001 - recorded; the other benchmarks go on
+                result = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=3)}
+            result["bench_seconds"] = round(time.perf_counter() - started, 1)
+            report["results"][name] = result
+            status = "failed" if "error" in result else "done"
+            print(f"bench: {name} {status} in {result['bench_seconds']:.0f} s", flush=True)
+            _write(args.out, report)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    report["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    rows = table(report["results"])
+    report["table_markdown"] = markdown(rows)
+    _write(args.out, report)
+    width = max((len(what) for what, _ in rows), default=10)
+    print()
+    for what, value in rows:
+        print(f"  {what.ljust(width)}  {value}")
+    print(f"\nreport: {args.out}")
+    return 1 if any("error" in r for r in report["results"].values()) else 0
+
+
+def _write(path: Path, report: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
