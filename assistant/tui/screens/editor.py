@@ -17,6 +17,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -79,7 +80,7 @@ class SpecEditorScreen(Screen[None]):
         note = "the file on disk has" if initial else "not saved: the file on disk keeps its last valid version;"
         status.update(f"[red]✗ {note} {count} problem{'s' if count > 1 else ''}[/] (enter on a problem jumps to it)")
         for index, problem in enumerate(self.problems):
-            listing.add_option(Option(describe(problem), id=str(index)))
+            listing.add_option(Option(escape(describe(problem)), id=str(index)))
         listing.display = True
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

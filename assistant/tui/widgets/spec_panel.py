@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -137,7 +138,7 @@ class SpecPanel(OptionList):
                 continue
             if state.problems:
                 count = len(state.problems)
-                label = f"[red]✗[/] {name}\n  [red]{count} problem{'s' if count > 1 else ''}[/]: {describe(state.problems[0])}"
+                label = f"[red]✗[/] {name}\n  [red]{count} problem{'s' if count > 1 else ''}[/]: {escape(describe(state.problems[0]))}"
             else:
                 label = f"[green]✓[/] {name}"
             self.add_option(Option(label, id=name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -18,9 +19,9 @@ class StatusBar(Static):
     def render(self) -> str:
         tokens = self.prompt_tokens + self.completion_tokens
         parts = [
-            f"session [b]{self.session_name or '-'}[/b]",
-            f"model {self.model or '-'}",
-            f"phase {self.phase or '-'}",
+            f"session [b]{escape(self.session_name or '-')}[/b]",
+            f"model {escape(self.model or '-')}",
+            f"phase {escape(self.phase or '-')}",
             f"tokens {tokens:,}",
             f"cost ${self.cost_usd:.4f}",
         ]
