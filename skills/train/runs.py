@@ -36,19 +36,30 @@ def job_argv(session: Path, run_id: str, plan: str = "training.yaml", resume: bo
     return argv
 
 
+def job_env(settings: dict[str, Any]) -> dict[str, str]:
+    """Environment a training job needs from the settings: where the reward's judge model answers."""
+    env = {}
+    if settings.get("api_base") and not os.environ.get("TUNESMITH_JUDGE_API_BASE"):
+        env["TUNESMITH_JUDGE_API_BASE"] = str(settings["api_base"])
+    if settings.get("judge_model") and not os.environ.get("TUNESMITH_JUDGE_MODEL"):
+        env["TUNESMITH_JUDGE_MODEL"] = str(settings["judge_model"])
+    return env
+
+
 def launch(ctx, name: str, argv: list[str], run_dir: Path) -> dict[str, Any]:
     """Start ``argv`` through the engine's job runner (or a plain subprocess) and record job.json."""
     run_dir.mkdir(parents=True, exist_ok=True)
     repo = str(Path(__file__).resolve().parents[2])
+    extra_env = job_env(ctx.settings)
     if ctx.start_job is not None:
-        handle = ctx.start_job(name, argv, cwd=repo)
+        handle = ctx.start_job(name, argv, cwd=repo, env=extra_env or None)
         state = getattr(handle, "state", None)
         info = {"job_id": getattr(handle, "id", None), "events": str(getattr(handle, "events_path", "") or ""),
                 "pid": getattr(state, "pid", None), "jobs_dir": str(ctx.session_dir / "jobs")}
     else:
         events = run_dir / "events.jsonl"
         log = open(run_dir / "job.log", "ab")
-        env = {**os.environ, "TUNESMITH_EVENTS": str(events)}
+        env = {**os.environ, **extra_env, "TUNESMITH_EVENTS": str(events)}
         handle = subprocess.Popen([*argv, "--events", str(events)], cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, start_new_session=True)
         info = {"job_id": None, "events": str(events), "pid": handle.pid, "log": str(run_dir / "job.log")}

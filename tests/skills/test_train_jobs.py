@@ -153,3 +153,30 @@ def test_full_fine_tune_mixes_in_general_data(tmp_path):
     assert (session / "runs/r1/final/model.safetensors").exists()
     mixed = general.mix([{"x": i} for i in range(30)], rows, 0.25)
     assert len(mixed) == 40 and sum("prompt" in r for r in mixed) == 10
+
+
+def test_start_status_cancel_through_the_job_runner(tmp_path, monkeypatch):
+    from assistant.jobs import JobRunner
+    from skills.train import tools
+    from test_train_fixtures import call, tool_ctx
+
+    monkeypatch.setenv("TUNESMITH_THREADS", os.environ.get("TUNESMITH_THREADS", "2"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    session = make_session(tmp_path, n_train=24, n_eval=2)
+    runner = JobRunner(session)
+    ctx = tool_ctx(session, start_job=runner.start, approved_waivers=["no_quality_report"])
+    assert not call(tools.write_training_plan, ctx, adapter="lora", max_steps=200).is_error
+    started = call(tools.start_training, ctx)
+    assert not started.is_error, started.content
+    job = runner.get(started.data["job_id"])
+    assert call(tools.start_training, ctx).is_error, "a second run must not start while one trains"
+    deadline = time.monotonic() + 600
+    while not any(e.get("type") == "progress" for e in job.events()):
+        assert job.is_running() and time.monotonic() < deadline, job.log_tail()
+        time.sleep(0.5)
+    status = call(tools.training_status, ctx)
+    assert "running" in status.content and status.data["step"] >= 1
+    cancelled = call(tools.cancel_training, ctx)
+    assert "Cancelled" in cancelled.content
+    assert job.status() == "cancelled"
+    assert call(tools.training_status, ctx).data["status"] == "cancelled"
