@@ -398,7 +398,10 @@ class TunesmithApp(App[None]):
         await self._tell_agent(message.message)
 
     async def on_spec_panel_external_edit(self, message: SpecPanel.ExternalEdit) -> None:
-        text = change_message(message.name, message.old, message.new, where="outside the app")
+        if message.old is None:
+            text = f"I wrote {message.name} outside the app and it is valid now. Please re-read it."
+        else:
+            text = change_message(message.name, message.old, message.new, where="outside the app")
         if text:
             await self._tell_agent(text)
 

@@ -149,6 +149,17 @@ async def test_an_edit_outside_the_app_is_validated_and_reported(settings, sessi
         await until(pilot, lambda: agents[0].sent, what="the agent to hear of the edit")
         assert agents[0].sent[0].startswith("I edited use_case.yaml outside the app")
         assert "+constraints: [English only]" in agents[0].sent[0]
+        assert "sorting" not in agents[0].sent[0], "the diff is against the last valid version"
+
+
+async def test_a_spec_fixed_outside_the_app_is_reported(settings, session):
+    path = write_use_case(session.dir, USE_CASE_YAML.replace("task_type: classification", "task_type: sorting"))
+    app, agents = app_with(settings, session, [])
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.spec_panel.status() == {"use_case.yaml": 1}, what="invalid spec")
+        path.write_text(USE_CASE_YAML)
+        await until(pilot, lambda: agents[0].sent, what="the agent to hear of the fix")
+        assert agents[0].sent == ["I wrote use_case.yaml outside the app and it is valid now. Please re-read it."]
 
 
 class SlowAgent:

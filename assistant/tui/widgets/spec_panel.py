@@ -50,9 +50,11 @@ class SpecPanel(OptionList):
             self.name = name
 
     class ExternalEdit(Message):
-        """A spec file changed on disk while the agent was idle (the person's editor)."""
+        """A spec file changed on disk while the agent was idle (the person's editor).
 
-        def __init__(self, name: str, old: str, new: str) -> None:
+        ``old`` is None when the agent never saw a valid version (the file was broken or new)."""
+
+        def __init__(self, name: str, old: str | None, new: str) -> None:
             super().__init__()
             self.name = name
             self.old = old
@@ -107,7 +109,7 @@ class SpecPanel(OptionList):
                     if not baseline and self.watch_edits:
                         self.post_message(self.BecameInvalid(name, state.problems))
                 elif text is not None:
-                    if baseline or state.baseline is None or not self.watch_edits:
+                    if baseline or not self.watch_edits:
                         state.baseline = text
                     elif text != state.baseline:
                         old, state.baseline = state.baseline, text
