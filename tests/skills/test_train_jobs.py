@@ -180,3 +180,24 @@ def test_start_status_cancel_through_the_job_runner(tmp_path, monkeypatch):
     assert "Cancelled" in cancelled.content
     assert job.status() == "cancelled"
     assert call(tools.training_status, ctx).data["status"] == "cancelled"
+
+
+def test_reward_dry_run_on_base_model_answers(tmp_path, monkeypatch):
+    from skills.train import tools
+    from test_train_fixtures import call, tool_ctx
+
+    monkeypatch.setenv("TUNESMITH_THREADS", os.environ.get("TUNESMITH_THREADS", "2"))
+    session = make_session(tmp_path, n_train=32, n_eval=2, fmt="prompt_only")
+    ctx = tool_ctx(session, approved_waivers=["no_quality_report"])
+    assert not call(tools.write_training_plan, ctx).is_error
+    assert not call(tools.write_reward, ctx).is_error
+    result = call(tools.dry_run_reward, ctx, samples=8)
+    assert not result.is_error, result.content
+    report = json.loads((session / "runs/dryrun/report.json").read_text())
+    assert report["samples"] == 8 and report["gold_mean"] == pytest.approx(1.0)
+    assert report["empty_mean"] == 0.0 and report["ok"]
+    assert "Distribution" in result.content
+    from skills.train import guide
+    from skills.guiding import GuideState
+
+    assert guide.next_turn(GuideState(session, [], None, None)).tool == "measure_training_speed"
