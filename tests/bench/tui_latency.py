@@ -3,7 +3,7 @@
 Drives the real app with a Pilot (headless). The agent is the real Agent with a model that streams
 a long markdown answer in small pieces for the whole measurement; next to it a subprocess keeps
 every CPU core busy (the stand-in for a training job; ``--job-argv`` runs a given command instead,
-e.g. a real training job). Each measurement sends one key event the way the terminal driver does (Pilot.press would
+e.g. a real training job, and ``--job-events`` waits until it is training before measuring). Each measurement sends one key event the way the terminal driver does (Pilot.press would
 also wait for the app to go idle, which it never does while streaming), waits until the prompt
 holds the character and then for the next screen refresh: key press -> screen updated. Prints one JSON line.
 
@@ -97,15 +97,33 @@ async def measure(presses: int, gap_s: float) -> dict:
             "still_streaming_at_end": streaming}
 
 
+def wait_for_progress(path: str, job: subprocess.Popen, timeout_s: float = 900.0) -> None:
+    """Wait until the job has logged a training step (model loaded, training under way)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if job.poll() is not None:
+            raise SystemExit(f"the background job ended with {job.returncode} before training")
+        try:
+            if '"progress"' in open(path, encoding="utf-8").read():
+                return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the background job logged no progress in time")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--gap-s", type=float, default=0.1)
     parser.add_argument("--cpu-burners", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--job-argv", default=None, help="JSON list: a real job to run instead of the CPU burners")
+    parser.add_argument("--job-events", default=None, help="wait until this events file reports progress")
     args = parser.parse_args()
     if args.job_argv:
         jobs = [subprocess.Popen(json.loads(args.job_argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        if args.job_events:
+            wait_for_progress(args.job_events, jobs[0])
     else:
         jobs = [subprocess.Popen([sys.executable, "-c", BURN]) for _ in range(args.cpu_burners)]
     try:
@@ -114,7 +132,7 @@ def main() -> None:
         for job in jobs:
             job.kill()
             job.wait()
-    result["background"] = "job" if args.job_argv else f"{args.cpu_burners} CPU-bound processes"
+    result["background"] = "a training job" if args.job_argv else f"{args.cpu_burners} CPU-bound processes"
     print("RESULT=" + json.dumps(result), flush=True)
 
 
