@@ -321,6 +321,7 @@ class TunesmithApp(App[None]):
                 await self._card(event.call_id, event.tool, event.arguments)
         elif isinstance(event, ev.ApprovalRequested):
             card = await self._card(event.call_id, event.tool, event.arguments)
+            card.set_preview(event.preview or {})
             card.set_waiting()
         elif isinstance(event, ev.DecisionRecorded):
             card = await self._card(event.call_id, event.tool, {})

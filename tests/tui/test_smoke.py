@@ -45,4 +45,4 @@ async def test_question_and_approval(settings, session):
         assert agent.decisions[0].kind == "allow_once"
         card = app.query_one(ToolCard)
         assert card.state == "done"
-        print(app.chat.transcript())
+        assert card.query(".card-preview"), "the approved diff stays in the chat"

@@ -42,6 +42,14 @@ class ToolCard(Collapsible):
         marks = {"running": "…", "waiting": "?", "done": "✓", "error": "✗", "rejected": "⊘"}
         return f"{marks.get(state, '·')} {tool}" + (f" — {note}" if note else "")
 
+    def set_preview(self, preview: dict[str, Any]) -> None:
+        """Keep what the approval card showed (the diff, code or command) in the chat's record."""
+        contents = self.query_one(Collapsible.Contents)
+        for key, lexer, label in (("diff", "diff", "changes"), ("code", "python", "code"), ("command", "bash", "command")):
+            if preview.get(key):
+                contents.mount(Static(label, classes="card-label"),
+                               Static(Syntax(preview[key], lexer, theme="ansi_dark", word_wrap=True), classes="card-preview"))
+
     def set_waiting(self) -> None:
         self.state = "waiting"
         self.title = self._heading(self.tool, "waiting", "waiting for your decision")
