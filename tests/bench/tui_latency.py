@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,6 +92,7 @@ async def measure(presses: int, gap_s: float) -> dict:
         streaming = app.busy
         await app._stop_agent()
         await pilot.pause()
+    shutil.rmtree(folder, ignore_errors=True)
     return {"presses": len(delays), "worst_ms": round(1000 * max(delays), 1),
             "median_ms": round(1000 * statistics.median(delays), 1),
             "p95_ms": round(1000 * sorted(delays)[int(0.95 * (len(delays) - 1))], 1),
