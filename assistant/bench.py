@@ -207,7 +207,7 @@ def bench_training(o: Options) -> dict[str, Any]:
 def bench_demo(o: Options) -> dict[str, Any]:
     until = ["--until", "train"] if o.quick else []
     started = time.perf_counter()
-    out = _run([*tunesmith_command(), "--workspace", str(o.workdir / "demo-ws"), "demo", *until], 3600)
+    out = _run([*tunesmith_command(), "demo", "--workspace", str(o.workdir / "demo-ws"), *until], 3600)
     seconds = round(time.perf_counter() - started, 1)
     return {"seconds": seconds, "until": "train" if o.quick else "done",
             "last_lines": out.strip().splitlines()[-3:]}
