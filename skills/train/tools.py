@@ -123,6 +123,8 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
     use_case = _use_case(ctx)
     facts = _facts(ctx)
     base_model = base_model or use_case.base_model
+    if not base_model.startswith("embedded:") and not Path(base_model).is_absolute() and (ctx.session_dir / base_model).exists():
+        base_model = str(ctx.path(base_model))  # e.g. runs/<id>/final: an SFT run as the base of RL
     rec = recommend(use_case, facts, n_params=param_count(base_model), judge_available=bool(ctx.settings.get("judge_model")))
     technique = technique or rec.technique
     adapter = adapter or (rec.adapter if technique == rec.technique else ("lora" if technique != "sft" else rec.adapter))
@@ -171,7 +173,7 @@ def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr
     Args:
         technique: sft, dpo, rlvr or rlaif; omit to take the recommendation.
         adapter: lora or full; omit to take the recommendation.
-        base_model: Model to train; omit for the use case's base model.
+        base_model: Model to train; omit for the use case's base model. A finished run's `runs/<id>/final` trains on top of that run (e.g. SFT before RLVR).
         max_steps: Override the sized number of optimizer steps.
         learning_rate: Override the learning rate.
         batch_size: Override the batch size.

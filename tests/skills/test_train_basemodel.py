@@ -93,3 +93,21 @@ def test_converted_folder_loads_as_a_normal_model():
     assert "quantization_config" not in config
     assert (path / "model.safetensors").stat().st_size > 400_000_000
     assert (path / "tokenizer.json").exists()
+
+
+@pytest.mark.slow
+def test_lora_adapter_folder_resolves_to_a_merged_model(tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = resolve_model_path("embedded:SmolLM2-135M-Instruct")
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32),
+                           LoraConfig(r=4, target_modules=["q_proj"], task_type="CAUSAL_LM"))
+    final = tmp_path / "runs" / "r1" / "final"
+    model.save_pretrained(final)
+    assert param_count(str(final)) == pytest.approx(134_515_008, rel=0.01)
+    merged = resolve_model_path(str(final))
+    assert merged == final.parent / "final-merged" and (merged / "config.json").exists()
+    assert (merged / "tokenizer.json").exists()
+    assert resolve_model_path(str(final)) == merged
