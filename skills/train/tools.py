@@ -213,7 +213,8 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     run_dir = ctx.path("runs/warmup")
     (run_dir / "estimate.json").unlink(missing_ok=True)
     runs.launch(ctx, "train-warmup", runs.job_argv(ctx.session_dir, "warmup", warmup_steps=WARMUP_STEPS), run_dir)
-    runs.follow(run_dir, lambda events: [ctx.emit(e) for e in events if e.get("type") == "progress"])
+    runs.follow(run_dir, lambda events: [ctx.emit({"type": "progress", "task": "warm-up", "done": e.get("step"), "total": e.get("total_steps")})
+                                         for e in events if e.get("type") == "progress"])
     measured = runs.read_json(run_dir / "estimate.json")
     if not measured.get("seconds_per_step"):
         raise ToolError("the warm-up did not finish; its log ends with:\n" + runs.log_tail(run_dir))
@@ -306,7 +307,8 @@ def dry_run_reward(ctx: ToolContext, samples: int = 16) -> ToolResult:
     argv = [sys.executable, "-m", "skills.train.sample", "--session", str(ctx.session_dir), "--plan", PLAN,
             "--n", str(samples), "--out", "runs/dryrun/samples.jsonl"]
     runs.launch(ctx, "reward-dry-run", argv, run_dir)
-    runs.follow(run_dir, lambda events: [ctx.emit(e) for e in events if e.get("type") == "progress"])
+    runs.follow(run_dir, lambda events: [ctx.emit({"type": "notice", "text": "sampling the base model's answers"})
+                                         for e in events if e.get("type") == "progress"])
     if not out.exists():
         raise ToolError("sampling the base model failed; its log ends with:\n" + runs.log_tail(run_dir))
     rows = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines() if l.strip()]
@@ -481,11 +483,16 @@ def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: fl
 
     def relay(events: list[dict[str, Any]]) -> None:
         for event in events:
-            if event.get("type") == "progress":
-                ctx.emit({"type": "progress", "done": event.get("step"), "total": event.get("total_steps"),
-                          "message": f"training {run_dir.name}", "metrics": event})
-            elif event.get("type") in ("checkpoint", "error", "done", "log"):
-                ctx.emit(event)
+            kind = event.get("type")
+            if kind == "progress":
+                fields = {k: v for k, v in event.items() if k not in ("type", "time")}
+                ctx.emit({"type": "progress", "task": f"training {run_dir.name}", "done": event.get("step"),
+                          "total": event.get("total_steps"), "eta_s": event.get("eta_seconds"), **fields})
+            elif kind in ("checkpoint", "log", "done", "cancelled"):
+                text = event.get("message") or (f"checkpoint at step {event.get('step')}" if kind == "checkpoint" else f"training {kind}")
+                ctx.emit({"type": "notice", "text": text})
+            elif kind == "error":
+                ctx.emit({"type": "warning", "text": f"training failed: {event.get('message')}"})
 
     state = runs.follow(run_dir, relay, timeout_s=timeout_s)
     finished = state["status"] == "finished"

@@ -97,3 +97,23 @@ def test_status_of_interrupted_run(tmp_path):
     result = call(tools.training_status, tool_ctx(session))
     assert "interrupted" in result.content and "resume_run='run-x'" in result.content
     assert result.data["checkpoint"] == "checkpoint-4"
+
+
+def test_wait_for_training_relays_events_for_the_progress_card(tmp_path):
+    session = make_session(tmp_path, n_train=10)
+    run = session / "runs" / "run-b"
+    (run / "final").mkdir(parents=True)
+    events = run / "events.jsonl"
+    lines = [{"type": "start", "total_steps": 2}, {"type": "progress", "step": 1, "total_steps": 2, "loss": 2.5, "eta_seconds": 3.0},
+             {"type": "checkpoint", "step": 1}, {"type": "progress", "step": 2, "total_steps": 2, "loss": 1.5}, {"type": "done"}]
+    events.write_text("".join(json.dumps(l) + "\n" for l in lines))
+    (run / "job.json").write_text(json.dumps({"pid": 999999999, "events": str(events)}))
+    (run / "run.json").write_text(json.dumps({"status": "finished", "total_steps": 2}))
+    (run / "metrics.jsonl").write_text(json.dumps({"step": 2, "loss": 1.5}) + "\n")
+    seen = []
+    result = call(tools.wait_for_training, tool_ctx(session, emit=seen.append))
+    assert result.phase == "evaluate" and "finished" in result.content
+    progress = [e for e in seen if e["type"] == "progress"]
+    assert [(e["done"], e["total"], e["loss"]) for e in progress] == [(1, 2, 2.5), (2, 2, 1.5)]
+    assert progress[0]["eta_s"] == 3.0
+    assert any(e["type"] == "notice" and "checkpoint" in e["text"] for e in seen)
