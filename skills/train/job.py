@@ -179,7 +179,7 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
         disable_tqdm=True, dataloader_num_workers=0, include_num_input_tokens_seen="non_padding",
     )
     progress = Progress(events, run_dir, max_steps, warmup=args.warmup)
-    tracker = None
+    tracker, mlflow_id = None, None
     if plan.mlflow and not args.warmup:
         from skills.train.tracking import RunTracker
 
@@ -189,8 +189,9 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
             mlflow_id = tracker.start(plan, existing_run_id=previous if args.resume else None)
         except Exception as exc:  # noqa: BLE001 - training goes on without tracking
             events.emit("log", message=f"MLflow tracking disabled: {type(exc).__name__}: {exc}")
-            tracker, mlflow_id = None, None
+            tracker = None
         progress.tracker = tracker
+    if not args.warmup:
         write_run_json(run_dir, run_id=args.run_id, status="running", total_steps=max_steps, technique=plan.technique,
                        adapter=plan.adapter, base_model=plan.base_model, mlflow_run_id=mlflow_id,
                        mlflow_uri=tracker.uri if tracker else None, pid=os.getpid(), started=time.time())
