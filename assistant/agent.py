@@ -67,11 +67,16 @@ class Agent:
 
     async def resume(self) -> AsyncIterator[Event]:
         """Continue after a restart: re-ask a pending approval, finish unanswered tool calls."""
-        pending = unanswered_calls(self.session.records())
+        records = self.session.records()
+        pending = unanswered_calls(records)
         last = self.session.messages()[-1:] or [{"role": "assistant"}]
-        if not pending and last[0]["role"] == "assistant":
+        waiting = records[-1] if records and records[-1].get("type") == "question" else None
+        if not pending and (last[0]["role"] == "assistant" or waiting):
             for event in self._drain_notices():
                 yield event
+            if waiting:  # the person still owes an answer: show the question again, do not re-ask the model
+                yield Question(waiting.get("text", ""), list(waiting.get("choices") or []), waiting.get("allow_free_text", True))
+                yield TurnEnded("question")
             return
         async for event in self._turn(pending):
             yield event

@@ -388,3 +388,13 @@ async def test_send_after_a_cancelled_turn_closes_its_open_calls(session, script
     assert unanswered_calls(session.records()) == [] and session.meta.pending_approval is None
     roles = [m["role"] for m in session.messages()]
     assert roles == ["user", "assistant", "tool", "user", "assistant"] and RAN == []
+
+
+async def test_resume_shows_a_pending_question_without_asking_the_model(session, scripted):
+    model = scripted([call("ask_user", {"question": "Which labels?", "choices": ["a", "b"]})])
+    await collect(make_agent(session, model).send("start"))
+    again = scripted([])  # any model call would fail: nothing is scripted
+    events = await collect(make_agent(session, again).resume())
+    (question,) = [e for e in events if isinstance(e, Question)]
+    assert question.text == "Which labels?" and question.choices == ["a", "b"]
+    assert kinds(events)[-1] == "TurnEnded" and again.remaining == 0
