@@ -67,6 +67,12 @@ class Events:
         print(line, flush=True)
 
 
+def is_main_process() -> bool:
+    """Rank 0, or the only process. Under `accelerate launch` every rank trains, but only rank 0
+    writes events, metrics.jsonl, run.json, final/ and MLflow (the others would duplicate them)."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def last_checkpoint(folder: Path) -> Path | None:
     """The newest checkpoint whose save completed (trainer_state.json is written last)."""
     if not folder.is_dir():
@@ -109,12 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     session = Path(args.session).resolve()
     run_dir = session / "runs" / args.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    events = Events(args.events, enabled=os.environ.get("RANK", "0") == "0")
+    rank0 = is_main_process()
+    events = Events(args.events, enabled=rank0)
     frozen = run_dir / "training.yaml"
     if args.warmup:
         plan_path = session / args.plan
     elif args.resume and frozen.exists():
         plan_path = frozen
+    elif not rank0:  # rank 0 freezes the plan; the others read the same file, not a half-copied one
+        plan_path = session / args.plan
     else:
         shutil.copyfile(session / args.plan, frozen)
         plan_path = frozen
@@ -125,14 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         return train(plan, session, run_dir, args, events)
     except Exception as exc:  # noqa: BLE001 - reported as an event, then re-raised for the log
         events.emit("error", message=f"{type(exc).__name__}: {exc}")
-        if not args.warmup:
+        if not args.warmup and rank0:
             write_run_json(run_dir, status="failed", error=f"{type(exc).__name__}: {exc}", ended=time.time())
         raise
 
 
 def _cancelled(run_dir: Path, events: Events) -> None:
     """SIGTERM (cancel): record it, so a cancelled run is not mistaken for an interrupted one."""
-    write_run_json(run_dir, status="cancelled", ended=time.time())
+    if is_main_process():
+        write_run_json(run_dir, status="cancelled", ended=time.time())
     events.emit("cancelled", message="cancelled; checkpoints are kept")
     sys.exit(143)
 
@@ -140,7 +150,8 @@ def _cancelled(run_dir: Path, events: Events) -> None:
 def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: Events) -> int:
     import torch
 
-    torch.set_num_threads(int(os.environ.get("TUNESMITH_THREADS", os.cpu_count() or 1)))
+    local_procs = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # processes sharing this machine's cores
+    torch.set_num_threads(int(os.environ.get("TUNESMITH_THREADS") or max(1, (os.cpu_count() or 1) // local_procs)))
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
@@ -150,8 +161,10 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     max_steps = args.max_steps or hp.max_steps
     on_gpu = plan.compute.device != "cpu" and torch.cuda.is_available()
     model_path = resolve_model_path(plan.base_model)
+    rank0 = is_main_process()
     events.emit("start", run_id=args.run_id, technique=plan.technique, adapter=plan.adapter,
-                total_steps=max_steps, base_model=plan.base_model, resume=args.resume, warmup=args.warmup)
+                total_steps=max_steps, base_model=plan.base_model, resume=args.resume, warmup=args.warmup,
+                num_processes=int(os.environ.get("WORLD_SIZE", "1")))
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -178,9 +191,9 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
         bf16=bool(on_gpu and torch.cuda.is_bf16_supported()), gradient_checkpointing=plan.compute.gradient_checkpointing,
         disable_tqdm=True, dataloader_num_workers=0, include_num_input_tokens_seen="non_padding",
     )
-    progress = Progress(events, run_dir, max_steps, warmup=args.warmup)
+    progress = Progress(events, run_dir, max_steps, warmup=args.warmup or not rank0)  # other ranks write no metrics
     tracker, mlflow_id = None, None
-    if plan.mlflow and not args.warmup:
+    if plan.mlflow and not args.warmup and rank0:
         from skills.train.tracking import RunTracker
 
         tracker = RunTracker(session, args.run_id)
@@ -191,7 +204,7 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
             events.emit("log", message=f"MLflow tracking disabled: {type(exc).__name__}: {exc}")
             tracker = None
         progress.tracker = tracker
-    if not args.warmup:
+    if not args.warmup and rank0:
         write_run_json(run_dir, run_id=args.run_id, status="running", total_steps=max_steps, technique=plan.technique,
                        adapter=plan.adapter, base_model=plan.base_model, mlflow_run_id=mlflow_id,
                        mlflow_uri=tracker.uri if tracker else None, pid=os.getpid(), started=time.time())
@@ -205,8 +218,14 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
 
     trainer = build_trainer(plan, model, tokenizer, dataset, peft_config, common, session, hp)
     trainer.add_callback(Callback())
+    world = trainer.args.world_size
+    print(f"process {trainer.args.process_index} of {world}: {trainer.accelerator.distributed_type}, "
+          f"device {trainer.args.device}", flush=True)
+    if world > 1:
+        events.emit("log", message=f"distributed: {world} processes ({trainer.accelerator.distributed_type}), "
+                                   f"{hp.batch_size * hp.grad_accum * world} records per step")
     resume_from = last_checkpoint(checkpoints) if args.resume else None
-    if resume_from is not None:
+    if resume_from is not None and rank0:
         progress.truncate_after(int(resume_from.name.split("-")[-1]))
         events.emit("log", message=f"resuming from {resume_from.name}")
     progress.begin()
@@ -219,8 +238,13 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
         return 0
     final = run_dir / "final"
     tmp = run_dir / "final.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    trainer.save_model(str(tmp))
+    if rank0:
+        shutil.rmtree(tmp, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(str(tmp))  # every rank: FSDP and DeepSpeed gather the shards; rank 0 writes
+    trainer.accelerator.wait_for_everyone()
+    if not rank0:
+        return 0
     tokenizer.save_pretrained(str(tmp))
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)

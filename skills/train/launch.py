@@ -133,7 +133,7 @@ def generated_config(num_processes: int, on_gpu: bool, port: int | None = None) 
         "compute_environment: LOCAL_MACHINE",
         # MULTI_CPU would go through mpirun (one process without a host file); MULTI_GPU goes through
         # torchrun, and use_cpu keeps the processes on the CPU (the job's use_cpu=True picks gloo).
-        "distributed_type: " + ("MULTI_GPU" if num_processes > 1 else "NO"),
+        "distributed_type: " + ("MULTI_GPU" if num_processes > 1 else "'NO'"),  # quoted: bare NO is false in YAML
         f"use_cpu: {'false' if on_gpu else 'true'}",
         f"num_processes: {num_processes}",
         "num_machines: 1",

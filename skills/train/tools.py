@@ -349,24 +349,32 @@ def _record_waivers(ctx: ToolContext) -> None:
         waive(ctx.session_dir, codes, "waived by the person when allowing start_training")
 
 
-def _launcher_argv(plan: TrainingPlan, argv: list[str]) -> list[str]:
-    if plan.compute.launcher != "accelerate":
-        return argv
-    head = ["accelerate", "launch", "--num_processes", str(plan.compute.num_processes), "--num_machines", str(plan.compute.num_machines)]
-    if plan.compute.accelerate_config:
-        head += ["--config_file", plan.compute.accelerate_config]
-    return head + argv[1:]
+def _launcher_argv(ctx: ToolContext, plan: TrainingPlan, run_id: str, resume: bool, write_config: bool = True) -> list[str]:
+    """The job command: one process, or `accelerate launch` (its config written into the run folder)."""
+    from skills.train.launch import LaunchError, job_command
+
+    try:
+        return job_command(plan, ctx.session_dir, run_id, resume=resume, write_config=write_config)
+    except LaunchError as exc:
+        raise ToolError(str(exc)) from exc
 
 
 def _preview_start(ctx: ToolContext, resume_run: str | None = None) -> Preview:
     plan = _plan(ctx) if not resume_run else _load(ctx, f"runs/{resume_run}/training.yaml", TrainingPlan) or _plan(ctx)
     run_id = resume_run or "<new run id>"
-    argv = _launcher_argv(plan, runs.job_argv(ctx.session_dir, run_id, resume=bool(resume_run)))
+    argv = _launcher_argv(ctx, plan, run_id, bool(resume_run), write_config=False)
     est = plan.estimate
     summary = (f"{'Resume' if resume_run else 'Start'} training: {plan.technique.upper()} with {plan.adapter} on {plan.base_model}, "
                f"{plan.hyperparameters.max_steps} steps, about {format_seconds(est.total_seconds if est else None)} "
                f"({est.measured_on if est else 'no estimate'}). Runs in the background; checkpoints every {plan.hyperparameters.save_steps} steps.")
-    return Preview(summary=summary, command=" ".join(argv), findings=_blocking(ctx),
+    from skills.train.launch import command_text, other_nodes_text
+
+    if plan.compute.launcher == "accelerate":
+        summary += (f" Launched with accelerate: {plan.compute.num_processes} processes on {plan.compute.num_machines} machine(s), "
+                    f"{'config ' + plan.compute.accelerate_config + ' copied' if plan.compute.accelerate_config else 'a generated config written'} "
+                    f"to runs/{run_id}/accelerate.yaml.")
+        summary += ("\n" + other_nodes_text(argv, plan.compute.num_machines)).rstrip()
+    return Preview(summary=summary, command=command_text(argv), findings=_blocking(ctx),
                    estimate=Estimate(seconds=est.total_seconds if est else None, note=est.measured_on if est else None))
 
 
@@ -404,7 +412,7 @@ def start_training(ctx: ToolContext, resume_run: str | None = None) -> ToolResul
         lineage.record(ctx.session_dir, "training", PLAN, inputs=[p for p in ("use_case.yaml", plan.data.train_path, plan.reward or "")
                                                                      if p and ctx.path(p).exists()])
     _check_memory(plan.base_model, plan.adapter)
-    argv = _launcher_argv(plan, runs.job_argv(ctx.session_dir, run_id, resume=bool(resume_run)))
+    argv = _launcher_argv(ctx, plan, run_id, bool(resume_run))
     info = runs.launch(ctx, "train", argv, run_dir)
     est = plan.estimate
     return ToolResult(content=f"Training {'resumed' if resume_run else 'started'}: run {run_id}, {plan.hyperparameters.max_steps} steps, "
