@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from difflib import unified_diff
 from pathlib import Path
@@ -342,8 +343,11 @@ def _run_job_now(ctx: ToolContext, argv: list[str]) -> dict[str, Any]:
 
 
 def _embeddings(ctx: ToolContext) -> bool:
-    """Embedding spread costs a subprocess with sentence-transformers (~10-30 s); settings may turn it off."""
-    return bool(ctx.settings.get("quality_embeddings", True))
+    """Embedding spread costs a subprocess with sentence-transformers (~10-30 s); the setting
+    ``quality_embeddings`` or TUNESMITH_QUALITY_EMBEDDINGS=0 turns it off."""
+    if "quality_embeddings" in ctx.settings:
+        return bool(ctx.settings["quality_embeddings"])
+    return os.environ.get("TUNESMITH_QUALITY_EMBEDDINGS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _run_generation(ctx: ToolContext, spec: DataGenerationSpec, use_case: UseCaseSpec) -> dict[str, Any]:
