@@ -180,7 +180,7 @@ def bench_training(o: Options) -> dict[str, Any]:
     sessions = {}
     for name, packing in (("plain", False), ("packed", True)):
         folder = o.workdir / f"train-{name}"
-        args = ["--n-train", "256", "--max-steps", str(o.train_steps), "--batch-size", "4", "--max-length", "256"]
+        args = ["--n-train", "256", "--max-steps", str(o.train_steps), "--batch-size", "4", "--max-length", "128"]
         _run(_module("tests.bench.training_session", str(folder), *args, *(["--packing"] if packing else [])), 300)
         sessions[name] = folder
     runs: dict[str, list[dict[str, Any]]] = {"tunesmith": [], "plain_trl": [], "tunesmith_packing": []}
@@ -199,9 +199,9 @@ def bench_training(o: Options) -> dict[str, Any]:
             "packing_vs_tunesmith": round(medians["tunesmith_packing"] / medians["tunesmith"], 3),
             "runs": runs,
             "settings": {"model": "embedded:SmolLM2-135M-Instruct", "adapter": "lora r16", "steps": o.train_steps,
-                         "batch_size": 4, "max_length": 256, "records": 256, "threads": os.cpu_count()},
+                         "batch_size": 4, "max_length": 128, "records": 256, "threads": os.cpu_count()},
             "how": "non-padding tokens seen from the 2nd to the last step over that time; packing on the same "
-                   "short records (~60 tokens each) packs them into 256-token sequences"}
+                   "short records (~60 tokens each) packs them into 128-token sequences"}
 
 
 def bench_demo(o: Options) -> dict[str, Any]:
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen.remove("demo")
     workdir = Path(tempfile.mkdtemp(prefix="tunesmith-bench-"))
     options = Options(quick=args.quick, skip_demo=args.skip_demo, repeats=1 if args.quick else 3,
-                      heavy_repeats=1 if args.quick else 2, train_steps=6 if args.quick else 12, workdir=workdir)
+                      heavy_repeats=1 if args.quick else 2, train_steps=4 if args.quick else 10, workdir=workdir)
     report: dict[str, Any] = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                               "machine": machine(), "options": {"quick": args.quick, "skip_demo": args.skip_demo,
                                                                 "repeats": options.repeats,
