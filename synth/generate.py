@@ -9,6 +9,8 @@ Progress events: ``{"type": "progress", "task": "generate", "done", "total", "ra
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import random
 import threading
@@ -261,9 +263,43 @@ def parse_teacher_record(text: str, axes: dict[str, str]) -> tuple[dict[str, Any
 def generate_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGenerationSpec, *,
                      emit: Emit | None = None, cancel: threading.Event | None = None,
                      settings: dict[str, Any] | None = None, client: Any = None) -> dict[str, Any]:
-    """Generate (resuming), verify, and write data/train.jsonl and data/eval.jsonl. Returns the report."""
+    """Generate (resuming), verify, and write data/train.jsonl and data/eval.jsonl. Returns the report.
+
+    Only one generation runs per session at a time (a lock file); a second raises GenerationError."""
     session_dir = Path(session_dir)
-    settings = settings or {}
+    with generation_lock(session_dir):
+        return _generate(session_dir, use_case, spec, emit, cancel, settings or {}, client)
+
+
+LOCK = "data/.generate.lock"
+
+
+@contextlib.contextmanager
+def generation_lock(session_dir: Path):
+    path = Path(session_dir) / LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise GenerationError("data generation is already running for this session; wait for it or cancel it") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def generation_running(session_dir: str | Path) -> bool:
+    """True while another process (or thread) generates data for this session."""
+    try:
+        with generation_lock(Path(session_dir)):
+            return False
+    except GenerationError:
+        return True
+
+
+def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, emit: Emit | None,
+              cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
     started = time.monotonic()
     examples = seedrows.load(session_dir)
     partial_root = session_dir / "data" / ".partial"

@@ -22,6 +22,12 @@ def _said(state: GuideState, *words: str) -> bool:
     return any(w.lower() in text for w in words)
 
 
+def _running(state: GuideState) -> bool:
+    from synth.generate import generation_running
+
+    return generation_running(state.session_dir)
+
+
 def _blocking(state: GuideState) -> list:
     from synth.quality import blocking_findings
 
@@ -33,6 +39,9 @@ def next_turn(state: GuideState) -> Turn | None:
     if last is not None and last.name == "finish_data_step" and not last.is_error:
         return None
     if last is not None and last.is_error:
+        if "already running" in last.content:
+            return Turn(text="Data generation is still running as a job; its progress shows live. "
+                             "Say continue when it has finished.")
         if "reject" in last.content.lower() or "not allowed" in last.content.lower():
             return Turn(text="Understood, I did not do that. Tell me what to change, or say continue.")
         return Turn(text=f"That did not work: {last.content}", tool="ask_user",
@@ -54,7 +63,7 @@ def next_turn(state: GuideState) -> Turn | None:
                          "which quality limits. Defaults come from the use case; you can edit the file.",
                     tool="write_data_generation_spec")
     if not state.exists("data/train.jsonl") or _said(state, "regenerate"):
-        if last is not None and last.name == "generate_data":
+        if (last is not None and last.name == "generate_data") or _running(state):
             return Turn(text="Generation is running as a job; its progress shows live. Say continue when it ends.")
         return Turn(text="Generating the data now: every record is verified against the use case and the "
                          "quality report follows.", tool="generate_data")

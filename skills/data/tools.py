@@ -367,7 +367,11 @@ def generate_data(ctx: ToolContext) -> ToolResult:
     data/train.jsonl and data/eval.jsonl, and score them (data/quality.json). A rerun resumes: records
     already made are kept and teacher answers come from the cache.
     """
+    from synth.generate import generation_running
+
     spec, use_case = _data_spec(ctx), _use_case(ctx)
+    if generation_running(ctx.session_dir):
+        raise ToolError("data generation is already running for this session; wait for it to end or cancel it")
     if spec.generator.kind == "programmatic":
         check = sample_check(ctx.session_dir, use_case, spec, examples=seeds.load(ctx.session_dir))
         if not check["ok"]:

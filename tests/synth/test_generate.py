@@ -121,3 +121,15 @@ def test_custom_generator_code_runs_in_sandbox_and_is_verified(bank_session, ban
     report = generate_dataset(bank_session, use_case, custom)
     assert report["dropped"]["label not in set"] == 12
     assert report["train_records"] == 90
+
+
+def test_one_generation_at_a_time(bank_session, bank_specs):
+    from synth.generate import generation_lock, generation_running
+
+    use_case, spec = bank_specs
+    assert not generation_running(bank_session)
+    with generation_lock(bank_session):
+        assert generation_running(bank_session)
+        with pytest.raises(GenerationError, match="already running"):
+            generate_dataset(bank_session, use_case, spec)
+    assert not generation_running(bank_session)
