@@ -23,3 +23,43 @@ def workspace(tmp_path, monkeypatch):
     root = tmp_path / "ws"
     monkeypatch.setenv("TUNESMITH_HOME", str(root))
     return Workspace(root)
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if text.encode() in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_jobs(request):
+    """Background jobs outlive the app by design; in tests, one left running after its test would
+    slow every later test. Kill any process still working in this test's temp folder, and fail."""
+    uses_tmp = "tmp_path" in request.fixturenames and os.path.isdir("/proc")
+    folder = str(request.getfixturevalue("tmp_path")) if uses_tmp else None
+    yield
+    if folder is None:
+        return
+    leaked = _processes_mentioning(folder)
+    if not leaked:
+        return
+    import signal
+    import time
+
+    time.sleep(1.0)  # a job that is finishing gets a moment to exit on its own
+    leaked = _processes_mentioning(folder)
+    for pid in leaked:
+        try:
+            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if leaked:
+        pytest.fail(f"the test left {len(leaked)} process(es) running in {folder}: killed them", pytrace=False)
