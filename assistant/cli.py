@@ -53,6 +53,8 @@ def _common_options() -> argparse.ArgumentParser:
         help="model that judges outputs (env TUNESMITH_JUDGE_MODEL; default: --model)")
     add("--policy-file", metavar="FILE", default=argparse.SUPPRESS,
         help="standing approval rules for headless runs (env TUNESMITH_POLICY_FILE)")
+    add("--train-minutes", metavar="MIN", type=float, default=argparse.SUPPRESS,
+        help="cap each training run's planned time; steps are cut to fit (env TUNESMITH_TRAIN_MINUTES)")
     add("--yes", "-y", action="store_true", default=argparse.SUPPRESS,
         help="allow every approval without asking (headless) / skip confirmations")
     return common

@@ -20,6 +20,7 @@ ENV = {
     "judge_model": "TUNESMITH_JUDGE_MODEL",
     "policy_file": "TUNESMITH_POLICY_FILE",
     "yes": "TUNESMITH_YES",
+    "train_minutes": "TUNESMITH_TRAIN_MINUTES",
 }
 """Setting name -> environment variable."""
 
@@ -47,6 +48,9 @@ class Settings(BaseModel):
     """Allow every approval without asking (headless runs only; --yes)."""
     policy_file: Path | None = None
     """YAML file of standing approval rules for headless runs (--policy-file)."""
+    train_minutes: float | None = None
+    """Cap on a training run's planned time, in minutes: plans are cut to the steps that fit,
+    using the measured speed once the warm-up ran (--train-minutes or TUNESMITH_TRAIN_MINUTES)."""
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> "Settings":

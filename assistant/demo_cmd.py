@@ -17,6 +17,10 @@ DESCRIPTION = (
 )
 
 
+DEMO_TRAIN_MINUTES = 4.0
+"""The demo's training budget unless --train-minutes says otherwise: the whole demo fits in 15 minutes."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--session-name", default=None, help="name of the demo session (default: demo-bank-transactions-N)")
     parser.add_argument("--until", default="done", metavar="STEP",
@@ -31,13 +35,15 @@ def main(args: argparse.Namespace) -> int:
     from assistant.runtime import build_agent
     from assistant.session import Workspace
 
-    settings = Settings.from_args(args).model_copy(update={"yes": True})
+    settings = Settings.from_args(args)
+    settings = settings.model_copy(update={"yes": True, "train_minutes": settings.train_minutes or DEMO_TRAIN_MINUTES})
     workspace = Workspace(settings.workspace)
     name = args.session_name or _free_name(workspace, "demo-bank-transactions")
     session = workspace.create(name, title="bank transaction categorizer")
     printer = Printer()
     printer.line(f"demo session {session.name} in {session.dir}")
     printer.line("approvals are granted automatically in the demo (as with --yes); each is printed")
+    printer.line(f"training is capped at {settings.train_minutes:g} minutes (--train-minutes to change)")
     printer.line(f"person: {DESCRIPTION}")
     agent = build_agent(settings, session)
     code = asyncio.run(drive(agent, DESCRIPTION, printer=printer, goal_phase=args.until))

@@ -87,6 +87,27 @@ def size_plan(technique: str, adapter: str, base_model: str, facts: DataFacts, *
     return plan, notes
 
 
+MIN_STEPS = {"sft": 30, "dpo": 20, "rlvr": 40, "rlaif": 40}
+"""Fewest steps worth running: SFT needs ~30 to learn the format, GRPO ~40 before rewards move."""
+
+
+def fit_budget(plan: TrainingPlan, minutes: float | None) -> str | None:
+    """Cut ``plan``'s steps so its estimate fits ``minutes`` (in place); return a note when it cut."""
+    if not minutes or plan.estimate is None or plan.estimate.seconds_per_step <= 0:
+        return None
+    hp = plan.hyperparameters
+    fits = int((minutes * 60 - LOAD_SECONDS) / plan.estimate.seconds_per_step)
+    floor = MIN_STEPS.get(plan.technique, 20)
+    if hp.max_steps <= max(fits, floor):
+        return None
+    steps = max(floor, fits)
+    hp.max_steps = steps
+    hp.save_steps = max(5, min(hp.save_steps, steps // 3))
+    plan.estimate = plan.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + plan.estimate.seconds_per_step * steps, 1)})
+    over = " (the fewest steps worth running; it still runs over the budget)" if fits < floor else ""
+    return f"max_steps {steps}: cut to fit the training budget of {minutes:g} min{over}."
+
+
 def heuristic_estimate(plan: TrainingPlan, facts: DataFacts, gpu: bool = False) -> TimeEstimate:
     """Seconds per step from measured throughput, scaled by model size (replaced by a warm-up)."""
     hp = plan.hyperparameters

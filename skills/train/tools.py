@@ -14,7 +14,7 @@ from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult
 from skills.train import runs
 from skills.train.basemodel import fits_in_memory, param_count
 from skills.train.datafacts import DataFacts, inspect_data
-from skills.train.plan import LOAD_SECONDS, apply_overrides, format_seconds, heuristic_estimate, size_plan
+from skills.train.plan import LOAD_SECONDS, apply_overrides, fit_budget, format_seconds, heuristic_estimate, size_plan
 from skills.train.recommend import recommend
 from specs.reward import RewardSpec
 from specs.training import TimeEstimate, TrainingPlan
@@ -144,6 +144,10 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
                 all(getattr(old.hyperparameters, k) == getattr(plan.hyperparameters, k) for k in same_hp):
             sps = old.estimate.seconds_per_step
             plan.estimate = old.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1)})
+    if overrides.get("max_steps") is None:
+        cut = fit_budget(plan, ctx.settings.get("train_minutes"))
+        if cut:
+            notes.append(cut)
     return plan, notes
 
 
@@ -221,10 +225,11 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     sps = float(measured["seconds_per_step"])
     plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1),
                                  tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
+    cut = fit_budget(plan, ctx.settings.get("train_minutes"))
     save_spec(ctx.path(PLAN), plan)
     return ToolResult(content=f"Measured {sps:.2f} s a step ({measured.get('tokens_per_second')} tokens/s): "
                               f"{plan.hyperparameters.max_steps} steps take about {format_seconds(plan.estimate.total_seconds)}. "
-                              "Saved in training.yaml.", files=[PLAN], data=measured)
+                              + (f"{cut} " if cut else "") + "Saved in training.yaml.", files=[PLAN], data=measured)
 
 
 # -- the reward ---------------------------------------------------------------------------------

@@ -117,3 +117,22 @@ def test_wait_for_training_relays_events_for_the_progress_card(tmp_path):
     assert [(e["done"], e["total"], e["loss"]) for e in progress] == [(1, 2, 2.5), (2, 2, 1.5)]
     assert progress[0]["eta_s"] == 3.0
     assert any(e["type"] == "notice" and "checkpoint" in e["text"] for e in seen)
+
+
+def test_training_budget_cuts_the_planned_steps(tmp_path):
+    session = make_session(tmp_path)
+    free = load_spec(session / "training.yaml", TrainingPlan) if (session / "training.yaml").exists() else None
+    call(tools.write_training_plan, tool_ctx(session), adapter="lora")
+    unbounded = load_spec(session / "training.yaml", TrainingPlan)
+    sps = unbounded.estimate.seconds_per_step
+    minutes = (20 + sps * 35) / 60  # room for 35 steps after loading
+    result = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": minutes}), adapter="lora")
+    plan = load_spec(session / "training.yaml", TrainingPlan)
+    assert free is None and unbounded.hyperparameters.max_steps > 35
+    assert plan.hyperparameters.max_steps == 35 and "training budget" in result.content
+    assert plan.estimate.total_seconds <= minutes * 60 + 1
+    tiny = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": 0.1}), adapter="lora")
+    assert load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 30
+    assert "still runs over the budget" in tiny.content
+    explicit = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": minutes}), adapter="lora", max_steps=50)
+    assert not explicit.is_error and load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 50
