@@ -73,6 +73,20 @@ def is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
+def die_with_launcher() -> None:
+    """Under `accelerate launch` (torchrun) each rank runs in its own session, so a SIGKILL of the
+    job's process group stops the launcher but not the ranks: they would train on, orphaned. Ask
+    Linux to SIGKILL this rank when its launcher dies (the run then reads as interrupted)."""
+    if "LOCAL_RANK" not in os.environ or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the launcher died before the request took effect
+        os._exit(137)
+
+
 def last_checkpoint(folder: Path) -> Path | None:
     """The newest checkpoint whose save completed (trainer_state.json is written last)."""
     if not folder.is_dir():
@@ -112,6 +126,7 @@ def write_run_json(run_dir: Path, **fields: Any) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    die_with_launcher()
     session = Path(args.session).resolve()
     run_dir = session / "runs" / args.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
