@@ -126,3 +126,12 @@ def test_teacher_path_previews_cost_drafts_seeds_and_starts_a_job(session, tmp_p
         name, argv = started[0]
         assert name == "generate-data" and argv[1:3] == ["-m", "skills.data.job"]
         assert "--teacher-model" in argv and "--no-embeddings" in argv
+
+
+def test_guide_after_a_rejection_waits_for_the_person(session):
+    turn = guide.next_turn(_state(session, LastTool("generate_data", "Not run: the person rejected this call.", True)))
+    assert turn.tool is None and "did not do that" in turn.text
+    turn = guide.next_turn(_state(session, LastTool("generate_data", "Error: data generation is already running", True)))
+    assert turn.tool is None and "still running" in turn.text
+    turn = guide.next_turn(_state(session, last_user="continue"))
+    assert turn.tool == "draft_seed_examples"
