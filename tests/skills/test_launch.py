@@ -217,3 +217,33 @@ def test_start_training_local_card_is_unchanged(tmp_path):
     session = _session_with_plan(tmp_path)
     preview = tools.start_training.describe(tool_ctx(session), tools.start_training.validate({}))
     assert shlex.split(preview.command)[:3] == [sys.executable, "-m", "skills.train.job"]
+
+
+def test_a_rank_dies_with_its_launcher(tmp_path):
+    """torchrun starts each rank in its own session; killing the launcher must not leave it training."""
+    import os
+    import signal
+    import time
+
+    child = ("from skills.train.job import die_with_launcher; die_with_launcher(); import time; print('ready', flush=True); "
+             "time.sleep(120)")
+    parent = ("import os, subprocess, sys; p = subprocess.Popen([sys.executable, '-c', sys.argv[1]], start_new_session=True, "
+              "env={**os.environ, 'LOCAL_RANK': '0'}); print(p.pid, flush=True); p.wait()")
+    launcher = subprocess.Popen([sys.executable, "-c", parent, child], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    rank_pid = int(launcher.stdout.readline())
+    assert launcher.stdout.readline().strip() == "ready"
+    launcher.send_signal(signal.SIGKILL)
+    launcher.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while alive(rank_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(rank_pid):
+        os.kill(rank_pid, signal.SIGKILL)
+        pytest.fail("the rank outlived its launcher")
