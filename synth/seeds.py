@@ -96,12 +96,10 @@ def draft_offline(use_case: UseCaseSpec, n: int = 12, seed: int = 0, fmt: str = 
     rows: list[dict[str, Any]]
     if use_case.task_type == "classification" and contract.labels:
         labels = list(contract.labels)
-        axes = {"category": [[label, 1.0] for label in labels]}
         made = classification.generate({"labels": labels, "n": max(n, len(labels)), "seed": seed, "split": "seed",
                                          "axes": {}})
         made = made[:max(n, min(len(labels), 20))]
         rows = [{"input": r["input"], "output": r["output"], "meta": {"category": r["output"]}} for r in made]
-        del axes
     elif use_case.task_type == "extraction" and contract.output_schema:
         made = extraction.generate({"schema": contract.output_schema, "n": n, "seed": seed, "split": "seed"})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
