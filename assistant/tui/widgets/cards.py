@@ -11,6 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Collapsible, Static
 
+STACK_CHOICES_OVER = 90
+"""Choices longer than this in total (cells) go one per line, so no label is cut off."""
+
 RESULT_PREVIEW_CHARS = 4000
 
 
@@ -100,7 +103,9 @@ class QuestionCard(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("❓ " + self.text, markup=False, classes="question-text")
         if self.choices:
-            with Horizontal(classes="question-choices"):
+            stacked = sum(len(choice) + 6 for choice in self.choices) > STACK_CHOICES_OVER
+            layout = Vertical(classes="question-choices stacked") if stacked else Horizontal(classes="question-choices")
+            with layout:
                 for index, choice in enumerate(self.choices, start=1):
                     yield Button(f"{index}. {choice}", classes="choice", name=str(index - 1), compact=True)
         hint = "Pick a choice (click, or type its number)" if self.choices else ""
