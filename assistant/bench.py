@@ -288,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and steps; the demo stops at training")
     parser.add_argument("--skip-demo", action="store_true", help="leave the demo out")
     parser.add_argument("--only", default=None, help="comma-separated benchmarks: " + ", ".join(n for n, _ in BENCHMARKS))
+    parser.add_argument("--repeats", type=int, default=None, help="repeats of the quick benchmarks (default 3, --quick 1)")
+    parser.add_argument("--heavy-repeats", type=int, default=None,
+                        help="repeats of quality scoring and training (default 2, --quick 1)")
+    parser.add_argument("--train-steps", type=int, default=None, help="optimizer steps per training run (default 10, --quick 4)")
     args = parser.parse_args(argv)
     chosen = [n.strip() for n in args.only.split(",")] if args.only else [n for n, _ in BENCHMARKS]
     unknown = sorted(set(chosen) - {n for n, _ in BENCHMARKS})
@@ -296,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.skip_demo and "demo" in chosen:
         chosen.remove("demo")
     workdir = Path(tempfile.mkdtemp(prefix="tunesmith-bench-"))
-    options = Options(quick=args.quick, skip_demo=args.skip_demo, repeats=1 if args.quick else 3,
-                      heavy_repeats=1 if args.quick else 2, train_steps=4 if args.quick else 10, workdir=workdir)
+    options = Options(quick=args.quick, skip_demo=args.skip_demo,
+                      repeats=args.repeats or (1 if args.quick else 3),
+                      heavy_repeats=args.heavy_repeats or (1 if args.quick else 2),
+                      train_steps=args.train_steps or (4 if args.quick else 10), workdir=workdir)
     report: dict[str, Any] = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                               "machine": machine(), "options": {"quick": args.quick, "skip_demo": args.skip_demo,
                                                                 "repeats": options.repeats,
