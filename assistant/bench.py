@@ -2,6 +2,9 @@
 
     python -m assistant.bench [--out bench-report.json] [--quick] [--skip-demo] [--only NAME,...]
 
+`--only` updates just those benchmarks in an existing report (each result says when and how it
+was measured).
+
 Every benchmark runs its heavy part in subprocesses (helper scripts under tests/bench/), repeats,
 and reports medians; one failing benchmark is recorded in the report and the others go on.
 
@@ -304,23 +307,32 @@ def main(argv: list[str] | None = None) -> int:
                       repeats=args.repeats or (1 if args.quick else 3),
                       heavy_repeats=args.heavy_repeats or (1 if args.quick else 2),
                       train_steps=args.train_steps or (4 if args.quick else 10), workdir=workdir)
+    settings = {"quick": args.quick, "repeats": options.repeats, "heavy_repeats": options.heavy_repeats,
+                "train_steps": options.train_steps}
     report: dict[str, Any] = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                              "machine": machine(), "options": {"quick": args.quick, "skip_demo": args.skip_demo,
-                                                                "repeats": options.repeats,
-                                                                "heavy_repeats": options.heavy_repeats,
-                                                                "train_steps": options.train_steps},
+                              "machine": machine(), "options": {**settings, "skip_demo": args.skip_demo},
                               "results": {}}
+    if args.only and args.out.exists():  # a partial run updates its benchmarks in the existing report
+        try:
+            previous = json.loads(args.out.read_text(encoding="utf-8"))
+            report["results"] = dict(previous.get("results") or {})
+            report["started"] = previous.get("started", report["started"])
+        except (OSError, ValueError):
+            pass
     try:
         for name, bench in BENCHMARKS:
             if name not in chosen:
                 continue
             print(f"bench: {name} ...", flush=True)
+            load = [round(x, 2) for x in os.getloadavg()]
             started = time.perf_counter()
             try:
                 result = bench(options)
             except Exception as exc:  # noqa: BLE001 - recorded; the other benchmarks go on
                 result = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=3)}
             result["bench_seconds"] = round(time.perf_counter() - started, 1)
+            result["measured"] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **settings,
+                                  "load_average_before": load}
             report["results"][name] = result
             status = "failed" if "error" in result else "done"
             print(f"bench: {name} {status} in {result['bench_seconds']:.0f} s", flush=True)

@@ -100,6 +100,8 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
         question, ended, rejected = None, None, None
         async for event in events:
             show(event)
+            if isinstance(event, PhaseChanged) and event.phase == goal_phase:
+                break  # the goal step is reached: do not start its work
             if isinstance(event, Question):
                 question = event
             elif isinstance(event, TurnEnded):
@@ -109,6 +111,7 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
         if isinstance(show, Printer):
             show.flush_text()
         if session.meta.phase == goal_phase:
+            await events.aclose()
             return EXIT_OK
         if rejected is not None:
             if isinstance(show, Printer):
