@@ -54,8 +54,10 @@ def _no_leaked_jobs(request):
     import signal
     import time
 
-    time.sleep(1.0)  # a job that is finishing gets a moment to exit on its own
-    leaked = _processes_mentioning(folder)
+    deadline = time.monotonic() + 10.0  # a job that reported `done` gets a moment to exit on its own
+    while leaked and time.monotonic() < deadline:
+        time.sleep(0.2)
+        leaked = _processes_mentioning(folder)
     for pid in leaked:
         try:
             os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
