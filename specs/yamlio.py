@@ -276,12 +276,13 @@ def schema_reference(model: type[SpecFile], path: str | os.PathLike | None = Non
 def render_spec(spec: SpecFile, existing_text: str | None = None, path: str | os.PathLike | None = None) -> str:
     """The YAML text of ``spec``; with ``existing_text``, that document updated in place.
 
-    Every field is written (defaults too) so the person sees every setting. With an existing
+    Every field that has a value is written (defaults too) so the person sees every setting;
+    optional fields left unset stay out of the file. With an existing
     document, its comments, key order, quoting and indentation are kept: changed values are
     replaced, new keys go at the end of their mapping, keys the spec no longer has are removed.
     ``path`` (where the file will live) lets the schema modeline be a relative path.
     """
-    data = spec.model_dump(mode="json")
+    data = _without_unset(spec, spec.model_dump(mode="json"))
     yaml = _yaml()
     doc = None
     if existing_text:
@@ -388,9 +389,30 @@ def _equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _without_unset(model: Any, data: Any) -> Any:
+    """``data`` (a model's JSON dump) without the model fields whose value is None: unset optional
+    fields stay out of a new file. Only model fields are dropped, never keys of free-form dicts."""
+    from pydantic import BaseModel
+
+    if isinstance(model, BaseModel) and isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            attr = getattr(model, key, None) if key in type(model).model_fields else None
+            if key in type(model).model_fields and attr is None:
+                continue
+            out[key] = _without_unset(attr, value) if attr is not None else value
+        return out
+    if isinstance(model, list) and isinstance(data, list):
+        return [_without_unset(m, d) for m, d in zip(model, data)]
+    return data
+
+
 def merge_into(node: CommentedMap, data: dict) -> None:
-    """Update ``node`` in place to hold ``data``, keeping what surrounds unchanged values."""
+    """Update ``node`` in place to hold ``data``, keeping what surrounds unchanged values.
+    Keys the person wrote stay when they are only unset (None) in ``data``."""
     for key in [k for k in node if k not in data]:
+        if node[key] is None:
+            continue  # the person wrote `key: null` (or left it empty): keep their line
         del node[key]
     for key, value in data.items():
         if key not in node:
