@@ -131,6 +131,9 @@ def build_spec(use_case: UseCaseSpec, *, judge_model: str | None = None, include
         data["max_examples"] = max_examples
     if use_case.contract.max_output_chars and "max_new_tokens" not in data:
         data["max_new_tokens"] = max(16, min(256, use_case.contract.max_output_chars // 3 + 8))
+    elif use_case.contract.labels and "max_new_tokens" not in data:
+        # a label is a few tokens: room for the longest label and a little more, not a paragraph
+        data["max_new_tokens"] = max(12, max(len(label) for label in use_case.contract.labels) // 2 + 8)
     return EvaluationSpec.model_validate(data)
 
 
