@@ -65,3 +65,27 @@ def _no_leaked_jobs(request):
             pass
     if leaked:
         pytest.fail(f"the test left {len(leaked)} process(es) running in {folder}: killed them", pytrace=False)
+
+
+@pytest.fixture
+def bank_session(tmp_path):
+    """A session folder holding the shipped bank-transaction use case and data generation spec."""
+    import shutil
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "specs" / "examples"
+    session = tmp_path / "session"
+    session.mkdir()
+    shutil.copy(examples / "bank_transactions.use_case.yaml", session / "use_case.yaml")
+    shutil.copy(examples / "bank_transactions.data_generation.yaml", session / "data_generation.yaml")
+    return session
+
+
+@pytest.fixture
+def bank_specs(bank_session):
+    """The loaded (use case, data generation spec) of ``bank_session``."""
+    from specs.data_generation import DataGenerationSpec
+    from specs.use_case import UseCaseSpec
+    from specs.yamlio import load_spec
+
+    return load_spec(bank_session / "use_case.yaml", UseCaseSpec), load_spec(bank_session / "data_generation.yaml", DataGenerationSpec)

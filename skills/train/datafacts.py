@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from synth.records import iter_jsonl
 
 CHARS_PER_TOKEN = 3.6
 """Rough characters per token of English text for SmolLM2-style tokenizers (used when no tokenizer is at hand)."""
@@ -77,23 +80,8 @@ def row_format(row: dict[str, Any]) -> str:
 
 
 def read_rows(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    if not path.exists():
-        return rows
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(value, dict):
-                rows.append(value)
-                if limit and len(rows) >= limit:
-                    break
-    return rows
+    """The JSON objects of a JSONL file (blank and broken lines skipped), at most ``limit`` of them."""
+    return list(itertools.islice(iter_jsonl(path), limit or None))
 
 
 def inspect_data(train_path: Path, eval_path: Path | None = None) -> DataFacts:
