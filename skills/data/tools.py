@@ -184,7 +184,12 @@ def _source(ctx: ToolContext, path: str) -> Path:
     return candidate
 
 
-@tool("always")
+def _preview_inspect(ctx: ToolContext, path: str) -> Preview:
+    return Preview(summary=f"Read the first rows of {path} (outside the session folder unless it is inside it) "
+                           "and show its columns and three rows to the assistant.")
+
+
+@tool("ask", preview=_preview_inspect)  # it can read any file the person names: the person decides
 def inspect_data_file(ctx: ToolContext, path: str) -> ToolResult:
     """Show the columns, a guessed column mapping and the first rows of the person's own data
     (JSONL, JSON, CSV/TSV, parquet, or a folder saved with datasets' save_to_disk).

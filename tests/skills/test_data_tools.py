@@ -135,3 +135,12 @@ def test_guide_after_a_rejection_waits_for_the_person(session):
     assert turn.tool is None and "still running" in turn.text
     turn = guide.next_turn(_state(session, last_user="continue"))
     assert turn.tool == "draft_seed_examples"
+
+
+def test_reading_the_persons_own_file_needs_an_approval_that_names_it(tmp_path):
+    from skills.toolkit import ToolContext
+
+    assert data_tools.inspect_data_file.permission == "ask"  # it may read outside the session folder
+    ctx = ToolContext(session_dir=tmp_path)
+    preview = data_tools.inspect_data_file.describe(ctx, data_tools.inspect_data_file.validate({"path": "/etc/hostname"}))
+    assert "/etc/hostname" in preview.summary
