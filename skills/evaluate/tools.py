@@ -241,7 +241,20 @@ def _job_state(ctx: ToolContext, folder: Path) -> str | None:
     if status == "running" and exit_marker and Path(exit_marker).exists():
         code = json.loads(Path(exit_marker).read_text(encoding="utf-8")).get("exit_code")
         return "finished" if code == 0 else "failed"
+    if status == "running" and not _alive(data.get("pid"), data.get("argv") or []):
+        return "failed"  # killed with its supervisor (e.g. SIGKILL of the whole app): no exit marker
     return status
+
+
+def _alive(pid: int | None, argv: list[str]) -> bool:
+    """Whether ``pid`` still runs this job (a reused pid running something else does not count)."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return all(part.encode() in cmdline for part in argv[-4:])
 
 
 def _eval_folder(ctx: ToolContext, eval_id: str | None, *, finished: bool = False) -> tuple[str, Path]:

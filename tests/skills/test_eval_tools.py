@@ -258,3 +258,16 @@ def test_the_shipped_example_spec_runs_with_settings_from_the_contract(session):
     by_key = {m["key"]: m for m in report["metrics"]}
     assert by_key["accuracy"]["means"]["base"] == 0.75  # labels found inside longer answers
     assert by_key["correct_category"]["means"]["prompt_baseline"] == 0.75
+
+
+def test_waiting_on_an_evaluation_killed_with_the_app_reports_it_instead_of_waiting(session):
+    folder = session / "evals" / "e9"
+    folder.mkdir(parents=True)
+    (folder / "events.jsonl").write_text(json.dumps({"type": "progress", "task": "generate base", "done": 8, "total": 120}) + "\n")
+    (folder / "job.json").write_text(json.dumps({"job_id": "j9"}))
+    (session / "jobs").mkdir()
+    argv = ["python", "-m", "skills.evaluate.job", "--eval-id", "e9", "--events", str(folder / "events.jsonl")]
+    state = {"id": "j9", "status": "running", "pid": 999999, "argv": argv, "exit_marker": str(session / "jobs" / "j9.exit")}
+    (session / "jobs" / "j9.json").write_text(json.dumps(state))
+    result = call(T.wait_for_evaluation, ctx_for(session), eval_id="e9", timeout_s=30)
+    assert result.is_error and "e9 failed without a report" in result.content
