@@ -27,6 +27,8 @@ def next_turn(state: GuideState) -> Turn | None:
                                "choices": ["Try again", "Skip evaluation and go to export"]})
     if state.last_user is not None:
         words = state.last_user.lower()
+        if "try again" in words:  # the last evaluation failed: start a new one, do not wait on the dead one
+            return Turn(text="Starting the evaluation again: base model first, then the tuned model.", tool="run_evaluation")
         if "skip" in words or "export" in words:
             return Turn(text="Moving on to export.", tool="finish_evaluation") if latest_eval_id(
                 state.session_dir, finished=True) else None

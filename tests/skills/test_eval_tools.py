@@ -271,3 +271,13 @@ def test_waiting_on_an_evaluation_killed_with_the_app_reports_it_instead_of_wait
     (session / "jobs" / "j9.json").write_text(json.dumps(state))
     result = call(T.wait_for_evaluation, ctx_for(session), eval_id="e9", timeout_s=30)
     assert result.is_error and "e9 failed without a report" in result.content
+
+
+def test_guide_starts_a_new_evaluation_when_the_person_says_try_again(session):
+    from skills.evaluate.guide import next_turn
+    from skills.guiding import GuideState
+
+    call(T.write_evaluation_spec, ctx_for(session))
+    (session / "evals" / "e9").mkdir(parents=True)  # started, never reported: the job died
+    turn = next_turn(GuideState(session_dir=session, messages=[], last_user="Try again", last_tool=None))
+    assert turn.tool == "run_evaluation"
