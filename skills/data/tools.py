@@ -9,6 +9,7 @@ from difflib import unified_diff
 from pathlib import Path
 from typing import Any, Literal
 
+from specs import lineage
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from specs.data_generation import DataGenerationSpec
 from specs.errors import SpecError
@@ -535,10 +536,18 @@ def waive_findings(ctx: ToolContext, codes: list[str], comment: str) -> ToolResu
 @tool("always")
 def finish_data_step(ctx: ToolContext) -> ToolResult:
     """Move on to training when the data passes the quality gate (no unwaived high-severity findings)."""
-    from synth.quality import blocking_findings
+    from synth.quality import blocking_findings, load_report
 
     blocking = blocking_findings(ctx.session_dir)
     if blocking:
         raise ToolError("training is blocked by: " + "; ".join(f"{f.code}: {f.message}" for f in blocking) +
                         " Fix the data (edit data_generation.yaml, regenerate) or ask the person to waive.")
+    spec = _data_spec(ctx)
+    generator = spec.generator
+    teacher = (generator.model or ctx.settings.get("teacher_model")) if generator.kind == "teacher" else None
+    lineage.record(ctx.session_dir, "data", "data/train.jsonl", inputs=["use_case.yaml", "data_generation.yaml", "data/eval.jsonl"],
+                   generator=generator.kind, template=generator.template, teacher=teacher, seed=spec.seed)
+    waived = [f.code for f in load_report(ctx.session_dir).findings if f.waived] if ctx.path("data/quality.json").exists() else []
+    lineage.record(ctx.session_dir, "quality", "data/quality.json", inputs=["data/train.jsonl", "data/eval.jsonl"],
+                   waived=waived or None)
     return ToolResult(content="The data passed the quality gate. Next: the training plan.", phase="train")

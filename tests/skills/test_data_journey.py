@@ -42,3 +42,8 @@ async def test_guided_journey_passes_the_data_step(tmp_path, monkeypatch):
     from synth.quality import blocking_findings
 
     assert blocking_findings(session.dir) == []
+    from specs import lineage
+
+    links = {link.kind: link for link in lineage.check(session.dir)}
+    assert links["data"].ok and links["data"].entry["generator"] == "programmatic"
+    assert links["quality"].ok and set(links["quality"].entry["inputs"]) == {"data/train.jsonl", "data/eval.jsonl"}
