@@ -85,32 +85,21 @@ def adapter_base(path: Path) -> str:
 
 def _merged_adapter(adapter: Path) -> Path:
     """An adapter merged into its base model, saved once beside it as ``<name>-merged``."""
-    target = adapter.parent / f"{adapter.name}-merged"
-    if _complete(target):
-        return target
-    with _lock(adapter.parent / f".{adapter.name}-merge.lock"):
-        if _complete(target):
-            return target
-        base = resolve_model_path(adapter_base(adapter))
-        tmp = Path(tempfile.mkdtemp(prefix=f".{adapter.name}-merged.", dir=adapter.parent))
-        try:
-            import torch
-            from peft import PeftModel
-            from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-            model.save_pretrained(tmp)
-            tokenizer_from = adapter if (adapter / "tokenizer_config.json").exists() else base
-            AutoTokenizer.from_pretrained(tokenizer_from).save_pretrained(tmp)
-            (tmp / ".complete").write_text(f"{adapter}\n", encoding="utf-8")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    def merge(tmp: Path) -> str:
+        import torch
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        base = resolve_model_path(adapter_base(adapter))
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+        model.save_pretrained(tmp)
+        tokenizer_from = adapter if (adapter / "tokenizer_config.json").exists() else base
+        AutoTokenizer.from_pretrained(tokenizer_from).save_pretrained(tmp)
+        return str(adapter)
+
+    return _build_once(adapter.parent / f"{adapter.name}-merged", adapter.parent / f".{adapter.name}-merge.lock", merge)
 
 
 def resolve_model_path(name: str) -> Path:
@@ -134,17 +123,28 @@ def resolve_model_path(name: str) -> Path:
 
 def _embedded_folder(name: str) -> Path:
     gguf = embedded_gguf(name)
-    target = cache_root() / name
+
+    def convert(tmp: Path) -> str:
+        _convert_gguf(gguf, tmp)
+        return str(gguf)
+
+    root = cache_root()
+    return _build_once(root / name, root / f".{name}.lock", convert)
+
+
+def _build_once(target: Path, lock: Path, build) -> Path:
+    """Build a model folder once: under a lock, into a temp folder, marked complete, then swapped in,
+    so a crash or a second process never sees half a folder."""
     if _complete(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(target.parent / f".{name}.lock"):
+    with _lock(lock):
         if _complete(target):
             return target
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
-            _convert_gguf(gguf, tmp)
-            (tmp / ".complete").write_text(str(gguf) + "\n", encoding="utf-8")
+            source = build(tmp)
+            (tmp / ".complete").write_text(f"{source}\n", encoding="utf-8")
             if target.exists():
                 shutil.rmtree(target)
             os.replace(tmp, target)
