@@ -1,0 +1,132 @@
+"""The full data quality report of a session (data/quality.json): findings, then a small chart per measure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static
+
+from assistant.tui.widgets.quality import (coverage_text, diversity_text, duplicates_text, findings_text, header_text,
+                                           labels_text, overlap_text, pii_text, quality_limits, rows_text, tokens_text,
+                                           toxicity_text)
+from specs.errors import SpecError
+from specs.quality import Finding, QualityReport
+from synth.quality import QUALITY, blocking_findings, load_report
+
+ROWS_SHOWN = 50
+
+
+class QualityScreen(Screen[None]):
+    """The quality report, section by section; `r` re-reads the file, escape closes."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("r", "refresh", "Re-read the report"),
+    ]
+
+    DEFAULT_CSS = """
+    QualityScreen { layout: vertical; }
+    #quality-title { height: 1; padding: 0 1; background: $primary-darken-3; text-style: bold; }
+    #quality-body { height: 1fr; padding: 0 1; }
+    .quality-heading { margin: 1 0 0 0; text-style: bold underline; color: $accent; }
+    .quality-section { height: auto; }
+    #quality-message { margin: 1 0; padding: 0 1; border-left: thick $warning; }
+    #quality-keys { height: 1; padding: 0 1; color: $text-muted; background: $primary-darken-3; }
+    """
+
+    def __init__(self, session_dir: Path, *, limits: Any = None) -> None:
+        """`limits`: a DataGenerationSpec or its `quality` mapping; by default the session's data_generation.yaml."""
+        super().__init__()
+        self.session_dir = Path(session_dir)
+        self._limits_given = limits
+        self.report: QualityReport | None = None
+        self.blocking: list[Finding] = []
+        self.problem: str | None = None
+        self.limits: dict[str, float] = quality_limits(limits)
+        self.load()
+
+    def load(self) -> None:
+        """Read data/quality.json (and the limits); on a missing or invalid file, set `problem`."""
+        path = self.session_dir / QUALITY
+        self.limits = quality_limits(self._limits_given if self._limits_given is not None else self._session_spec())
+        self.report = load_report(self.session_dir)
+        self.blocking = blocking_findings(self.session_dir) if self.report is not None else []
+        if self.report is not None:
+            self.problem = None
+        elif not path.exists():
+            self.problem = "No quality report yet; generate the data first (the data step scores it into data/quality.json)."
+        else:
+            self.problem = f"{QUALITY} is not a valid quality report: {self._why_invalid(path)}\n" \
+                           "Score the data again to rewrite it."
+
+    def _session_spec(self) -> Any:
+        from specs.data_generation import DataGenerationSpec
+        from specs.yamlio import load_spec
+
+        path = self.session_dir / "data_generation.yaml"
+        try:
+            return load_spec(path, DataGenerationSpec) if path.exists() else None
+        except SpecError:
+            return None
+
+    @staticmethod
+    def _why_invalid(path: Path) -> str:
+        from specs.yamlio import load_spec
+
+        try:
+            load_spec(path, QualityReport)
+        except SpecError as exc:
+            return str(exc).replace(str(path), QUALITY)
+        except OSError as exc:
+            return str(exc)
+        return "it could not be read"
+
+    def sections(self) -> list[tuple[str, str, Text]]:
+        """(id, heading, body) of each section of the report."""
+        report, blocking, limits = self.report, self.blocking, self.limits
+        assert report is not None
+        rows = len(report.row_reasons)
+        return [
+            ("header", "Records", header_text(report)),
+            ("findings", "Findings", findings_text(report, blocking)),
+            ("duplicates", "Duplicates", duplicates_text(report, limits, blocking)),
+            ("diversity", "Diversity", diversity_text(report, blocking)),
+            ("tokens", "Token lengths", tokens_text(report, blocking)),
+            ("labels", "Label balance", labels_text(report, limits, blocking)),
+            ("coverage", "Coverage of each diversity axis", coverage_text(report, blocking)),
+            ("pii", "Personal data (PII)", pii_text(report, blocking)),
+            ("toxicity", "Toxicity", toxicity_text(report, blocking)),
+            ("overlap", "Train/eval overlap", overlap_text(report, blocking)),
+            ("rows", f"Rows flagged ({rows}" + (f", first {ROWS_SHOWN} shown)" if rows > ROWS_SHOWN else ")"),
+             rows_text(report, ROWS_SHOWN)),
+        ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Data quality report — {self.session_dir.name}/{QUALITY}", id="quality-title", markup=False)
+        with VerticalScroll(id="quality-body"):
+            if self.problem is not None:
+                yield Static(self.problem, id="quality-message", markup=False)
+            else:
+                for key, heading, body in self.sections():
+                    yield Static(heading, classes="quality-heading", markup=False)
+                    yield Static(body, id=f"quality-{key}", classes="quality-section")
+        yield Static("esc closes · r re-reads the report · ↑↓ pgup pgdn scroll", id="quality-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#quality-body").focus()
+
+    async def action_refresh(self) -> None:
+        self.load()
+        await self.recompose()
+        self.query_one("#quality-body").focus()
+        self.notify("quality report re-read" if self.problem is None else "no valid quality report",
+                    severity="information" if self.problem is None else "warning", timeout=2)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
