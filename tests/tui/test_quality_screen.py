@@ -11,8 +11,9 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from assistant.tui.screens.quality import QualityScreen
-from assistant.tui.widgets.quality import (QualitySummary, bar, bar_chart, histogram, limit_bar, quality_limits,
-                                           sparkline, summary_text)
+from assistant.tui.widgets.quality import (QualitySummary, bar, bar_chart, diversity_text, histogram, limit_bar,
+                                           quality_limits, sparkline, summary_text)
+from specs.quality import QualityReport
 from synth.generate import generate_dataset
 from synth.quality import blocking_findings, load_report, score_dataset, score_records, waive
 from tests.tui.helpers import until
@@ -75,7 +76,9 @@ def test_bar_sparkline_and_limit_bar():
 def test_bar_chart_lines_scale_to_the_largest_value():
     chart = bar_chart([("groceries", 8), ("a_very_long_label_name_here", 4), ("rent", 0)], width=8, label_width=10)
     lines = chart.plain.split("\n")
-    assert lines == ["groceries  ████████ 8", "a_very_lo… ████     4", "rent                0"]
+    assert lines == ["groceries  ████████ 8",
+                     "a_very_lo… ████     4",
+                     "rent                0"]
 
 
 def test_histogram_marks_the_bin_holding_the_maximum_and_colors_bins_over_it():
@@ -92,6 +95,19 @@ def test_histogram_marks_the_bin_holding_the_maximum_and_colors_bins_over_it():
     assert "red" in _style_at(chart, offset + 9)        # bin 40-49: all over it
     below = histogram([[10, 1], [20, 4]], 128).plain
     assert below.endswith("max 128 tokens lies beyond the longest record")
+
+
+def test_diversity_shows_the_embedding_spread_or_why_not():
+    report = QualityReport(metrics={"distinct": {"distinct_1": 0.25, "distinct_2": 0.5, "distinct_3": 1.0},
+                                    "embedding": {"spread": 0.5, "model": "all-MiniLM-L6-v2", "n": 40}})
+    lines = diversity_text(report).plain.split("\n")
+    assert lines[:4] == ["distinct-1 ██████                   0.25",
+                         "distinct-2 ████████████             0.5",
+                         "distinct-3 ████████████████████████ 1",
+                         "spread     ████████████             0.5"]
+    assert lines[4] == "mean cosine distance, all-MiniLM-L6-v2, 40 inputs"
+    report.metrics["embedding"] = {"error": "fewer than 2 texts"}
+    assert diversity_text(report).plain.endswith("embedding spread: fewer than 2 texts")
 
 
 def test_limits_come_from_the_spec_a_mapping_or_defaults(bank_specs):
@@ -127,6 +143,9 @@ async def test_screen_shows_every_section_with_its_chart(bank_session, bank_spec
     report = load_report(bank_session)
     over = report.metrics["tokens"]["over_max"]
     assert over > 0, "the lowered maximum must flag some records"
+    card = summary_text(report, blocking_findings(bank_session)).plain.split("\n")
+    assert card[1] == "✓ no blocking findings · 1 other finding"
+    assert card[-2].startswith("tokens ") and card[-2].endswith(f" {over} over 106")
     async with Host(bank_session).run_test(size=(100, 50)) as pilot:
         await until(pilot, lambda: isinstance(pilot.app.screen, QualityScreen), what="the quality screen")
         await pilot.pause()
@@ -241,7 +260,7 @@ async def test_summary_card_in_the_chat(bank_session, bank_specs):
         assert lines[1].startswith("✗ duplicates: 50.0%")
         assert any(line.startswith("labels  imbalance") and "12 labels" in line for line in lines)
         assert sum(line.startswith(("  ", "… ")) for line in lines) == 4, "three most frequent labels and the rarest"
-        assert any(line.startswith("tokens  ") and "0 over" in line for line in lines)
+        assert any(line.startswith("tokens ") and line.endswith(" 0 over 128") for line in lines)
         assert lines[-1] == "ctrl+r opens the full quality report"
         assert card.size.height == len(lines), "one screen line per card line: long messages are cut, not wrapped"
         assert card.render_line(1).text.rstrip().endswith("…")

@@ -60,7 +60,8 @@ class QualityScreen(Screen[None]):
         if self.report is not None:
             self.problem = None
         elif not path.exists():
-            self.problem = "No quality report yet; generate the data first (the data step scores it into data/quality.json)."
+            self.problem = "No quality report yet; generate the data first " \
+                           f"(the data step scores it into {QUALITY})."
         else:
             self.problem = f"{QUALITY} is not a valid quality report: {self._why_invalid(path)}\n" \
                            "Score the data again to rewrite it."

@@ -92,14 +92,14 @@ def _number(value: float) -> str:
 
 
 def bar_chart(rows: list[tuple[str, float]], *, width: int = 20, maximum: float | None = None,
-              label_width: int = 20, style: str = "green", styles: Mapping[str, str] | None = None,
-              suffix: Mapping[str, str] | None = None) -> Text:
+              label_width: int = 20, min_label_width: int = 0, style: str = "green",
+              styles: Mapping[str, str] | None = None, suffix: Mapping[str, str] | None = None) -> Text:
     """Labelled horizontal bars, one line each: `label  ████▌  12` (labels cut to `label_width`)."""
     text = Text()
     if not rows:
         return text
     top = maximum if maximum is not None else max((float(v) for _, v in rows), default=0.0)
-    column = min(label_width, max(len(label) for label, _ in rows))
+    column = max(min_label_width, min(label_width, max(len(label) for label, _ in rows)))
     for k, (label, value) in enumerate(rows):
         if k:
             text.append("\n")
@@ -161,17 +161,19 @@ def histogram(bins: list[list[int]], max_allowed: int | None, *, height: int = 4
 
 
 def token_sparkline(tokens: Mapping[str, Any]) -> Text:
-    """The token-length histogram as one line: sparkline (bins over the max in red), p95, max, over."""
+    """The token-length histogram as one line: sparkline (bins over the max in red), p95, records over the max."""
     bins = [b for b in tokens.get("histogram") or [] if isinstance(b, (list, tuple)) and len(b) == 2]
     limit = tokens.get("max_allowed")
     text = Text()
     step = bins[1][0] - bins[0][0] if len(bins) > 1 else 1
+    while len(bins) > 1 and not bins[-1][1]:
+        bins = bins[:-1]  # empty bins past the longest record say nothing on one line
     for (start, count), char in zip(bins, sparkline(c for _, c in bins)):
         over = limit is not None and start + step - 1 > limit
         text.append(char, style="red" if over else "green")
     over = int(tokens.get("over_max", 0) or 0)
-    text.append(f" p95 {tokens.get('p95', '?')} · max {tokens.get('max', '?')}/{limit if limit is not None else '?'}")
-    text.append(f" · {over} over", style="bold red" if over else "green")
+    text.append(f" p95 {tokens.get('p95', '?')} · ")
+    text.append(f"{over} over {limit if limit is not None else '?'}", style="bold red" if over else "green")
     return text
 
 
@@ -245,7 +247,7 @@ def duplicates_text(report: QualityReport, limits: Mapping[str, float] | None = 
     _title(text, f" {rate:.1%}", status if status != "ok" or rate <= limit else "warn")
     text.append(f" (limit {limit:.0%})\n", style="dim")
     rows = [("exact", int(d.get("exact", 0))), ("near", int(d.get("near", 0)))]
-    text.append_text(bar_chart(rows, width=24, maximum=max(1, report.train_records), label_width=10, style="yellow",
+    text.append_text(bar_chart(rows, width=24, maximum=max(1, report.train_records), min_label_width=10, style="yellow",
                                suffix={"exact": f" ({float(d.get('exact_rate', 0)):.1%})",
                                        "near": f" ({float(d.get('near_rate', 0)):.1%}, "
                                                f"Jaccard ≥ {d.get('near_threshold', '?')})"}))
@@ -256,13 +258,15 @@ def diversity_text(report: QualityReport, blocking: Iterable[Finding] = ()) -> T
     dist = report.metrics.get("distinct") or {}
     rows = [(f"distinct-{n}", float(dist.get(f"distinct_{n}", 0) or 0)) for n in (1, 2, 3) if f"distinct_{n}" in dist]
     style = STATUS_STYLE[measure_status(report, ["low_diversity"], blocking)]
-    text = bar_chart(rows, width=24, maximum=1.0, label_width=10, style=style) if rows else Text("not measured", style="dim")
+    text = bar_chart(rows, width=24, maximum=1.0, label_width=10, style=style) if rows else \
+        Text("not measured", style="dim")
     emb = report.metrics.get("embedding") or {}
     text.append("\n")
     if "spread" in emb:
-        text.append_text(bar_chart([("spread", float(emb["spread"]))], width=24, maximum=1.0, label_width=10,
+        text.append_text(bar_chart([("spread", float(emb["spread"]))], width=24, maximum=1.0, min_label_width=10,
                                    style="green"))
-        text.append(f" (mean cosine distance, {emb.get('model', 'embedding model')}, n={emb.get('n', '?')})", style="dim")
+        text.append(f"\nmean cosine distance, {emb.get('model', 'embedding model')}, {emb.get('n', '?')} inputs",
+                    style="dim")
     elif emb.get("error"):
         text.append(f"embedding spread: {emb['error']}", style="yellow")
     else:
@@ -275,8 +279,8 @@ def tokens_text(report: QualityReport, blocking: Iterable[Finding] = ()) -> Text
     if not t:
         return Text("not measured", style="dim")
     over = int(t.get("over_max", 0) or 0)
-    text = Text(f"mean {t.get('mean', '?')} · p50 {t.get('p50', '?')} · p95 {t.get('p95', '?')} · max {t.get('max', '?')}"
-                f" · training maximum {t.get('max_allowed', '?')}\n")
+    text = Text(f"mean {t.get('mean', '?')} · p50 {t.get('p50', '?')} · p95 {t.get('p95', '?')} · "
+                f"max {t.get('max', '?')} · training maximum {t.get('max_allowed', '?')}\n")
     text.append(f"{over} records over the maximum" + (" (they would be truncated)" if over else ""),
                 style="bold red" if over else "green")
     text.append(f"\n{t.get('method', 'unknown method')}\n", style="dim")
@@ -364,7 +368,9 @@ def overlap_text(report: QualityReport, blocking: Iterable[Finding] = ()) -> Tex
     leaks, rate = int(o.get("eval_records_overlapping", 0) or 0), float(o.get("rate", 0) or 0)
     status = measure_status(report, ["train_eval_overlap"], blocking)
     text = Text("eval ")
-    text.append(f"{bar(rate, 1.0, 24):<24}", style=STATUS_STYLE[status] if leaks else "green")
+    filled = bar(rate, 1.0, 24)
+    text.append(filled, style=STATUS_STYLE[status] if leaks else "green")
+    text.append("·" * (24 - len(filled)), style="dim")
     _title(text, f" {leaks} of {report.eval_records} eval records ({rate:.1%})", status if leaks else "ok")
     text.append(f"\nshare a sequence of {o.get('ngram', '?')} words with training", style="dim")
     return text
@@ -414,7 +420,10 @@ def summary_text(report: QualityReport, blocking: Iterable[Finding] = (),
     if len(shown) > 3:
         lines.append(Text(f"  … {len(shown) - 3} more findings", style="red"))
     if not shown:
-        lines.append(Text("✓ no blocking findings", style="green"))
+        line = Text("✓ no blocking findings", style="green")
+        others = len(report.findings)
+        line.append(f" · {others} other finding{'s' if others != 1 else ''}" if others else "", style="yellow")
+        lines.append(line)
     d = report.metrics.get("duplicates") or {}
     if d:
         rate = float(d.get("rate", 0))
@@ -439,7 +448,7 @@ def summary_text(report: QualityReport, blocking: Iterable[Finding] = (),
             lines.append(Text.assemble(("… " if rarest else "  ", "dim"), row))
     tokens = report.metrics.get("tokens") or {}
     if tokens.get("histogram"):
-        line = Text("tokens  ")
+        line = Text("tokens ")
         line.append_text(token_sparkline(tokens))
         lines.append(line)
     lines = lines[:CARD_LINES - 1]
