@@ -52,10 +52,24 @@ class Agent:
         self.notices: list[Notice] = []
         """Shown once at the start of the next send()/resume() (e.g. the offline banner)."""
         self._interrupted = False
+        self._running: ToolContext | None = None
+        self._running_name: str | None = None
 
-    def interrupt(self) -> None:
-        """Ask the loop to stop at the next safe point (between stream chunks or tool calls)."""
+    def interrupt(self, cancel_jobs: bool = False) -> None:
+        """Ask the loop to stop at the next safe point (between stream chunks or tool calls).
+
+        A running tool is told too (``ctx.cancel``): long work stops and returns what it kept. With
+        ``cancel_jobs`` a tool waiting on a background job cancels the job as well."""
         self._interrupted = True
+        ctx = self._running
+        if ctx is not None:
+            ctx.cancel_jobs = ctx.cancel_jobs or cancel_jobs
+            ctx.cancel.set()
+
+    @property
+    def tool_running(self) -> str | None:
+        """The name of the tool running now, if any."""
+        return self._running_name if self._running is not None else None
 
     async def send(self, text: str) -> AsyncIterator[Event]:
         """Append the person's words and run until the turn ends."""
@@ -123,6 +137,9 @@ class Agent:
                 raise Interrupted("Stopped: you interrupted. Say how to go on.")
             async for event in self._call(call):
                 yield event
+            if self._interrupted and not isinstance(event, (Question, TurnEnded)):
+                self._skip(calls[index + 1:], "Not run: the person interrupted.")
+                raise Interrupted("Stopped: you interrupted. Say how to go on.")
             if isinstance(event, (Question, TurnEnded)):
                 self._skip(calls[index + 1:], "Not run: the turn ended to wait for the person.")
                 if isinstance(event, Question):
@@ -197,15 +214,25 @@ class Agent:
         """Run the tool in a worker thread, forwarding its progress events while it runs."""
         loop, queue = asyncio.get_running_loop(), asyncio.Queue()
         ctx.emit = lambda event: loop.call_soon_threadsafe(queue.put_nowait, event)
-        task = asyncio.ensure_future(asyncio.to_thread(_run_safely, tool, ctx, args))
-        while not task.done() or not queue.empty():
-            getter = asyncio.ensure_future(queue.get())
-            await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield _progress(tool.name, getter.result())
-            else:
-                getter.cancel()
-        result = task.result()
+        if self._interrupted:  # stopped while the approval was pending: the tool starts told to stop
+            ctx.cancel.set()
+        self._running, self._running_name = ctx, tool.name
+        try:
+            task = asyncio.ensure_future(asyncio.to_thread(_run_safely, tool, ctx, args))
+            try:
+                while not task.done() or not queue.empty():
+                    getter = asyncio.ensure_future(queue.get())
+                    await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+                    if getter.done():
+                        yield _progress(tool.name, getter.result())
+                    else:
+                        getter.cancel()
+            except BaseException:
+                ctx.cancel.set()  # the turn itself was cancelled: the thread still stops at its next safe point
+                raise
+            result = task.result()
+        finally:
+            self._running, self._running_name = None, None
         yield self._result(call_id, tool.name, result)
         if result.phase and result.phase != self.session.meta.phase:
             yield self._set_phase(result.phase)

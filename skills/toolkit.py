@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import threading
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,12 @@ class ToolContext:
     """Start a job script as a subprocess: start_job(name, argv, cwd) -> job handle (engine-provided)."""
     approved_waivers: list[str] = field(default_factory=list)
     """Finding codes the person waived when allowing this call."""
+    cancel: threading.Event = field(default_factory=threading.Event)
+    """Set when the person stops this call (esc, or the Cancel button of its progress card): long work
+    stops at its next safe point and returns what it kept; a wait stops waiting."""
+    cancel_jobs: bool = False
+    """With ``cancel`` set: True when the person asked to cancel the work itself (the progress card's
+    Cancel button), so a wait on a background job cancels the job too; False (esc) leaves jobs running."""
 
     def path(self, relative: str | Path) -> Path:
         """Resolve a session-relative path, refusing anything that escapes the session folder."""

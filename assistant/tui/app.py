@@ -42,6 +42,12 @@ NO_LLM_BANNER = (
     "`--model ollama/qwen3`, or `--model openai/NAME --api-base http://127.0.0.1:8000/v1`; "
     "the provider key comes from its usual environment variable."
 )
+SEED_TOOLS = frozenset({"draft_seed_examples", "show_seed_examples"})
+"""After these, the chat points to the seed table (f2)."""
+FORCE_STOP_S = 3.0
+"""After esc, the turn is cancelled if the agent has not stopped by itself within this time."""
+FORCE_STOP_TOOL_S = 30.0
+"""The same while a tool runs: it is told to stop and returns what it kept (generation, scoring, waits)."""
 WELCOME = "Describe what you want a model to do, in your own words. For example: *I need a model that " \
           "sorts bank transactions into our 12 categories.*"
 
@@ -61,6 +67,8 @@ class TunesmithApp(App[None]):
         Binding("escape", "interrupt", "Interrupt", show=False),
         Binding("ctrl+s", "focus_specs", "Specs"),
         Binding("ctrl+l", "focus_prompt", "Chat", show=False),
+        Binding("f2", "edit_seeds", "Seeds"),
+        Binding("f3", "quality_report", "Quality"),
     ]
 
     def __init__(
@@ -87,6 +95,8 @@ class TunesmithApp(App[None]):
         self.active_question: QuestionCard | None = None
         self.idle_event = asyncio.Event()
         self.idle_event.set()
+        self.turns = 0
+        """Counts agent turns started; a delayed force-stop only cuts off the turn it was armed for."""
         self.generation = 0
         """Counts opened sessions; messages from an earlier session's worker are ignored."""
 
@@ -221,6 +231,7 @@ class TunesmithApp(App[None]):
 
     # -- the agent worker --------------------------------------------------------------------
     def _run_agent(self, make_stream: Callable[[], AsyncIterator[Any]]) -> None:
+        self.turns += 1
         self.busy = True
         self.spec_panel.watch_edits = False  # the agent's own writes are not the person's edits
         self.idle_event.clear()
@@ -327,11 +338,17 @@ class TunesmithApp(App[None]):
             card = await self._card(event.call_id, event.tool, {})
             card.set_decision(event.decision, event.comment, event.by)
         elif isinstance(event, ev.ToolFinished):
+            self._finish_progress()
             if event.tool in QUIET_TOOLS and event.call_id not in self.cards:
                 return
             card = await self._card(event.call_id, event.tool, {})
             card.set_result(event.content, event.is_error, event.files)
             self.spec_panel.refresh_specs(baseline=True)
+            if not event.is_error and (event.tool == "show_quality_report" or "data/quality.json" in (event.files or [])):
+                await self._quality_card()
+            if event.tool in SEED_TOOLS and not event.is_error:
+                await chat.add_notice("f2 opens the seed examples as a table you can edit, add to and delete from.",
+                                      "info")
         elif isinstance(event, ev.Question):
             await chat.end_stream()
             card = QuestionCard(event.text, event.choices, event.allow_free_text)
@@ -364,9 +381,26 @@ class TunesmithApp(App[None]):
             await self.chat.add(card)
         card.update_from(event)
 
+    def on_progress_card_cancel_requested(self, message: ProgressCard.CancelRequested) -> None:
+        """The person pressed Cancel on a progress card: stop the tool (and the job it follows)."""
+        if not self.busy or self.agent is None or not message.card.active:
+            message.card.finish()
+            return
+        interrupt = getattr(self.agent, "interrupt", None)
+        if interrupt is not None:
+            interrupt(cancel_jobs=True)
+        self.status_bar.busy = "cancelling… (what was made is kept)"
+        self._arm_force_stop(FORCE_STOP_TOOL_S)
+
+    def _finish_progress(self) -> None:
+        for card in self.progress.values():
+            card.finish()
+        self.progress.clear()  # the next run of a task gets a fresh card
+
     async def on_agent_idle(self, message: AgentIdle) -> None:
         if message.generation != self.generation:
             return
+        self._finish_progress()
         self.busy = False
         self.spec_panel.refresh_specs(baseline=True)
         self.spec_panel.watch_edits = True
@@ -420,6 +454,50 @@ class TunesmithApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_edit_seeds(self) -> None:
+        """Open data/examples.jsonl as an editable table; what the person saves is told to the agent."""
+        if self.session is None:
+            return
+        from assistant.tui.screens.seeds import SeedTableScreen
+
+        if isinstance(self.screen, SeedTableScreen):
+            return
+        generation = self.generation
+
+        async def saved(sentence: str | None) -> None:
+            if sentence and generation == self.generation:
+                await self._tell_agent(sentence)
+
+        self.push_screen(SeedTableScreen(self.session.dir), saved)
+
+    def action_quality_report(self) -> None:
+        """The data quality report (data/quality.json) with its charts."""
+        if self.session is None:
+            return
+        from assistant.tui.screens.quality import QualityScreen
+
+        if not isinstance(self.screen, QualityScreen):
+            self.push_screen(QualityScreen(self.session.dir))
+
+    async def _quality_card(self) -> None:
+        """A compact chart card of data/quality.json in the chat, after a step that made or changed it."""
+        from synth.quality import blocking_findings, load_report
+
+        from assistant.tui.widgets.quality import QualitySummary
+
+        report = load_report(self.session.dir) if self.session is not None else None
+        if report is None:
+            return
+        limits = None
+        try:
+            from specs.data_generation import DataGenerationSpec
+            from specs.yamlio import load_spec
+
+            limits = load_spec(self.session.dir / "data_generation.yaml", DataGenerationSpec)
+        except Exception:  # noqa: BLE001 - a broken or missing spec: the card uses the default limits
+            pass
+        await self.chat.add(QualitySummary(report, blocking_findings(self.session.dir), limits=limits))
+
     def action_focus_specs(self) -> None:
         self.spec_panel.focus()
 
@@ -436,11 +514,19 @@ class TunesmithApp(App[None]):
             return
         interrupt()
         self.status_bar.busy = "stopping…"
-        self.set_timer(3.0, self._force_stop)
+        # A running tool stops at its next safe point (a record, a measure, a poll) and keeps its work:
+        # give it time before the turn is cut off.
+        running = getattr(self.agent, "tool_running", None)
+        self._arm_force_stop(FORCE_STOP_TOOL_S if running else FORCE_STOP_S)
 
-    async def _force_stop(self) -> None:
-        if self.busy:
-            await self._stop_agent()
+    def _arm_force_stop(self, seconds: float) -> None:
+        turn = self.turns
+
+        async def force() -> None:
+            if self.busy and self.turns == turn:  # still the turn that was asked to stop
+                await self._stop_agent()
+
+        self.set_timer(seconds, force)
 
     async def action_new_session(self) -> None:
         await self.open_session(self.new_session(), resume=False)
@@ -455,6 +541,11 @@ class TunesmithApp(App[None]):
             for name in self.spec_panel.states:
                 yield SystemCommand(f"Open spec: {name}", f"Edit {name} with live validation",
                                     lambda name=name: self.open_spec(name))
+        if self.session is not None:
+            yield SystemCommand("Edit seed examples", "The seed examples (data/examples.jsonl) as an editable table",
+                                self.action_edit_seeds)
+            yield SystemCommand("Data quality report", "data/quality.json with small charts; blocking findings first",
+                                self.action_quality_report)
         yield SystemCommand("Help", "Show every key", self.action_help)
         yield SystemCommand("Quit", "Quit tunesmith (the session is saved; resume continues it)", self.action_quit)
         try:

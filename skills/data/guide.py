@@ -15,6 +15,8 @@ WAIVE = "Waive the blocking findings"
 EDIT_SPEC = "I will edit data_generation.yaml myself"
 GATE_QUESTION = "Training is blocked by the quality report. What should I do?"
 SEED_QUESTION = "Are these seed examples right?"
+RESUME = "Resume generation"
+RESUME_QUESTION = "Generation stopped before the end. Resume it?"
 
 
 def _said(state: GuideState, *words: str) -> bool:
@@ -26,6 +28,15 @@ def _running(state: GuideState) -> bool:
     from synth.generate import generation_running
 
     return generation_running(state.session_dir)
+
+
+def _job_running(state: GuideState) -> bool:
+    """The background data job (teacher or paraphrase) is still running."""
+    from skills.data.tools import JOB_DIR
+    from skills.train.runs import job_running
+
+    folder = state.session_dir / JOB_DIR
+    return (folder / "job.json").exists() and job_running(folder)
 
 
 def _blocking(state: GuideState) -> list:
@@ -48,12 +59,25 @@ def next_turn(state: GuideState) -> Turn | None:
                     arguments={"question": "What should I do?", "choices": [REGENERATE, EDIT_SPEC, "Stop here"]})
     if _said(state, "stop here"):
         return Turn(text="Stopping the data step here. Say continue when you want to go on.")
+    if _job_running(state):
+        if _said(state, "cancel"):
+            return Turn(text="Cancelling the generation job; what it made is kept.", tool="cancel_data_generation")
+        if last is not None and last.name == "wait_for_data_generation":
+            return Turn(text="The generation job goes on in the background. Say continue to follow it again, "
+                             "or cancel generation to stop it.")
+        return Turn(text="Following the data generation job; its progress shows below (esc stops watching, "
+                         "the Cancel button stops the job).", tool="wait_for_data_generation")
+    if last is not None and last.name in ("generate_data", "wait_for_data_generation", "cancel_data_generation") \
+            and last.data.get("status") == "cancelled":
+        return Turn(text=last.content, tool="ask_user",
+                    arguments={"question": RESUME_QUESTION, "choices": [RESUME, "Stop here"]})
 
     if not state.exists("data/examples.jsonl") and not state.exists("data/imported.jsonl"):
         return Turn(text="The use case is approved. I will draft seed examples from it: one or more per label or "
                          "case, for you to check and edit.", tool="draft_seed_examples", arguments={"count": 12})
     if last is not None and last.name == "draft_seed_examples":
-        return Turn(tool="ask_user", text="Edit any row in the table (or data/examples.jsonl), add or delete rows.",
+        return Turn(tool="ask_user", text="You can edit, add and delete rows in the seed table (f2 opens it) or in "
+                                          "data/examples.jsonl.",
                     arguments={"question": SEED_QUESTION, "choices": [CONTINUE, "Draft them again"]})
     if _said(state, "draft them again"):
         return Turn(text="Drafting new seed examples.", tool="draft_seed_examples", arguments={"count": 12})
@@ -63,8 +87,11 @@ def next_turn(state: GuideState) -> Turn | None:
                          "which quality limits. Defaults come from the use case; you can edit the file.",
                     tool="write_data_generation_spec")
     if not state.exists("data/train.jsonl") or _said(state, "regenerate"):
-        if (last is not None and last.name == "generate_data") or _running(state):
-            return Turn(text="Generation is running as a job; its progress shows live. Say continue when it ends.")
+        if _running(state):
+            return Turn(text="Data generation is running in another process for this session. Say continue when "
+                             "it has ended.")
+        if last is not None and last.name == "generate_data" and not _said(state, "resume"):
+            return Turn(text="Generation did not finish. Say resume to continue it, or edit data_generation.yaml.")
         return Turn(text="Generating the data now: every record is verified against the use case and the "
                          "quality report follows.", tool="generate_data")
     if not state.exists("data/quality.json"):

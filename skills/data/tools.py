@@ -357,14 +357,30 @@ def _embeddings(ctx: ToolContext) -> bool:
 
 
 def _run_generation(ctx: ToolContext, spec: DataGenerationSpec, use_case: UseCaseSpec) -> dict[str, Any]:
+    """Generate in this call, stopping at the next record when the person cancels (ctx.cancel)."""
     from synth.generate import generate_dataset
-    from synth.quality import score_dataset, summary
+    from synth.quality import ScoringCancelled, score_dataset, summary
 
-    report = generate_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, settings=ctx.settings)
+    report = generate_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, settings=ctx.settings, cancel=ctx.cancel)
     if report["status"] == "done":
-        quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, embeddings=_embeddings(ctx))
-        report["quality"] = summary(quality)
+        try:
+            quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, embeddings=_embeddings(ctx),
+                                    cancel=ctx.cancel)
+            report["quality"] = summary(quality)
+        except ScoringCancelled as exc:
+            report["quality"] = f"Not scored: {exc}."
     return report
+
+
+def _cancelled_text(report: dict[str, Any]) -> str:
+    made = sum((report.get("generated") or {}).values())
+    asked = sum((report.get("requested") or {}).values())
+    return (f"Generation cancelled after {made} of {asked} records. They are kept in data/.partial/; "
+            "run generate_data again to resume (nothing is made twice, teacher answers come from the cache).")
+
+
+JOB_DIR = "data/job"
+"""Where the background data job's job.json lives (its events, pid and log)."""
 
 
 @tool("ask", preview=_preview_generate)
@@ -393,10 +409,13 @@ def generate_data(ctx: ToolContext) -> ToolResult:
         if not _embeddings(ctx):
             argv.append("--no-embeddings")
         if ctx.start_job is not None:
-            job = ctx.start_job("generate-data", argv, cwd=str(REPO))
-            return ToolResult(content=f"Started data generation as a background job ({getattr(job, 'id', job)}). "
-                                      "Progress shows live; cancel it any time and run generate_data again to resume.",
-                              data={"job": str(getattr(job, "id", job))})
+            from skills.train.runs import launch
+
+            info = launch(ctx, "generate-data", argv, ctx.path(JOB_DIR))
+            return ToolResult(content=f"Started data generation as a background job ({info.get('job_id')}). "
+                                      "wait_for_data_generation shows its progress; cancel_data_generation stops it, "
+                                      "and generate_data again resumes it.",
+                              data={"job": str(info.get("job_id")), "background": True})
         if spec.generator.paraphrase:  # no job runner: the paraphraser (torch) still runs in its own process
             report = _run_job_now(ctx, argv)
         else:
@@ -407,6 +426,8 @@ def generate_data(ctx: ToolContext) -> ToolResult:
         report = report or _run_generation(ctx, spec, use_case)
     except GenerationError as exc:
         raise ToolError(str(exc)) from exc
+    if report["status"] == "cancelled":
+        return ToolResult(content=_cancelled_text(report), data={k: v for k, v in report.items() if k != "quality"})
     lines = [f"Generation {report['status']}: {report.get('train_records', 0)} train and "
              f"{report.get('eval_records', 0)} eval records kept."]
     if report.get("dropped"):
@@ -480,6 +501,82 @@ def write_generator_code(ctx: ToolContext, instructions: str = "") -> ToolResult
                       files=["generator.py", SPEC_FILE])
 
 
+def _relay_job(ctx: ToolContext, events: list[dict[str, Any]], seen: dict[str, Any]) -> None:
+    for event in events:
+        kind = event.get("type")
+        if kind == "progress":
+            ctx.emit({k: v for k, v in event.items() if k != "time"})
+        elif kind in ("done", "cancelled", "paraphrase"):
+            seen[kind] = event
+
+
+def _job_outcome(ctx: ToolContext, seen: dict[str, Any]) -> ToolResult:
+    from synth.quality import load_report, summary
+
+    report_path = ctx.path("data/generation.json")
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    if "done" in seen or (report.get("status") == "done" and ctx.path("data/quality.json").exists()):
+        quality = load_report(ctx.session_dir)
+        text = (f"Generation done: {report.get('train_records', 0)} train and {report.get('eval_records', 0)} eval "
+                "records kept.")
+        if report.get("dropped"):
+            text += " Dropped: " + ", ".join(f"{k} {v}" for k, v in report["dropped"].items()) + "."
+        if quality is not None:
+            text += "\n" + summary(quality)
+        return ToolResult(content=text, data={"status": "done", **{k: v for k, v in report.items() if k != "quality"}},
+                          files=["data/train.jsonl", "data/eval.jsonl", "data/quality.json"])
+    if "cancelled" in seen or report.get("status") == "cancelled":
+        return ToolResult(content=_cancelled_text(report), data={"status": "cancelled", **report})
+    from skills.train.runs import log_tail
+
+    return ToolResult(content="The data generation job ended without finishing: " + (log_tail(ctx.path(JOB_DIR))[-800:]
+                              or "no log") + "\nRun generate_data again to resume.", is_error=True,
+                      data={"status": "failed"})
+
+
+@tool("always")
+def wait_for_data_generation(ctx: ToolContext, timeout_s: float | None = None) -> ToolResult:
+    """Follow the background data generation job (teacher or paraphrase), showing its progress, until it
+    ends; then report what it made and the quality summary. The person's esc stops the waiting (the job
+    goes on); the Cancel button of the progress card cancels the job.
+
+    Args:
+        timeout_s: Stop waiting after this many seconds (the job goes on); omit to wait to the end.
+    """
+    from skills.train.runs import cancel, follow, job_running, read_json
+
+    job_dir = ctx.path(JOB_DIR)
+    if not (job_dir / "job.json").exists():
+        raise ToolError("no data generation job was started in this session; generate_data starts one")
+    seen: dict[str, Any] = {}
+    follow(job_dir, lambda events: _relay_job(ctx, events, seen), timeout_s=timeout_s, cancel=ctx.cancel)
+    if job_running(job_dir):
+        if ctx.cancel.is_set() and ctx.cancel_jobs:
+            cancel(job_dir)
+            follow(job_dir, lambda events: _relay_job(ctx, events, seen), timeout_s=10)
+            return _job_outcome(ctx, {**seen, "cancelled": True})
+        job = read_json(job_dir / "job.json")
+        return ToolResult(content=f"Data generation job {job.get('job_id')} is still running; its progress shows while "
+                                  "wait_for_data_generation runs. cancel_data_generation stops it.",
+                          data={"status": "running"})
+    return _job_outcome(ctx, seen)
+
+
+@tool("always")
+def cancel_data_generation(ctx: ToolContext) -> ToolResult:
+    """Cancel the background data generation job. What it made is kept; generate_data resumes it."""
+    from skills.train.runs import cancel, job_running
+
+    job_dir = ctx.path(JOB_DIR)
+    if not (job_dir / "job.json").exists() or not job_running(job_dir):
+        return ToolResult(content="No data generation job is running.")
+    cancel(job_dir)
+    report_path = ctx.path("data/generation.json")
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    return ToolResult(content=_cancelled_text(report) if report else "Cancelled the data generation job; "
+                      "generate_data resumes it.", data={"status": "cancelled"})
+
+
 # --- quality gate -----------------------------------------------------------------------------------
 
 @tool("always")
@@ -489,7 +586,13 @@ def score_data(ctx: ToolContext) -> ToolResult:
 
     if not ctx.path("data/train.jsonl").exists():
         raise ToolError("there is no data/train.jsonl yet; run generate_data first")
-    report = score_dataset(ctx.session_dir, _use_case(ctx), _data_spec(ctx), emit=ctx.emit, embeddings=_embeddings(ctx))
+    from synth.quality import ScoringCancelled
+
+    try:
+        report = score_dataset(ctx.session_dir, _use_case(ctx), _data_spec(ctx), emit=ctx.emit,
+                               embeddings=_embeddings(ctx), cancel=ctx.cancel)
+    except ScoringCancelled as exc:
+        return ToolResult(content=f"Stopped: {exc}.", data={"status": "cancelled"})
     return ToolResult(content=summary(report), data={"blocking": [f.code for f in report.blocking()]},
                       files=["data/quality.json"])
 

@@ -290,10 +290,13 @@ def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s:
         if state in ("failed", "cancelled") or (state == "finished" and not (folder / "report.json").exists()):
             log = _log_tail(ctx, folder)
             raise ToolError(f"evaluation {eval_id} {state or 'stopped'} without a report.{log}")
+        if ctx.cancel.is_set():
+            return ToolResult(content=f"Stopped waiting; evaluation {eval_id} goes on as a job. Call "
+                              "wait_for_evaluation to follow it again.", data={"eval_id": eval_id, "running": True})
         if time.monotonic() > deadline:
             return ToolResult(content=f"Evaluation {eval_id} is still running after {timeout_s:g} s; call "
                               "wait_for_evaluation again to keep waiting.", data={"eval_id": eval_id, "running": True})
-        time.sleep(0.5)
+        ctx.cancel.wait(0.5)
 
 
 def _read_events(path: Path, offset: int) -> tuple[list[dict], int]:

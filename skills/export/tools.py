@@ -91,7 +91,15 @@ def export_model(ctx: ToolContext) -> ToolResult:
         proc = subprocess.Popen(_job_command(ctx), stdout=handle, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
         last: dict = {}
         while proc.poll() is None:
-            time.sleep(0.5)
+            if ctx.cancel.is_set():
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                raise ToolError("export cancelled by the person; nothing was exported (export_model starts it again)")
+            ctx.cancel.wait(0.5)
             start, new = _read_events(events, start)
             for event in new:
                 last = event

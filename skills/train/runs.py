@@ -177,8 +177,8 @@ def cancel(run_dir: Path, grace_s: float = 5.0) -> bool:
 
 
 def follow(run_dir: Path, on_events: Callable[[list[dict[str, Any]]], None], timeout_s: float | None = None,
-           interval_s: float = 0.5) -> dict[str, Any]:
-    """Block until the run's job ends (or ``timeout_s``), passing new events to ``on_events``."""
+           interval_s: float = 0.5, cancel: Any = None) -> dict[str, Any]:
+    """Block until the run's job ends (or ``timeout_s``, or ``cancel`` is set), passing new events to ``on_events``."""
     events_path = Path(read_json(run_dir / "job.json").get("events") or run_dir / "events.jsonl")
     offset = 0
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -198,12 +198,16 @@ def follow(run_dir: Path, on_events: Callable[[list[dict[str, Any]]], None], tim
                     continue
             if batch:
                 on_events(batch)
-        if not running or (deadline is not None and time.monotonic() >= deadline):
+        stopped = cancel is not None and cancel.is_set()
+        if not running or stopped or (deadline is not None and time.monotonic() >= deadline):
             handle = _HANDLES.get(str(run_dir))
             if not running and handle is not None and hasattr(handle, "wait") and hasattr(handle, "poll"):
                 handle.wait()
             return run_state(run_dir)
-        time.sleep(interval_s)
+        if cancel is not None:
+            cancel.wait(interval_s)
+        else:
+            time.sleep(interval_s)
 
 
 def log_tail(run_dir: Path, max_bytes: int = 2000) -> str:

@@ -507,7 +507,9 @@ def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: fl
             elif kind == "error":
                 ctx.emit({"type": "warning", "text": f"training failed: {event.get('message')}"})
 
-    state = runs.follow(run_dir, relay, timeout_s=timeout_s)
+    state = runs.follow(run_dir, relay, timeout_s=timeout_s, cancel=ctx.cancel)
+    if ctx.cancel.is_set() and ctx.cancel_jobs and state["running"]:  # the progress card's Cancel button
+        return cancel_training.fn(ctx, run_id=run_dir.name)
     finished = state["status"] == "finished"
     return ToolResult(content=_status_text(state) + (" Next: evaluate the tuned model against the base model." if finished else ""),
                       data={k: v for k, v in state.items() if k != "events"}, phase="evaluate" if finished else None,

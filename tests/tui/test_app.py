@@ -232,7 +232,7 @@ async def test_progress_events_draw_a_bar_and_a_loss_chart(settings, session):
         await say(pilot, "train")
         await idle(pilot)
         card = app.query_one(ProgressCard)
-        assert card.summary.startswith("⏳ train: 5/10 · 50% · ETA 15 s · loss 0.4")
+        assert card.summary.startswith("■ train: 5/10 · 50% · ETA 15 s · loss 0.4"), "the tool ended: the card is finished"
         assert card.query_one(ProgressBar).percentage == 0.5
         assert card.query_one(Sparkline).data == [2.0, 1.0, 2.0 / 3, 0.5, 0.4]
 

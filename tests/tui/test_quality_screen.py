@@ -132,7 +132,7 @@ def test_summary_card_stays_within_fourteen_lines_with_many_blocking_findings(ba
     assert lines[1].startswith(f"✗ {blocking[0].code}: ")
     assert f"… {len(blocking) - 3} more findings" in lines[4]
     assert any(line.startswith("duplicates") and "(limit 5%)" in line for line in lines)
-    assert lines[-1] == "ctrl+r opens the full quality report"
+    assert lines[-1] == "f3 opens the full quality report"
 
 
 # --- the screen ------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ async def test_summary_card_in_the_chat(bank_session, bank_specs):
         assert any(line.startswith("labels  imbalance") and "12 labels" in line for line in lines)
         assert sum(line.startswith(("  ", "… ")) for line in lines) == 4, "three most frequent labels and the rarest"
         assert any(line.startswith("tokens ") and line.endswith(" 0 over 128") for line in lines)
-        assert lines[-1] == "ctrl+r opens the full quality report"
+        assert lines[-1] == "f3 opens the full quality report"
         assert card.size.height == len(lines), "one screen line per card line: long messages are cut, not wrapped"
         assert card.render_line(1).text.rstrip().endswith("…")
 

@@ -14,8 +14,10 @@ from textual.widgets import Static
 KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Chat", [
         ("enter", "send your message (or the number of a choice)"),
-        ("escape", "interrupt the assistant"),
+        ("escape", "interrupt the assistant (a running step stops and keeps its work)"),
         ("ctrl+s", "focus the spec list; enter opens a file"),
+        ("f2", "the seed examples as an editable table"),
+        ("f3", "the data quality report, with charts"),
         ("ctrl+p", "command palette: new session, resume, open spec, help, quit"),
         ("f1", "this help"),
         ("ctrl+q", "quit (the session is saved; `tunesmith resume` continues)"),
@@ -31,6 +33,15 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Spec editor", [
         ("ctrl+s", "validate and save (an invalid edit is never written)"),
         ("ctrl+o", "open in $EDITOR, then validate and save"),
+        ("escape", "close (twice to discard unsaved changes)"),
+    ]),
+    ("Progress card", [
+        ("Cancel", "stop the work (generation, a job being followed); what was made is kept and resumes"),
+    ]),
+    ("Seed table", [
+        ("enter/e", "edit the cell (enter keeps, escape cancels)"),
+        ("a / d", "add a row / delete the row"),
+        ("ctrl+s", "check every row and save data/examples.jsonl"),
         ("escape", "close (twice to discard unsaved changes)"),
     ]),
     ("Session picker", [

@@ -6,7 +6,8 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ProgressBar, Sparkline, Static
+from textual.message import Message
+from textual.widgets import Button, ProgressBar, Sparkline, Static
 
 CHART_KEYS = ("loss", "reward", "reward_margin", "kl", "eval_loss")
 """Numeric fields drawn as sparklines as they arrive (training curves)."""
@@ -18,7 +19,15 @@ def _num(value: Any) -> float | None:
 
 
 class ProgressCard(Vertical):
-    """One task's progress; updated in place by every Progress event of that task."""
+    """One task's progress; updated in place by every Progress event of that task.
+
+    Its Cancel button asks the running tool to stop (and a background job it follows to be cancelled);
+    the app disables the button once the tool has returned."""
+
+    class CancelRequested(Message):
+        def __init__(self, card: "ProgressCard") -> None:
+            super().__init__()
+            self.card = card
 
     def __init__(self, task: str) -> None:
         super().__init__(classes="progress-card")
@@ -26,11 +35,30 @@ class ProgressCard(Vertical):
         self.history: dict[str, list[float]] = {}
         self.charts: dict[str, Sparkline] = {}
         self.summary = ""
+        self.active = True
 
     def compose(self) -> ComposeResult:
-        yield Static("", markup=False, classes="progress-label")
+        with Horizontal(classes="progress-head"):
+            yield Static("", markup=False, classes="progress-label")
+            yield Button("Cancel", classes="progress-cancel", compact=True, variant="error")
         yield ProgressBar(total=None, show_eta=False, classes="progress-bar")
         yield Vertical(classes="progress-charts")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if self.active:
+            event.button.disabled = True
+            event.button.label = "Cancelling…"
+            self.post_message(self.CancelRequested(self))
+
+    def finish(self) -> None:
+        """The tool behind this card has returned: nothing is left to cancel."""
+        self.active = False
+        for button in self.query(".progress-cancel"):
+            button.display = False
+        if self.summary.startswith("⏳ "):
+            self.summary = "■ " + self.summary[2:]
+            self.query_one(".progress-label", Static).update(self.summary)
 
     def update_from(self, event: Any) -> None:
         fields = dict(getattr(event, "fields", {}) or {})
@@ -56,7 +84,7 @@ class ProgressCard(Vertical):
         message = fields.get("message")
         if message:
             parts.append(str(message))
-        self.summary = "⏳ " + " · ".join(parts)
+        self.summary = ("⏳ " if self.active else "■ ") + " · ".join(parts)
         self.query_one(".progress-label", Static).update(self.summary)
         bar = self.query_one(ProgressBar)
         if total:

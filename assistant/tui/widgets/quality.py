@@ -22,7 +22,7 @@ SPARKS = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "waived": "yellow", "blocking": "bold red"}
 DEFAULT_LIMITS: dict[str, float] = {"max_duplicate_rate": 0.05, "max_label_imbalance": 10.0}
 CARD_LINES = 14
-REPORT_HINT = "ctrl+r opens the full quality report"
+REPORT_HINT = "f3 opens the full quality report"
 
 
 # --- primitives -------------------------------------------------------------------------------------
@@ -478,3 +478,7 @@ class QualitySummary(Static):
         self.blocking = list(blocking or [])
         super().__init__(summary_text(report, self.blocking, limits), id=id,
                          classes="blocking" if self.blocking else "")
+
+    def transcript_entry(self) -> tuple[str, str]:
+        blocking = ", ".join(f.code for f in self.blocking) or "none"
+        return ("quality", f"{self.report.train_records} train, {self.report.eval_records} eval; blocking: {blocking}")
