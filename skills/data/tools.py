@@ -428,7 +428,14 @@ def generate_data(ctx: ToolContext) -> ToolResult:
         raise ToolError(str(exc)) from exc
     if report["status"] == "cancelled":
         return ToolResult(content=_cancelled_text(report), data={k: v for k, v in report.items() if k != "quality"})
-    lines = [f"Generation {report['status']}: {report.get('train_records', 0)} train and "
+    return ToolResult(content=_report_text(report, report.get("quality")),
+                      data={k: v for k, v in report.items() if k != "quality"},
+                      files=["data/train.jsonl", "data/eval.jsonl", "data/quality.json"])
+
+
+def _report_text(report: dict[str, Any], quality: str | None) -> str:
+    """What a finished generation made, dropped and spent, then the quality summary."""
+    lines = [f"Generation {report.get('status', 'done')}: {report.get('train_records', 0)} train and "
              f"{report.get('eval_records', 0)} eval records kept."]
     if report.get("dropped"):
         lines.append("Dropped: " + ", ".join(f"{k} {v}" for k, v in report["dropped"].items()))
@@ -437,10 +444,9 @@ def generate_data(ctx: ToolContext) -> ToolResult:
         cost = f"${usage['cost_usd']:.4f}" if usage.get("cost_known") else "unknown cost (no price for this model)"
         lines.append(f"Teacher: {usage['calls']} calls, {usage['cache_hits']} cache hits, "
                      f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens, {cost}.")
-    if report.get("quality"):
-        lines.append(report["quality"])
-    return ToolResult(content="\n".join(lines), data={k: v for k, v in report.items() if k != "quality"},
-                      files=["data/train.jsonl", "data/eval.jsonl", "data/quality.json"])
+    if quality:
+        lines.append(quality)
+    return "\n".join(lines)
 
 
 def _preview_check(ctx: ToolContext, count: int = 20) -> Preview:
@@ -517,12 +523,7 @@ def _job_outcome(ctx: ToolContext, seen: dict[str, Any]) -> ToolResult:
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     if "done" in seen or (report.get("status") == "done" and ctx.path("data/quality.json").exists()):
         quality = load_report(ctx.session_dir)
-        text = (f"Generation done: {report.get('train_records', 0)} train and {report.get('eval_records', 0)} eval "
-                "records kept.")
-        if report.get("dropped"):
-            text += " Dropped: " + ", ".join(f"{k} {v}" for k, v in report["dropped"].items()) + "."
-        if quality is not None:
-            text += "\n" + summary(quality)
+        text = _report_text(report, summary(quality) if quality is not None else None)
         return ToolResult(content=text, data={"status": "done", **{k: v for k, v in report.items() if k != "quality"}},
                           files=["data/train.jsonl", "data/eval.jsonl", "data/quality.json"])
     if "cancelled" in seen or report.get("status") == "cancelled":

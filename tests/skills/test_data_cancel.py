@@ -137,6 +137,7 @@ def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank
         done = data_tools.wait_for_data_generation.fn(ToolContext(session_dir=bank_session, settings=settings))
         assert done.data["status"] == "done", done.content
         assert "Usable records" in done.content
+        assert "Teacher: " in done.content and " calls, " in done.content, "what the teacher cost is reported"
         assert server.requests == 44, "each record was requested once across the cancelled and the resumed job"
     assert sorted(_partial_indices(bank_session, "train")) == list(range(40))
 

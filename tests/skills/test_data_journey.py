@@ -47,3 +47,55 @@ async def test_guided_journey_passes_the_data_step(tmp_path, monkeypatch):
     links = {link.kind: link for link in lineage.check(session.dir)}
     assert links["data"].ok and links["data"].entry["generator"] == "programmatic"
     assert links["quality"].ok and set(links["quality"].entry["inputs"]) == {"data/train.jsonl", "data/eval.jsonl"}
+
+
+async def test_guided_data_step_follows_the_teacher_job_to_the_gate(tmp_path, monkeypatch):
+    """A teacher generator runs as a background job: the planner starts it, follows it with
+    wait_for_data_generation (progress relayed), and goes on to the gate when it is done."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from assistant.approvals import YesApprover
+    from assistant.config import Settings
+    from assistant.events import Progress, ToolFinished
+    from assistant.runtime import build_agent
+    from specs.data_generation import DataGenerationSpec
+    from specs.yamlio import load_spec, save_spec
+    from synth.fake_openai import FakeOpenAI
+
+    def responder(messages):
+        prompt = messages[-1]["content"]
+        label = prompt.split("category = ")[1].split(";")[0].strip() if "category = " in prompt else "groceries"
+        responder.count += 1
+        return json.dumps({"input": f"CARD {responder.count * 7919} {label.upper()} SHOP {responder.count}",
+                           "output": label})
+
+    responder.count = 0
+    monkeypatch.setenv("TUNESMITH_QUALITY_EMBEDDINGS", "0")
+    root = Path(__file__).resolve().parents[2]
+    session = Workspace(tmp_path / "ws").create("teacher")
+    shutil.copy(root / "specs/examples/bank_transactions.use_case.yaml", session.dir / "use_case.yaml")
+    spec = load_spec(root / "specs/examples/bank_transactions.data_generation.yaml", DataGenerationSpec)
+    from synth import seeds
+
+    seeds.save(session.dir, [{"input": "TESCO STORES 2231", "output": "groceries"}])
+    session.meta.phase = "data"
+    session.save_meta()
+    with FakeOpenAI(delay_s=0.02, responder=responder) as server:
+        gen = spec.generator.model_copy(update={"kind": "teacher", "model": "openai/fake", "api_base": server.api_base,
+                                                "concurrency": 4})
+        save_spec(session.dir / "data_generation.yaml", spec.model_copy(update={
+            "generator": gen, "train_count": 120, "eval_count": 24}))
+        agent = build_agent(Settings.load({}, workspace=str(tmp_path / "ws")), session, YesApprover())
+        seen: list = []
+        for _ in range(12):
+            seen += await _collect(agent.send("continue"))
+            if session.meta.phase != "data":
+                break
+    tools = [e.tool for e in seen if isinstance(e, ToolFinished)]
+    assert tools.index("generate_data") < tools.index("wait_for_data_generation") < tools.index("finish_data_step")
+    assert any(isinstance(e, Progress) and e.task == "generate" and e.total == 144 for e in seen)
+    waited = next(e for e in seen if isinstance(e, ToolFinished) and e.tool == "wait_for_data_generation")
+    assert waited.content.startswith("Generation done") and "Teacher: 144 calls" in waited.content
+    assert session.meta.phase == "train" and server.requests == 144
