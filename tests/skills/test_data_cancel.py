@@ -103,19 +103,23 @@ def _responder(messages):
     return json.dumps({"input": f"CARD {counter * 7919} {label.upper()} SHOP", "output": label})
 
 
-def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank_specs, tmp_path):
+def _start_teacher_job(session: Path, spec, api_base: str, settings: dict, *, concurrency: int, train: int):
+    """Point data_generation.yaml at the loopback teacher and start generate_data as a real background job."""
     from assistant.jobs import JobRunner
 
+    gen = spec.generator.model_copy(update={"kind": "teacher", "model": "openai/fake", "api_base": api_base,
+                                            "concurrency": concurrency})
+    save_spec(session / "data_generation.yaml", spec.model_copy(update={"generator": gen, "train_count": train,
+                                                                         "eval_count": 4}))
+    runner = JobRunner(session)
+    return data_tools.generate_data.fn(ToolContext(session_dir=session, settings=settings, start_job=runner.start)), runner
+
+
+def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank_specs, tmp_path):
     use_case, spec = bank_specs
-    runner = JobRunner(bank_session)
     settings = {**SETTINGS, "workspace": str(tmp_path / "ws")}
     with FakeOpenAI(delay_s=0.2, responder=_responder) as server:
-        gen = spec.generator.model_copy(update={"kind": "teacher", "model": "openai/fake", "api_base": server.api_base,
-                                                "concurrency": 2})
-        save_spec(bank_session / "data_generation.yaml", spec.model_copy(update={"generator": gen, "train_count": 40,
-                                                                                  "eval_count": 4}))
-        ctx = ToolContext(session_dir=bank_session, settings=settings, start_job=runner.start)
-        started = data_tools.generate_data.fn(ctx)
+        started, runner = _start_teacher_job(bank_session, spec, server.api_base, settings, concurrency=2, train=40)
         assert started.data["background"] is True
 
         follow = ToolContext(session_dir=bank_session, settings=settings)
@@ -143,17 +147,10 @@ def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank
 
 
 def test_esc_stops_watching_but_leaves_the_job_running(bank_session, bank_specs, tmp_path):
-    from assistant.jobs import JobRunner
-
     use_case, spec = bank_specs
-    runner = JobRunner(bank_session)
     settings = {**SETTINGS, "workspace": str(tmp_path / "ws")}
     with FakeOpenAI(delay_s=0.2, responder=_responder) as server:
-        gen = spec.generator.model_copy(update={"kind": "teacher", "model": "openai/fake", "api_base": server.api_base,
-                                                "concurrency": 1})
-        save_spec(bank_session / "data_generation.yaml", spec.model_copy(update={"generator": gen, "train_count": 60,
-                                                                                  "eval_count": 4}))
-        data_tools.generate_data.fn(ToolContext(session_dir=bank_session, settings=settings, start_job=runner.start))
+        _start_teacher_job(bank_session, spec, server.api_base, settings, concurrency=1, train=60)
         follow = ToolContext(session_dir=bank_session, settings=settings)
         _cancel_after(follow, 2, [])
         watching = data_tools.wait_for_data_generation.fn(follow)
