@@ -29,6 +29,9 @@ class Hyperparameters(Spec):
     """Longest training sequence in tokens; longer records are truncated."""
     packing: bool = False
     """Pack several short SFT records into one sequence (faster on short records)."""
+    group_by_length: bool = True
+    """Put SFT records of similar length in the same batch, so less of each batch is padding (faster when
+    record lengths vary; the order is still shuffled in large groups). Ignored when packing is on."""
     warmup_ratio: float = Field(default=0.05, ge=0, lt=1)
     """Share of steps spent warming up the learning rate."""
     weight_decay: float = Field(default=0.0, ge=0)

@@ -246,6 +246,25 @@ def _job_state(ctx: ToolContext, folder: Path) -> str | None:
     return status
 
 
+def _cancel_job(ctx: ToolContext, folder: Path) -> bool:
+    """Stop the evaluation job (SIGTERM to its process group); True when it was running."""
+    import os
+    import signal
+
+    if _job_state(ctx, folder) != "running":
+        return False
+    job_id = str(json.loads((folder / "job.json").read_text(encoding="utf-8")).get("job_id"))
+    if job_id.startswith("pid-"):
+        group = int(job_id[4:])  # started in its own session: it leads its group
+    else:
+        group = json.loads((ctx.session_dir / "jobs" / f"{job_id}.json").read_text(encoding="utf-8")).get("pid")
+    try:
+        os.killpg(int(group), signal.SIGTERM)
+    except (ProcessLookupError, PermissionError, TypeError, ValueError):
+        return False
+    return True
+
+
 def _alive(pid: int | None, argv: list[str]) -> bool:
     """Whether ``pid`` still runs this job (a reused pid running something else does not count)."""
     if not pid:
@@ -291,6 +310,9 @@ def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s:
             log = _log_tail(ctx, folder)
             raise ToolError(f"evaluation {eval_id} {state or 'stopped'} without a report.{log}")
         if ctx.cancel.is_set():
+            if ctx.cancel_jobs and _cancel_job(ctx, folder):  # the progress card's Cancel button
+                return ToolResult(content=f"Cancelled evaluation {eval_id}; run_evaluation starts a new one.",
+                                  data={"eval_id": eval_id, "status": "cancelled"})
             return ToolResult(content=f"Stopped waiting; evaluation {eval_id} goes on as a job. Call "
                               "wait_for_evaluation to follow it again.", data={"eval_id": eval_id, "running": True})
         if time.monotonic() > deadline:

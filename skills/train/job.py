@@ -278,7 +278,9 @@ def build_trainer(plan, model, tokenizer, dataset, peft_config, common: dict[str
     if plan.technique == "sft":
         from trl import SFTConfig, SFTTrainer
 
-        config = SFTConfig(**common, max_length=hp.max_length, packing=hp.packing)
+        grouped = hp.group_by_length and not hp.packing  # fewer padding tokens per batch: more useful tokens/s
+        config = SFTConfig(**common, max_length=hp.max_length, packing=hp.packing,
+                           train_sampling_strategy="group_by_length" if grouped else "random")
         return SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
     if plan.technique == "dpo":
         from trl import DPOConfig, DPOTrainer

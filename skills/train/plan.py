@@ -63,7 +63,10 @@ def size_plan(technique: str, adapter: str, base_model: str, facts: DataFacts, *
         hp["packing"] = packing
         if mean < max_length / 4:
             notes.append("packing " + ("on: short records share sequences on the GPU." if packing else
-                                       "off: packing needs flash attention to keep records apart; on the CPU padding short records costs little."))
+                                       "off: packing needs flash attention to keep records apart on the CPU."))
+        if not packing:
+            notes.append("group_by_length on: records of similar length share a batch, so little of it is padding "
+                         "and more of each step's work is real tokens.")
     elif technique == "dpo":
         epochs = 1.0
         steps = min(1000, max(20, math.ceil(records / batch)))

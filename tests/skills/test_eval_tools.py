@@ -281,3 +281,27 @@ def test_guide_starts_a_new_evaluation_when_the_person_says_try_again(session):
     (session / "evals" / "e9").mkdir(parents=True)  # started, never reported: the job died
     turn = next_turn(GuideState(session_dir=session, messages=[], last_user="Try again", last_tool=None))
     assert turn.tool == "run_evaluation"
+
+
+def test_cancel_stops_the_evaluation_job_and_esc_only_stops_waiting(session):
+    import sys
+
+    from assistant.jobs import JobRunner
+
+    folder = session / "evals" / "e10"
+    folder.mkdir(parents=True)
+    runner = JobRunner(session)
+    job = runner.start("evaluate", [sys.executable, "-c", "import time; time.sleep(120)", "--eval-id", "e10",
+                                    "--events", str(folder / "events.jsonl")])
+    (folder / "job.json").write_text(json.dumps({"job_id": job.id}))
+    watching = ctx_for(session)
+    watching.cancel.set()  # esc: stop waiting, the job goes on
+    result = call(T.wait_for_evaluation, watching, eval_id="e10", timeout_s=30)
+    assert result.data["running"] is True and "goes on as a job" in result.content
+    assert job.is_running()
+    cancelling = ctx_for(session)
+    cancelling.cancel.set()
+    cancelling.cancel_jobs = True  # the progress card's Cancel button
+    result = call(T.wait_for_evaluation, cancelling, eval_id="e10", timeout_s=30)
+    assert result.data["status"] == "cancelled" and result.content.startswith("Cancelled evaluation e10")
+    assert job.wait(timeout_s=30) != "running"
