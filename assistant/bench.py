@@ -208,12 +208,35 @@ def bench_training(o: Options) -> dict[str, Any]:
 
 
 def bench_demo(o: Options) -> dict[str, Any]:
+    import resource
+
     until = ["--until", "train"] if o.quick else []
+    workspace = o.workdir / "demo-ws"
     started = time.perf_counter()
-    out = _run([*tunesmith_command(), "demo", "--workspace", str(o.workdir / "demo-ws"), *until], 3600)
+    out = _run([*tunesmith_command(), "demo", "--workspace", str(workspace), *until], 3600)
     seconds = round(time.perf_counter() - started, 1)
+    # ru_maxrss of waited-for descendants: the largest single process of the demo (the training job)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"seconds": seconds, "until": "train" if o.quick else "done",
-            "last_lines": out.strip().splitlines()[-3:]}
+            "largest_process_peak_gib": round(peak_kib / 1024**2, 2),
+            "evaluation": demo_evaluation(workspace), "last_lines": out.strip().splitlines()[-3:]}
+
+
+def demo_evaluation(workspace: Path) -> list[dict[str, Any]]:
+    """Per metric of the demo's evaluation report: the base mean, each run's mean and its difference with
+    the bootstrap interval (empty when the demo stopped before evaluating)."""
+    reports = sorted(workspace.glob("sessions/*/evals/*/report.json"))
+    if not reports:
+        return []
+    report = json.loads(reports[-1].read_text(encoding="utf-8"))
+    out = []
+    for metric in report.get("metrics", []):
+        for comparison in metric.get("comparisons", []):
+            out.append({"metric": metric.get("key"), "base": comparison.get("mean_before"),
+                        "variant": comparison.get("variant"), "mean": comparison.get("mean_after"),
+                        "difference": comparison.get("diff"),
+                        "interval": [comparison.get("ci_low"), comparison.get("ci_high")], "records": comparison.get("n")})
+    return out
 
 
 BENCHMARKS: list[tuple[str, Callable[[Options], dict[str, Any]]]] = [
@@ -277,7 +300,12 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("SFT tokens/s: tunesmith job, packing", f"{m['tunesmith_packing']:.0f} ({r['packing_vs_tunesmith']:.2f}x)"))
     if r := get("demo"):
         label = "demo end to end" if r["until"] == "done" else "demo until the train step (--quick)"
-        rows.append((label, f"{r['seconds'] / 60:.1f} min"))
+        peak = f", largest process {r['largest_process_peak_gib']:.1f} GiB" if r.get("largest_process_peak_gib") else ""
+        rows.append((label, f"{r['seconds'] / 60:.1f} min{peak}"))
+        for item in r.get("evaluation") or []:
+            if item.get("variant") != "prompt_baseline" and item.get("base") is not None and item.get("mean") is not None:
+                rows.append((f"demo evaluation: {item['metric']}, base → {item['variant']}",
+                             f"{item['base']:.2f} → {item['mean']:.2f}"))
     return rows
 
 
