@@ -151,13 +151,11 @@ def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
 
-    try:
-        from skills.train.tracking import EXPERIMENT, tracking_uri
-        uri = tracking_uri(session)
-    except ImportError:  # the train step's tracking helper is absent: same defaults by hand
-        EXPERIMENT = "tunesmith"
-        uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{session.resolve().parent.parent / 'mlflow.db'}"
+    from skills.train.tracking import EXPERIMENT, ensure_experiment, tracking_uri
+
+    uri = tracking_uri(session)
     mlflow.set_tracking_uri(uri)
+    ensure_experiment(mlflow, uri)  # artifacts beside the store, never in the working folder
     training = _training_run(mlflow, run_ids)
     experiment_id = training.info.experiment_id if training else mlflow.set_experiment(EXPERIMENT).experiment_id
     tags = {"tunesmith.kind": "evaluation", "tunesmith.eval_id": eval_id, "tunesmith.session": session.name}

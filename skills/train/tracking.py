@@ -28,6 +28,21 @@ def default_uri(workspace: Path) -> str:
     return f"sqlite:///{Path(workspace).resolve() / 'mlflow.db'}"
 
 
+def ensure_experiment(mlflow: Any, uri: str) -> None:
+    """Create the experiment with artifacts beside a SQLite store (not in the job's working folder,
+    where MLflow would put ``./mlruns`` by default)."""
+    client = mlflow.MlflowClient(uri)
+    if client.get_experiment_by_name(EXPERIMENT) is not None:
+        return
+    location = None
+    if uri.startswith("sqlite:///"):
+        location = (Path(uri[len("sqlite:///"):]).parent / "mlartifacts").resolve().as_uri()
+    try:
+        client.create_experiment(EXPERIMENT, artifact_location=location)
+    except Exception:  # noqa: BLE001 - another process created it first
+        pass
+
+
 def tracking_uri(session_dir: Path) -> str:
     """``MLFLOW_TRACKING_URI`` when set, else the workspace's SQLite store."""
     return os.environ.get("MLFLOW_TRACKING_URI") or default_uri(workspace_of(session_dir))
@@ -109,17 +124,7 @@ class RunTracker:
         return self.mlflow_run_id
 
     def _ensure_experiment(self, mlflow) -> None:
-        """Create the experiment with artifacts beside a SQLite store (not in the job's working folder)."""
-        client = mlflow.MlflowClient(self.uri)
-        if client.get_experiment_by_name(EXPERIMENT) is not None:
-            return
-        location = None
-        if self.uri.startswith("sqlite:///"):
-            location = (Path(self.uri[len("sqlite:///"):]).parent / "mlartifacts").resolve().as_uri()
-        try:
-            client.create_experiment(EXPERIMENT, artifact_location=location)
-        except Exception:  # noqa: BLE001 - another process created it first
-            pass
+        ensure_experiment(mlflow, self.uri)
 
     def _log_dataset(self, path: Path, context: str) -> None:
         if not path.exists():

@@ -247,7 +247,16 @@ def test_run_and_wait_through_the_job_runner(session, monkeypatch):
     assert not waited.is_error, waited.content
     assert "Evaluation e7 finished" in waited.content and waited.data["report_path"] == "evals/e7/report.md"
     assert any(event.get("type") == "progress" for event in progress)
-    assert json.loads((session / "evals/e7/report.json").read_text()).get("mlflow_run_id")
+    mlflow_run_id = json.loads((session / "evals/e7/report.json").read_text()).get("mlflow_run_id")
+    assert mlflow_run_id
+    import mlflow
+
+    from skills.train.tracking import tracking_uri
+
+    artifacts = mlflow.MlflowClient(tracking_uri(session)).get_run(mlflow_run_id).info.artifact_uri
+    store = tracking_uri(session)[len("sqlite:///"):]
+    assert artifacts.startswith((Path(store).parent / "mlartifacts").resolve().as_uri()), \
+        f"the report's artifacts belong beside the store, not in the job's working folder: {artifacts}"
 
 
 def test_the_shipped_example_spec_runs_with_settings_from_the_contract(session):
