@@ -14,6 +14,21 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
+CHECKOUT_LITTER = ("mlruns", "mlartifacts", "mlflow.db")
+"""What a job would leave in the checkout if it wrote relative to its working folder."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _nothing_written_into_the_checkout():
+    """Fail the run when the tests leave MLflow files in the repository (jobs run with it as cwd)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    before = {name for name in CHECKOUT_LITTER if (root / name).exists()}
+    yield
+    left = [name for name in CHECKOUT_LITTER if (root / name).exists() and name not in before]
+    assert not left, f"the tests wrote {left} into the checkout {root}; a job must write inside its session"
+
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):

@@ -47,8 +47,10 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'ws' / 'mlflow.db'}")
-    experiment = mlflow.set_experiment("tunesmith-train-test")  # the training run's experiment
-    with mlflow.start_run(experiment_id=experiment.experiment_id, run_name="r1", tags={"tunesmith.run_id": "r1"}) as train_run:
+    # the training run's experiment, with its artifacts in the workspace as the training job makes it
+    experiment_id = mlflow.MlflowClient().create_experiment(
+        "tunesmith-train-test", artifact_location=(tmp_path / "ws" / "mlartifacts").resolve().as_uri())
+    with mlflow.start_run(experiment_id=experiment_id, run_name="r1", tags={"tunesmith.run_id": "r1"}) as train_run:
         pass
 
     events = session / "evals" / "e1" / "events.jsonl"
@@ -77,6 +79,6 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
                                output_format="list")
     assert run.info.run_id == report["mlflow_run_id"]
     assert run.data.tags["tunesmith.eval_id"] == "e1"
-    assert run.info.experiment_id == experiment.experiment_id
+    assert run.info.experiment_id == experiment_id
     assert run.data.tags["tunesmith.train_mlflow_run_id"] == train_run.info.run_id
     assert "correct_category.run_r1" in run.data.metrics
