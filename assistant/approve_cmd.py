@@ -50,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
         print("tunesmith approve: the decision is the person's, so it needs an interactive terminal "
               f"(run `tunesmith approve {session.name}` in one)", file=sys.stderr)
         return 2
-    only_person = person_only(request.tool, request.preview)
+    only_person = person_only(request)
     print(f"Session {session.name} (step {session.meta.phase}) asks:\n")
     print(card_text(request.tool, request.arguments, request.preview, limit=200_000))
     keys = {key: kind for key, kind in KEYS.items() if not (only_person and kind.endswith("always"))}

@@ -4,23 +4,20 @@ For a call that needs approval, in order: a decision the person left with `tunes
 person-only decision (waivers, ratings, a card with blocking findings) nothing else, so the call
 waits; an answer to our elicitation form (2026-07-28 clients send it with the retried call); our
 elicitation form (the client shows the card and the person picks); else the call waits for
-`tunesmith approve`. Standing rules (the person's "always" choices, a policy file) apply first,
-except to person-only decisions.
+`tunesmith approve`. Standing rules (the person's "always" choices, a policy file) apply first
+(assistant.approvals.Policy), and never allow a person-only tool.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import mcp_types as types
 
 from assistant.approval_card import DECISION_LABELS, card_text
-from assistant.approvals import Gate, Policy
 from assistant.events import ApprovalRequested, Decision, Progress
 from assistant.pending import (BY_ELICITATION, ApprovalPending, call_key, how_to_approve, person_only,
                                take_decision)
-from skills.toolkit import Tool
 
 ELICIT_LIMIT = 8000
 """Characters of each diff/code/command block in the elicitation form (`tunesmith approve` shows all)."""
@@ -32,19 +29,6 @@ class InputNeeded(Exception):
     def __init__(self, key: str, request: types.ElicitRequest) -> None:
         super().__init__(key)
         self.key, self.request = key, request
-
-
-class McpPolicy(Policy):
-    """Standing rules, except that a person-only tool always goes to the person (no rule, no file)."""
-
-    def gate(self, tool: Tool) -> Gate:
-        if tool.permission != "never" and person_only(tool.name):
-            return Gate("ask")
-        return super().gate(tool)
-
-    @classmethod
-    def wrap(cls, policy: Policy) -> "McpPolicy":
-        return cls(**{item.name: getattr(policy, item.name) for item in fields(Policy)})
 
 
 def can_elicit(ctx: Any) -> bool:
@@ -86,7 +70,12 @@ def decision_from(result: Any) -> Decision:
 
 
 class McpApprover:
-    """Decides one call for the request ``ctx`` it came with (``params``: its tools/call params)."""
+    """Decides one call for the request ``ctx`` it came with (``params``: its tools/call params).
+
+    It asks the person (their elicitation answer, or their `tunesmith approve` decision), so the agent
+    lets it decide person-only calls, which it takes from the terminal only."""
+
+    asks_person = True
 
     def __init__(self, session_name: str, session_dir: Any, ctx: Any, params: types.CallToolRequestParams) -> None:
         self.session_name, self.session_dir, self.ctx, self.params = session_name, session_dir, ctx, params
@@ -95,7 +84,7 @@ class McpApprover:
         left = take_decision(self.session_dir, request.tool, request.arguments)
         if left is not None:
             return left
-        if person_only(request.tool, request.preview):
+        if person_only(request):
             raise ApprovalPending(how_to_approve(self.session_name, request.tool, person_only=True), request, True)
         key = "approval-" + call_key(request.tool, request.arguments)
         answers = self.params.input_responses or {}

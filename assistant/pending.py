@@ -21,9 +21,6 @@ from specs.io import atomic_write_text
 
 APPROVALS_DIR = "approvals"
 
-PERSON_ONLY_TOOLS = frozenset({"waive_findings", "rate_answers"})
-"""Tools whose decision is the person's alone: a client, a policy file or --yes never allows them."""
-
 BY_TERMINAL = "person (tunesmith approve)"
 """Who decided, in the log, when the person decided in the terminal."""
 BY_ELICITATION = "person (MCP elicitation)"
@@ -41,10 +38,10 @@ class ApprovalPending(Exception):
         self.person_only = person_only
 
 
-def person_only(tool: str, preview: dict[str, Any] | None = None) -> bool:
-    """True when only the person may decide: a waiver or rating tool, or a card with blocking
-    findings that allowing would waive."""
-    return tool in PERSON_ONLY_TOOLS or bool((preview or {}).get("findings"))
+def person_only(request: ApprovalRequested) -> bool:
+    """True when only the person may decide: a person-only tool (a waiver, a rating; ``Tool.person_only``)
+    or a card with blocking findings that allowing would waive."""
+    return request.person_only or bool(request.preview.get("findings"))
 
 
 def call_key(tool: str, arguments: dict[str, Any]) -> str:
@@ -59,7 +56,8 @@ def pending_request(meta: Any) -> ApprovalRequested | None:
     if not data.get("tool"):
         return None
     return ApprovalRequested(call_id=str(data.get("call_id", "")), tool=str(data["tool"]),
-                             arguments=dict(data.get("arguments") or {}), preview=dict(data.get("preview") or {}))
+                             arguments=dict(data.get("arguments") or {}), preview=dict(data.get("preview") or {}),
+                             person_only=bool(data.get("person_only")))
 
 
 def write_decision(session_dir: Path, request: ApprovalRequested, decision: Decision) -> Path:

@@ -200,8 +200,13 @@ async def test_person_only_decisions_never_pass_through_the_client(tmp_path):
     session = Workspace(ws).create("s1")
     session.meta.phase = "data"
     session.save_meta()
+    refused = tmp_path / "refused.yaml"
+    refused.write_text("tools:\n  waive_findings: allow\n")
+    started = subprocess.run([sys.executable, "-m", "assistant", "--workspace", str(ws), "mcp", "s1", "--policy-file",
+                              str(refused)], cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert started.returncode == 2 and "only the person can allow waive_findings" in started.stderr
     policy = tmp_path / "policy.yaml"
-    policy.write_text("default: allow\ntools:\n  waive_findings: allow\n")
+    policy.write_text("default: allow\n")
     person = Person(allow())
     async with Client(server(ws, "s1", "--policy-file", str(policy)), mode="legacy", elicitation_callback=person,
                       cache=None) as client:
