@@ -17,6 +17,14 @@ def known_label_share(labels: list[str]) -> float:
     return sum(1 for label in labels if classification.category_for(label)) / len(labels)
 
 
+def wants_answer_line(use_case: UseCaseSpec) -> bool:
+    """The use case asks for a final `Answer: <number>` line (in its contract or a tenet's pattern)."""
+    contract = use_case.contract
+    texts = [contract.output_description, contract.system_prompt or "", contract.output_regex or ""]
+    texts += [str(t.params.get("pattern", "")) + t.description for t in use_case.success_tenets]
+    return any("answer:" in text.lower() for text in texts)
+
+
 def is_transaction_task(use_case: UseCaseSpec) -> bool:
     text = " ".join([use_case.business_problem, use_case.contract.input_description, use_case.name]).lower()
     return any(word in text for word in TRANSACTION_WORDS)

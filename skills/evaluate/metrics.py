@@ -13,10 +13,11 @@ import re
 import string
 from typing import Any, Callable, Iterable
 
+from synth.answers import final_number
+
 Score = float | None
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+")
 
 
 def normalize(text: str) -> str:
@@ -179,36 +180,23 @@ def accuracy(output: str, reference: str | None, params: dict[str, Any] | None =
     return exact_match(output, reference, params)
 
 
-def first_number(text: str) -> float | None:
-    match = _NUMBER.search(text or "")
-    if not match:
-        return None
-    try:
-        return float(match.group(0).replace(",", ""))
-    except ValueError:
-        return None
-
-
 def numeric_tolerance(output: str, reference: str | None, params: dict[str, Any] | None = None) -> Score:
-    """1 when the answer's number is within ``tolerance`` (absolute) or ``relative`` (share) of the reference's."""
+    """1 when the answer's number is within ``tolerance`` (absolute) or ``relative`` (share) of the reference's.
+
+    Both are read by synth.answers.final_number (the `Answer:` line, else the last number), as the reward reads them."""
     if reference is None:
         return None
     params = params or {}
-    expected = first_number(reference)
+    expected = final_number(reference)
     if expected is None:
         return None
-    got = first_number(output) if not params.get("last") else _last_number(output)
+    got = final_number(output)
     if got is None or math.isnan(got):
         return 0.0
     tolerance = float(params.get("tolerance", 1e-6))
     relative = params.get("relative")
     allowed = max(tolerance, abs(expected) * float(relative)) if relative is not None else tolerance
     return float(abs(got - expected) <= allowed)
-
-
-def _last_number(text: str) -> float | None:
-    found = _NUMBER.findall(text or "")
-    return float(found[-1].replace(",", "")) if found else None
 
 
 def length_bounds(output: str, reference: str | None, params: dict[str, Any] | None = None) -> Score:
