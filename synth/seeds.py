@@ -96,8 +96,10 @@ def draft_offline(use_case: UseCaseSpec, n: int = 12, seed: int = 0, fmt: str = 
     rows: list[dict[str, Any]]
     if use_case.task_type == "classification" and contract.labels:
         labels = list(contract.labels)
+        from synth.plan import currency_of
+
         made = classification.generate({"labels": labels, "n": max(n, len(labels)), "seed": seed, "split": "seed",
-                                         "axes": {}})
+                                         "axes": {}, "currency": currency_of(use_case)})
         made = made[:max(n, min(len(labels), 20))]
         rows = [{"input": r["input"], "output": r["output"], "meta": {"category": r["output"]}} for r in made]
     elif use_case.task_type == "extraction" and contract.output_schema:
