@@ -92,6 +92,8 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield Static("", id="approval-error")
             with Horizontal(id="approval-buttons"):
                 for kind, label in DECISION_LABELS.items():
+                    if kind == "allow_always" and self.request.person_only:
+                        continue  # only the person decides it, each time
                     yield Button(label, id=f"decide-{kind}", compact=True,
                                  variant="success" if kind.startswith("allow") else "error")
 
@@ -111,6 +113,8 @@ class ApprovalScreen(ModalScreen[Decision]):
             self.action_decide(event.button.id.removeprefix("decide-"))
 
     def action_decide(self, kind: str) -> None:
+        if kind == "allow_always" and self.request.person_only:
+            kind = "allow_once"
         comment = self.query_one("#approval-comment", Input).value.strip() or None
         findings = list(self.preview.get("findings") or [])
         waived: list[str] = []
