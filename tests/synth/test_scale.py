@@ -51,7 +51,7 @@ def test_every_prompt_and_rubric_states_the_same_scale():
     from skills.evaluate import judge
     from skills.evaluate.plan import judge_rubric
     from skills.train.scoring import JUDGE_PROMPT
-    from skills.use_case.infer import tenet_options
+    from skills.use_case.drafting import tenet_options
     from specs.evaluation import JudgeRubric
     from specs.use_case import Tenet
 
@@ -108,7 +108,7 @@ def test_math_template_gold_answers_satisfy_the_contract_they_are_made_for(tmp_p
     import re
 
     from skills.evaluate.metrics import score
-    from skills.use_case.infer import tenet_options
+    from skills.use_case.drafting import tenet_options
     from specs.use_case import UseCaseSpec
     from synth.seeds import draft_offline
     from synth.templates import arithmetic
