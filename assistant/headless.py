@@ -1,7 +1,8 @@
 """Drive an agent without the TUI: plain progress lines, questions answered by a policy, exit codes.
 
 Exit codes: 0 the pipeline reached its goal; 1 a step failed (model error, tool error it could not
-get past); 3 an approval was needed and nothing allowed it (use --yes or a policy file);
+get past); 3 an approval was needed and nothing allowed it (use --yes or a policy file), or a
+person-only decision (waiving a finding, rating answers) waits for the person;
 4 the turn limit was reached.
 """
 
@@ -106,7 +107,7 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
                 question = event
             elif isinstance(event, TurnEnded):
                 ended = event
-            elif isinstance(event, DecisionRecorded) and event.by == "no-approver":
+            elif isinstance(event, DecisionRecorded) and (event.by == "no-approver" or event.needs_person):
                 rejected = event
         if isinstance(show, Printer):
             show.flush_text()
@@ -114,7 +115,9 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
             await events.aclose()
             return EXIT_OK
         if rejected is not None:
-            if isinstance(show, Printer):
+            if isinstance(show, Printer) and rejected.needs_person:
+                show.line(f"needs the person: {rejected.tool}. {rejected.comment}")
+            elif isinstance(show, Printer):
                 show.line(f"needs approval: {rejected.tool}. Run again with --yes, or a --policy-file that allows it.")
             return EXIT_NEEDS_APPROVAL
         if ended is not None and ended.reason == "error":

@@ -22,7 +22,7 @@ from specs.data_generation import DataGenerationSpec
 from specs.io import atomic_write_text
 from specs.use_case import UseCaseSpec
 from synth import seeds as seedrows
-from synth.plan import known_label_share
+from synth.plan import currency_of, is_transaction_task, known_label_share, wants_answer_line
 from synth.records import PartialWriter, read_jsonl, request_hash, to_training_row, write_jsonl
 from synth.sandbox import run_python, unconfined_approved
 from synth.templates import classification
@@ -98,7 +98,9 @@ def template_payload(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str
     contract = use_case.contract
     return {"labels": list(contract.labels or []), "schema": contract.output_schema, "start": start, "n": n,
             "seed": spec.seed, "split": split, "axes": axes_payload(spec), "examples": examples[:50],
-            "task_type": use_case.task_type}
+            "task_type": use_case.task_type, "answer_line": wants_answer_line(use_case),
+            "currency": currency_of(use_case, examples)}
+
 
 
 def run_code_batch(code: Path, payload: dict[str, Any], spec: DataGenerationSpec,

@@ -9,14 +9,14 @@ GRPO in the training job: TRL gets one function per component, so it logs every 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from specs.reward import RewardSpec
+from synth import scale
 
-JUDGE_PROMPT = """You grade one answer against a rubric. Reply with a single number between 0 and 1, nothing else.
+JUDGE_PROMPT = """You grade one answer against a rubric.
 
 Rubric ({name}): {rubric}
 
@@ -25,7 +25,8 @@ Request:
 
 Answer:
 {answer}
-{reference}"""
+{reference}
+""" + scale.FINAL_LINE
 
 
 class RewardError(Exception):
@@ -103,7 +104,7 @@ def judge_scores(spec: RewardSpec, prompts: list[str], completions: list[str], r
             reference = f"\nReference answer (for comparison):\n{ref}\n" if ref else ""
             content = JUDGE_PROMPT.format(name=comp.name, rubric=comp.params.get("rubric", ""), prompt=prompt,
                                           answer=answer, reference=reference)
-            requests.append({"messages": [{"role": "user", "content": content}], "temperature": 0.0, "max_tokens": 8})
+            requests.append({"messages": [{"role": "user", "content": content}], "temperature": 0.0, "max_tokens": 200})
             index.append((i, comp.name))
     results = run_sync(client.map(requests))
     out: list[dict[str, float]] = [{} for _ in completions]
@@ -113,13 +114,9 @@ def judge_scores(spec: RewardSpec, prompts: list[str], completions: list[str], r
 
 
 def parse_judge(text: str) -> float:
-    match = re.search(r"\d+(?:\.\d+)?", text or "")
-    if not match:
-        return 0.0
-    value = float(match.group())
-    if value > 1 and value <= 10:
-        value /= 10
-    return max(0.0, min(1.0, value))
+    """The reward of a judge's reply: its score on the one judge scale as 0..1; no score gives 0."""
+    value = scale.read_verdict(text)
+    return 0.0 if value is None else value
 
 
 def score(session: Path, spec: RewardSpec, prompts: list[Any], completions: list[Any],
