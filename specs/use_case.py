@@ -35,7 +35,7 @@ class Tenet(Spec):
     metric: CodeMetric | None = None
     """For `code` tenets: which check scores it."""
     rubric: str | None = None
-    """For `judge` tenets: the instructions the judge follows to score an answer from 0 to 1."""
+    """For `judge` tenets: the instructions the judge follows to score an answer from 1 (fails) to 5 (fully meets), mapped to 0-1 in reports and rewards."""
     params: dict[str, Any] = Field(default_factory=dict)
     """Extra settings of the check, e.g. `pattern` for regex or `tolerance` for numeric_tolerance."""
 

@@ -26,8 +26,9 @@ def _code(name: str, description: str, metric: str, **params: Any) -> dict[str, 
 
 
 def _judge(name: str, description: str) -> dict[str, Any]:
-    rubric = (f"Score 1.0 when the answer fully meets this: {description} Score 0.0 when it clearly does not; "
-              "give partial credit in between. Judge only this tenet.")
+    from synth.scale import rubric_for
+
+    rubric = rubric_for(description) + " Judge only this tenet."
     return {"name": name, "description": description, "measured_by": "judge", "rubric": rubric}
 
 
