@@ -180,7 +180,9 @@ class SessionServer:
             self.agent.approver = None
             self.session.save_meta()
         if self.session.meta.phase != phase:
-            await _notify_lists_changed(ctx)
+            await _notify(ctx.session.send_tool_list_changed)
+        if self.session.meta.phase != phase or (finished is not None and finished.files):
+            await _notify(ctx.session.send_resource_list_changed)
         text = finished.content if finished is not None else f"{tool.name} did not run."
         if decided is not None and finished is not None and not finished.is_error:
             text += f"\n(Approved: {decided.decision} by {decided.by}.)"
@@ -276,13 +278,12 @@ def _text(text: str, error: bool = False) -> Any:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=error)
 
 
-async def _notify_lists_changed(ctx: Any) -> None:
-    """Tell the client the step's tools (and the files) changed; a client that cannot hear it re-lists."""
-    for send in (ctx.session.send_tool_list_changed, ctx.session.send_resource_list_changed):
-        try:
-            await send()
-        except Exception:  # noqa: BLE001 (2026-07-28 connections hear changes only on subscriptions)
-            pass
+async def _notify(send: Any) -> None:
+    """Tell the client the step's tools or the session's files changed (a client that cannot hear it re-lists)."""
+    try:
+        await send()
+    except Exception:  # noqa: BLE001 (2026-07-28 connections hear changes only on subscriptions)
+        pass
 
 
 def _mime(rel: str) -> str:

@@ -105,7 +105,14 @@ async def test_use_case_step_to_an_approved_spec_through_elicitation(tmp_path, m
     the client answers the form and retries the call."""
     ws = tmp_path / "ws"
     person = Person(allow(), allow())
-    async with Client(server(ws, "s1"), mode=mode, elicitation_callback=person, cache=None) as client:
+    heard: list[str] = []
+
+    async def hear(message: Any) -> None:
+        if isinstance(message, types.ServerNotification):
+            heard.append(message.method)
+
+    async with Client(server(ws, "s1"), mode=mode, elicitation_callback=person, cache=None,
+                      message_handler=hear) as client:
         written = await client.call_tool("write_use_case", use_case_args())
         assert not written.is_error, text(written)
         assert "Wrote use_case.yaml (status: draft)" in text(written)
@@ -119,6 +126,8 @@ async def test_use_case_step_to_an_approved_spec_through_elicitation(tmp_path, m
         approved = await client.call_tool("approve_use_case", {})
         assert not approved.is_error, text(approved)
         assert "moved to the step data" in text(approved)
+        if mode == "legacy":  # 2026-07-28 clients hear list changes only on subscriptions; they re-list
+            assert "notifications/tools/list_changed" in heard and "notifications/resources/list_changed" in heard
         tools = names(await client.list_tools())
         assert {"generate_data", "write_data_generation_spec", "waive_findings"} <= tools
         assert "write_use_case" not in tools
