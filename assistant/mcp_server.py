@@ -93,7 +93,7 @@ class SessionServer:
         self.agent = build_agent(settings, session, tools=self.all_tools, model=_ClientPlanner())
         self.runner = JobRunner(session.dir)
         self.reattached = [job.id for job in self.runner.reattach()]
-        self.planner = "mcp-client"
+        self._lock: Any = None
 
     # -- what the client sees ------------------------------------------------------------------
     def offered(self) -> dict[str, Any]:
@@ -162,7 +162,9 @@ class SessionServer:
         progress = ProgressReporter(ctx)
         finished, decided = None, None
         try:
-            async for event in self.agent.run_call(call, planner=self.planner):
+            planner = _planner(ctx)
+            self.session.meta.planner_model = planner
+            async for event in self.agent.run_call(call, planner=planner):
                 if isinstance(event, Progress):
                     await progress.event(event)
                 elif isinstance(event, DecisionRecorded):
@@ -270,6 +272,13 @@ class SessionServer:
         options = server.create_initialization_options(NotificationOptions(tools_changed=True, resources_changed=True))
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, options)
+
+
+def _planner(ctx: Any) -> str:
+    """``mcp:<client name>``: who planned a call, in the log and the sessions table."""
+    params = ctx.session.client_params
+    info = params.client_info if params is not None else None
+    return f"mcp:{info.name}" if info is not None and info.name else "mcp:client"
 
 
 def _text(text: str, error: bool = False) -> Any:

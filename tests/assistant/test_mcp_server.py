@@ -111,8 +111,8 @@ async def test_use_case_step_to_an_approved_spec_through_elicitation(tmp_path, m
         if isinstance(message, types.ServerNotification):
             heard.append(message.method)
 
-    async with Client(server(ws, "s1"), mode=mode, elicitation_callback=person, cache=None,
-                      message_handler=hear) as client:
+    async with Client(server(ws, "s1"), mode=mode, elicitation_callback=person, cache=None, message_handler=hear,
+                      client_info=types.Implementation(name="agent-under-test", version="1")) as client:
         written = await client.call_tool("write_use_case", use_case_args())
         assert not written.is_error, text(written)
         assert "Wrote use_case.yaml (status: draft)" in text(written)
@@ -137,7 +137,7 @@ async def test_use_case_step_to_an_approved_spec_through_elicitation(tmp_path, m
     assert decisions(ws, "s1") == [("write_use_case", "allow_once", "person (MCP elicitation)"),
                                    ("approve_use_case", "allow_once", "person (MCP elicitation)")]
     calls = [r for r in records(ws, "s1") if r["type"] == "assistant"]
-    assert calls and all(r["model"] == "mcp-client" for r in calls)
+    assert calls and all(r["model"] == "mcp:agent-under-test" for r in calls), "who planned each call"
     assert not person.answers
 
 
