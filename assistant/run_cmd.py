@@ -32,6 +32,12 @@ def main(args: argparse.Namespace) -> int:
     except SessionError as exc:
         print(f"tunesmith run: {exc}")
         return 2
+    try:
+        session.lock()  # one writer: a second run (or the app) on this session is refused
+        session.check_writable()
+    except SessionError as exc:
+        print(f"tunesmith run: {exc}")
+        return 1
     for step in (args.from_step, args.until):
         if step and step not in ORDER and step != "done":
             print(f"tunesmith run: unknown step {step!r}; steps are {', '.join(ORDER)} (and 'done' for --until)")
@@ -44,6 +50,8 @@ def main(args: argparse.Namespace) -> int:
         session.save_meta()
     printer = Printer()
     printer.line(f"session {session.name} at step {session.meta.phase} ({session.dir})")
+    for problem in session.problems:
+        printer.line(f"warning: {problem}")
     try:
         agent = build_agent(settings, session)
     except PolicyFileError as exc:
