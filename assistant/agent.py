@@ -95,6 +95,17 @@ class Agent:
         async for event in self._turn(pending):
             yield event
 
+    async def run_call(self, call: dict[str, Any], planner: str) -> AsyncIterator[Event]:
+        """One tool call that a planner outside this loop made (an MCP client named ``planner``):
+        record it, check it, gate it, run it, record the result. Approver exceptions propagate."""
+        self._interrupted = False
+        self.session.append(assistant_record("", [call], model=planner))
+        try:
+            async for event in self._call(call):
+                yield event
+        finally:
+            self.session.save_meta()
+
     async def _turn(self, calls: list[dict[str, Any]]) -> AsyncIterator[Event]:
         """Ask, gate, run, observe, save; until the model answers without tools or a stop."""
         self._interrupted = False
