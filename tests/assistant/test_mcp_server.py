@@ -216,3 +216,22 @@ async def test_person_only_decisions_never_pass_through_the_client(tmp_path):
         code, shown = await __import__("anyio").to_thread.run_sync(approve_in_terminal, ws, "s1", "A\nq\n")
         assert code == 1 and "Allow always" not in shown, "no standing rule for a person-only decision"
     assert decisions(ws, "s1") == []
+
+
+def test_the_readme_configurations_start_this_server():
+    """The README's Claude Code command, .mcp.json and .cursor/mcp.json name the same command line,
+    and that command line is `tunesmith mcp SESSION`."""
+    import re
+
+    from assistant.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## From a coding agent (MCP)", 1)[1].split("\n## ", 1)[0]
+    configs = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, flags=re.S)]
+    assert len(configs) == 2, "one .mcp.json and one .cursor/mcp.json"
+    added = re.search(r"claude mcp add --scope project tunesmith -- (.+)", section).group(1).split()
+    for config in configs:
+        entry = config["mcpServers"]["tunesmith"]
+        assert [entry["command"], *entry["args"]] == added
+        args = build_parser(entry["args"]).parse_args(entry["args"])
+        assert args.extra_module == "assistant.mcp_server" and args.session == "bank"
