@@ -149,6 +149,7 @@ class SessionServer:
     async def _run_skill_tool(self, ctx: Any, params: Any, tool: Any, arguments: dict[str, Any]) -> Any:
         import mcp_types as types
 
+        from assistant.agent import AgentStop
         from assistant.events import DecisionRecorded, Progress, ToolFinished
         from assistant.mcp_gate import InputNeeded, McpApprover, ProgressReporter
         from assistant.pending import ApprovalPending
@@ -171,6 +172,8 @@ class SessionServer:
                     decided = event
                 elif isinstance(event, ToolFinished):
                     finished = event
+        except AgentStop as stop:  # the loop's special outcomes (e.g. the same failing call again and again)
+            return _text(str(stop), error=True)
         except ApprovalPending as pending:
             self.session.append(tool_record(call_id, tool.name, str(pending), is_error=True, pending=True))
             return _text(str(pending), error=True)
