@@ -61,8 +61,14 @@ async def test_a_job_outlives_the_client_and_a_new_server_follows_it_with_progre
             assert f"{running[0].id} (generate-data): running" in text(status)
             waited = await client.call_tool("wait_job", {"timeout_s": 180}, progress_callback=on_progress)
             assert "Job ended" in text(waited) and ": finished" in text(waited), text(waited)
-            report = await client.call_tool("wait_for_data_generation", {})
+            relayed: list[tuple[float, float | None, str | None]] = []
+
+            async def on_relayed(value: float, total: float | None, message: str | None) -> None:
+                relayed.append((value, total, message))
+
+            report = await client.call_tool("wait_for_data_generation", {}, progress_callback=on_relayed)
             assert not report.is_error and "10 train and 2 eval records kept" in text(report), text(report)
+            assert relayed, "a step's own wait tool sends the job's progress too"
     assert progress, "the job's progress reached the client"
     values = [value for value, _, _ in progress]
     assert values == sorted(values), "progress only grows"
