@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator, Callable
 
 from pydantic import ValidationError
 
-from assistant.approvals import NO_APPROVER, Approver, Policy
+from assistant.approvals import NO_APPROVER, Approver, Policy, asks_person, needs_person
 from assistant.events import (ApprovalRequested, Decision, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
                               Question, ToolCallStarted, ToolFinished, TurnEnded, Usage)
 from assistant import history, steps
@@ -117,6 +117,17 @@ class Agent:
             return
         async for event in self._turn(pending):
             yield event
+
+    async def run_call(self, call: dict[str, Any], planner: str) -> AsyncIterator[Event]:
+        """One tool call that a planner outside this loop made (an MCP client named ``planner``):
+        record it, check it, gate it, run it, record the result. Approver exceptions propagate."""
+        self._interrupted = False
+        self.session.append(assistant_record("", [call], model=planner))
+        try:
+            async for event in self._call(call):
+                yield event
+        finally:
+            self.session.save_meta()
 
     async def _turn(self, calls: list[dict[str, Any]]) -> AsyncIterator[Event]:
         """Ask, gate, run, observe, save; until the model answers without tools or a stop."""
@@ -241,10 +252,12 @@ class Agent:
         if gate.action == "decided":
             decision = gate.decision
         elif gate.action == "ask":
-            request = ApprovalRequested(call_id, name, raw, _preview(tool, ctx, args).model_dump())
+            request = ApprovalRequested(call_id, name, raw, _preview(tool, ctx, args).model_dump(), tool.person_only)
             self.session.meta.pending_approval = request.to_dict()
             self.session.save_meta()
-            if self.approver is None:
+            if tool.person_only and not asks_person(self.approver):
+                decision = needs_person(request)
+            elif self.approver is None:
                 decision = Decision(NO_APPROVER.kind, NO_APPROVER.comment, by=NO_APPROVER.by)
             else:
                 yield request
@@ -255,14 +268,14 @@ class Agent:
         if decision is not None:
             self.session.append({"type": "decision", "call_id": call_id, "tool": name, "decision": decision.kind,
                                  "comment": decision.comment, "by": decision.by, "waive": decision.waive})
-            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by)
+            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by, decision.needs_person)
             if not decision.allowed:
                 why = f" Their comment: {decision.comment}" if decision.comment else " They gave no reason; ask what to change."
                 yield self._result(call_id, name, ToolResult(content=f"Not run: {decision.by} rejected this call.{why}", is_error=True))
-                if decision.by == "no-approver" or (not decision.comment and decision.by == "person"):
+                if decision.by == "no-approver" or decision.needs_person or (not decision.comment and decision.by == "person"):
                     yield TurnEnded("answer")
                 return
-            ctx.approved_waivers = list(decision.waive)
+            ctx.approved_waivers = list(decision.waive) if asks_person(self.approver) else []
         async for event in self._run(tool, ctx, args, call_id):
             if isinstance(event, ToolFinished) and event.call_id == call_id:
                 self._failed = key if event.is_error else None

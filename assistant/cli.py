@@ -22,6 +22,8 @@ EXTRA_COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "assistant.demo_cmd", "run the bundled bank-transaction demo end to end, headless"),
     ("lineage", "assistant.lineage_cmd", "print a session's lineage and check every hash"),
     ("mlflow", "assistant.mlflow_cmd", "start the MLflow UI on the workspace's tracking store"),
+    ("mcp", "assistant.mcp_server", "serve a session to a coding agent (Claude Code, Cursor) over MCP on stdio"),
+    ("approve", "assistant.approve_cmd", "decide the approval a session waits for, in the terminal"),
 ]
 """(command, module, one-line help). The module defines add_arguments(parser) and main(args) -> int."""
 

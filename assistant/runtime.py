@@ -6,8 +6,8 @@ import importlib
 from typing import Any
 
 from assistant.agent import Agent
+from assistant.approvals import Approver, Policy, PolicyFileError, YesApprover, policy_conflicts, unknown_tools_in_policy
 from assistant.config import DEFAULT_TIMEOUT_S
-from assistant.approvals import Approver, Policy, YesApprover, unknown_tools_in_policy
 from assistant.events import Notice
 from assistant.session import Session
 from skills.toolkit import Tool
@@ -62,7 +62,11 @@ def build_agent(settings: Any, session: Session, approver: Approver | None = Non
 
         tools = [*collect_tools(), step_tool(lambda: session.meta.phase, session.records)]
     model = model or build_model(settings, session)
-    policy = Policy.for_session(session.meta, getattr(settings, "policy_file", None))
+    policy_file = getattr(settings, "policy_file", None)
+    policy = Policy.for_session(session.meta, policy_file)
+    conflicts = policy_conflicts(policy, tools)
+    if conflicts:
+        raise PolicyFileError(f"{policy_file}: " + "; ".join(conflicts))
     if approver is None and getattr(settings, "yes", False):
         approver = YesApprover()
     session.meta.planner_model = getattr(settings, "model", None)
@@ -70,6 +74,11 @@ def build_agent(settings: Any, session: Session, approver: Approver | None = Non
                   start_job=_job_starter(session))
     if not getattr(settings, "model", None):
         agent.notices.append(Notice(OFFLINE_BANNER, "info"))
+    person_only = sorted(t.name for t in tools if t.person_only)
+    if (policy.file_default == "allow" and policy_file) or getattr(settings, "yes", False):
+        if person_only:
+            agent.notices.append(Notice(f"Only the person can allow {', '.join(person_only)}: "
+                                        "--yes and policy files do not cover them.", "info"))
     unknown = unknown_tools_in_policy(policy, tools)
     if unknown:
         agent.notices.append(Notice(f"The policy file names tools that do not exist: {', '.join(unknown)}", "warning"))

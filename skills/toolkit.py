@@ -114,6 +114,13 @@ class Tool:
     preview: Callable[..., Preview] | None = None
     """Optional ``preview(ctx, **args) -> Preview`` describing what the call will do."""
     skill: str | None = None
+    person_only: bool = False
+    """Only the person may allow this call (waiving a quality finding, rating answers): never --yes,
+    a policy file's allow, a remembered "always" rule or the planner. Such a tool has ``ask`` permission."""
+
+    def __post_init__(self) -> None:
+        if self.person_only and self.permission != "ask":
+            raise ValueError(f"tool {self.name}: a person-only tool needs permission 'ask', not {self.permission!r}")
 
     def schema(self) -> dict[str, Any]:
         """OpenAI-style function schema, compacted for the planner (see ``compact_schema``)."""
@@ -210,8 +217,10 @@ def tool(
     *,
     name: str | None = None,
     preview: Callable[..., Preview] | None = None,
+    person_only: bool = False,
 ) -> Callable[[Callable[..., Any]], Tool]:
-    """Declare a tool. The function's first parameter is the ToolContext."""
+    """Declare a tool. The function's first parameter is the ToolContext. ``person_only``: only the
+    person can allow it (see Tool.person_only)."""
 
     def wrap(fn: Callable[..., Any]) -> Tool:
         description, param_docs = _docstring_parts(fn.__doc__ or "")
@@ -231,6 +240,7 @@ def tool(
             args_model=args_model,
             permission=permission,
             preview=preview,
+            person_only=person_only,
         )
 
     return wrap

@@ -10,12 +10,16 @@ from specs.base import Spec, SpecFile
 
 TaskType = Literal[
     "classification", "extraction", "generation", "question_answering",
-    "summarization", "rewriting", "math", "chat",
+    "summarization", "rewriting", "math", "chat", "text_to_sql", "tool_calling",
 ]
 MeasuredBy = Literal["judge", "code"]
 CodeMetric = Literal[
     "exact_match", "label_match", "json_valid", "json_schema", "regex",
-    "f1", "rouge_l", "numeric_tolerance", "length_bounds",
+    "f1", "rouge_l", "numeric_tolerance", "length_bounds", "sql_valid",
+]
+DataKind = Literal[
+    "labeled_examples", "input_output_pairs", "preference_pairs", "reference_document",
+    "conversations", "unlabeled_inputs", "unknown",
 ]
 
 
@@ -31,7 +35,7 @@ class Tenet(Spec):
     metric: CodeMetric | None = None
     """For `code` tenets: which check scores it."""
     rubric: str | None = None
-    """For `judge` tenets: the instructions the judge follows to score an answer from 0 to 1."""
+    """For `judge` tenets: the instructions the judge follows to score an answer from 1 (fails) to 5 (fully meets), mapped to 0-1 in reports and rewards."""
     params: dict[str, Any] = Field(default_factory=dict)
     """Extra settings of the check, e.g. `pattern` for regex or `tolerance` for numeric_tolerance."""
 
@@ -75,6 +79,20 @@ class IOContract(Spec):
         return self
 
 
+class OwnData(Spec):
+    """What the person said about data of their own; the data step asks for it first."""
+
+    has_data: bool
+    """True when the person has examples of their own (the data step then starts by asking for the file)."""
+    kind: DataKind = "unknown"
+    """What the data is, as far as their words tell: labeled examples, input/output pairs, preference pairs
+    (a better and a worse answer), a reference document (e.g. an FAQ), conversations, inputs without answers."""
+    described_as: str | None = None
+    """Their words about it, e.g. "a few thousand labeled memos"."""
+    path: str | None = None
+    """The file or folder they named (as written; relative paths are relative to where tunesmith runs)."""
+
+
 class UseCaseSpec(SpecFile):
     """The use case: the problem, who it is for, the input/output contract and the success tenets."""
 
@@ -92,6 +110,8 @@ class UseCaseSpec(SpecFile):
     """Hard requirements beyond the contract: latency, privacy, tone, languages, things never to say."""
     success_tenets: list[Tenet] = Field(min_length=1, max_length=10)
     """Measurable statements of a good answer (three by default). Evaluation scores each one."""
+    own_data: OwnData | None = None
+    """The person's own data, when they said whether they have some (None: not said yet)."""
     base_model: str = "embedded:SmolLM2-135M-Instruct"
     """The open model to customize: `embedded:SmolLM2-135M-Instruct`, a local Hugging Face folder, or a hub id."""
     status: Literal["draft", "approved"] = "draft"

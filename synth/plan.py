@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from specs.data_generation import (AxisValue, DataGenerationSpec, DiversityAxis, GeneratorSpec, QualityThresholds,
                                    VerificationRules)
 from specs.use_case import UseCaseSpec
@@ -15,6 +17,27 @@ def known_label_share(labels: list[str]) -> float:
     if not labels:
         return 0.0
     return sum(1 for label in labels if classification.category_for(label)) / len(labels)
+
+
+def wants_answer_line(use_case: UseCaseSpec) -> bool:
+    """The use case asks for a final `Answer: <number>` line (in its contract or a tenet's pattern)."""
+    contract = use_case.contract
+    texts = [contract.output_description, contract.system_prompt or "", contract.output_regex or ""]
+    texts += [str(t.params.get("pattern", "")) + t.description for t in use_case.success_tenets]
+    return any("answer:" in text.lower() for text in texts)
+
+
+CURRENCY_SIGNS = {"$": ("$", "usd", "dollar"), "£": ("£", "gbp", "pound", "sterling"), "€": ("€", "eur", "euro")}
+
+
+def currency_of(use_case: UseCaseSpec, examples: list[dict] | None = None) -> str:
+    """The one currency of a money task: the sign the person's words and examples use most ($ when none)."""
+    text = " ".join([use_case.business_problem, use_case.contract.input_description, *use_case.constraints,
+                     *(str(e.get("input", "")) for e in examples or [])]).lower()
+    counts = {sign: sum(len(re.findall(r"(?<![a-z])" + re.escape(w) + r"s?(?![a-z])" if w.isalpha() else re.escape(w), text))
+                        for w in words) for sign, words in CURRENCY_SIGNS.items()}
+    best = max(counts, key=lambda sign: counts[sign])
+    return best if counts[best] else "$"
 
 
 def is_transaction_task(use_case: UseCaseSpec) -> bool:

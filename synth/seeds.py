@@ -96,15 +96,19 @@ def draft_offline(use_case: UseCaseSpec, n: int = 12, seed: int = 0, fmt: str = 
     rows: list[dict[str, Any]]
     if use_case.task_type == "classification" and contract.labels:
         labels = list(contract.labels)
+        from synth.plan import currency_of
+
         made = classification.generate({"labels": labels, "n": max(n, len(labels)), "seed": seed, "split": "seed",
-                                         "axes": {}})
+                                         "axes": {}, "currency": currency_of(use_case)})
         made = made[:max(n, min(len(labels), 20))]
         rows = [{"input": r["input"], "output": r["output"], "meta": {"category": r["output"]}} for r in made]
     elif use_case.task_type == "extraction" and contract.output_schema:
         made = extraction.generate({"schema": contract.output_schema, "n": n, "seed": seed, "split": "seed"})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
     elif use_case.task_type == "math":
-        made = arithmetic.generate({"n": n, "seed": seed, "split": "seed"})
+        from synth.plan import wants_answer_line
+
+        made = arithmetic.generate({"n": n, "seed": seed, "split": "seed", "answer_line": wants_answer_line(use_case)})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
     else:
         rows = [{"input": f"[draft {k + 1}: write an input here] {contract.input_description}",

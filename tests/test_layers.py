@@ -31,6 +31,11 @@ HEAVY = ("torch", "transformers", "trl", "peft", "accelerate", "sentence_transfo
 LITELLM_ALLOWED = {"assistant.model", "synth.llm"}
 """The planner and the teacher/judge client: the only modules that talk to litellm."""
 
+MCP_ALLOWED = {"assistant.mcp_server", "assistant.mcp_gate", "assistant.mcp_engine_tools"}
+"""The MCP server (`tunesmith mcp`): the only modules that import the mcp package; the command line
+imports them only when that command runs, so `tunesmith --help` stays instant."""
+MCP = ("mcp", "mcp_types")
+
 UPWARD_ALLOWED = {("assistant.cli", "assistant.tui")}
 """(module, layer it may import lazily, inside a function): the command line starts the app."""
 
@@ -109,6 +114,8 @@ def _static_problems(module: str, path: Path) -> list[str]:
             problems.append(f"{where}: textual imported outside assistant/tui/")
         if root == "litellm" and module not in LITELLM_ALLOWED:
             problems.append(f"{where}: litellm imported outside {sorted(LITELLM_ALLOWED)}")
+        if root in MCP and module not in MCP_ALLOWED:
+            problems.append(f"{where}: {root} imported outside {sorted(MCP_ALLOWED)}")
         if root in HEAVY and top_level and not _is_job_only(module):
             problems.append(f"{where}: {root} imported at module level; import it inside the function a job runs")
     return problems
@@ -123,10 +130,12 @@ def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
     """The checker itself: a specs module importing upward and a skill importing textual fail."""
     bad = tmp_path / "specs" / "bad.py"
     bad.parent.mkdir()
-    bad.write_text("import torch\nfrom assistant.session import Workspace\n\ndef f():\n    import textual\n    from synth import llm\n")
+    bad.write_text("import torch\nfrom assistant.session import Workspace\n\ndef f():\n    import textual\n    from synth import llm\n"
+                   "    import mcp_types\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     problems = "\n".join(_static_problems("specs.bad", bad))
     assert "against the layers" in problems and "textual" in problems and "module level" in problems
+    assert "mcp_types imported outside" in problems
     assert problems.count("against the layers") == 2
 
 
@@ -189,6 +198,8 @@ def test_importing_loads_nothing_it_must_not(module, loaded_by_module):
     assert not heavy, f"import {module} loads {heavy}; only job scripts may"
     if own != LAYERS.index("assistant.tui"):
         assert "textual" not in roots, f"import {module} loads textual outside assistant/tui/"
+    if module not in MCP_ALLOWED:
+        assert not roots & set(MCP), f"import {module} loads the mcp package outside {sorted(MCP_ALLOWED)}"
     above = sorted(name for name in loaded if (_layer(name) or 0) > (own or 0) and name in MODULES)
     assert not above, f"import {module} loads modules of a higher layer: {above}"
 

@@ -620,9 +620,9 @@ def _preview_waive(ctx: ToolContext, codes: list[str], comment: str) -> Preview:
                    findings=found)
 
 
-@tool("ask", preview=_preview_waive)
+@tool("ask", preview=_preview_waive, person_only=True)
 def waive_findings(ctx: ToolContext, codes: list[str], comment: str) -> ToolResult:
-    """Record the person's waiver of blocking quality findings; only the person can allow this.
+    """Record the person's waiver of blocking quality findings; only the person can allow this (never --yes or a policy).
 
     Args:
         codes: Finding codes to waive, e.g. ["label_imbalance"].

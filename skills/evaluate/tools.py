@@ -379,10 +379,18 @@ def show_evaluation_report(ctx: ToolContext, eval_id: str | None = None) -> Tool
     return result
 
 
-@tool("always")
+def _preview_ratings(ctx: ToolContext, ratings: list[dict], eval_id: str | None = None) -> Preview:
+    lines = [f"example {r.get('index')} {r.get('variant')} {r.get('metric')}: {r.get('score')}"
+             for r in ratings[:20] if isinstance(r, dict)]
+    more = f" (and {len(ratings) - 20} more)" if len(ratings) > 20 else ""
+    return Preview(summary=f"Record these {len(ratings)} ratings as yours (they set the judge-agreement figure){more}:\n"
+                           + "\n".join(lines))
+
+
+@tool("ask", preview=_preview_ratings, person_only=True)
 def rate_answers(ctx: ToolContext, ratings: list[dict], eval_id: str | None = None) -> ToolResult:
     """Store the person's ratings of evaluated answers (evals/<id>/ratings.jsonl) and report how often the judge agrees.
-    Only record scores the person gave; never invent them.
+    Only record scores the person gave; never invent them. The person approves the ratings before they are stored.
 
     Args:
         ratings: one entry per rated answer: {"index": example index, "variant": "base" or "run:<id>", "metric": the judged metric, "score": 0 to 1}.
