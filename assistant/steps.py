@@ -10,7 +10,8 @@ a step that is not open is refused with what to do first.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from skills import catalog
@@ -82,55 +83,76 @@ tests/assistant/test_disclosure.py counts the real tokens)."""
 
 @dataclass
 class Disclosure:
-    """What one request offers: tools with their whole schema, and tools with a brief one (their first
-    sentence and the argument types, no argument descriptions; a wrong call comes back with the error)."""
+    """What one request offers, as the schema each tool travels with: ``full``; ``brief`` (the first
+    sentence of the description, argument descriptions only on required arguments); ``bare`` (the
+    first sentence and the argument names, types, enums and defaults)."""
 
-    full: list[Tool]
-    brief: list[Tool]
+    tools: list[Tool]
+    brief: set[str] = field(default_factory=set)
+    bare: set[str] = field(default_factory=set)
 
     def schemas(self) -> list[dict[str, Any]]:
-        """The request's tool schemas, full ones first."""
-        return [item.schema() for item in self.full] + [brief_schema(item) for item in self.brief]
+        """The request's tool schemas, in the order of ``tools``."""
+        return [brief_schema(t, bare=True) if t.name in self.bare else brief_schema(t) if t.name in self.brief
+                else t.schema() for t in self.tools]
 
 
 def disclose(phase: str, tools: Iterable[Tool], prompt: str, budget_tokens: int) -> Disclosure:
     """The current step's tools and the common ones, in full while the prompt and schemas fit
-    ``budget_tokens``; past it, common tools first and then the step's largest schemas go brief."""
+    ``budget_tokens``. Past it, tools go brief in this order: the common ones, then the step's
+    tools from the largest schema down, and last those whose arguments are structured objects; if
+    that is not enough, they go bare in the same order."""
     offered = catalog.tools_for_step(phase, tools)
-    shown = Disclosure(list(offered), [])
-    candidates = [t for t in offered if t.skill is None and t.name not in ALWAYS_IN_FULL]
-    candidates += sorted((t for t in offered if t.skill is not None and not _nested(t)),
-                         key=lambda t: -len(json.dumps(t.schema())))
-    for item in candidates:
-        if (len(prompt) + len(json.dumps(shown.schemas()))) / CHARS_PER_TOKEN <= budget_tokens:
-            break
-        shown.full.remove(item)
-        shown.brief.append(item)
+    shown = Disclosure(offered)
+    size = {item.name: len(json.dumps(item.schema())) for item in offered}
+    candidates = [t.name for t in offered if t.skill is None and t.name not in ALWAYS_IN_FULL]
+    candidates += [t.name for t in sorted((t for t in offered if t.skill is not None),
+                                          key=lambda t: (_nested(t), -size[t.name]))]
+    for level in (shown.brief, shown.bare):
+        for name in candidates:
+            if (len(prompt) + len(json.dumps(shown.schemas()))) / CHARS_PER_TOKEN <= budget_tokens:
+                return shown
+            level.add(name)
     return shown
 
 
-def brief_schema(item: Tool) -> dict[str, Any]:
-    """The tool's schema with its first sentence and the argument types only."""
-    params = item.schema()["function"]["parameters"]
-    brief: dict[str, Any] = {"type": "object"}
-    if params.get("properties"):
-        brief["properties"] = {name: _types_only(spec) for name, spec in params["properties"].items()}
-    if params.get("required"):
-        brief["required"] = params["required"]
-    first = " ".join(item.description.split()).split(". ")[0].rstrip(".") + "."
-    return {"type": "function", "function": {"name": item.name, "description": first, "parameters": brief}}
+def brief_schema(item: Tool, bare: bool = False) -> dict[str, Any]:
+    """The tool's schema with the first sentence of its description and, unless ``bare``, argument
+    descriptions on the arguments a call must give (structure, types, enums and defaults all stay)."""
+    params = _described(item.schema()["function"]["parameters"], keep_required=not bare)
+    return {"type": "function", "function": {"name": item.name, "description": first_sentence(item.description),
+                                             "parameters": params}}
+
+
+def first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    match = _SENTENCE_END.search(text)
+    return text[:match.start() + 1] if match else text
+
+
+_SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)\.\s")
+
+
+def _described(node: Any, keep_required: bool) -> Any:
+    if isinstance(node, list):
+        return [_described(item, keep_required) for item in node]
+    if not isinstance(node, dict):
+        return node
+    required = set(node.get("required", [])) if keep_required else set()
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "properties":
+            out[key] = {name: _described(spec if name in required else
+                                         {k: v for k, v in spec.items() if k != "description"}, keep_required)
+                        for name, spec in value.items()}
+        elif key == "$defs":
+            out[key] = {name: _described(spec, keep_required) for name, spec in value.items()}
+        else:
+            out[key] = _described(value, keep_required)
+    return out
 
 
 def _nested(item: Tool) -> bool:
-    """True when an argument is a structured object whose shape lives in ``$defs``: such a tool always
-    travels with its whole schema, since the shape is what the model must follow."""
+    """True when an argument is a structured object whose shape lives in ``$defs``: such a tool goes
+    brief last, since that shape is what the model must follow."""
     return "$defs" in item.schema()["function"]["parameters"]
-
-
-def _types_only(spec: dict[str, Any]) -> dict[str, Any]:
-    kept = {key: spec[key] for key in ("type", "enum") if key in spec}
-    if "items" in spec:
-        kept["items"] = _types_only(spec["items"])
-    if "anyOf" in spec:
-        kept["anyOf"] = [_types_only(option) for option in spec["anyOf"]]
-    return kept

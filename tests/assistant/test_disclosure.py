@@ -149,3 +149,18 @@ async def test_the_same_failing_call_is_not_run_again_and_a_third_ends_the_turn(
     events = await collect(agent.send("try once more"))
     assert "no file" in [e.content for e in events if isinstance(e, ToolFinished)][0], "after the person spoke it runs"
     model.assert_all_used()
+
+
+def test_brief_and_bare_schemas_keep_every_argument_and_what_is_required():
+    from assistant.runtime import collect_tools
+    from assistant.steps import brief_schema
+
+    for item in collect_tools():
+        full = item.schema()["function"]["parameters"]
+        for bare in (False, True):
+            short = brief_schema(item, bare=bare)["function"]
+            assert short["name"] == item.name and short["description"] and len(short["description"]) <= len(item.description)
+            params = short["parameters"]
+            assert set(params.get("properties", {})) == set(full.get("properties", {})), item.name
+            assert params.get("required") == full.get("required") and set(params.get("$defs", {})) == set(full.get("$defs", {}))
+            assert len(json.dumps(params)) <= len(json.dumps(full))
