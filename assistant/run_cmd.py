@@ -50,6 +50,12 @@ def main(args: argparse.Namespace) -> int:
     except SessionError as exc:
         print(f"tunesmith run: {exc}")
         return 2
+    try:
+        session.lock()  # one writer: a second run (or the app) on this session is refused
+        session.check_writable()
+    except SessionError as exc:
+        print(f"tunesmith run: {exc}")
+        return 1
     if not settings.yes and not settings.policy_file:
         print("tunesmith run: no approvals are possible headless without --yes or --policy-file; "
               "calls that need approval will be rejected and the run stops there.")
@@ -58,6 +64,8 @@ def main(args: argparse.Namespace) -> int:
         session.save_meta()
     printer = Printer()
     printer.line(f"session {session.name} at step {session.meta.phase} ({session.dir})")
+    for problem in session.problems:
+        printer.line(f"warning: {problem}")
     try:
         agent = build_agent(settings, session)
     except PolicyFileError as exc:
