@@ -31,6 +31,9 @@ MAX_ROWS = 50
 SCORING_STEPS = ("duplicates", "diversity", "embeddings", "lengths", "coverage", "pii", "overlap", "done")
 """The measures in the order they run (progress events count them)."""
 EMBED_SAMPLE = 1000
+SOURCE_WORDS = {"person": "your data", "template": "shipped template", "teacher": "teacher", "offline": "offline expansion",
+                "paraphrase": "paraphrases", "unknown": "unknown origin"}
+"""How the report names where records came from (``meta.source``)."""
 
 
 class ScoringCancelled(Exception):
@@ -95,6 +98,38 @@ def overlap(train: list[str], evals: list[str], n: int) -> list[int]:
     for text in train:
         grams |= ngram_set(text, n)
     return [k for k, text in enumerate(evals) if ngram_set(text, n) & grams]
+
+
+def _signature(text: str) -> frozenset[str]:
+    """What a record says, apart from numbers: its set of lowercased words."""
+    return frozenset(w for w in _words(text) if not w.isdigit())
+
+
+def content_coverage(train: list[dict[str, Any]], spec: DataGenerationSpec, labels: list[str]) -> dict[str, Any]:
+    """Per axis and value: records tagged with it (``counts``) and records whose content shows it
+    (``content_counts``). A label axis counts answers; any other axis counts a tagged record only when no
+    record of another value has the same words, so a value that changed nothing covers nothing."""
+    out: dict[str, Any] = {}
+    for axis in spec.diversity_axes:
+        values = [v.value for v in axis.values]
+        tagged = Counter(str((r.get("meta") or {}).get(axis.name)) for r in train)
+        counts = {v: tagged.get(v, 0) for v in values}
+        if labels and set(values) <= set(labels):
+            answers = Counter(answer_text(r).strip() for r in train)
+            content = {v: answers.get(v, 0) for v in values}
+        else:
+            by_value: dict[str, list[frozenset[str]]] = {v: [] for v in values}
+            owners: dict[frozenset[str], set[str]] = {}
+            for record in train:
+                value = str((record.get("meta") or {}).get(axis.name))
+                if value in by_value:
+                    sig = _signature(str(record.get("input", "")))
+                    by_value[value].append(sig)
+                    owners.setdefault(sig, set()).add(value)
+            content = {v: sum(1 for sig in sigs if owners[sig] == {v}) for v, sigs in by_value.items()}
+        out[axis.name] = {"counts": counts, "content_counts": content,
+                          "covered": round(sum(1 for c in content.values() if c) / max(1, len(values)), 3)}
+    return out
 
 
 def _percentile(values: list[int], q: float) -> int:
@@ -235,16 +270,18 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
             findings.append(Finding(code="label_imbalance", severity="high", message=detail + "."))
     # axes
     step("coverage")
-    coverage = {}
-    for axis in spec.diversity_axes:
-        seen = Counter(str((r.get("meta") or {}).get(axis.name)) for r in train)
-        values = {v.value: seen.get(v.value, 0) for v in axis.values}
-        coverage[axis.name] = {"counts": values, "covered": round(sum(1 for c in values.values() if c) / len(values), 3)}
-        gaps = [v for v, c in values.items() if c == 0]
+    coverage = content_coverage(train, spec, labels or [])
+    for name, entry in coverage.items():
+        gaps = [v for v, c in entry["content_counts"].items() if c == 0]
         if gaps and train:
-            findings.append(Finding(code=f"axis_gap:{axis.name}", severity="low",
-                                    message=f"axis {axis.name}: no records for {', '.join(gaps[:10])}."))
+            tagged = [v for v in gaps if entry["counts"].get(v)]
+            detail = f"; records tagged {', '.join(tagged[:10])} read like other values' records (the axis did not " \
+                     "change their content)" if tagged else ""
+            findings.append(Finding(code=f"axis_gap:{name}", severity="low",
+                                    message=f"axis {name}: no records whose content shows {', '.join(gaps[:10])}{detail}."))
     metrics["coverage"] = coverage
+    metrics["sources"] = {split: dict(Counter(str((r.get("meta") or {}).get("source", "unknown")) for r in records))
+                          for split, records in (("train", train), ("eval", evals))}
     # PII and toxicity
     step("pii")
     pii_in, pii_out, toxic = Counter(), Counter(), Counter()
@@ -379,6 +416,10 @@ def summary(report: QualityReport) -> str:
     """A short plain-text view of the report (what the chat shows; the TUI draws charts from metrics)."""
     m = report.metrics
     lines = [f"Usable records: {report.train_records} train, {report.eval_records} eval."]
+    sources = m.get("sources") or {}
+    if sources:
+        lines.append("From: " + "; ".join(f"{split} " + ", ".join(f"{SOURCE_WORDS.get(k, k)} {v}" for k, v in counts.items())
+                                          for split, counts in sources.items() if counts) + ".")
     if report.dropped:
         lines.append("Dropped by verification: " + ", ".join(f"{k} {v}" for k, v in report.dropped.items()))
     d = m.get("duplicates", {})
