@@ -1,7 +1,7 @@
 """`tunesmith approve SESSION`: show the pending approval card in the terminal and record the decision.
 
 The decision is the person's: the command needs an interactive terminal (a client's shell tool or a
-script has none) and takes no --yes. It writes the decision where the session's writer (a running
+script has none unless it fakes one) and takes no --yes. It writes the decision where the session's writer (a running
 `tunesmith mcp`, or the next one) takes it when the same call comes again, and records it in the log.
 """
 

@@ -171,10 +171,20 @@ def launch_app(settings: Any, session: Any, resume: bool) -> Any:
     return run_app(settings, session, resume=resume)
 
 
+def has_terminal() -> bool:
+    """Whether the app can draw and read keys here (stdin and stdout are a terminal)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+NO_TERMINAL = ("the terminal app needs a terminal (stdin and stdout are not one here); "
+               "for a headless run use `tunesmith run NAME` with --yes or --policy-file")
+
+
 def _run_app(settings: Any, session: Any, resume: bool) -> int:
-    if session is not None:
-        session.lock()  # one app per session: a second one would interleave the log
     try:
+        if session is not None:
+            session.lock()  # one writer per session: a second app or run would interleave the log
+            session.check_writable()
         return int(launch_app(settings, session, resume) or 0)
     finally:
         if session is not None:
@@ -185,6 +195,9 @@ def _cmd_new(args: argparse.Namespace) -> int:
     from assistant.session import Workspace
 
     settings = _settings(args)
+    if not has_terminal():
+        print(f"tunesmith: {NO_TERMINAL}", file=sys.stderr)
+        return 2
     session = Workspace(settings.workspace).create(args.name, planner_model=settings.model)
     return _run_app(settings, session, resume=False)
 
@@ -195,12 +208,16 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     settings = _settings(args)
     workspace = Workspace(settings.workspace)
     if args.session:
-        return _run_app(settings, workspace.open(args.session), resume=True)
+        session = workspace.open(args.session)
+        if not has_terminal():
+            print(f"tunesmith resume: {NO_TERMINAL}", file=sys.stderr)
+            return 2
+        return _run_app(settings, session, resume=True)
     metas = workspace.list()
     if not metas:
         print(f"No sessions in {workspace.sessions_dir}. Start one with: tunesmith", file=sys.stderr)
         return 1
-    if not sys.stdin.isatty():
+    if not has_terminal():
         print(_table(metas))
         print("\nNo terminal to pick in: run `tunesmith resume NAME` with one of the names above.", file=sys.stderr)
         return 2
@@ -236,8 +253,7 @@ def _cmd_sessions_delete(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Kept it.")
             return 1
-    session.close()
-    workspace.delete(session.name)
+    workspace.delete(session.name, held=session)
     print(f"Deleted {session.name}")
     return 0
 

@@ -93,7 +93,7 @@ class SessionServer:
         self.agent = build_agent(settings, session, tools=self.all_tools, model=_ClientPlanner())
         self.runner = JobRunner(session.dir)
         self.reattached = [job.id for job in self.runner.reattach()]
-        self.planner = "mcp-client"
+        self._lock: Any = None
 
     # -- what the client sees ------------------------------------------------------------------
     def offered(self) -> dict[str, Any]:
@@ -149,6 +149,7 @@ class SessionServer:
     async def _run_skill_tool(self, ctx: Any, params: Any, tool: Any, arguments: dict[str, Any]) -> Any:
         import mcp_types as types
 
+        from assistant.agent import AgentStop
         from assistant.events import DecisionRecorded, Progress, ToolFinished
         from assistant.mcp_gate import InputNeeded, McpApprover, ProgressReporter
         from assistant.pending import ApprovalPending
@@ -162,13 +163,17 @@ class SessionServer:
         progress = ProgressReporter(ctx)
         finished, decided = None, None
         try:
-            async for event in self.agent.run_call(call, planner=self.planner):
+            planner = _planner(ctx)
+            self.session.meta.planner_model = planner
+            async for event in self.agent.run_call(call, planner=planner):
                 if isinstance(event, Progress):
                     await progress.event(event)
                 elif isinstance(event, DecisionRecorded):
                     decided = event
                 elif isinstance(event, ToolFinished):
                     finished = event
+        except AgentStop as stop:  # the loop's special outcomes (e.g. the same failing call again and again)
+            return _text(str(stop), error=True)
         except ApprovalPending as pending:
             self.session.append(tool_record(call_id, tool.name, str(pending), is_error=True, pending=True))
             return _text(str(pending), error=True)
@@ -180,7 +185,9 @@ class SessionServer:
             self.agent.approver = None
             self.session.save_meta()
         if self.session.meta.phase != phase:
-            await _notify_lists_changed(ctx)
+            await _notify(ctx.session.send_tool_list_changed)
+        if self.session.meta.phase != phase or (finished is not None and finished.files):
+            await _notify(ctx.session.send_resource_list_changed)
         text = finished.content if finished is not None else f"{tool.name} did not run."
         if decided is not None and finished is not None and not finished.is_error:
             text += f"\n(Approved: {decided.decision} by {decided.by}.)"
@@ -270,19 +277,25 @@ class SessionServer:
             await server.run(read_stream, write_stream, options)
 
 
+def _planner(ctx: Any) -> str:
+    """``mcp:<client name>``: who planned a call, in the log and the sessions table."""
+    params = ctx.session.client_params
+    info = params.client_info if params is not None else None
+    return f"mcp:{info.name}" if info is not None and info.name else "mcp:client"
+
+
 def _text(text: str, error: bool = False) -> Any:
     import mcp_types as types
 
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=error)
 
 
-async def _notify_lists_changed(ctx: Any) -> None:
-    """Tell the client the step's tools (and the files) changed; a client that cannot hear it re-lists."""
-    for send in (ctx.session.send_tool_list_changed, ctx.session.send_resource_list_changed):
-        try:
-            await send()
-        except Exception:  # noqa: BLE001 (2026-07-28 connections hear changes only on subscriptions)
-            pass
+async def _notify(send: Any) -> None:
+    """Tell the client the step's tools or the session's files changed (a client that cannot hear it re-lists)."""
+    try:
+        await send()
+    except Exception:  # noqa: BLE001 (2026-07-28 connections hear changes only on subscriptions)
+        pass
 
 
 def _mime(rel: str) -> str:

@@ -25,7 +25,7 @@ from specs.use_case import UseCaseSpec
 from synth import seeds as seedrows
 from synth.plan import currency_of, is_transaction_task, known_label_share, wants_answer_line
 from synth.records import PartialWriter, read_jsonl, request_hash, to_training_row, write_jsonl
-from synth.sandbox import run_python
+from synth.sandbox import run_python, unconfined_approved
 from synth.templates import classification
 from synth.expand import expand_seed, sample_axes
 from synth.importing import IMPORTED, IMPORTED_EVAL
@@ -99,9 +99,11 @@ def template_payload(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str
 
 
 
-def run_code_batch(code: Path, payload: dict[str, Any], spec: DataGenerationSpec) -> list[dict[str, Any]]:
+def run_code_batch(code: Path, payload: dict[str, Any], spec: DataGenerationSpec,
+                   session_dir: Path | None = None) -> list[dict[str, Any]]:
     gen = spec.generator
-    result = run_python(code, "generate", payload, timeout_s=gen.timeout_s, memory_mb=gen.memory_mb)
+    result = run_python(code, "generate", payload, timeout_s=gen.timeout_s, memory_mb=gen.memory_mb,
+                        allow_unconfined=unconfined_approved(session_dir))
     if not result.ok:
         raise GenerationError(f"generator code failed: {(result.error or '').strip()[:600]}")
     if not isinstance(result.value, list):
@@ -113,7 +115,7 @@ def sample_check(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
                  examples: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Run the programmatic generator on a sample batch and verify it: the gate before running at scale."""
     code = programmatic_code(session_dir, spec)
-    records = run_code_batch(code, template_payload(use_case, spec, "sample", 0, n, examples or []), spec)
+    records = run_code_batch(code, template_payload(use_case, spec, "sample", 0, n, examples or []), spec, session_dir)
     verifier = Verifier(use_case, spec, session_dir, code_verifier=code if _defines(code, "verify") else None)
     outcome = verifier.check_all(records)
     rate = len(outcome.kept) / max(1, len(records))
@@ -132,7 +134,8 @@ def programmatic_records(session_dir: Path, use_case: UseCaseSpec, spec: DataGen
     for start, n in _runs(todo, batch):
         if cancel is not None and cancel.is_set():
             return
-        made = {r.get("i"): r for r in run_code_batch(code, template_payload(use_case, spec, split, start, n, examples), spec)}
+        made = {r.get("i"): r for r in run_code_batch(code, template_payload(use_case, spec, split, start, n, examples), spec,
+                                                      session_dir)}
         for i in range(start, start + n):
             record = made.get(i)
             yield (i, _strip_index(record), None) if record else (i, None, "generator returned nothing")

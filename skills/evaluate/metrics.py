@@ -11,6 +11,7 @@ import json
 import math
 import re
 import string
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from synth.answers import final_number
@@ -287,7 +288,7 @@ def score(metric: str, output: str, reference: str | None, params: dict[str, Any
 
 CUSTOM_WRAPPER = '''
 import importlib.util as _u
-_spec = _u.spec_from_file_location("tunesmith_scorer", {path!r})
+_spec = _u.spec_from_file_location("tunesmith_scorer", "scorer.py")
 _mod = _u.module_from_spec(_spec)
 _spec.loader.exec_module(_mod)
 
@@ -302,16 +303,29 @@ def tunesmith_score_all(items):
 
 
 def score_custom(scorer_path: str, items: list[dict[str, Any]], *, function: str = "score",
-                 timeout_s: float = 60, memory_mb: int = 1024, cwd: str | None = None) -> list[Score]:
+                 timeout_s: float = 60, memory_mb: int = 1024, session_dir: str | None = None) -> list[Score]:
     """Run a person's scorer file in the sandbox on many answers at once.
 
     The file defines ``score(prompt, output, reference) -> float`` (0-1, or None to skip).
-    ``items`` are dicts with ``prompt``, ``output`` and ``reference``.
+    ``items`` are dicts with ``prompt``, ``output`` and ``reference``. The scorer runs in a folder of
+    its own holding a copy of itself (``scorer.py``) and of what it scores (``items.jsonl``), never
+    in the session folder.
     """
-    from synth.sandbox import run_python
+    import tempfile
 
-    source = CUSTOM_WRAPPER.format(path=str(scorer_path), function=function)
-    result = run_python(source, "tunesmith_score_all", items, timeout_s=timeout_s, memory_mb=memory_mb, cwd=cwd)
+    from synth.sandbox import run_python, unconfined_approved
+
+    try:
+        scorer_text = Path(scorer_path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuntimeError(f"custom scorer {scorer_path} cannot be read: {exc}") from None
+    with tempfile.TemporaryDirectory(prefix="tunesmith-scorer-") as own:
+        Path(own, "scorer.py").write_text(scorer_text, encoding="utf-8")
+        Path(own, "items.jsonl").write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items),
+                                            encoding="utf-8")
+        source = CUSTOM_WRAPPER.format(function=function)
+        result = run_python(source, "tunesmith_score_all", items, timeout_s=timeout_s, memory_mb=memory_mb, cwd=own,
+                            allow_unconfined=unconfined_approved(session_dir))
     if not result.ok:
         detail = result.error or result.stderr or "no output"
         raise RuntimeError(f"custom scorer {scorer_path} failed: {str(detail).strip()[-500:]}")

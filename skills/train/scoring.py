@@ -9,7 +9,6 @@ GRPO in the training job: TRL gets one function per component, so it logs every 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,14 +67,13 @@ def code_scores(session: Path, spec: RewardSpec, prompts: list[str], completions
     """Sub-scores of the code components, computed by reward.py in the sandbox."""
     if all(c.kind == "judge" for c in spec.components):
         return [{} for _ in completions]
-    from synth.sandbox import run_python
+    from synth.sandbox import run_python, unconfined_approved
 
     code = session / spec.code_path
     if not code.exists():
         raise RewardError(f"{spec.code_path} is missing; write the reward first")
-    with tempfile.TemporaryDirectory(prefix="tunesmith-reward-") as scratch:
-        result = run_python(Path(code), "score", {"completions": completions, "references": references, "prompts": prompts},
-                            timeout_s=spec.timeout_s, memory_mb=spec.memory_mb, cwd=scratch)
+    result = run_python(Path(code), "score", {"completions": completions, "references": references, "prompts": prompts},
+                        timeout_s=spec.timeout_s, memory_mb=spec.memory_mb, allow_unconfined=unconfined_approved(session))
     if not result.ok:
         raise RewardError(f"reward.py failed: {result.error}")
     value = result.value

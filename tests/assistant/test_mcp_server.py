@@ -105,7 +105,14 @@ async def test_use_case_step_to_an_approved_spec_through_elicitation(tmp_path, m
     the client answers the form and retries the call."""
     ws = tmp_path / "ws"
     person = Person(allow(), allow())
-    async with Client(server(ws, "s1"), mode=mode, elicitation_callback=person, cache=None) as client:
+    heard: list[str] = []
+
+    async def hear(message: Any) -> None:
+        if isinstance(message, types.ServerNotification):
+            heard.append(message.method)
+
+    async with Client(server(ws, "s1"), mode=mode, elicitation_callback=person, cache=None, message_handler=hear,
+                      client_info=types.Implementation(name="agent-under-test", version="1")) as client:
         written = await client.call_tool("write_use_case", use_case_args())
         assert not written.is_error, text(written)
         assert "Wrote use_case.yaml (status: draft)" in text(written)
@@ -119,6 +126,8 @@ async def test_use_case_step_to_an_approved_spec_through_elicitation(tmp_path, m
         approved = await client.call_tool("approve_use_case", {})
         assert not approved.is_error, text(approved)
         assert "moved to the step data" in text(approved)
+        if mode == "legacy":  # 2026-07-28 clients hear list changes only on subscriptions; they re-list
+            assert "notifications/tools/list_changed" in heard and "notifications/resources/list_changed" in heard
         tools = names(await client.list_tools())
         assert {"generate_data", "write_data_generation_spec", "waive_findings"} <= tools
         assert "write_use_case" not in tools
@@ -128,7 +137,7 @@ async def test_use_case_step_to_an_approved_spec_through_elicitation(tmp_path, m
     assert decisions(ws, "s1") == [("write_use_case", "allow_once", "person (MCP elicitation)"),
                                    ("approve_use_case", "allow_once", "person (MCP elicitation)")]
     calls = [r for r in records(ws, "s1") if r["type"] == "assistant"]
-    assert calls and all(r["model"] == "mcp-client" for r in calls)
+    assert calls and all(r["model"] == "mcp:agent-under-test" for r in calls), "who planned each call"
     assert not person.answers
 
 
@@ -193,13 +202,21 @@ async def test_pending_approval_given_with_tunesmith_approve(tmp_path):
 
 
 async def test_person_only_decisions_never_pass_through_the_client(tmp_path):
-    """A waiver is the person's alone: not the client's elicitation answer, not a policy file."""
+    """A waiver is the person's alone: not the client's elicitation answer, not a policy file; the
+    person gives it with `tunesmith approve`, which asks them to waive each finding."""
+    import anyio
+
     from assistant.session import Workspace
+    from specs.quality import Finding, QualityReport
 
     ws = tmp_path / "ws"
     session = Workspace(ws).create("s1")
     session.meta.phase = "data"
     session.save_meta()
+    report = QualityReport(train_records=60, eval_records=10, findings=[
+        Finding(code="pii_in_outputs", severity="high", message="3 outputs contain an email address", rows=[1, 4, 9])])
+    session.write_text("data/quality.json", report.model_dump_json(indent=2))
+    session.close()
     refused = tmp_path / "refused.yaml"
     refused.write_text("tools:\n  waive_findings: allow\n")
     started = subprocess.run([sys.executable, "-m", "assistant", "--workspace", str(ws), "mcp", "s1", "--policy-file",
@@ -208,11 +225,39 @@ async def test_person_only_decisions_never_pass_through_the_client(tmp_path):
     policy = tmp_path / "policy.yaml"
     policy.write_text("default: allow\n")
     person = Person(allow())
+    waiver = {"codes": ["pii_in_outputs"], "comment": "test addresses"}
     async with Client(server(ws, "s1", "--policy-file", str(policy)), mode="legacy", elicitation_callback=person,
                       cache=None) as client:
-        waived = await client.call_tool("waive_findings", {"codes": ["label_imbalance"], "comment": "fine"})
+        waived = await client.call_tool("waive_findings", waiver)
         assert waived.is_error and "Only the person may decide" in text(waived)
         assert person.shown == [], "the client is never asked"
-        code, shown = await __import__("anyio").to_thread.run_sync(approve_in_terminal, ws, "s1", "A\nq\n")
+        code, shown = await anyio.to_thread.run_sync(approve_in_terminal, ws, "s1", "A\nq\n")
         assert code == 1 and "Allow always" not in shown, "no standing rule for a person-only decision"
-    assert decisions(ws, "s1") == []
+        code, shown = await anyio.to_thread.run_sync(approve_in_terminal, ws, "s1", "a\ny\nthey are test data\n")
+        assert code == 0, shown
+        assert "Waive 'pii_in_outputs: 3 outputs contain an email address'?" in shown
+        again = await client.call_tool("waive_findings", waiver)
+        assert not again.is_error, text(again)
+        assert person.shown == []
+    quality = json.loads((ws / "sessions" / "s1" / "data" / "quality.json").read_text())
+    assert quality["findings"][0]["waived"] is True
+    assert decisions(ws, "s1") == [("waive_findings", "allow_once", "person (tunesmith approve)")]
+
+
+def test_the_readme_configurations_start_this_server():
+    """The README's Claude Code command, .mcp.json and .cursor/mcp.json name the same command line,
+    and that command line is `tunesmith mcp SESSION`."""
+    import re
+
+    from assistant.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## From a coding agent (MCP)", 1)[1].split("\n## ", 1)[0]
+    configs = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, flags=re.S)]
+    assert len(configs) == 2, "one .mcp.json and one .cursor/mcp.json"
+    added = re.search(r"claude mcp add --scope project tunesmith -- (.+)", section).group(1).split()
+    for config in configs:
+        entry = config["mcpServers"]["tunesmith"]
+        assert [entry["command"], *entry["args"]] == added
+        args = build_parser(entry["args"]).parse_args(entry["args"])
+        assert args.extra_module == "assistant.mcp_server" and args.session == "bank"
