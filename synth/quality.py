@@ -100,35 +100,59 @@ def overlap(train: list[str], evals: list[str], n: int) -> list[int]:
     return [k for k, text in enumerate(evals) if ngram_set(text, n) & grams]
 
 
-def _signature(text: str) -> frozenset[str]:
-    """What a record says, apart from numbers: its set of lowercased words."""
-    return frozenset(w for w in _words(text) if not w.isdigit())
+REALIZED_GAP = 0.3
+"""A value's records must differ from the other values' in how often some word occurs by at least this share."""
+
+
+def _features(text: str) -> set[str]:
+    """What a text says and how it is written: its words (numbers aside) and the shapes of its tokens
+    (`Aa`, `A`, `0-0-0`, `·`), so a change of case, layout or punctuation counts as much as new words."""
+    words = {w for w in _words(text) if not w.isdigit()}
+    shapes = {"shape:" + re.sub(r"(.)\1+", r"\1", re.sub(r"[A-Z]", "A", re.sub(r"[a-z]", "a", re.sub(r"\d", "0", tok))))
+              for tok in text.split()}
+    return words | shapes
+
+
+def _word_shares(texts: list[str]) -> dict[str, float]:
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update(_features(text))
+    return {w: c / max(1, len(texts)) for w, c in counts.items()}
 
 
 def content_coverage(train: list[dict[str, Any]], spec: DataGenerationSpec, labels: list[str]) -> dict[str, Any]:
     """Per axis and value: records tagged with it (``counts``) and records whose content shows it
-    (``content_counts``). A label axis counts answers; any other axis counts a tagged record only when no
-    record of another value has the same words, so a value that changed nothing covers nothing."""
+    (``content_counts``). A label axis counts answers. Any other value counts its records only when
+    their words differ from the other values' records (some word at least 30 points more or less
+    frequent), so a value that changed nothing covers nothing; with under 5 records it is not judged."""
     out: dict[str, Any] = {}
     for axis in spec.diversity_axes:
         values = [v.value for v in axis.values]
         tagged = Counter(str((r.get("meta") or {}).get(axis.name)) for r in train)
         counts = {v: tagged.get(v, 0) for v in values}
+        gaps: dict[str, float] = {}
         if labels and set(values) <= set(labels):
             answers = Counter(answer_text(r).strip() for r in train)
             content = {v: answers.get(v, 0) for v in values}
         else:
-            by_value: dict[str, list[frozenset[str]]] = {v: [] for v in values}
-            owners: dict[frozenset[str], set[str]] = {}
+            texts: dict[str, list[str]] = {v: [] for v in values}
             for record in train:
                 value = str((record.get("meta") or {}).get(axis.name))
-                if value in by_value:
-                    sig = _signature(str(record.get("input", "")))
-                    by_value[value].append(sig)
-                    owners.setdefault(sig, set()).add(value)
-            content = {v: sum(1 for sig in sigs if owners[sig] == {v}) for v, sigs in by_value.items()}
+                if value in texts:
+                    texts[value].append(str(record.get("input", "")))
+            content = {}
+            for value, own in texts.items():
+                others = [x for v, group in texts.items() if v != value for x in group]
+                if len(own) < 5 or len(others) < 5:
+                    content[value] = len(own)
+                    continue
+                mine, theirs = _word_shares(own), _word_shares(others)
+                gaps[value] = round(max(abs(mine.get(w, 0.0) - theirs.get(w, 0.0)) for w in set(mine) | set(theirs)), 3)
+                content[value] = len(own) if gaps[value] >= REALIZED_GAP else 0
         out[axis.name] = {"counts": counts, "content_counts": content,
                           "covered": round(sum(1 for c in content.values() if c) / max(1, len(values)), 3)}
+        if gaps:
+            out[axis.name]["word_gap"] = gaps
     return out
 
 

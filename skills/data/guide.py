@@ -70,7 +70,7 @@ def _own_data(state: GuideState):
         use_case = load_spec(state.session_dir / "use_case.yaml", UseCaseSpec)
     except (SpecError, OSError):
         return None, None
-    return use_case, getattr(use_case, "own_data", None)
+    return use_case, use_case.own_data
 
 
 def _path_in(state: GuideState, text: str | None) -> str | None:
