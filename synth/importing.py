@@ -220,18 +220,21 @@ def propose(rows: list[dict[str, Any]]) -> Proposal:
     if texts and (reference is not None or numeric > len(texts) * 0.8):
         if reference is not None:
             mapping["reference"] = reference
-        why = f"`{answer}` holds numbers a program can check" if numeric > len(texts) * 0.8 else \
+        why = f"`{answer}` holds numeric answers a program can check" if numeric > len(texts) * 0.8 else \
             f"`{reference}` holds reference answers"
         return Proposal("prompt_reference", mapping, [why])
     return Proposal("input_output", mapping, [f"`{answer}` holds free-text answers"])
 
 
 def _is_number(text: str) -> bool:
+    """A number, or an answer ending with an `Answer: <number>` line: a program can check it."""
+    from synth.answers import ANSWER_LINE, final_number
+
     try:
-        float(text.replace(",", "").replace("Answer:", "").strip())
+        float(text.replace(",", "").strip())
         return True
     except ValueError:
-        return False
+        return bool(ANSWER_LINE.search(text)) and final_number(text) is not None
 
 
 # --- mapping, validating, deduplicating, splitting ----------------------------------------------------------
