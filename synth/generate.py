@@ -193,9 +193,20 @@ def offline_records(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
         yield i, expand_seed(spec, split, i, examples, labels), None
 
 
+def grounding_texts(session_dir: Path, spec: DataGenerationSpec, limit: int = 6000) -> dict[str, str]:
+    """The grounding documents' text (the first ``limit`` characters of each), for the teacher's prompt."""
+    out = {}
+    for doc in spec.grounding_documents[:3]:
+        path = Path(session_dir) / doc.path
+        if not path.is_file():
+            raise GenerationError(f"grounding document {doc.path} does not exist (paths are relative to the session folder)")
+        out[doc.path] = path.read_text(encoding="utf-8", errors="replace")[:limit]
+    return out
+
+
 def teacher_request(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str, index: int,
-                    examples: list[dict[str, Any]]) -> dict[str, Any]:
-    """One teacher request: the contract, a few seeds, and this record's axis values."""
+                    examples: list[dict[str, Any]], documents: dict[str, str] | None = None) -> dict[str, Any]:
+    """One teacher request: the contract, a few seeds, the grounding documents, and this record's axis values."""
     axes = sample_axes(spec, split, index)
     rng = random.Random(f"{spec.seed}:{split}:{index}:shots")
     shots = rng.sample(examples, min(4, len(examples))) if examples else []
@@ -210,7 +221,9 @@ def teacher_request(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
     if axes:
         lines.append("This example must have: " + "; ".join(f"{k} = {v}" for k, v in axes.items()))
     for doc in spec.grounding_documents[:3]:
-        lines.append(f"Draw facts from the document {doc.path}" + (f" ({doc.description})" if doc.description else ""))
+        lines.append(f"Draw facts from the document {doc.path}" + (f" ({doc.description})" if doc.description else "")
+                     + ("; answers use only what it says:\n<document>\n" + documents[doc.path] + "\n</document>"
+                        if documents and doc.path in documents else ""))
     lines.append(f"Write ONE new example, different from the examples above, as a JSON object {wanted}.")
     messages = [base[0], {"role": "user", "content": "\n".join(lines)}]
     return {"messages": messages, "temperature": spec.generator.temperature, "max_tokens": 600,
@@ -337,7 +350,8 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
                            cache_dir=cache_dir(session_dir, settings), concurrency=gen.concurrency,
                            max_retries=gen.max_retries, timeout_s=gen.timeout_s)
     jobs = [(split, i) for split in SPLITS for i in todo[split]]
-    requests = [teacher_request(use_case, spec, split, i, examples) for split, i in jobs]
+    documents = grounding_texts(session_dir, spec)
+    requests = [teacher_request(use_case, spec, split, i, examples, documents) for split, i in jobs]
     axes = [r.pop("_axes") for r in requests]
 
     def done(k: int, result: Any) -> None:

@@ -167,7 +167,8 @@ def with_rejected(use_case: UseCaseSpec, row: dict[str, Any], k: int) -> dict[st
     return {**row, "chosen": answer, "rejected": wrong}
 
 
-def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft") -> list[dict[str, str]]:
+def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft",
+                     documents: dict[str, str] | None = None) -> list[dict[str, str]]:
     contract = use_case.contract
     fields = '{"input": ..., "output": ...}' if fmt != "preference" else \
         '{"input": ..., "chosen": ..., "rejected": ...} (rejected: a plausible but worse answer)'
@@ -177,7 +178,15 @@ def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft") -> list[di
         spec.append("Allowed outputs (exact spelling): " + ", ".join(contract.labels))
     if contract.output_schema:
         spec.append("Output is JSON valid against: " + json.dumps(contract.output_schema))
+    if contract.output_regex:
+        spec.append(f"Output must match this regular expression in full: {contract.output_regex}")
+    if contract.max_output_chars:
+        spec.append(f"Output is at most {contract.max_output_chars} characters.")
+    if contract.system_prompt:
+        spec.append(f"The model is instructed: {contract.system_prompt}")
     spec += [f"Constraint: {c}" for c in use_case.constraints]
+    for name, text in (documents or {}).items():
+        spec.append(f"Draw facts from the document {name}; answers use only what it says:\n<document>\n{text}\n</document>")
     return [
         {"role": "system", "content": "You write realistic, varied training examples. Reply with JSON only."},
         {"role": "user", "content": "\n".join(spec) + f"\n\nWrite {n} diverse examples as a JSON list of {fields}. "
@@ -197,11 +206,12 @@ def parse_json_reply(text: str) -> Any:
         raise
 
 
-def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str = "sft") -> list[dict[str, Any]]:
-    """Draft seed rows with a teacher model (synth.llm.LLMClient)."""
+def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str = "sft",
+                       documents: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Draft seed rows with a teacher model (synth.llm.LLMClient), grounded in ``documents`` when given."""
     from synth.llm import run_sync
 
-    reply = run_sync(client.complete(teacher_messages(use_case, n, fmt), temperature=0.8, max_tokens=4000,
+    reply = run_sync(client.complete(teacher_messages(use_case, n, fmt, documents), temperature=0.8, max_tokens=4000,
                                      cache_key="seeds"))
     try:
         items = parse_json_reply(reply.text)

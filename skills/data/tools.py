@@ -31,7 +31,13 @@ def _draft(ctx: ToolContext, count: int, use_teacher: bool) -> list[dict[str, An
         model, base = _teacher(ctx, spec)
         if not model:
             raise ToolError("no teacher model is configured (--teacher-model); draft offline instead")
-        return seeds.draft_with_teacher(use_case, _client(ctx, model, base), count, fmt)
+        from synth.generate import grounding_texts
+
+        try:
+            documents = grounding_texts(ctx.session_dir, spec) if spec else {}
+        except GenerationError as exc:
+            raise ToolError(str(exc)) from exc
+        return seeds.draft_with_teacher(use_case, _client(ctx, model, base), count, fmt, documents)
     return seeds.draft_offline(use_case, count, fmt=fmt)
 
 
@@ -185,11 +191,15 @@ def write_data_generation_spec(ctx: ToolContext, changes: dict[str, Any] | None 
 def _estimate(ctx: ToolContext, spec: DataGenerationSpec) -> Estimate:
     total = spec.train_count + spec.eval_count
     if spec.generator.kind == "teacher":
-        from synth.generate import teacher_request
+        from synth.generate import grounding_texts, teacher_request
         from synth.llm import estimate_cost, rough_tokens
 
         model, _ = _teacher(ctx, spec)
-        sample = teacher_request(_use_case(ctx), spec, "train", 0, seeds.load(ctx.session_dir))
+        try:
+            documents = grounding_texts(ctx.session_dir, spec)
+        except GenerationError:
+            documents = {}
+        sample = teacher_request(_use_case(ctx), spec, "train", 0, seeds.load(ctx.session_dir), documents)
         prompt = sum(rough_tokens(m["content"]) for m in sample["messages"])
         est = estimate_cost(model or "", total, prompt, 120)
         cost = est["cost_usd"]
