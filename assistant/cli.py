@@ -24,6 +24,7 @@ EXTRA_COMMANDS: list[tuple[str, str, str]] = [
     ("mlflow", "assistant.mlflow_cmd", "start the MLflow UI on the workspace's tracking store"),
     ("mcp", "assistant.mcp_server", "serve a session to a coding agent (Claude Code, Cursor) over MCP on stdio"),
     ("approve", "assistant.approve_cmd", "decide the approval a session waits for, in the terminal"),
+    ("sandbox", "assistant.sandbox_cmd", "how generated code is confined here; approve unconfined runs by hand"),
 ]
 """(command, module, one-line help). The module defines add_arguments(parser) and main(args) -> int."""
 
