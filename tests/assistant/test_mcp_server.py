@@ -78,7 +78,7 @@ async def test_lists_the_steps_tools_prompts_resources_and_holds_the_lock(tmp_pa
     async with Client(server(ws, "s1"), mode="legacy", cache=None) as client:
         assert "tunesmith session s1, at step use_case" in client.instructions
         tools = names(await client.list_tools())
-        assert {"write_use_case", "approve_use_case", "show_file", "session_status", "wait_job", "job_status"} <= tools
+        assert {"write_use_case", "approve_use_case", "show_file", "go_to_step", "session_status", "wait_job", "job_status"} <= tools
         assert not tools & {"generate_data", "start_training", "ask_user"}, "only this step's tools"
         listed = {tool.name: tool for tool in (await client.list_tools()).tools}
         assert "needs the person's approval" in listed["write_use_case"].description
@@ -90,7 +90,7 @@ async def test_lists_the_steps_tools_prompts_resources_and_holds_the_lock(tmp_pa
         assert playbook.messages[0].content.text == catalog.get("use_case").body()
         assert (await client.list_resources()).resources == []
         other = await client.call_tool("generate_data", {})
-        assert other.is_error and "belongs to the step data" in text(other)
+        assert other.is_error and "is a tool of the data step" in text(other), text(other)
         with pytest.raises(SessionError, match="open in another tunesmith"):
             Workspace(ws).open("s1").lock()
         second = subprocess.run([sys.executable, "-m", "assistant", "--workspace", str(ws), "mcp", "s1"], cwd=ROOT,
