@@ -220,7 +220,9 @@ def _preview_generate(ctx: ToolContext) -> Preview:
             code = programmatic_code(ctx.session_dir, spec).read_text(encoding="utf-8")[:60000]
         except GenerationError as exc:
             code = f"# {exc}"
-    return Preview(summary=f"Generate {spec.train_count} train + {spec.eval_count} eval records with the "
+    held = len(importing.load_imported(ctx.session_dir)[1])
+    evals = f"no eval records (your {held} held-out rows are the eval split)" if held else f"{spec.eval_count} eval records"
+    return Preview(summary=f"Generate {spec.train_count} train records and {evals} with the "
                            f"{spec.generator.kind} generator, verify them, write data/train.jsonl and data/eval.jsonl, "
                            "and score their quality", code=code, estimate=_estimate(ctx, spec))
 

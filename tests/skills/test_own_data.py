@@ -229,3 +229,28 @@ def test_checkable_reference_answers_make_rlvr_possible(tmp_path):
     _, rec = _generate_and_recommend(session, ctx)
     ranked = {o.technique: o.score for o in rec.ranked}
     assert ranked["rlvr"] > ranked["rlaif"] and ranked["rlvr"] >= 3.0, rec.text()
+
+
+def test_a_reference_document_grounds_the_teacher_instead_of_being_imported_as_rows(tmp_path):
+    from specs.data_generation import DataGenerationSpec
+    from specs.use_case import OwnData
+    from specs.yamlio import load_spec
+    from families import FAQ
+
+    session = _session(tmp_path, "faq_bot")
+    document = tmp_path / "faq.md"
+    document.write_text(FAQ)
+    use_case = FAMILIES["faq_bot"][0].model_copy(update={"own_data": OwnData(has_data=True, kind="reference_document",
+                                                                             path=str(document))})
+    save_spec(session / "use_case.yaml", use_case)
+    settings = {"teacher_model": "openai/t", **FAST}
+    state = GuideState(session_dir=session, messages=[], last_user="continue", last_tool=None, settings=settings)
+    turn = guide.next_turn(state)
+    assert turn.tool == "write_data_generation_spec"
+    assert not _call(data_tools.write_data_generation_spec, ToolContext(session_dir=session, settings=settings),
+                     **turn.arguments).is_error
+    spec = load_spec(session / "data_generation.yaml", DataGenerationSpec)
+    assert [d.path for d in spec.grounding_documents] == [str(document)]
+    turn = guide.next_turn(GuideState(session_dir=session, messages=[], last_user=None,
+                                      last_tool=LastTool("write_data_generation_spec", "ok", False), settings=settings))
+    assert turn.tool == "draft_seed_examples" and turn.arguments["use_teacher"] is True
