@@ -81,12 +81,12 @@ class McpApprover:
         self.session_name, self.session_dir, self.ctx, self.params = session_name, session_dir, ctx, params
 
     async def decide(self, request: ApprovalRequested) -> Decision:
-        left = take_decision(self.session_dir, request.tool, request.arguments)
+        left = take_decision(self.session_dir, request)
         if left is not None:
             return left
         if person_only(request):
             raise ApprovalPending(how_to_approve(self.session_name, request.tool, person_only=True), request, True)
-        key = "approval-" + call_key(request.tool, request.arguments)
+        key = "approval-" + call_key(request)
         answers = self.params.input_responses or {}
         if key in answers:
             return decision_from(answers[key])

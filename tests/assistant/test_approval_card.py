@@ -57,8 +57,13 @@ def test_findings_make_a_call_the_persons_alone_and_keys_name_exact_calls():
     assert person_only(ApprovalRequested("c", "start_training", {}, PREVIEW))
     assert not person_only(ApprovalRequested("c", "start_training", {}, {"summary": "s"}))
     assert person_only(ApprovalRequested("c", "rate_answers", {}, {"summary": "s"}, person_only=True))
-    assert call_key("t", {"a": 1, "b": 2}) == call_key("t", {"b": 2, "a": 1})
-    assert call_key("t", {"a": 1}) != call_key("t", {"a": 2}) != call_key("u", {"a": 2})
+    def key(tool: str, arguments: dict, summary: str = "s") -> str:
+        return call_key(ApprovalRequested("c", tool, arguments, {"summary": summary}))
+
+    assert key("t", {"a": 1, "b": 2}) == key("t", {"b": 2, "a": 1})
+    assert key("t", {"a": 1}) != key("t", {"a": 2}) != key("u", {"a": 2})
+    assert key("t", {"a": 1}, "Create use_case.yaml") != key("t", {"a": 1}, "Replace use_case.yaml"), \
+        "a decision is for the card the person saw"
 
 
 def test_job_progress_of_each_kind_becomes_a_growing_notification():
