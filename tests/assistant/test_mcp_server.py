@@ -245,8 +245,8 @@ async def test_person_only_decisions_never_pass_through_the_client(tmp_path):
 
 
 def test_the_readme_configurations_start_this_server():
-    """The README's Claude Code command, .mcp.json and .cursor/mcp.json name the same command line,
-    and that command line is `tunesmith mcp SESSION`."""
+    """The README's Claude Code command and .mcp.json name the same command line, and it and the
+    .cursor/mcp.json one are `tunesmith mcp SESSION` (Cursor's with the project's workspace)."""
     import re
 
     from assistant.cli import build_parser
@@ -256,8 +256,10 @@ def test_the_readme_configurations_start_this_server():
     configs = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, flags=re.S)]
     assert len(configs) == 2, "one .mcp.json and one .cursor/mcp.json"
     added = re.search(r"claude mcp add --scope project tunesmith -- (.+)", section).group(1).split()
-    for config in configs:
-        entry = config["mcpServers"]["tunesmith"]
-        assert [entry["command"], *entry["args"]] == added
+    claude, cursor = (config["mcpServers"]["tunesmith"] for config in configs)
+    assert [claude["command"], *claude["args"]] == added
+    for entry in (claude, cursor):
+        assert entry["command"] == "tunesmith"
         args = build_parser(entry["args"]).parse_args(entry["args"])
         assert args.extra_module == "assistant.mcp_server" and args.session == "bank"
+    assert build_parser(cursor["args"]).parse_args(cursor["args"]).workspace == "${workspaceFolder}/tunesmith"
