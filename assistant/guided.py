@@ -50,7 +50,7 @@ class GuidedModel:
     async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[TextDelta | ModelReply]:
         try:
             reply = self.reply(messages, {t["function"]["name"] for t in tools if "function" in t})
-        except Exception as exc:  # noqa: BLE001 (a guide bug becomes a notice; the session goes on)
+        except Exception as exc:  # a guide bug becomes a notice; the session goes on
             raise ModelError(f"The offline planner failed in step {self.current_phase()}: {type(exc).__name__}: {exc}") from exc
         if reply.content:
             yield TextDelta(reply.content)
