@@ -15,9 +15,19 @@ from pydantic import ValidationError
 from assistant.approvals import NO_APPROVER, Approver, Policy, asks_person, needs_person
 from assistant.events import (ApprovalRequested, Decision, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
                               Question, ToolCallStarted, ToolFinished, TurnEnded, Usage)
-from assistant.model import Model, ModelError, ModelReply
+from assistant import history, steps
+from assistant.model import ContextTooLong, Model, ModelError, ModelReply
 from assistant.session import Session, assistant_record, tool_record, user_record
+from assistant.textcalls import find_calls
+from skills.catalog import tools_for_step
 from skills.toolkit import Preview, Tool, ToolContext, ToolResult
+
+PROMPT_BUDGET_TOKENS = 3_000
+"""Most tokens the system prompt and the tool schemas of one request may take (steps.disclose)."""
+REPLY_TOKENS = 2_000
+"""Room left in the context for the model's answer."""
+REPEATS_BEFORE_STOP = 3
+"""The same failing call this many times in a row ends the turn: the person says how to go on."""
 
 
 class AgentStop(Exception):
@@ -34,6 +44,10 @@ class Interrupted(AgentStop):
     reason = "interrupted"
 
 
+class RepeatedFailure(AgentStop):
+    reason = "error"
+
+
 class FormatError(Exception):
     """The model's reply could not be used; the message is appended for the model to read."""
 
@@ -42,12 +56,16 @@ class Agent:
     def __init__(self, session: Session, model: Model, tools: list[Tool], approver: Approver | None = None,
                  policy: Policy | None = None, settings: Any = None, *, max_steps: int = 30,
                  system_prompt: Callable[[Session], str] | None = None,
-                 start_job: Callable[..., Any] | None = None) -> None:
+                 start_job: Callable[..., Any] | None = None, context_tokens: int = 16_000) -> None:
         self.session, self.model, self.approver = session, model, approver
         self.tools = {tool.name: tool for tool in tools}
         self.policy = policy or Policy.for_session(session.meta)
         self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
         self.max_steps, self.start_job = max_steps, start_job
+        self.context_tokens = context_tokens
+        """The planner's context window: requests are shortened to fit it (history.fit)."""
+        self._failed: tuple[str, str] | None = None
+        self._repeats = 0
         self.system_prompt = system_prompt or _default_prompt
         self.notices: list[Notice] = []
         """Shown once at the start of the next send()/resume() (e.g. the offline banner)."""
@@ -65,6 +83,11 @@ class Agent:
         if ctx is not None:
             ctx.cancel_jobs = ctx.cancel_jobs or cancel_jobs
             ctx.cancel.set()
+
+    def offered(self) -> list[Tool]:
+        """The tools the model may call now: the current step's and the common ones (progressive
+        disclosure; steps.disclose decides which travel with their whole schema)."""
+        return tools_for_step(self.session.meta.phase, self.tools.values())
 
     @property
     def tool_running(self) -> str | None:
@@ -146,8 +169,12 @@ class Agent:
             if self._interrupted:
                 self._skip(calls[index:], "Not run: the person interrupted.")
                 raise Interrupted("Stopped: you interrupted. Say how to go on.")
-            async for event in self._call(call):
-                yield event
+            try:
+                async for event in self._call(call):
+                    yield event
+            except RepeatedFailure:
+                self._skip(calls[index + 1:], "Not run: the turn ended after a repeated failing call.")
+                raise
             if self._interrupted and not isinstance(event, (Question, TurnEnded)):
                 self._skip(calls[index + 1:], "Not run: the person interrupted.")
                 raise Interrupted("Stopped: you interrupted. Say how to go on.")
@@ -159,26 +186,44 @@ class Agent:
 
     async def _ask_model(self) -> AsyncIterator[Event | ModelReply]:
         """Stream one model reply, record it and its usage; yields TextDelta, events and the reply."""
-        messages = [{"role": "system", "content": self.system_prompt(self.session)}]
-        messages += self.session.messages(close_dangling=True)
-        schemas = [tool.schema() for tool in self.tools.values() if tool.permission != "never"]
+        prompt = self.system_prompt(self.session)
+        shown = steps.disclose(self.session.meta.phase, self.tools.values(), prompt, PROMPT_BUDGET_TOKENS)
+        system = {"role": "system", "content": prompt}
+        schemas = shown.schemas()
+        budget = self.context_tokens - REPLY_TOKENS - history.estimate_tokens([system, schemas])
         reply = None
-        async for item in self.model.stream(messages, schemas):
-            if self._interrupted:
-                raise Interrupted("Stopped: you interrupted the answer. Say how to go on.")
-            if isinstance(item, ModelReply):
-                reply = item
-            else:
-                yield item
+        for attempt in range(3):
+            messages = [system, *history.fit(self.session.messages(close_dangling=True), max(budget, 1))]
+            try:
+                async for item in self.model.stream(messages, schemas):
+                    if self._interrupted:
+                        raise Interrupted("Stopped: you interrupted the answer. Say how to go on.")
+                    if isinstance(item, ModelReply):
+                        reply = item
+                    else:
+                        yield item
+                break
+            except ContextTooLong:
+                if attempt == 2:
+                    raise
+                budget //= 2
+                yield self._notice("The conversation is longer than the model can read: older messages are "
+                                   "shortened in the request (the log keeps them) and it is sent again.", "warning")
         if reply is None or (not reply.content.strip() and not reply.tool_calls):
             raise FormatError("(tunesmith) Your last reply was empty. Answer the person, or call one of the tools.")
+        written = None
+        if not reply.tool_calls:
+            found = find_calls(reply.content, self.tools, id_prefix=f"text_call_{len(self.session.records())}")
+            if found is not None:
+                written, reply.content, reply.tool_calls = reply.content, found.remaining, found.calls
         if reply.phase and reply.phase != self.session.meta.phase:
             yield self._set_phase(reply.phase)
         usage = self.session.meta.usage
         usage.prompt_tokens += reply.prompt_tokens
         usage.completion_tokens += reply.completion_tokens
         usage.cost_usd += reply.cost_usd
-        self.session.append(assistant_record(reply.content, reply.tool_calls, model=self.model.name))
+        extra = {"recovered_from_text": written} if written is not None else {}
+        self.session.append(assistant_record(reply.content, reply.tool_calls, model=self.model.name, **extra))
         yield Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
         yield reply
 
@@ -187,7 +232,18 @@ class Agent:
         call_id, name = call.get("id", ""), call.get("function", {}).get("name", "")
         tool, args, raw, error = self._parse(call)
         yield ToolCallStarted(call_id, name, raw)
+        key = (name, _canonical(call.get("function", {}).get("arguments")))
+        self._repeats = self._repeats + 1 if key == self._failed else 0
+        if self._repeats:
+            if self._repeats + 1 >= REPEATS_BEFORE_STOP:
+                self._failed, self._repeats = None, 0
+                yield self._result(call_id, name, ToolResult(content="Not run: the same call failed before.", is_error=True))
+                raise RepeatedFailure(f"The model sent the same failing call to {name} {REPEATS_BEFORE_STOP} times. "
+                                      "Say how to go on, or change what its error names.")
+            error = (f"Error: this is the same call to {name} that just failed, so it was not run again. Read the "
+                     f"error before it and change what it names, or ask the person with ask_user.")
         if error:
+            self._failed = key
             yield self._result(call_id, name, ToolResult(content=error, is_error=True))
             return
         ctx = self._context()
@@ -221,6 +277,8 @@ class Agent:
                 return
             ctx.approved_waivers = list(decision.waive) if asks_person(self.approver) else []
         async for event in self._run(tool, ctx, args, call_id):
+            if isinstance(event, ToolFinished) and event.call_id == call_id:
+                self._failed = key if event.is_error else None
             yield event
 
     async def _run(self, tool: Tool, ctx: ToolContext, args: Any, call_id: str) -> AsyncIterator[Event]:
@@ -260,10 +318,12 @@ class Agent:
         """(tool, validated args, raw args, error message for the model)."""
         function = call.get("function", {})
         name, text = function.get("name", ""), function.get("arguments") or "{}"
-        tool = self.tools.get(name)
+        tool, offered = self.tools.get(name), [item.name for item in self.offered()]
         if tool is None:
-            known = ", ".join(sorted(self.tools)) or "none"
-            return None, None, {}, f"Error: there is no tool named {name!r}. Tools you can call: {known}."
+            return None, None, {}, (f"Error: there is no tool named {name!r}. Tools you can call in the "
+                                    f"{self.session.meta.phase} step: {', '.join(offered) or 'none'}.")
+        if name not in offered and tool.permission != "never":  # a disabled tool is refused by the policy below
+            return tool, None, {}, steps.why_not_offered(tool, self.session.meta.phase, self.session.records())
         try:
             raw = json.loads(text) if isinstance(text, str) else dict(text)
         except ValueError as exc:
@@ -335,6 +395,15 @@ def format_validation(exc: ValidationError) -> str:
         got = f" (got {error['input']!r})" if error["type"] not in ("missing", "extra_forbidden") else ""
         parts.append(f"`{where}`: {error['msg']}{got}")
     return "; ".join(parts)
+
+
+def _canonical(arguments: Any) -> str:
+    """Arguments as one comparable string (key order and spacing do not matter)."""
+    try:
+        value = json.loads(arguments) if isinstance(arguments, str) else arguments
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return str(arguments)
 
 
 def unanswered_calls(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

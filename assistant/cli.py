@@ -24,6 +24,7 @@ EXTRA_COMMANDS: list[tuple[str, str, str]] = [
     ("mlflow", "assistant.mlflow_cmd", "start the MLflow UI on the workspace's tracking store"),
     ("mcp", "assistant.mcp_server", "serve a session to a coding agent (Claude Code, Cursor) over MCP on stdio"),
     ("approve", "assistant.approve_cmd", "decide the approval a session waits for, in the terminal"),
+    ("sandbox", "assistant.sandbox_cmd", "how generated code is confined here; approve unconfined runs by hand"),
 ]
 """(command, module, one-line help). The module defines add_arguments(parser) and main(args) -> int."""
 
@@ -57,6 +58,9 @@ def _common_options() -> argparse.ArgumentParser:
         help="standing approval rules for headless runs (env TUNESMITH_POLICY_FILE)")
     add("--train-minutes", metavar="MIN", type=float, default=argparse.SUPPRESS,
         help="cap each training run's planned time; steps are cut to fit (env TUNESMITH_TRAIN_MINUTES)")
+    add("--timeout", metavar="SECONDS", type=float, default=argparse.SUPPRESS,
+        help="seconds to wait for a model's answer (planner, teacher, judge) before giving up on that request "
+             "(env TUNESMITH_TIMEOUT; default 600, for local models on a CPU)")
     add("--yes", "-y", action="store_true", default=argparse.SUPPRESS,
         help="allow every approval without asking (headless) / skip confirmations")
     return common
@@ -143,8 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a person gets a sentence, not a traceback
+        from assistant.config import SettingsError
         from assistant.session import SessionError
 
+        if isinstance(exc, SettingsError):
+            print(f"tunesmith: {exc}", file=sys.stderr)
+            return 2
         if isinstance(exc, SessionError):
             print(f"tunesmith: {exc}", file=sys.stderr)
             return 1

@@ -6,6 +6,11 @@ streamed as TextDelta, then a ModelReply with at most one tool call carrying an 
 arguments), so the agent loop, approvals, sessions and the TUI cannot tell the difference.
 When a guide returns None the step is done: it moves to the next skill in ORDER and says so
 (``ModelReply.phase``). A step without a guide says it is not available offline.
+
+It gets the same requests as an LLM (the current step's tools, progressive disclosure): its move to
+the next step is ``ModelReply.phase``, which the agent applies before it checks the reply's call, so
+the call is checked against the tools of the step the planner moved to, as an LLM's would be after
+``go_to_step``. The offline journey thereby also proves that every step offers what it needs.
 """
 
 from __future__ import annotations
@@ -64,7 +69,8 @@ class GuidedModel:
                 return ModelReply(content="\n\n".join(said), phase=moved)
             turn: Turn | None = guide.next_turn(state)
             if turn is not None:
-                if turn.tool and tool_names is not None and turn.tool not in tool_names:
+                # After a move the request's tools are the old step's: the agent checks the call instead.
+                if turn.tool and tool_names is not None and moved is None and turn.tool not in tool_names:
                     said.append(f"{turn.text}\n\n(The {phase} step needs the tool {turn.tool!r}, which is not installed.)".strip())
                     return ModelReply(content="\n\n".join(said), phase=moved)
                 if turn.text:

@@ -7,6 +7,7 @@ from typing import Any
 
 from assistant.agent import Agent
 from assistant.approvals import Approver, Policy, PolicyFileError, YesApprover, policy_conflicts, unknown_tools_in_policy
+from assistant.config import DEFAULT_TIMEOUT_S
 from assistant.events import Notice
 from assistant.session import Session
 from skills.toolkit import Tool
@@ -26,7 +27,8 @@ def build_model(settings: Any, session: Session) -> Any:
     if model_name:
         from assistant.model import LitellmModel
 
-        return LitellmModel(model_name, api_base=getattr(settings, "api_base", None))
+        return LitellmModel(model_name, api_base=getattr(settings, "api_base", None),
+                            timeout_s=getattr(settings, "timeout", None) or DEFAULT_TIMEOUT_S)
     from assistant.guided import GuidedModel
 
     return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records)
@@ -55,7 +57,10 @@ def build_agent(settings: Any, session: Session, approver: Approver | None = Non
                 tools: list[Tool] | None = None, model: Any = None) -> Agent:
     """The agent for this session. Headless runs: ``settings.yes`` gives the --yes approver when no
     approver is passed; ``settings.policy_file`` adds standing rules from a YAML file."""
-    tools = collect_tools() if tools is None else tools
+    if tools is None:
+        from assistant.steps import step_tool
+
+        tools = [*collect_tools(), step_tool(lambda: session.meta.phase, session.records)]
     model = model or build_model(settings, session)
     policy_file = getattr(settings, "policy_file", None)
     policy = Policy.for_session(session.meta, policy_file)

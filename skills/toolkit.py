@@ -123,9 +123,8 @@ class Tool:
             raise ValueError(f"tool {self.name}: a person-only tool needs permission 'ask', not {self.permission!r}")
 
     def schema(self) -> dict[str, Any]:
-        """OpenAI-style function schema."""
-        params = self.args_model.model_json_schema()
-        params.pop("title", None)
+        """OpenAI-style function schema, compacted for the planner (see ``compact_schema``)."""
+        params = compact_schema(self.args_model.model_json_schema())
         return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": params}}
 
     def validate(self, arguments: dict[str, Any]) -> BaseModel:
@@ -150,6 +149,41 @@ class Tool:
         if isinstance(out, str):
             return ToolResult(content=out)
         return ToolResult(content=str(out), data=out if isinstance(out, dict) else {})
+
+
+_DROPPED_KEYS = ("title", "additionalProperties", "minLength", "maxLength")
+"""Schema keys that cost planner tokens and tell it little the validator does not say: every
+argument model forbids extra keys, and a call that breaks a bound comes back as a clear error."""
+_EMPTY_DEFAULTS = (None, "", [], {})
+
+
+def compact_schema(node: Any) -> Any:
+    """A JSON Schema with what a planner needs and little more: no titles, no ``additionalProperties``
+    flags or string length bounds, no empty defaults (the field is optional already), ``anyOf [X,
+    null]`` written as ``X``, and no empty ``properties``."""
+    if isinstance(node, list):
+        return [compact_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED_KEYS and not isinstance(value, dict):
+            continue
+        if key == "default" and any(value == empty and type(value) is type(empty) for empty in _EMPTY_DEFAULTS):
+            continue
+        if key in ("properties", "$defs"):
+            out[key] = {name: compact_schema(item) for name, item in value.items()}
+        else:
+            out[key] = compact_schema(value)
+    options = out.get("anyOf")
+    if isinstance(options, list) and "default" not in out:
+        kept = [option for option in options if option != {"type": "null"}]
+        if len(kept) == 1 and len(kept) < len(options):
+            del out["anyOf"]
+            out = {**kept[0], **out}
+    if out.get("properties") == {}:
+        del out["properties"]
+    return out
 
 
 def _kwargs(args: BaseModel) -> dict[str, Any]:

@@ -86,7 +86,14 @@ def _runner_source() -> str:
 
 @lru_cache(maxsize=1)
 def kernel_support() -> KernelSupport:
-    """Probe once per process: confine a run that does nothing and report what applied."""
+    """Probe once per process: confine a run that does nothing and report what applied.
+
+    ``TUNESMITH_SANDBOX_PRETEND_MISSING=<feature>`` makes this machine report that feature missing
+    (to try the refusal and the approval on a kernel that has everything); it can only take away.
+    """
+    pretend = os.environ.get("TUNESMITH_SANDBOX_PRETEND_MISSING")
+    if pretend:
+        return KernelSupport(False, f"{pretend} is reported missing (TUNESMITH_SANDBOX_PRETEND_MISSING)", (), 0.0)
     started = time.perf_counter()
     result = _run({"probe": True, "confine": True, "source": "", "filename": "<probe>", "function": "",
                    "payload": None}, timeout_s=30, memory_mb=512, cpu_s=30, file_mb=1, cwd=None)

@@ -30,8 +30,8 @@ PRELOAD = ("json", "re", "random", "math", "cmath", "string", "itertools", "func
            "numbers", "hashlib", "hmac", "uuid", "csv", "textwrap", "unicodedata", "struct", "copy", "heapq",
            "bisect", "array", "zlib", "base64", "binascii", "typing", "dataclasses", "enum", "operator", "html",
            "html.parser", "difflib", "pprint", "contextlib", "abc", "traceback", "warnings", "urllib.parse",
-           "ipaddress", "string", "zoneinfo", "locale", "tempfile", "shutil", "pathlib", "glob", "fnmatch",
-           "unittest.mock", "secrets", "io", "codecs", "encodings.latin_1", "encodings.ascii", "encodings.utf_16",
+           "ipaddress", "locale", "tempfile", "shutil", "pathlib", "glob", "fnmatch",
+           "secrets", "io", "codecs", "importlib.util", "encodings.latin_1", "encodings.ascii", "encodings.utf_16",
            "encodings.utf_32", "encodings.cp1252", "encodings.idna", "gzip", "bz2", "lzma", "pickle", "inspect",
            "ast", "keyword", "token", "tokenize", "graphlib", "_posixsubprocess", "subprocess", "multiprocessing",
            "multiprocessing.util", "select", "fcntl", "mmap", "ctypes", "gc", "signal", "sqlite3", "socket")

@@ -41,6 +41,10 @@ class Reply:
     hang_s: float = 5.0
     prompt_tokens: int = 11
     completion_tokens: int = 7
+    cached_tokens: int = 0
+    """Reported as ``prompt_tokens_details.cached_tokens`` when not 0."""
+    chunk_delay_s: float = 0.0
+    """Pause before each streamed chunk (a slow model that keeps generating)."""
 
 
 class LoopbackServer:
@@ -156,6 +160,8 @@ class LoopbackServer:
                 if reply.fault == "truncate":
                     chunks = chunks[: max(2, len(chunks) // 2)]
                 for chunk in chunks:
+                    if reply.chunk_delay_s:
+                        server._stop.wait(reply.chunk_delay_s)
                     self._chunk(f"data: {json.dumps(chunk)}\n\n".encode())
                 if reply.fault == "truncate":
                     # Drop the connection mid-stream: no final chunk, no [DONE], no chunked terminator.
@@ -202,12 +208,15 @@ def _tool_calls(reply: Reply, start: int) -> list[dict[str, Any]]:
     return calls
 
 
-def _usage(reply: Reply) -> dict[str, int]:
-    return {
+def _usage(reply: Reply) -> dict[str, Any]:
+    usage: dict[str, Any] = {
         "prompt_tokens": reply.prompt_tokens,
         "completion_tokens": reply.completion_tokens,
         "total_tokens": reply.prompt_tokens + reply.completion_tokens,
     }
+    if reply.cached_tokens:
+        usage["prompt_tokens_details"] = {"cached_tokens": reply.cached_tokens}
+    return usage
 
 
 def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:

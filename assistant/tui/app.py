@@ -203,7 +203,27 @@ class TunesmithApp(App[None]):
         if resume and records and records[-1].get("type") != "question":
             # A trailing question waits for the person: nothing to resume until they answer.
             self._run_agent(lambda: self.agent.resume())
+        self.call_after_refresh(self._meet_the_person)
         return True
+
+    def _meet_the_person(self) -> None:
+        """Show the question that waits for an answer (or the end of the chat) and put the cursor in the input."""
+        question = self.active_question
+        if question is not None and question.is_attached:
+            self.chat.scroll_to_widget(question, animate=False, top=True)
+        else:
+            self.chat.scroll_end(animate=False)
+        self.action_focus_prompt()
+
+    def pop_screen(self) -> Any:
+        """Close the top screen; back on the chat, typing goes to the message input again."""
+        done = super().pop_screen()
+        self.call_after_refresh(self._focus_prompt_on_chat)
+        return done
+
+    def _focus_prompt_on_chat(self) -> None:
+        if len(self.screen_stack) == 1 and self.screen.is_current:
+            self.action_focus_prompt()
 
     def _close_session(self) -> None:
         close = getattr(self.session, "close", None)

@@ -287,13 +287,12 @@ def score(metric: str, output: str, reference: str | None, params: dict[str, Any
 
 
 CUSTOM_WRAPPER = '''
-import importlib.util as _u
-_spec = _u.spec_from_file_location("tunesmith_scorer", "scorer.py")
-_mod = _u.module_from_spec(_spec)
-_spec.loader.exec_module(_mod)
+_scorer = {{"__name__": "tunesmith_scorer"}}
+with open("scorer.py", encoding="utf-8") as _file:
+    exec(compile(_file.read(), "scorer.py", "exec"), _scorer)
 
 def tunesmith_score_all(items):
-    fn = getattr(_mod, {function!r})
+    fn = _scorer[{function!r}]
     out = []
     for item in items:
         value = fn(item["prompt"], item["output"], item.get("reference"))
