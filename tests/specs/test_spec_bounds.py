@@ -4,6 +4,7 @@ limits, and a YAML error names where an unclosed `[`, `{` or quote opened as wel
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -105,12 +106,11 @@ def test_tool_arguments_obey_the_same_limits():
             tools[name].validate(arguments)
     assert tools["write_training_plan"].validate({"max_steps": 200}).max_steps == 200
     plan = tools["write_training_plan"].schema()["function"]["parameters"]["properties"]["max_steps"]
-    assert {"maximum": 1_000_000, "minimum": 1} .items() <= plan["anyOf"][0].items()
+    text = json.dumps(plan)
+    assert '"maximum": 1000000' in text and '"minimum": 1' in text, text
 
 
 def test_the_json_schemas_carry_the_bounds():
-    import json
-
     schema = json.loads((EXAMPLES.parent / "schemas" / "export.schema.json").read_text())
     assert "pattern" in schema["properties"]["output_dir"]
     assert schema["properties"]["version"]["maximum"] == 1
