@@ -56,7 +56,8 @@ def attacks() -> dict:
                        cwd=REPO, capture_output=True, text=True)
         cases = ET.parse(report).getroot().iter("testcase")
         outcomes = [not any(child.tag in ("failure", "error", "skipped") for child in case) for case in cases]
-    return {"kinds": len(ATTACKS), "tools": ["check_generator", "dry_run_reward", "custom_scorer"],
+    return {"kinds": len(ATTACKS), "tools": ["check_generator (generate)", "check_generator (verify)",
+                                             "dry_run_reward", "custom_scorer"],
             "tried": len(outcomes), "stopped_and_reported": sum(outcomes)}
 
 
