@@ -75,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
             print("Not allowed: allowing waives every blocking finding, and not all were waived. Left pending.")
             return 1
     comment = (_ask("Comment for the assistant (optional): ") or "").strip() or None
-    take_decision(session.dir, request.tool, request.arguments)  # a newer decision replaces an older one
+    take_decision(session.dir, request)  # a newer decision replaces an older one
     write_decision(session.dir, request, Decision(kind, comment, by=BY_TERMINAL, waive=waive))
     print(f"Recorded: {DECISION_LABELS[kind].lower()} for {request.tool}. The client's next call of {request.tool} "
           "with the same arguments takes it (it is written to the conversation log then).")

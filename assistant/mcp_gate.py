@@ -81,12 +81,12 @@ class McpApprover:
         self.session_name, self.session_dir, self.ctx, self.params = session_name, session_dir, ctx, params
 
     async def decide(self, request: ApprovalRequested) -> Decision:
-        left = take_decision(self.session_dir, request.tool, request.arguments)
+        left = take_decision(self.session_dir, request)
         if left is not None:
             return left
         if person_only(request):
             raise ApprovalPending(how_to_approve(self.session_name, request.tool, person_only=True), request, True)
-        key = "approval-" + call_key(request.tool, request.arguments)
+        key = "approval-" + call_key(request)
         answers = self.params.input_responses or {}
         if key in answers:
             return decision_from(answers[key])
@@ -105,16 +105,17 @@ class McpApprover:
 
 
 class ProgressReporter:
-    """Progress events as MCP progress notifications for one request; the value only grows."""
+    """Progress events as MCP progress notifications for one request; the value only grows (a new
+    task continues from where the last one stopped)."""
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.task: str | None = None
         self.offset = 0.0
         self.last = 0.0
-        self.sent = 0
 
-    async def event(self, event: Progress) -> None:
+    def notification(self, event: Progress) -> tuple[float, float | None, str]:
+        """(progress, total, message) for one event."""
         if event.task != self.task:
             self.offset, self.task = self.last, event.task
         total = self.offset + event.total if event.total else None
@@ -126,23 +127,33 @@ class ProgressReporter:
         if event.eta_s is not None:
             parts.append(f"eta {event.eta_s:.0f} s")
         for name in ("loss", "reward", "message"):
-            value_of = event.fields.get(name)
-            if isinstance(value_of, (int, float, str)):
-                parts.append(f"{name} {value_of:.4g}" if isinstance(value_of, float) else f"{name} {value_of}")
+            shown = event.fields.get(name)
+            if isinstance(shown, (int, float, str)):
+                parts.append(f"{name} {shown:.4g}" if isinstance(shown, float) else f"{name} {shown}")
+        return value, total, " · ".join(parts)
+
+    async def event(self, event: Progress) -> None:
+        value, total, message = self.notification(event)
         try:
-            await self.ctx.session.report_progress(value, total, " · ".join(parts))
-            self.sent += 1
+            await self.ctx.session.report_progress(value, total, message)
         except Exception:  # noqa: BLE001 (a client gone away does not stop the work)
             pass
 
     async def job_event(self, raw: dict[str, Any], default_task: str) -> None:
-        """A job's JSONL progress event (data, training, evaluation shapes)."""
-        if raw.get("type") != "progress":
-            return
-        done = raw.get("done", raw.get("step"))
-        if done is None:
-            return
-        extra = {k: v for k, v in raw.items() if k in ("loss", "reward", "message")}
-        await self.event(Progress(task=str(raw.get("task") or default_task), done=float(done),
-                                  total=raw.get("total", raw.get("total_steps")), rate=raw.get("rate"),
-                                  eta_s=raw.get("eta_s", raw.get("eta_seconds")), fields=extra))
+        progress = job_progress(raw, default_task)
+        if progress is not None:
+            await self.event(progress)
+
+
+def job_progress(raw: dict[str, Any], default_task: str) -> Progress | None:
+    """A job's JSONL progress event as a Progress (data and evaluation: done/total/rate/eta_s;
+    training: step/total_steps/loss/eta_seconds); None for other events."""
+    if raw.get("type") != "progress":
+        return None
+    done = raw.get("done", raw.get("step"))
+    if done is None:
+        return None
+    extra = {k: v for k, v in raw.items() if k in ("loss", "reward", "message")}
+    return Progress(task=str(raw.get("task") or default_task), done=float(done),
+                    total=raw.get("total", raw.get("total_steps")), rate=raw.get("rate"),
+                    eta_s=raw.get("eta_s", raw.get("eta_seconds")), fields=extra)

@@ -60,15 +60,6 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def step_tools(phase: str, tools: list[Any]) -> list[Any]:
-    """The common tools and the current step's tools (the planner's progressive disclosure)."""
-    from skills.common_tools import COMMON_TOOLS
-
-    common = {tool.name for tool in COMMON_TOOLS}
-    return [tool for tool in tools if (tool.name in common or tool.skill == phase)
-            and tool.permission != "never" and tool.name not in LEFT_OUT]
-
-
 class _ClientPlanner:
     """Stands in for the Model: the MCP client plans, so the agent never asks a model here."""
 
@@ -86,18 +77,18 @@ class SessionServer:
 
     def __init__(self, settings: Any, session: Any) -> None:
         from assistant.jobs import JobRunner
-        from assistant.runtime import build_agent, collect_tools
+        from assistant.runtime import build_agent
 
         self.settings, self.session = settings, session
-        self.all_tools = collect_tools()
-        self.agent = build_agent(settings, session, tools=self.all_tools, model=_ClientPlanner())
+        self.agent = build_agent(settings, session, model=_ClientPlanner())
         self.runner = JobRunner(session.dir)
         self.reattached = [job.id for job in self.runner.reattach()]
         self._lock: Any = None
 
     # -- what the client sees ------------------------------------------------------------------
     def offered(self) -> dict[str, Any]:
-        return {tool.name: tool for tool in step_tools(self.session.meta.phase, self.all_tools)}
+        """The tools of the current step, the common ones and go_to_step (the planner's progressive disclosure)."""
+        return {tool.name: tool for tool in self.agent.offered() if tool.name not in LEFT_OUT}
 
     def instructions(self) -> str:
         from skills import catalog
@@ -111,7 +102,7 @@ class SessionServer:
                 "at a time. Tools marked 'needs approval' ask the person; when they answer that approval is "
                 "pending, tell the person to run `tunesmith approve " + self.session.name + "` in a terminal, then "
                 "call the same tool again. Never decide for the person. Long work starts a background job and "
-                "returns; follow it with wait_job or job_status." + running)
+                "returns; follow it with wait_job or job_status. go_to_step moves back to an earlier step." + running)
 
     def mcp_tools(self) -> list[Any]:
         import mcp_types as types
@@ -140,13 +131,12 @@ class SessionServer:
         name, arguments = params.name, dict(params.arguments or {})
         if name in ENGINE_TOOLS:
             return await ENGINE_TOOLS[name].run(self, ctx, arguments)
-        tool = self.offered().get(name)
-        if tool is None:
-            return _text(self._not_offered(name), error=True)
-        async with self._lock:
-            return await self._run_skill_tool(ctx, params, tool, arguments)
+        if name in LEFT_OUT:
+            return _text(f"{name} is not offered here: ask the person yourself, in your own chat.", error=True)
+        async with self._lock:  # the agent refuses, and logs, a tool of another step with what to do first
+            return await self._run_skill_tool(ctx, params, name, arguments)
 
-    async def _run_skill_tool(self, ctx: Any, params: Any, tool: Any, arguments: dict[str, Any]) -> Any:
+    async def _run_skill_tool(self, ctx: Any, params: Any, name: str, arguments: dict[str, Any]) -> Any:
         import mcp_types as types
 
         from assistant.agent import AgentStop
@@ -157,7 +147,7 @@ class SessionServer:
 
         call_id = f"mcp-{uuid.uuid4().hex[:12]}"
         call = {"id": call_id, "type": "function",
-                "function": {"name": tool.name, "arguments": json.dumps(arguments, ensure_ascii=False)}}
+                "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)}}
         self.agent.approver = McpApprover(self.session.name, self.session.dir, ctx, params)
         phase = self.session.meta.phase
         progress = ProgressReporter(ctx)
@@ -175,10 +165,10 @@ class SessionServer:
         except AgentStop as stop:  # the loop's special outcomes (e.g. the same failing call again and again)
             return _text(str(stop), error=True)
         except ApprovalPending as pending:
-            self.session.append(tool_record(call_id, tool.name, str(pending), is_error=True, pending=True))
+            self.session.append(tool_record(call_id, name, str(pending), is_error=True, pending=True))
             return _text(str(pending), error=True)
         except InputNeeded as need:
-            self.session.append(tool_record(call_id, tool.name, "Waiting for the person's answer in the client's "
+            self.session.append(tool_record(call_id, name, "Waiting for the person's answer in the client's "
                                             "approval form.", is_error=True, pending=True))
             return types.InputRequiredResult(input_requests={need.key: need.request}, request_state=need.key)
         finally:
@@ -188,19 +178,12 @@ class SessionServer:
             await _notify(ctx.session.send_tool_list_changed)
         if self.session.meta.phase != phase or (finished is not None and finished.files):
             await _notify(ctx.session.send_resource_list_changed)
-        text = finished.content if finished is not None else f"{tool.name} did not run."
+        text = finished.content if finished is not None else f"{name} did not run."
         if decided is not None and finished is not None and not finished.is_error:
             text += f"\n(Approved: {decided.decision} by {decided.by}.)"
         if self.session.meta.phase != phase:
             text += f"\n(The session moved to the step {self.session.meta.phase}; its tools are listed now.)"
         return _text(text, error=finished is None or finished.is_error)
-
-    def _not_offered(self, name: str) -> str:
-        owner = next((tool.skill for tool in self.all_tools if tool.name == name), None)
-        offered = ", ".join(sorted(self.offered())) or "none"
-        where = f" It belongs to the step {owner}." if owner else ""
-        return (f"{name} is not a tool of the current step ({self.session.meta.phase}).{where} "
-                f"Tools now: {offered}, and the engine tools session_status, job_status, wait_job, cancel_job.")
 
     async def on_list_prompts(self, ctx: Any, params: Any) -> Any:
         import mcp_types as types

@@ -4,7 +4,7 @@ When a tool call needs the person's approval and the client driving the session 
 (an MCP client without elicitation), or the decision is the person's alone (a waiver, a rating),
 the call waits: its card stays in ``session.json`` (``pending_approval``, written by the agent) and
 the person decides in a terminal with ``tunesmith approve SESSION``. That decision is written to
-``<session>/approvals/<key>.json``, where the key names the tool and its exact arguments; the
+``<session>/approvals/<key>.json``, where the key names the tool, its exact arguments and its card; the
 session's writer takes it (once) when the same call comes again, and records it in the log.
 """
 
@@ -44,9 +44,11 @@ def person_only(request: ApprovalRequested) -> bool:
     return request.person_only or bool(request.preview.get("findings"))
 
 
-def call_key(tool: str, arguments: dict[str, Any]) -> str:
-    """A short name for one exact call: the tool and its arguments (key order ignored)."""
-    text = json.dumps({"tool": tool, "arguments": arguments}, sort_keys=True, ensure_ascii=False, default=str)
+def call_key(request: ApprovalRequested) -> str:
+    """A short name for one exact call as the person saw it: the tool, its arguments (key order
+    ignored) and its card, so a decision never applies to a call whose card now says something else."""
+    seen = {"tool": request.tool, "arguments": request.arguments, "preview": request.preview}
+    text = json.dumps(seen, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -62,16 +64,17 @@ def pending_request(meta: Any) -> ApprovalRequested | None:
 
 def write_decision(session_dir: Path, request: ApprovalRequested, decision: Decision) -> Path:
     """Leave the person's decision on ``request`` for the session's writer to take."""
-    path = Path(session_dir) / APPROVALS_DIR / f"{call_key(request.tool, request.arguments)}.json"
+    path = Path(session_dir) / APPROVALS_DIR / f"{call_key(request)}.json"
     record = {"tool": request.tool, "arguments": request.arguments, "call_id": request.call_id,
               "decision": decision.kind, "comment": decision.comment, "waive": list(decision.waive),
               "by": decision.by, "decided": datetime.now(timezone.utc).isoformat()}
     return atomic_write_text(path, json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def take_decision(session_dir: Path, tool: str, arguments: dict[str, Any]) -> Decision | None:
-    """The decision the person left for this exact call, removed so it is used once; else None."""
-    path = Path(session_dir) / APPROVALS_DIR / f"{call_key(tool, arguments)}.json"
+def take_decision(session_dir: Path, request: ApprovalRequested) -> Decision | None:
+    """The decision the person left for this exact call and card, removed so it is used once; else None."""
+    tool = request.tool
+    path = Path(session_dir) / APPROVALS_DIR / f"{call_key(request)}.json"
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -65,7 +65,9 @@ def _axis(name: str, values: list[str], weights: list[float] | None = None) -> D
     return DiversityAxis(name=name, values=[AxisValue(value=v, weight=w) for v, w in zip(values, weights)])
 
 
-def default_axes(use_case: UseCaseSpec) -> list[DiversityAxis]:
+def default_axes(use_case: UseCaseSpec, generator: GeneratorSpec | None = None) -> list[DiversityAxis]:
+    """Axes the generator really varies: the bank template's input styles, the arithmetic template's
+    difficulty, the offline expansion's writing styles (synth.expand), and difficulty only for a teacher."""
     axes: list[DiversityAxis] = []
     labels = use_case.contract.labels
     if use_case.task_type == "classification" and labels:
@@ -74,23 +76,26 @@ def default_axes(use_case: UseCaseSpec) -> list[DiversityAxis]:
         axes.append(_axis("style", list(classification._STYLES), [3, 2, 1, 1, 1]))
     elif use_case.task_type == "math":
         axes.append(_axis("difficulty", ["easy", "medium", "hard"], [1, 2, 1]))
-    else:
+    elif use_case.task_type != "extraction" or generator is None or generator.kind != "programmatic":
         axes.append(_axis("writing_style", ["formal", "casual", "terse"]))
-        axes.append(_axis("difficulty", ["easy", "medium", "hard"], [1, 2, 1]))
+        if generator is not None and generator.kind == "teacher":
+            axes.append(_axis("difficulty", ["easy", "medium", "hard"], [1, 2, 1]))
     return axes
 
 
 def default_spec(use_case: UseCaseSpec, teacher_model: str | None = None, api_base: str | None = None,
-                 fmt: str = "sft") -> DataGenerationSpec:
-    """The data generation spec tunesmith proposes for this use case."""
+                 fmt: str = "sft", own_records: int = 0) -> DataGenerationSpec:
+    """The data generation spec tunesmith proposes for this use case (with ``own_records`` of the person's
+    rows imported, the generated records top them up to the usual size)."""
     generator = pick_generator(use_case, teacher_model, api_base)
     classification_task = use_case.task_type == "classification"
     short = classification_task or use_case.task_type in ("math", "extraction")
+    target = 600 if classification_task else 300
     return DataGenerationSpec(
-        train_count=600 if classification_task else 300,
+        train_count=max(1, target - own_records),
         eval_count=120 if classification_task else 60,
         format=fmt,  # type: ignore[arg-type]
-        diversity_axes=default_axes(use_case),
+        diversity_axes=default_axes(use_case, generator),
         generator=generator,
         verification=VerificationRules(min_input_chars=3, max_output_chars=use_case.contract.max_output_chars),
         quality=QualityThresholds(max_tokens=256 if short else 512),

@@ -19,7 +19,6 @@ import ctypes
 import io
 import json
 import os
-import platform
 import resource
 import struct
 import sys
@@ -35,7 +34,12 @@ PRELOAD = ("json", "re", "random", "math", "cmath", "string", "itertools", "func
            "encodings.utf_32", "encodings.cp1252", "encodings.idna", "gzip", "bz2", "lzma", "pickle", "inspect",
            "ast", "keyword", "token", "tokenize", "graphlib", "_posixsubprocess", "subprocess", "multiprocessing",
            "multiprocessing.util", "select", "fcntl", "mmap", "ctypes", "gc", "signal", "sqlite3", "socket")
-"""Standard-library modules imported before confinement (afterwards no new code can be mapped)."""
+"""Pure-Python standard-library modules imported before confinement when the runner's own user could
+not read them afterwards (tunesmith as root with a private runtime, such as pyenv under /root)."""
+SKIP_NATIVE = ("_test", "xx", "_xx", "_tkinter", "_curses", "readline", "nis", "spwd", "_crypt", "ossaudiodev",
+               "audioop", "_dbm", "_gdbm", "_ctypes_test")
+"""Extension modules not worth mapping: every other one in lib-dynload is imported before the filter
+refuses executable mappings."""
 
 # Landlock (include/uapi/linux/landlock.h): file-system rights by ABI version.
 FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
@@ -216,7 +220,7 @@ def seccomp_program(arch, pid):
 
 
 def apply_seccomp():
-    arch = platform.machine()
+    arch = os.uname().machine
     if arch not in ARCHES:
         raise Refused(f"no seccomp filter is written for this CPU ({arch})")
     program = seccomp_program(arch, os.getpid())
@@ -225,6 +229,31 @@ def apply_seccomp():
     fprog = ctypes.create_string_buffer(struct.pack("=HxxxxxxQ", len(program), ctypes.addressof(filters)), 16)
     _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp filter")
     return len(program)
+
+
+def native_modules(folder):
+    """Names of the extension modules in ``folder`` (lib-dynload), less SKIP_NATIVE."""
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    names = (entry.split(".", 1)[0] for entry in entries if entry.endswith(".so"))
+    return sorted(name for name in names if not name.startswith(SKIP_NATIVE))
+
+
+def readable_by_others(path):
+    """True when a user that owns nothing here can reach ``path`` and read the files in it."""
+    try:
+        if not os.stat(path).st_mode & 0o004:
+            return False
+        while True:
+            if not os.stat(path).st_mode & 0o001:
+                return False
+            if path == os.path.dirname(path):
+                return True
+            path = os.path.dirname(path)
+    except OSError:
+        return False
 
 
 def confine(job):
@@ -236,20 +265,21 @@ def confine(job):
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     resource.setrlimit(resource.RLIMIT_CPU, (int(limits["cpu_s"]), int(limits["cpu_s"]) + 1))
-    for name in PRELOAD:
+    uid = job.get("uid")
+    stdlib = os.path.dirname(os.__file__)
+    dynload = os.path.join(stdlib, "lib-dynload")
+    modules = native_modules(dynload) + ([] if readable_by_others(stdlib) or uid is None else list(PRELOAD))
+    for name in modules:
         try:
             __import__(name)
         except Exception:
             pass
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    stdlib = os.path.dirname(os.__file__)
-    dynload = os.path.dirname(getattr(sys.modules.get("math"), "__file__", "") or stdlib)
     read_paths = [(stdlib, READ), (dynload, READ), ("/dev/null", FS_READ_FILE | FS_WRITE_FILE),
                   ("/dev/urandom", FS_READ_FILE)]
     own_fd = int(job["folder_fd"])
     os.fchdir(own_fd)
     applied = [f"rlimits (memory {limits['memory_mb']} MiB, CPU {limits['cpu_s']} s, files {limits['file_mb']} MiB)"]
-    uid = job.get("uid")
     if uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)

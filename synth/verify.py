@@ -17,7 +17,7 @@ from typing import Any
 
 from specs.data_generation import DataGenerationSpec
 from specs.use_case import UseCaseSpec
-from synth.records import answer_text
+from synth.records import answer_text, placeholder
 from synth.sandbox import run_python, unconfined_approved
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -98,6 +98,8 @@ class Verifier:
             return "input too short"
         if len(text) > rules.max_input_chars:
             return "input too long"
+        if any(placeholder(str(record.get(k) or "")) for k in ("input", "output", "chosen", "rejected", "reference")):
+            return "placeholder text"
         fmt = self.spec.format
         if fmt == "preference":
             chosen = record.get("chosen", record.get("output"))

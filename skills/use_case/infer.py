@@ -346,7 +346,7 @@ def infer(description: str, task: str | None = None) -> Facts:
     return facts
 
 
-BANK_LABELS = ["groceries", "dining", "transport", "fuel", "utilities", "rent", "entertainment", "shopping",
+BANK_LABELS = ["groceries", "dining", "transport", "subscriptions", "utilities", "rent", "entertainment", "shopping",
                "health", "travel", "income", "transfers"]
 """The bundled demo's categories: proposed only for a bank-transaction task."""
 SUGGESTED_FIELDS: dict[str, list[str]] = {

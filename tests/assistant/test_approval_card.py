@@ -57,5 +57,24 @@ def test_findings_make_a_call_the_persons_alone_and_keys_name_exact_calls():
     assert person_only(ApprovalRequested("c", "start_training", {}, PREVIEW))
     assert not person_only(ApprovalRequested("c", "start_training", {}, {"summary": "s"}))
     assert person_only(ApprovalRequested("c", "rate_answers", {}, {"summary": "s"}, person_only=True))
-    assert call_key("t", {"a": 1, "b": 2}) == call_key("t", {"b": 2, "a": 1})
-    assert call_key("t", {"a": 1}) != call_key("t", {"a": 2}) != call_key("u", {"a": 2})
+    def key(tool: str, arguments: dict, summary: str = "s") -> str:
+        return call_key(ApprovalRequested("c", tool, arguments, {"summary": summary}))
+
+    assert key("t", {"a": 1, "b": 2}) == key("t", {"b": 2, "a": 1})
+    assert key("t", {"a": 1}) != key("t", {"a": 2}) != key("u", {"a": 2})
+    assert key("t", {"a": 1}, "Create use_case.yaml") != key("t", {"a": 1}, "Replace use_case.yaml"), \
+        "a decision is for the card the person saw"
+
+
+def test_job_progress_of_each_kind_becomes_a_growing_notification():
+    from assistant.mcp_gate import ProgressReporter, job_progress
+
+    reporter = ProgressReporter(ctx=None)
+    train = job_progress({"type": "progress", "step": 20, "total_steps": 80, "loss": 1.23456, "eta_seconds": 61}, "train")
+    assert reporter.notification(train) == (20.0, 80, "train: 20/80 · eta 61 s · loss 1.235")
+    generate = job_progress({"type": "progress", "task": "generate", "done": 5, "total": 10, "rate": 2.5}, "x")
+    assert reporter.notification(generate) == (25.0, 30, "generate: 5/10 · 2.50/s"), "a new task continues the count"
+    judge = job_progress({"type": "progress", "task": "judge", "done": 1, "total": 4}, "evaluate")
+    assert reporter.notification(judge)[0] == 26.0
+    assert job_progress({"type": "checkpoint", "step": 20}, "train") is None
+    assert job_progress({"type": "progress", "message": "loading"}, "train") is None

@@ -78,7 +78,7 @@ async def test_lists_the_steps_tools_prompts_resources_and_holds_the_lock(tmp_pa
     async with Client(server(ws, "s1"), mode="legacy", cache=None) as client:
         assert "tunesmith session s1, at step use_case" in client.instructions
         tools = names(await client.list_tools())
-        assert {"write_use_case", "approve_use_case", "show_file", "session_status", "wait_job", "job_status"} <= tools
+        assert {"write_use_case", "approve_use_case", "show_file", "go_to_step", "session_status", "wait_job", "job_status"} <= tools
         assert not tools & {"generate_data", "start_training", "ask_user"}, "only this step's tools"
         listed = {tool.name: tool for tool in (await client.list_tools()).tools}
         assert "needs the person's approval" in listed["write_use_case"].description
@@ -90,7 +90,7 @@ async def test_lists_the_steps_tools_prompts_resources_and_holds_the_lock(tmp_pa
         assert playbook.messages[0].content.text == catalog.get("use_case").body()
         assert (await client.list_resources()).resources == []
         other = await client.call_tool("generate_data", {})
-        assert other.is_error and "belongs to the step data" in text(other)
+        assert other.is_error and "is a tool of the data step" in text(other), text(other)
         with pytest.raises(SessionError, match="open in another tunesmith"):
             Workspace(ws).open("s1").lock()
         second = subprocess.run([sys.executable, "-m", "assistant", "--workspace", str(ws), "mcp", "s1"], cwd=ROOT,
@@ -245,8 +245,8 @@ async def test_person_only_decisions_never_pass_through_the_client(tmp_path):
 
 
 def test_the_readme_configurations_start_this_server():
-    """The README's Claude Code command, .mcp.json and .cursor/mcp.json name the same command line,
-    and that command line is `tunesmith mcp SESSION`."""
+    """The README's Claude Code command and .mcp.json name the same command line, and it and the
+    .cursor/mcp.json one are `tunesmith mcp SESSION` (Cursor's with the project's workspace)."""
     import re
 
     from assistant.cli import build_parser
@@ -256,8 +256,10 @@ def test_the_readme_configurations_start_this_server():
     configs = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, flags=re.S)]
     assert len(configs) == 2, "one .mcp.json and one .cursor/mcp.json"
     added = re.search(r"claude mcp add --scope project tunesmith -- (.+)", section).group(1).split()
-    for config in configs:
-        entry = config["mcpServers"]["tunesmith"]
-        assert [entry["command"], *entry["args"]] == added
+    claude, cursor = (config["mcpServers"]["tunesmith"] for config in configs)
+    assert [claude["command"], *claude["args"]] == added
+    for entry in (claude, cursor):
+        assert entry["command"] == "tunesmith"
         args = build_parser(entry["args"]).parse_args(entry["args"])
         assert args.extra_module == "assistant.mcp_server" and args.session == "bank"
+    assert build_parser(cursor["args"]).parse_args(cursor["args"]).workspace == "${workspaceFolder}/tunesmith"

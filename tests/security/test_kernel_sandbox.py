@@ -1,5 +1,5 @@
 """Every attack in sandbox_attacks.py, run through each real tool that runs generated code:
-``check_generator`` (generator.py), ``dry_run_reward`` (reward.py; only the base model's answers are
+``check_generator`` (generator.py's generate, and its verify), ``dry_run_reward`` (reward.py; only the base model's answers are
 scripted) and the evaluation's custom scorer (``score_code``, what the evaluation job calls). Each
 must be stopped by the kernel (nothing outside changes, no secret comes back) and reported by the
 tool in words the person can read. Then the runner's own promises: never root, nothing outlives a
@@ -24,17 +24,17 @@ from tests.security.sandbox_attacks import ATTACKS, REFUSED, SECRET_TEXT, Attack
 from skills.toolkit import ToolContext
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ["check_generator", "dry_run_reward", "custom_scorer"]
+TOOLS = ["check_generator", "check_generator_verify", "dry_run_reward", "custom_scorer"]
 
 
 def _small_shared_object() -> str:
     """The bytes of a real shared object (the smallest extension module of this Python), base64."""
-    folder = Path(os.path.dirname(json.__file__)) / "lib-dynload"
-    candidates = sorted(folder.glob("*.so"), key=lambda p: p.stat().st_size) if folder.is_dir() else []
-    if not candidates:
-        import _json
+    import sysconfig
 
-        candidates = [Path(_json.__file__)]
+    import _ctypes
+
+    folder = Path(sysconfig.get_config_var("DESTSHARED") or os.path.dirname(_ctypes.__file__))
+    candidates = sorted(folder.glob("*.so"), key=lambda p: p.stat().st_size) or [Path(_ctypes.__file__)]
     return base64.b64encode(candidates[0].read_bytes()).decode()
 
 
@@ -88,14 +88,18 @@ def _bank_session(tmp_path: Path) -> Path:
     return session
 
 
-def run_check_generator(tmp_path: Path, attack: Attack, world: dict):
+def run_check_generator(tmp_path: Path, attack: Attack, world: dict, in_verify: bool = False):
     from skills.data import tools as data_tools
 
     session = _bank_session(tmp_path)
-    (session / "generator.py").write_text(_code(
-        attack, world, "generate(payload)",
-        "[{'i': i, 'input': str(leaked)[:4000] + ' coffee', 'output': 'dining', 'meta': {}} "
-        "for i in range(payload['start'], payload['start'] + payload['n'])]"))
+    records = ("[{'i': i, 'input': %s + ' coffee', 'output': 'dining', 'meta': {}} "
+               "for i in range(payload['start'], payload['start'] + payload['n'])]")
+    if in_verify:  # the generator is honest; its verify(record) attacks, as in the issue's "3/3 passed"
+        code = (f"def generate(payload):\n    return {records % repr('shop')}\n\n\n"
+                + _code(attack, world, "verify(record)", "True"))
+    else:
+        code = _code(attack, world, "generate(payload)", records % "str(leaked)[:4000]")
+    (session / "generator.py").write_text(code)
     ctx = ToolContext(session_dir=session, settings={"quality_embeddings": False})
     return data_tools.check_generator.run(ctx, data_tools.check_generator.validate({"count": 3}))
 
@@ -146,8 +150,10 @@ def _outcome(tool: str, tmp_path: Path, attack: Attack, world: dict, monkeypatch
     """What the person sees from the tool: its error text (or, when it did not fail, everything it returned)."""
     if tool == "custom_scorer":
         return run_custom_scorer(tmp_path, attack, world)
-    result = (run_check_generator(tmp_path, attack, world) if tool == "check_generator"
-              else run_dry_run_reward(tmp_path, attack, world, monkeypatch))
+    if tool.startswith("check_generator"):
+        result = run_check_generator(tmp_path, attack, world, in_verify=tool == "check_generator_verify")
+    else:
+        result = run_dry_run_reward(tmp_path, attack, world, monkeypatch)
     shown = result.content + json.dumps(result.data, default=str)
     return shown if result.is_error else "the tool did not fail: " + shown
 
@@ -171,6 +177,7 @@ def _assert_nothing_changed(tmp_path: Path, world: dict) -> None:
 def test_attack_is_stopped_and_reported_by_the_real_tool(tmp_path, world, monkeypatch, attack, tool):
     shown = _outcome(tool, tmp_path, attack, world, monkeypatch)
     _assert_nothing_changed(tmp_path, world)
+    assert "3/3 passed" not in shown, shown[:800]
     if attack.leaks:
         assert SECRET_TEXT not in shown and "root:x:0:0" not in shown and "original" not in shown, shown[:800]
     expected = "|".join(re.escape(e) for e in (*attack.expect, REFUSED))
@@ -259,3 +266,15 @@ def test_without_kernel_confinement_code_runs_only_after_the_typed_approval(tmp_
         sandbox.kernel_support.cache_clear()
     assert not sandbox.unconfined_approved(session), "an approval must not apply where the kernel can confine"
 
+
+
+def test_sandbox_command_says_what_confines_code_here(capsys):
+    from assistant.cli import main
+    from synth.sandbox import kernel_support
+
+    assert main(["sandbox"]) == 0
+    printed = capsys.readouterr().out
+    if kernel_support().ok:
+        assert "confined by the kernel" in printed and "Landlock ABI" in printed and "Start-up cost" in printed
+    else:
+        assert "cannot confine" in printed and "allow-unconfined" in printed

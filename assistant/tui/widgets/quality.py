@@ -314,7 +314,7 @@ def coverage_text(report: QualityReport, blocking: Iterable[Finding] = ()) -> Te
         return Text("no diversity axes", style="dim")
     text = Text()
     for k, (axis, data) in enumerate(coverage.items()):
-        counts = {str(v): int(c) for v, c in (data.get("counts") or {}).items()}
+        counts = {str(v): int(c) for v, c in (data.get("content_counts") or data.get("counts") or {}).items()}
         covered = sum(1 for c in counts.values() if c)
         status = measure_status(report, [f"axis_gap:{axis}"], blocking)
         if k:
