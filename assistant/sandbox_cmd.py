@@ -52,8 +52,9 @@ def allow_unconfined(session_dir: Path, *, ask: Callable[[str], str] = input, in
               file=sys.stderr)
         return 2
     print(f"This machine cannot confine generated code: {support.missing}.\n"
-          f"Approving lets code that a model wrote run in {session_dir.name} as your user, with only time and memory "
-          "limits: it could read and change your files and use the network.")
+          f"Approving lets code that a model wrote run in {session_dir.name} without Landlock and seccomp: only time, "
+          "memory and process limits hold (and, when tunesmith runs as root, a user of its own). It could read and "
+          "change the files its user can reach and use the network.")
     answer = ask(f"Type '{PHRASE}' to approve, anything else to cancel: ").strip()
     if answer != PHRASE:
         print("Not approved; generated code stays refused.")

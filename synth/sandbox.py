@@ -155,7 +155,9 @@ def run_python(
            "map_items": map_items, "confine": support.ok}
     result = _run(job, timeout_s=timeout_s, memory_mb=memory_mb, cpu_s=max(1, int(timeout_s) + 1),
                   file_mb=max_file_mb, cwd=cwd, max_output_mb=max_output_mb)
-    result.isolation = isolation(cwd is not None) if not support.ok else _base(cwd is not None) + result.isolation
+    result.isolation = _base(cwd is not None) + result.isolation
+    if not support.ok:
+        result.isolation.append(f"NOT CONFINED: {support.missing}")
     return result
 
 

@@ -4,8 +4,7 @@
 
 Start-up cost: the median wall time of ``run_python`` on a function that returns at once (the whole
 confined run: folder, process, rlimits, preloaded modules, user switch, Landlock, seccomp, result),
-next to the median start of the same bare interpreter (``python -I -S -c pass``) and of that
-interpreter importing the runner's preload list (what the confinement itself adds is the rest). Attacks: runs
+next to the median start of the same bare interpreter (``python -I -S -c pass``). Attacks: runs
 tests/security/test_kernel_sandbox.py's attack matrix (every attack through check_generator, the
 reward dry run and the custom scorer) and counts the cases that passed (stopped and reported).
 Prints one JSON object.
@@ -31,16 +30,11 @@ def startup(runs: int) -> dict:
     from synth.sandbox import _interpreter, kernel_support, run_python
 
     support = kernel_support()
-    preload = ("import sys\nfor name in %r:\n    try:\n        __import__(name)\n    except Exception:\n        pass\n"
-               % (_preload_list(),))
-    bare, imports, confined = [], [], []
+    bare, confined = [], []
     for _ in range(runs):
         started = time.perf_counter()
         subprocess.run([_interpreter(), "-I", "-S", "-c", "pass"], check=True)
         bare.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        subprocess.run([_interpreter(), "-I", "-S", "-c", preload], check=True)
-        imports.append(time.perf_counter() - started)
         started = time.perf_counter()
         result = run_python("def f(p):\n    return p\n", "f", 1, timeout_s=30)
         confined.append(time.perf_counter() - started)
@@ -49,19 +43,7 @@ def startup(runs: int) -> dict:
     return {"confined": support.ok, "layers": list(support.applied), "missing": support.missing, "runs": runs,
             "median_run_ms": round(statistics.median(confined) * 1000, 1),
             "median_bare_interpreter_ms": round(statistics.median(bare) * 1000, 1),
-            "median_interpreter_with_preload_ms": round(statistics.median(imports) * 1000, 1),
             "median_added_ms": round((statistics.median(confined) - statistics.median(bare)) * 1000, 1)}
-
-
-def _preload_list() -> tuple[str, ...]:
-    """The runner's PRELOAD tuple, read from its source (the runner file is not importable)."""
-    import ast
-
-    tree = ast.parse((REPO / "synth" / "sandbox_runner.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PRELOAD":
-            return tuple(ast.literal_eval(node.value))
-    raise SystemExit("PRELOAD not found in synth/sandbox_runner.py")
 
 
 def attacks() -> dict:
