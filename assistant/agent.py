@@ -218,13 +218,13 @@ class Agent:
                 written, reply.content, reply.tool_calls = reply.content, found.remaining, found.calls
         if reply.phase and reply.phase != self.session.meta.phase:
             yield self._set_phase(reply.phase)
-        usage = self.session.meta.usage
-        usage.prompt_tokens += reply.prompt_tokens
-        usage.completion_tokens += reply.completion_tokens
-        usage.cost_usd += reply.cost_usd
+        usage, step = self.session.meta.usage, self.session.meta.phase
+        counted = usage.add_step(step, reply.prompt_tokens, reply.cached_prompt_tokens, reply.completion_tokens,
+                                 reply.cost_usd)
         extra = {"recovered_from_text": written} if written is not None else {}
         self.session.append(assistant_record(reply.content, reply.tool_calls, model=self.model.name, **extra))
-        yield Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
+        yield Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.cached_prompt_tokens, step,
+                    counted.prompt_tokens + counted.completion_tokens)
         yield reply
 
     async def _call(self, call: dict[str, Any]) -> AsyncIterator[Event]:

@@ -106,11 +106,15 @@ class PhaseChanged(Event):
 
 @dataclass
 class Usage(Event):
-    """Tokens and money spent by the planner so far in this session."""
+    """Tokens and money spent by the planner so far in this session (and in the current step)."""
 
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    cached_prompt_tokens: int = 0
+    step: str = ""
+    step_tokens: int = 0
+    """Prompt plus completion tokens of ``step``."""
 
 
 @dataclass

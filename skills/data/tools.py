@@ -141,8 +141,10 @@ def _proposed_spec(ctx: ToolContext, changes: dict[str, Any] | None) -> DataGene
     if current is None:
         model, base = _teacher(ctx)
         own, _ = importing.load_imported(ctx.session_dir)
-        fmt = "preference" if own and all(r.get("chosen") and r.get("rejected") for r in own) else "sft"
-        current = default_spec(_use_case(ctx), teacher_model=model, api_base=base, fmt=fmt, own_records=len(own))
+        use_case = _use_case(ctx)
+        said_pairs = use_case.own_data is not None and use_case.own_data.kind == "preference_pairs" and not own
+        fmt = "preference" if said_pairs or (own and all(r.get("chosen") and r.get("rejected") for r in own)) else "sft"
+        current = default_spec(use_case, teacher_model=model, api_base=base, fmt=fmt, own_records=len(own))
     if not changes:
         return current
     data = current.model_dump(mode="json")
