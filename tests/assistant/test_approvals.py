@@ -240,3 +240,18 @@ def test_the_shipped_person_only_tools():
     tools = {t.name: t for t in collect_tools()}
     assert tools["waive_findings"].person_only and tools["rate_answers"].person_only
     assert tools["rate_answers"].permission == "ask"
+
+
+def test_who_decided_is_typed_and_says_whether_the_turn_ends():
+    from assistant.approvals import NO_APPROVER, needs_person
+
+    assert NO_APPROVER.source == "no_approver" and NO_APPROVER.ends_turn
+    person_only = needs_person(ApprovalRequested("c", "waive_finding", {}, {"summary": "waive x"}, True))
+    assert person_only.source == "no_approver" and person_only.needs_person and person_only.ends_turn
+    assert Decision("reject_once").ends_turn, "the person rejected without saying why: ask them"
+    assert not Decision("reject_once", "use fewer steps").ends_turn, "the planner reads the comment and goes on"
+    assert not Decision("allow_once").ends_turn
+    assert not Decision("reject_once", by="policy", source="policy").ends_turn
+    yes = asyncio.run(YesApprover().decide(ApprovalRequested("c", "ask_a", {}, {"summary": "x"})))
+    assert yes.source == "yes" and yes.allowed
+    assert Policy(rules={"ask_a": "reject"}).gate(ASK_A).decision.source == "policy"
