@@ -116,7 +116,7 @@ class Policy:
 
     def store(self, meta: Any) -> None:
         """Write the remembered rules into the session meta (the caller saves it)."""
-        setattr(meta, "approval_rules", dict(self.rules))
+        meta.approval_rules = dict(self.rules)
 
 
 def load_policy_file(path: str | Path) -> tuple[dict[str, Rule], Rule]:

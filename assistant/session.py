@@ -276,7 +276,7 @@ class Session:
     def __del__(self) -> None:  # pragma: no cover - best effort
         try:
             self.close()
-        except Exception:
+        except Exception:  # noqa: BLE001 - best effort while the interpreter shuts down
             pass
 
     # -- meta and files -----------------------------------------------------------------------

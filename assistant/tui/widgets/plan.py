@@ -33,7 +33,7 @@ def _descriptions() -> dict[str, str]:
         from skills.catalog import discover
 
         return {skill.name: skill.description for skill in discover()}
-    except Exception:  # a broken SKILL.md must not take the UI down; its test reports it
+    except Exception:  # noqa: BLE001 - a broken SKILL.md must not take the UI down; its test reports it
         return {}
 
 
