@@ -101,9 +101,6 @@ class Policy:
         self.rules[tool_name] = rule
         return True
 
-    def forget(self, tool_name: str) -> None:
-        self.rules.pop(tool_name, None)
-
     @classmethod
     def for_session(cls, meta: Any, policy_file: str | Path | None = None) -> "Policy":
         """The session's remembered rules plus an optional policy file."""

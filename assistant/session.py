@@ -310,14 +310,6 @@ class Session:
             raise SessionWriteError(f"could not save {path}: {exc.strerror or exc}; "
                                     "the previous version of the file is kept") from exc
 
-    def last_activity(self) -> datetime:
-        """The later of ``meta.updated`` and the conversation's last write."""
-        try:
-            mtime = datetime.fromtimestamp(self.conversation_path.stat().st_mtime, timezone.utc)
-        except OSError:
-            return self.meta.updated
-        return max(mtime, self.meta.updated)
-
     # -- internals --------------------------------------------------------------------------
     def _load_records(self) -> None:
         try:

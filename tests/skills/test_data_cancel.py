@@ -12,7 +12,7 @@ from assistant.jobs import JobRunner
 from skills.data import tools as data_tools
 from skills.toolkit import ToolContext
 from specs.yamlio import save_spec
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from synth.records import read_jsonl
 
 SETTINGS = {"quality_embeddings": False}

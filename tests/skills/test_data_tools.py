@@ -121,7 +121,7 @@ class _RecordingJobs:
 def test_teacher_path_previews_cost_drafts_seeds_and_starts_a_job(session, tmp_path):
     import json as _json
 
-    from synth.fake_openai import FakeOpenAI
+    from tests.fake_openai import FakeOpenAI
 
     rows = [{"input": f"STARBUCKS STORE {i} 4.50", "output": "dining"} for i in range(6)]
     with FakeOpenAI(delay_s=0.0, responder=lambda messages: _json.dumps(rows)) as server:

@@ -61,6 +61,3 @@ class PlanView(Static):
 
     def steps(self) -> list[tuple[str, str]]:
         return step_states(self.phase)
-
-    def tooltip_for(self, step: str) -> str:
-        return self._descriptions.get(step, "")
