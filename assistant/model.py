@@ -32,6 +32,8 @@ class ModelReply:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     """OpenAI shape: {"id", "type": "function", "function": {"name", "arguments": "<json>"}}."""
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    """Prompt tokens served from the provider's or server's prompt cache."""
     completion_tokens: int = 0
     cost_usd: float = 0.0
     phase: str | None = None
@@ -172,6 +174,7 @@ class LitellmModel:
         if usage is not None:
             reply.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
             reply.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+            reply.cached_prompt_tokens = _cached_tokens(usage)
         reply.cost_usd = _cost(litellm, chunks, messages)
         yield reply
 
@@ -196,6 +199,21 @@ def _finish_call(entry: dict[str, Any], index: int) -> dict[str, Any]:
         "type": "function",
         "function": {"name": entry["name"], "arguments": entry["arguments"] or "{}"},
     }
+
+
+def _cached_tokens(usage: Any) -> int:
+    """Cached prompt tokens as OpenAI-compatible servers (``prompt_tokens_details.cached_tokens``) or
+    Anthropic (``cache_read_input_tokens``) report them."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    if cached is None and isinstance(details, dict):
+        cached = details.get("cached_tokens")
+    if not cached:
+        cached = getattr(usage, "cache_read_input_tokens", None)
+    try:
+        return int(cached or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _cost(litellm: Any, chunks: list[Any], messages: list[dict[str, Any]]) -> float:

@@ -75,17 +75,51 @@ def slugify(text: str, limit: int = 40) -> str:
     return slug[:limit].rstrip("-")
 
 
-class Usage(BaseModel):
-    """Tokens and money the planner model spent in this session."""
+class StepUsage(BaseModel):
+    """Tokens and money the planner spent in one step of the journey."""
 
     model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     prompt_tokens: int = 0
-    """Prompt tokens sent to the planner model."""
+    """Prompt tokens sent to the planner model (cached ones included)."""
+    cached_prompt_tokens: int = 0
+    """Prompt tokens the provider or server served from its prompt cache."""
     completion_tokens: int = 0
     """Tokens the planner model answered with."""
     cost_usd: float = 0.0
     """Estimated cost in US dollars (0 for local or unknown models)."""
+    requests: int = 0
+    """Planner requests made."""
+    largest_request: int = 0
+    """Prompt tokens of the longest request."""
+
+    def add(self, prompt: int, cached: int, completion: int, cost: float) -> None:
+        self.prompt_tokens += prompt
+        self.cached_prompt_tokens += cached
+        self.completion_tokens += completion
+        self.cost_usd += cost
+        self.requests += 1
+        self.largest_request = max(self.largest_request, prompt)
+
+
+class Usage(StepUsage):
+    """Tokens and money the planner model spent in this session, in all and per step."""
+
+    by_step: dict[str, StepUsage] = Field(default_factory=dict)
+    """The same counts for each step (use_case, data, train, evaluate, export, done)."""
+
+    def add_step(self, step: str, prompt: int, cached: int, completion: int, cost: float) -> StepUsage:
+        """Count one planner reply in the totals and in ``step``; return that step's counts."""
+        self.add(prompt, cached, completion, cost)
+        self.by_step.setdefault(step, StepUsage()).add(prompt, cached, completion, cost)
+        return self.by_step[step]
+
+    def report(self) -> list[str]:
+        """One line per step and one for the whole session (the final report of a run)."""
+        def line(name: str, u: StepUsage) -> str:
+            return (f"{name}: {u.requests} requests, {u.prompt_tokens:,} prompt tokens ({u.cached_prompt_tokens:,} cached), "
+                    f"{u.completion_tokens:,} completion, largest request {u.largest_request:,}, ${u.cost_usd:.4f}")
+        return [line(step, usage) for step, usage in self.by_step.items()] + [line("all steps", self)]
 
 
 class SessionMeta(BaseModel):
@@ -242,7 +276,7 @@ class Session:
     def __del__(self) -> None:  # pragma: no cover - best effort
         try:
             self.close()
-        except Exception:
+        except Exception:  # noqa: BLE001 - best effort while the interpreter shuts down
             pass
 
     # -- meta and files -----------------------------------------------------------------------
@@ -275,14 +309,6 @@ class Session:
         except OSError as exc:
             raise SessionWriteError(f"could not save {path}: {exc.strerror or exc}; "
                                     "the previous version of the file is kept") from exc
-
-    def last_activity(self) -> datetime:
-        """The later of ``meta.updated`` and the conversation's last write."""
-        try:
-            mtime = datetime.fromtimestamp(self.conversation_path.stat().st_mtime, timezone.utc)
-        except OSError:
-            return self.meta.updated
-        return max(mtime, self.meta.updated)
 
     # -- internals --------------------------------------------------------------------------
     def _load_records(self) -> None:

@@ -90,25 +90,35 @@ class Disclosure:
     tools: list[Tool]
     brief: set[str] = field(default_factory=set)
     bare: set[str] = field(default_factory=set)
+    unnamed: set[str] = field(default_factory=set)
+    """Bare, and without a description: the name says what the tool does."""
 
     def schemas(self) -> list[dict[str, Any]]:
         """The request's tool schemas, in the order of ``tools``."""
-        return [brief_schema(t, bare=True) if t.name in self.bare else brief_schema(t) if t.name in self.brief
-                else t.schema() for t in self.tools]
+        out = []
+        for item in self.tools:
+            if item.name in self.bare or item.name in self.unnamed:
+                schema = brief_schema(item, bare=True)
+                if item.name in self.unnamed:
+                    del schema["function"]["description"]
+            else:
+                schema = brief_schema(item) if item.name in self.brief else item.schema()
+            out.append(schema)
+        return out
 
 
 def disclose(phase: str, tools: Iterable[Tool], prompt: str, budget_tokens: int) -> Disclosure:
     """The current step's tools and the common ones, in full while the prompt and schemas fit
     ``budget_tokens``. Past it, tools go brief in this order: the common ones, then the step's
     tools from the largest schema down, and last those whose arguments are structured objects; if
-    that is not enough, they go bare in the same order."""
+    that is not enough, they go bare in the same order, and then lose their description too."""
     offered = catalog.tools_for_step(phase, tools)
     shown = Disclosure(offered)
     size = {item.name: len(json.dumps(item.schema())) for item in offered}
     candidates = [t.name for t in offered if t.skill is None and t.name not in ALWAYS_IN_FULL]
     candidates += [t.name for t in sorted((t for t in offered if t.skill is not None),
                                           key=lambda t: (_nested(t), -size[t.name]))]
-    for level in (shown.brief, shown.bare):
+    for level in (shown.brief, shown.bare, shown.unnamed):
         for name in candidates:
             if (len(prompt) + len(json.dumps(shown.schemas()))) / CHARS_PER_TOKEN <= budget_tokens:
                 return shown

@@ -151,8 +151,11 @@ class TunesmithApp(App[None]):
         if lock is not None:
             try:
                 lock()
-            except Exception as exc:  # noqa: BLE001 - another app holds it: say so, keep the current one
-                self.notify(str(exc), title="Session in use", severity="error")
+                session.check_writable()
+            except Exception as exc:  # noqa: BLE001 - held elsewhere or unwritable: say so, keep the current one
+                self.notify(str(exc), title="Cannot open the session", severity="error")
+                if session is not self.session:
+                    session.close()
                 return False
         self.generation += 1
         await self._stop_agent()
@@ -174,7 +177,9 @@ class TunesmithApp(App[None]):
         status.phase = meta.phase
         usage = getattr(meta, "usage", None)
         if usage is not None:
-            status.set_usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
+            here = usage.by_step.get(meta.phase)
+            status.set_usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.cached_prompt_tokens,
+                             meta.phase, here.prompt_tokens + here.completion_tokens if here else 0)
         self.query_one("#plan", PlanView).phase = meta.phase
         self.spec_panel.set_session_dir(session.dir)
         self.sub_title = session.name
@@ -378,7 +383,8 @@ class TunesmithApp(App[None]):
             self.status_bar.phase = event.phase
             self.query_one("#plan", PlanView).phase = event.phase
         elif isinstance(event, ev.Usage):
-            self.status_bar.set_usage(event.prompt_tokens, event.completion_tokens, event.cost_usd)
+            self.status_bar.set_usage(event.prompt_tokens, event.completion_tokens, event.cost_usd,
+                                      event.cached_prompt_tokens, event.step, event.step_tokens)
         elif isinstance(event, ev.Progress):
             await self._progress(event)
         elif isinstance(event, ev.Notice):
