@@ -100,6 +100,8 @@ class Journey:
 
 
 _JOURNEYS: dict[str, Journey] = {}
+JOURNEY_TIMEOUT_S = 1200
+"""One family's run takes well under a minute on an idle machine; much longer when many jobs share the CPUs."""
 
 
 def journey(family: Family, tmp_path_factory) -> Journey:
@@ -109,12 +111,15 @@ def journey(family: Family, tmp_path_factory) -> Journey:
         (folder / "policy.yaml").write_text(POLICY)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "TUNESMITH_QUALITY_EMBEDDINGS": "1"}
         env.pop("TUNESMITH_YES", None)
-        run = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", "--workspace", str(folder / "ws"), "run", "--describe",
-             family.description, "--data", str(DATA / family.data), "--until", "evaluate",
-             "--policy-file", str(folder / "policy.yaml"), "--session-name", family.name],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-        _JOURNEYS[family.name] = Journey(run.returncode, run.stdout + run.stderr, folder / "ws" / "sessions" / family.name)
+        argv = [sys.executable, "-m", "assistant.cli", "--workspace", str(folder / "ws"), "run", "--describe",
+                family.description, "--data", str(DATA / family.data), "--until", "evaluate",
+                "--policy-file", str(folder / "policy.yaml"), "--session-name", family.name]
+        session = folder / "ws" / "sessions" / family.name
+        try:
+            run = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=JOURNEY_TIMEOUT_S)
+            _JOURNEYS[family.name] = Journey(run.returncode, run.stdout + run.stderr, session)
+        except subprocess.TimeoutExpired as exc:  # every check of the family fails on it; none runs it again
+            _JOURNEYS[family.name] = Journey(-1, f"timed out after {JOURNEY_TIMEOUT_S} s\n{exc.stdout or ''}", session)
     return _JOURNEYS[family.name]
 
 
