@@ -195,7 +195,7 @@ def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr
     text = (f"Wrote training.yaml: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps, "
             f"about {format_seconds(est.total_seconds if est else None)} ({est.measured_on if est else 'no estimate'}).\n"
             + "\n".join(notes))
-    if plan.technique in ("rlvr", "rlaif") and not ctx.path(REWARD).exists():
+    if plan.needs_reward and not ctx.path(REWARD).exists():
         text += "\nNext: write_reward builds reward.yaml and reward.py from the tenets."
     else:
         text += "\nNext: measure_training_speed times a few real steps on this machine."
@@ -205,7 +205,7 @@ def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr
 def _preview_measure(ctx: ToolContext) -> Preview:
     plan = _plan(ctx)
     argv = runs.job_argv(ctx.session_dir, "warmup", warmup_steps=WARMUP_STEPS)
-    rl = " GRPO steps call reward.py in its sandbox." if plan.technique in ("rlvr", "rlaif") else ""
+    rl = " GRPO steps call reward.py in its sandbox." if plan.needs_reward else ""
     return Preview(summary=f"Time {WARMUP_STEPS} real training steps of the plan on this machine and write the estimate into training.yaml.{rl}",
                    command=" ".join(argv), estimate=Estimate(seconds=30 + WARMUP_STEPS * (plan.estimate.seconds_per_step if plan.estimate else 5)))
 
@@ -413,7 +413,7 @@ def start_training(ctx: ToolContext, resume_run: str | None = None) -> ToolResul
         plan = _plan(ctx)
         if not ctx.path(plan.data.train_path).exists():
             raise ToolError(f"no training data at {plan.data.train_path}; generate it in the data step")
-        if plan.technique in ("rlvr", "rlaif"):
+        if plan.needs_reward:
             _check_reward_ready(ctx, plan)
         run_id = runs.new_run_id()
         run_dir = ctx.path(f"runs/{run_id}")
