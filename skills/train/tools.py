@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
+from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, Waiver, tool
 from skills.train import runs
 from skills.train.basemodel import fits_in_memory, param_count
 from skills.train.datafacts import DataFacts, inspect_data
@@ -339,9 +339,8 @@ def _blocking(ctx: ToolContext) -> list[str]:
     """Blocking data findings (unwaived high severity, missing or stale report) the person has not waived in this approval."""
     from synth.quality import blocking_findings
 
-    approved = set(ctx.approved_waivers)
-    texts = [f"{f.code}: {f.message}" for f in blocking_findings(ctx.session_dir)]
-    return [text for text in texts if text not in approved and text.split(":", 1)[0] not in approved]
+    found = [Waiver(f.code, f.message) for f in blocking_findings(ctx.session_dir)]
+    return [f.text() for f in found if not ctx.waived(f.code, f.message)]
 
 
 def _record_waivers(ctx: ToolContext) -> None:
@@ -351,8 +350,7 @@ def _record_waivers(ctx: ToolContext) -> None:
     report = load_report(ctx.session_dir)
     if report is None or not ctx.approved_waivers:
         return
-    approved = {w.split(":", 1)[0] for w in ctx.approved_waivers}
-    codes = [f.code for f in report.blocking() if f.code in approved]
+    codes = [f.code for f in report.blocking() if ctx.waived(f.code)]
     if codes:
         waive(ctx.session_dir, codes, "waived by the person when allowing start_training")
 
