@@ -20,6 +20,7 @@ from assistant.model import ContextTooLong, Model, ModelError, ModelReply
 from assistant.session import Session, assistant_record, tool_record, user_record
 from assistant.textcalls import find_calls
 from skills.catalog import tools_for_step
+from skills.jobcontrol import JobControl
 from skills.toolkit import Preview, Tool, ToolContext, ToolResult
 
 PROMPT_BUDGET_TOKENS = 3_000
@@ -56,12 +57,12 @@ class Agent:
     def __init__(self, session: Session, model: Model, tools: list[Tool], approver: Approver | None = None,
                  policy: Policy | None = None, settings: Any = None, *, max_steps: int = 30,
                  system_prompt: Callable[[Session], str] | None = None,
-                 start_job: Callable[..., Any] | None = None, context_tokens: int = 16_000) -> None:
+                 jobs: JobControl | None = None, context_tokens: int = 16_000) -> None:
         self.session, self.model, self.approver = session, model, approver
         self.tools = {tool.name: tool for tool in tools}
         self.policy = policy or Policy.for_session(session.meta)
         self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
-        self.max_steps, self.start_job = max_steps, start_job
+        self.max_steps, self.jobs = max_steps, jobs
         self.context_tokens = context_tokens
         """The planner's context window: requests are shortened to fit it (history.fit)."""
         self._failed: tuple[str, str] | None = None
@@ -360,7 +361,7 @@ class Agent:
         return notices
 
     def _context(self) -> ToolContext:
-        return ToolContext(session_dir=self.session.dir, settings=dict(self.settings), start_job=self.start_job)
+        return ToolContext(session_dir=self.session.dir, settings=dict(self.settings), jobs=self.jobs)
 
 
 def _run_safely(tool: Tool, ctx: ToolContext, args: Any) -> ToolResult:

@@ -101,9 +101,6 @@ class Policy:
         self.rules[tool_name] = rule
         return True
 
-    def forget(self, tool_name: str) -> None:
-        self.rules.pop(tool_name, None)
-
     @classmethod
     def for_session(cls, meta: Any, policy_file: str | Path | None = None) -> "Policy":
         """The session's remembered rules plus an optional policy file."""
@@ -116,7 +113,7 @@ class Policy:
 
     def store(self, meta: Any) -> None:
         """Write the remembered rules into the session meta (the caller saves it)."""
-        setattr(meta, "approval_rules", dict(self.rules))
+        meta.approval_rules = dict(self.rules)
 
 
 def load_policy_file(path: str | Path) -> tuple[dict[str, Rule], Rule]:
