@@ -248,13 +248,14 @@ def test_a_reference_document_grounds_the_teacher_instead_of_being_imported_as_r
     settings = {"teacher_model": "openai/t", **FAST}
     state = GuideState(session_dir=session, messages=[], last_user="continue", last_tool=None, settings=settings)
     turn = guide.next_turn(state)
-    assert turn.tool == "write_data_generation_spec"
-    assert not _call(data_tools.write_data_generation_spec, ToolContext(session_dir=session, settings=settings),
+    assert turn.tool == "attach_document" and turn.arguments["path"] == str(document)
+    assert not _call(data_tools.attach_document, ToolContext(session_dir=session, settings=settings),
                      **turn.arguments).is_error
     spec = load_spec(session / "data_generation.yaml", DataGenerationSpec)
-    assert [d.path for d in spec.grounding_documents] == [str(document)]
+    assert [d.path for d in spec.grounding_documents] == ["documents/faq.md"]
+    assert (session / "documents/faq.md").read_text() == FAQ
     turn = guide.next_turn(GuideState(session_dir=session, messages=[], last_user=None,
-                                      last_tool=LastTool("write_data_generation_spec", "ok", False), settings=settings))
+                                      last_tool=LastTool("attach_document", "ok", False), settings=settings))
     assert turn.tool == "draft_seed_examples" and turn.arguments["use_teacher"] is True
 
 
