@@ -41,4 +41,15 @@ async def test_a_scripted_llm_drives_the_whole_journey(journey, monkeypatch):  #
     usage = json.loads((session.dir / "session.json").read_text())["usage"]
     assert set(usage["by_step"]) >= {"use_case", "data", "train", "evaluate", "export"}
     assert usage["requests"] == len(planner_requests(server))
-    print(f"JOURNEY_USAGE={json.dumps(usage)}")
+    print(f"JOURNEY_USAGE={json.dumps(measured(planner_requests(server)))}")
+
+
+def measured(requests: list[dict]) -> dict:
+    """The planner's requests counted with litellm's token counter (the loopback's own usage numbers are
+    scripted): prompt tokens in all, the largest request, and how many a request carried on average."""
+    import litellm
+
+    sizes = [litellm.token_counter(model="gpt-4o", messages=r["messages"]) +
+             litellm.token_counter(model="gpt-4o", text=json.dumps(r.get("tools", []))) for r in requests]
+    return {"requests": len(sizes), "prompt_tokens": sum(sizes), "largest_request": max(sizes),
+            "mean_request": round(sum(sizes) / len(sizes))}
