@@ -13,8 +13,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 PHRASE = "run unconfined"
 

@@ -232,7 +232,7 @@ def tool(
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[param.name] = (annotation, Field(default=default, description=param_docs.get(param.name)))
         model_name = "".join(part.title() for part in fn.__name__.split("_")) + "Args"
-        args_model = create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+        args_model = create_model(model_name, __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields)
         return Tool(
             name=name or fn.__name__,
             description=description or fn.__name__,

@@ -24,6 +24,7 @@ from specs.io import atomic_write_text
 from specs.use_case import UseCaseSpec
 from synth import seeds as seedrows
 from synth.plan import currency_of, is_transaction_task, known_label_share, wants_answer_line
+from synth.quality import ngram_set
 from synth.records import PartialWriter, read_jsonl, request_hash, to_training_row, write_jsonl
 from synth.sandbox import run_python, unconfined_approved
 from synth.templates import classification
@@ -414,6 +415,7 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
     labels = list(use_case.contract.labels or [])
     final: dict[str, list[dict[str, Any]]] = {}
     seen_train: set[str] = set()
+    train_grams: set[tuple[str, ...]] = set()
     paraphrases = PartialWriter(session_dir / "data" / ".partial" / "paraphrase.jsonl")
     paraphrases.close()
     for reason, count in paraphrases.dropped().items():
@@ -439,10 +441,16 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
             if split == "eval" and key in seen_train:
                 dropped["eval copy of a train input"] = dropped.get("eval copy of a train input", 0) + 1
                 continue
+            if split == "eval" and train_grams and (record.get("meta") or {}).get("source") != "person" \
+                    and ngram_set(str(record["input"]), spec.quality.overlap_ngram) & train_grams:
+                dropped["eval shares a phrase with train"] = dropped.get("eval shares a phrase with train", 0) + 1
+                continue
             seen.add(key)
             kept.append(record)
         if split == "train":
             seen_train = seen
+            if not spec.quality.allow_train_eval_overlap:  # a generated eval record that leaks is not kept
+                train_grams = set().union(*(ngram_set(str(r["input"]), spec.quality.overlap_ngram) for r in kept))
         final[split] = kept
     system = use_case.contract.system_prompt
     for split in SPLITS:

@@ -110,7 +110,7 @@ def _features(text: str) -> set[str]:
     words = {w for w in _words(text) if not w.isdigit()}
     shapes = {"shape:" + re.sub(r"(.)\1+", r"\1", re.sub(r"[A-Z]", "A", re.sub(r"[a-z]", "a", re.sub(r"\d", "0", tok))))
               for tok in text.split()}
-    return words | shapes
+    return words | shapes | {f"length:{len(text.split()) // 6}"}
 
 
 def _word_shares(texts: list[str]) -> dict[str, float]:
@@ -123,8 +123,9 @@ def _word_shares(texts: list[str]) -> dict[str, float]:
 def content_coverage(train: list[dict[str, Any]], spec: DataGenerationSpec, labels: list[str]) -> dict[str, Any]:
     """Per axis and value: records tagged with it (``counts``) and records whose content shows it
     (``content_counts``). A label axis counts answers. Any other value counts its records only when
-    their words differ from the other values' records (some word at least 30 points more or less
-    frequent), so a value that changed nothing covers nothing; with under 5 records it is not judged."""
+    their words, token shapes or lengths differ from each other value's records (some feature at least
+    30 points more or less frequent), so a value that changed nothing covers nothing; with under 5
+    records it is not judged."""
     out: dict[str, Any] = {}
     for axis in spec.diversity_axes:
         values = [v.value for v in axis.values]
@@ -141,13 +142,15 @@ def content_coverage(train: list[dict[str, Any]], spec: DataGenerationSpec, labe
                 if value in texts:
                     texts[value].append(str(record.get("input", "")))
             content = {}
+            shares = {v: _word_shares(group) for v, group in texts.items() if len(group) >= 5}
             for value, own in texts.items():
-                others = [x for v, group in texts.items() if v != value for x in group]
-                if len(own) < 5 or len(others) < 5:
-                    content[value] = len(own)
+                others = [v for v in shares if v != value]
+                if value not in shares or not others:
+                    content[value] = len(own)  # too few records to judge
                     continue
-                mine, theirs = _word_shares(own), _word_shares(others)
-                gaps[value] = round(max(abs(mine.get(w, 0.0) - theirs.get(w, 0.0)) for w in set(mine) | set(theirs)), 3)
+                mine = shares[value]
+                gaps[value] = round(min(max(abs(mine.get(w, 0.0) - shares[u].get(w, 0.0)) for w in set(mine) | set(shares[u]))
+                                        for u in others), 3)  # it must differ from every other value
                 content[value] = len(own) if gaps[value] >= REALIZED_GAP else 0
         out[axis.name] = {"counts": counts, "content_counts": content,
                           "covered": round(sum(1 for c in content.values() if c) / max(1, len(values)), 3)}

@@ -61,6 +61,8 @@ class SandboxResult:
     isolation: list[str] = field(default_factory=list)
     """Which protections applied to this run."""
     wall_s: float = 0.0
+    uid: int | None = None
+    """The user the code ran as when tunesmith runs as root (one of its own); None: tunesmith's user."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,9 @@ def run_python(
            "map_items": map_items, "confine": support.ok}
     result = _run(job, timeout_s=timeout_s, memory_mb=memory_mb, cpu_s=max(1, int(timeout_s) + 1),
                   file_mb=max_file_mb, cwd=cwd, max_output_mb=max_output_mb)
+    if support.ok and not result.isolation:  # no result came back: the layers were those of every run
+        result.isolation = [f"user {result.uid} (not root)" if item.startswith("user ") else item
+                            for item in support.applied]
     result.isolation = _base(cwd is not None) + result.isolation
     if not support.ok:
         result.isolation.append(f"NOT CONFINED: {support.missing}")
@@ -191,13 +196,13 @@ def _run(job: dict[str, Any], *, timeout_s: float, memory_mb: int, cpu_s: int, f
             return SandboxResult(ok=False, refused=True, error=f"could not start the sandbox: {exc}")
         finally:
             os.close(folder_fd)
-        out, err, killed, why = _collect(proc, timeout_s, max_output_mb * 1024 * 1024)
+        out, err, killed, why = _collect(proc, timeout_s, max_output_mb * 1024 * 1024, uid)
         result_file.seek(0)
         raw = result_file.read(max_result_mb * 1024 * 1024 + 1)
         result = _parse(raw, nonce, out, err, proc.returncode, killed, why, timeout_s, memory_mb, max_result_mb)
         if cwd is not None and not result.refused:
             _copy_tree(Path(work), Path(cwd))
-        result.wall_s = time.perf_counter() - started
+        result.wall_s, result.uid = time.perf_counter() - started, uid
         return result
     finally:
         for handle in opened:
@@ -205,10 +210,12 @@ def _run(job: dict[str, Any], *, timeout_s: float, memory_mb: int, cpu_s: int, f
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _collect(proc: subprocess.Popen, timeout_s: float, max_output: int) -> tuple[str, str, bool, str | None]:
-    """Read stdout and stderr in chunks until both close or a limit hits; then kill the whole group."""
+def _collect(proc: subprocess.Popen, timeout_s: float, max_output: int,
+             uid: int | None) -> tuple[str, str, bool, str | None]:
+    """Read stdout and stderr in chunks until both close or a limit hits. When the runner has exited
+    (or a limit hits), kill its process group and, as root, every process of its uid, then reap it."""
     tails = {proc.stdout: bytearray(), proc.stderr: bytearray()}
-    total, killed, why = 0, False, None
+    total, killed, why, cleared = 0, False, None, False
     deadline = time.monotonic() + timeout_s
     with selectors.DefaultSelector() as selector:
         for stream in tails:
@@ -218,7 +225,7 @@ def _collect(proc: subprocess.Popen, timeout_s: float, max_output: int) -> tuple
             if left <= 0:
                 killed, why = True, "timeout"
                 break
-            for key, _ in selector.select(timeout=min(left, 0.5)):
+            for key, _ in selector.select(timeout=min(left, 0.2)):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     selector.unregister(key.fileobj)
@@ -230,15 +237,36 @@ def _collect(proc: subprocess.Popen, timeout_s: float, max_output: int) -> tuple
             if total > max_output:
                 killed, why = True, f"printed more than {max_output // (1024 * 1024)} MiB"
                 break
-    _kill_group(proc)  # before reaping, so the group id cannot have been reused
+            if not cleared and _exited(proc):  # whatever still holds the pipes must go too
+                _clear(proc, uid)
+                cleared = True
+                deadline = min(deadline, time.monotonic() + 2.0)
+    _clear(proc, uid)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
     for stream in tails:
         stream.close()
-    decode = lambda b: bytes(b).decode("utf-8", "replace")[-KEEP_CHARS:]  # noqa: E731
-    return decode(tails[proc.stdout]), decode(tails[proc.stderr]), killed, why
+    return _decode(tails[proc.stdout]), _decode(tails[proc.stderr]), killed, why
+
+
+def _exited(proc: subprocess.Popen) -> bool:
+    """Whether the runner has exited, without reaping it (its pid and group id stay reserved)."""
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _clear(proc: subprocess.Popen, uid: int | None) -> None:
+    _kill_group(proc)
+    if uid is not None:
+        _kill_user(uid)
+
+
+def _decode(tail: bytearray) -> str:
+    return bytes(tail).decode("utf-8", "replace")[-KEEP_CHARS:]
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -247,6 +275,28 @@ def _kill_group(proc: subprocess.Popen) -> None:
             kill()
         except (ProcessLookupError, PermissionError, OSError):
             pass
+
+
+def _kill_user(uid: int) -> None:
+    """SIGKILL every process still running as the run's own uid (a second layer: seccomp already
+    refuses to create them), so not even a child in a session of its own outlives the run."""
+    for _ in range(3):
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.stat(f"/proc/{entry}").st_uid == uid:
+                        found.append(int(entry))
+                except OSError:
+                    continue
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
 
 
 def _copy_tree(src: Path, dst: Path) -> None:

@@ -6,10 +6,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from specs import lineage
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
+from specs.base import WaitSeconds
 from specs.data_generation import DataGenerationSpec
 from specs.use_case import UseCaseSpec
 from specs.yamlio import render_spec, save_spec
@@ -51,7 +54,7 @@ def _preview_draft(ctx: ToolContext, count: int = 12, use_teacher: bool = False)
 
 
 @tool("ask", preview=_preview_draft)
-def draft_seed_examples(ctx: ToolContext, count: int = 12, use_teacher: bool = False) -> ToolResult:
+def draft_seed_examples(ctx: ToolContext, count: Annotated[int, Field(ge=1, le=100)] = 12, use_teacher: bool = False) -> ToolResult:
     """Draft 5-20 seed examples from the approved use case and save them to data/examples.jsonl
     (replacing earlier seeds). The person can then edit, add and delete rows.
 
@@ -141,8 +144,10 @@ def _proposed_spec(ctx: ToolContext, changes: dict[str, Any] | None) -> DataGene
     if current is None:
         model, base = _teacher(ctx)
         own, _ = importing.load_imported(ctx.session_dir)
-        fmt = "preference" if own and all(r.get("chosen") and r.get("rejected") for r in own) else "sft"
-        current = default_spec(_use_case(ctx), teacher_model=model, api_base=base, fmt=fmt, own_records=len(own))
+        use_case = _use_case(ctx)
+        said_pairs = use_case.own_data is not None and use_case.own_data.kind == "preference_pairs" and not own
+        fmt = "preference" if said_pairs or (own and all(r.get("chosen") and r.get("rejected") for r in own)) else "sft"
+        current = default_spec(use_case, teacher_model=model, api_base=base, fmt=fmt, own_records=len(own))
     if not changes:
         return current
     data = current.model_dump(mode="json")
@@ -361,7 +366,7 @@ def _preview_check(ctx: ToolContext, count: int = 20) -> Preview:
 
 
 @tool("ask", preview=_preview_check)
-def check_generator(ctx: ToolContext, count: int = 20) -> ToolResult:
+def check_generator(ctx: ToolContext, count: Annotated[int, Field(ge=1, le=1000)] = 20) -> ToolResult:
     """Run the programmatic generator on a small sample batch (sandboxed) and verify it, before running at scale.
 
     Args:
@@ -439,7 +444,7 @@ def _job_outcome(ctx: ToolContext, seen: dict[str, Any]) -> ToolResult:
 
 
 @tool("always")
-def wait_for_data_generation(ctx: ToolContext, timeout_s: float | None = None) -> ToolResult:
+def wait_for_data_generation(ctx: ToolContext, timeout_s: WaitSeconds | None = None) -> ToolResult:
     """Follow the background data generation job (teacher or paraphrase), showing its progress, until it
     ends; then report what it made and the quality summary. The person's esc stops the waiting (the job
     goes on); the Cancel button of the progress card cancels the job.

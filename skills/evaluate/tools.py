@@ -15,7 +15,8 @@ from skills.evaluate.plan import build_spec, judged_tenets
 from skills.evaluate.report import agreement_sentence, load_report, render_markdown, summary
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from specs.errors import SpecError
-from specs.evaluation import EvaluationSpec
+from specs.base import WaitSeconds
+from specs.evaluation import EvaluationSpec, ExampleCount
 from specs.use_case import UseCaseSpec
 from specs.yamlio import load_spec, render_spec, save_spec
 
@@ -100,7 +101,7 @@ def _preview_write(ctx: ToolContext, judge_model: str | None = None, include_pro
 
 @tool("ask", preview=_preview_write)
 def write_evaluation_spec(ctx: ToolContext, judge_model: str | None = None, include_prompt_baseline: bool = True,
-                          max_examples: int | None = None) -> ToolResult:
+                          max_examples: ExampleCount | None = None) -> ToolResult:
     """Write evaluation.yaml from the use case's success tenets: a code metric or a judge rubric per tenet, plus
     standard metrics that fit the task. Allowing it approves the spec. Call again to rewrite it after the tenets change.
 
@@ -287,7 +288,7 @@ def _eval_folder(ctx: ToolContext, eval_id: str | None, *, finished: bool = Fals
 
 
 @tool("always")
-def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s: float = 3600) -> ToolResult:
+def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s: WaitSeconds = 3600) -> ToolResult:
     """Wait for an evaluation job to finish, showing its progress, then summarize the result.
 
     Args:

@@ -8,7 +8,9 @@ import sys
 import time
 from difflib import unified_diff
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from skills.train import runs
@@ -17,7 +19,8 @@ from skills.train.datafacts import DataFacts, inspect_data
 from skills.train.plan import LOAD_SECONDS, apply_overrides, fit_budget, format_seconds, heuristic_estimate, size_plan
 from skills.train.recommend import recommend
 from specs.reward import RewardSpec
-from specs.training import TimeEstimate, TrainingPlan
+from specs.base import WaitSeconds
+from specs.training import BatchSize, LearningRate, MixRatio, Steps, TimeEstimate, TrainingPlan
 from specs.use_case import UseCaseSpec
 
 PLAN, REWARD, REWARD_REPORT = "training.yaml", "reward.yaml", "runs/dryrun/report.json"
@@ -169,8 +172,8 @@ def _preview_plan(ctx: ToolContext, technique=None, adapter=None, base_model=Non
 @tool("ask", preview=_preview_plan)
 def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr", "rlaif"] | None = None,
                         adapter: Literal["lora", "full"] | None = None, base_model: str | None = None,
-                        max_steps: int | None = None, learning_rate: float | None = None, batch_size: int | None = None,
-                        general_mix_ratio: float | None = None) -> ToolResult:
+                        max_steps: Steps | None = None, learning_rate: LearningRate | None = None,
+                        batch_size: BatchSize | None = None, general_mix_ratio: MixRatio | None = None) -> ToolResult:
     """Write training.yaml with defaults sized to this machine and the data (batch size, max length from
     the records' token lengths, steps, learning rate, LoRA settings, packing, forgetting guard).
 
@@ -290,7 +293,7 @@ def _preview_dry_run(ctx: ToolContext, samples: int = 16) -> Preview:
 
 
 @tool("ask", preview=_preview_dry_run)
-def dry_run_reward(ctx: ToolContext, samples: int = 16) -> ToolResult:
+def dry_run_reward(ctx: ToolContext, samples: Annotated[int, Field(ge=1, le=1000)] = 16) -> ToolResult:
     """Score the base model's answers on a few training prompts with the reward and show the
     distribution; flag a reward that is constant or ignores the output (controls: gold, empty and
     shuffled answers).
@@ -485,7 +488,7 @@ def cancel_training(ctx: ToolContext, run_id: str | None = None) -> ToolResult:
 
 
 @tool("always")
-def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: float | None = None) -> ToolResult:
+def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: WaitSeconds | None = None) -> ToolResult:
     """Wait until a training run ends, showing its progress as it goes (for guided and headless runs).
 
     Args:

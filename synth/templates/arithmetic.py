@@ -14,8 +14,15 @@ import operator
 import random
 import re
 
-NAMES = ["Ana", "Ben", "Chen", "Dara", "Eva", "Farid", "Grace", "Hugo", "Isla", "Jonas", "Kavya", "Liam"]
-ITEMS = ["apples", "books", "marbles", "stickers", "pencils", "cookies", "stamps", "shells", "coins", "cards"]
+NAMES = ["Ana", "Ben", "Chen", "Dara", "Eva", "Farid", "Grace", "Hugo", "Isla", "Jonas", "Kavya", "Liam", "Mara",
+         "Nils", "Omar", "Priya"]
+ITEMS = ["apples", "books", "marbles", "stickers", "pencils", "cookies", "stamps", "shells", "coins", "cards",
+         "beads", "buttons", "crayons", "lemons", "tickets", "puzzles"]
+
+
+def _pool(values, split):
+    """Every fourth value is held out for the eval split, so eval problems share no phrase with training."""
+    return [v for k, v in enumerate(values) if (k % 4 == 3) == (split == "eval")]
 STEPS = {
     "+": "{name} gets {b} more {item}",
     "-": "{name} gives away {b} {item}",
@@ -44,7 +51,7 @@ def generate(payload):
         meta = {name: rng.choices([v for v, _ in vals], [w for _, w in vals])[0] for name, vals in axes.items()}
         level = meta.get("difficulty", rng.choice(["easy", "medium", "hard"]))
         steps, top = {"easy": (1, 20), "medium": (2, 60), "hard": (3, 200)}.get(level, (2, 60))
-        name, item = rng.choice(NAMES), rng.choice(ITEMS)
+        name, item = rng.choice(_pool(NAMES, split)), rng.choice(_pool(ITEMS, split))
         value = rng.randint(2, top)
         expression = str(value)
         sentences = ["%s has %d %s." % (name, value, item)]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.sandbox_attacks import ATTACKS, REFUSED, SECRET_TEXT, Attack
 from skills.toolkit import ToolContext
+from tests.security.sandbox_attacks import ATTACKS, REFUSED, SECRET_TEXT, Attack
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ["check_generator", "check_generator_verify", "dry_run_reward", "custom_scorer"]
@@ -29,9 +29,8 @@ TOOLS = ["check_generator", "check_generator_verify", "dry_run_reward", "custom_
 
 def _small_shared_object() -> str:
     """The bytes of a real shared object (the smallest extension module of this Python), base64."""
-    import sysconfig
-
     import _ctypes
+    import sysconfig
 
     folder = Path(sysconfig.get_config_var("DESTSHARED") or os.path.dirname(_ctypes.__file__))
     candidates = sorted(folder.glob("*.so"), key=lambda p: p.stat().st_size) or [Path(_ctypes.__file__)]
@@ -237,8 +236,8 @@ def test_threads_are_counted_by_the_process_limit():
 
 
 def test_without_kernel_confinement_code_runs_only_after_the_typed_approval(tmp_path, monkeypatch):
-    import synth.sandbox as sandbox
     from assistant.sandbox_cmd import allow_unconfined
+    from synth import sandbox
 
     monkeypatch.setenv("TUNESMITH_SANDBOX_PRETEND_MISSING", "Landlock")
     sandbox.kernel_support.cache_clear()
@@ -278,3 +277,52 @@ def test_sandbox_command_says_what_confines_code_here(capsys):
         assert "confined by the kernel" in printed and "Landlock ABI" in printed and "Start-up cost" in printed
     else:
         assert "cannot confine" in printed and "allow-unconfined" in printed
+
+
+def test_the_custom_scorer_sees_only_a_copy_of_itself_and_of_what_it_scores(tmp_path):
+    from skills.evaluate.job import score_code
+    from specs.evaluation import EvaluationSpec, MetricSpec
+
+    session = _bank_session(tmp_path)
+    (session / "session.json").write_text('{"approval_rules": {}}')
+    (session / "scorer.py").write_text(
+        "import json, os\n"
+        "def score(prompt, output, reference):\n"
+        "    names = sorted(os.listdir('.'))\n"
+        "    items = [json.loads(line) for line in open('items.jsonl')]\n"
+        "    return 1.0 if names == ['items.jsonl', 'scorer.py'] and items[0]['output'] == output else 0.0\n")
+    spec = EvaluationSpec(metrics=[MetricSpec(name="own", code="custom", params={"scorer_path": "scorer.py"})])
+    rows = [{"prompt": "Coffee 4.50", "reference": "dining", "outputs": {"base": "dining"}, "scores": {"base": {}}}]
+    score_code(rows, spec, ["base"], session)
+    assert rows[0]["scores"]["base"]["own"] == 1.0
+
+
+def _processes_of(uid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z"):
+                found.append(int(entry))
+        except (OSError, KeyError, ValueError):
+            continue
+    return found
+
+
+def test_nothing_outlives_a_run_not_even_a_setsid_child(tmp_path):
+    import time
+
+    from synth.sandbox import run_python
+
+    marker = tmp_path / "late.txt"
+    os.chmod(tmp_path, 0o777)
+    code = ("import os, time\ndef f(p):\n    if os.fork() == 0:\n        os.setsid()\n        time.sleep(1)\n"
+            f"        open({str(marker)!r}, 'w').write('still here')\n        os._exit(0)\n    return 'parent'\n")
+    result = run_python(code, "f", None, timeout_s=10)
+    assert not result.ok
+    time.sleep(1.5)
+    assert not marker.exists()
+    if os.geteuid() == 0:  # the run's own uid: no process of it is left
+        assert result.uid is not None and f"user {result.uid} (not root)" in result.isolation
+        assert _processes_of(result.uid) == []

@@ -131,3 +131,13 @@ def test_math_template_gold_answers_satisfy_the_contract_they_are_made_for(tmp_p
     assert arithmetic.verify(wrong) is not True
     bare = arithmetic.generate({"n": 5, "seed": 3, "split": "train"})
     assert all(re.fullmatch(r"-?\d+", r["output"]) and arithmetic.verify(r) is True for r in bare)
+
+
+def test_the_evaluation_report_says_the_judge_scale_it_shows():
+    from skills.evaluate.report import render_markdown
+
+    report = {"eval_id": "e1", "examples": 2, "variants": ["base"], "judge_model": "openai/j",
+              "metrics": [{"key": "warm", "metric": "warm", "tenet": "warm", "kind": "judge", "method": "judge (numeric)",
+                           "means": {"base": 0.75}, "comparisons": []}]}
+    text = render_markdown(report)
+    assert scale.SCALE_TEXT in text and "1 -> 0, 3 -> 0.5, 5 -> 1" in text

@@ -20,15 +20,15 @@ from synth.records import from_training_row, read_jsonl
 from synth.seeds import draft_with_teacher
 from synth.verify import Verifier
 
-INPUTS = {
-    "classification": "Message {k} about {label}: the customer writes in detail about it",
-    "extraction": "Parcel {k} leaves today with the carrier DHL, tracking TRK{k}, weight {k}.5 kg.",
-    "math": "A road is {k} km long. How many metres is that?",
-    "generation": "Review {k}: the room was nice but the breakfast was cold.",
-    "summarization": "Bug {k}: clicking Save twice creates two copies of the invoice; seen on version 2.{k}.",
-    "rewriting": "Clause {k}: The lessee shall indemnify the lessor against all claims arising hereunder.",
-    "question_answering": "Question {k}: how long does standard delivery take?",
-    "text_to_sql": "Question {k}: which orders above {k} euros were placed in May?",
+INPUTS = {  # short (under 8 words), so records of a scripted teacher share no 8-word phrase
+    "classification": "Note {k} about their request",
+    "extraction": "Parcel {k}: DHL, TRK{k}, {k}.5 kg.",
+    "math": "Road of {k} km: how many metres?",
+    "generation": "Review {k}: breakfast was cold.",
+    "summarization": "Bug {k}: double save duplicates invoices.",
+    "rewriting": "Clause {k}: lessee indemnifies lessor hereunder.",
+    "question_answering": "Question {k}: delivery time?",
+    "text_to_sql": "Orders above {k} euros in May?",
 }
 
 
