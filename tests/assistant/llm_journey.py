@@ -137,7 +137,11 @@ def train_evaluate_export(steps: int = 2) -> list[tuple[str | None, list[Reply]]
             call("write_training_plan", {"technique": "rlvr", "adapter": "lora", "max_steps": steps, "batch_size": 2}),
             call("write_reward", {}, text="The reward comes from the tenets."),
             call("dry_run_reward", {"samples": 4}),
-            say("The reward separates good answers from bad ones. Shall I start the training run?"),
+            # the base model earns no reward yet (it never answers with a queue name): RL would get no
+            # signal, so SFT teaches the format first
+            call("write_training_plan", {"technique": "sft", "adapter": "lora", "max_steps": steps, "batch_size": 2},
+                 text="The base model gets no reward yet, so RL would learn nothing: SFT first."),
+            say("training.yaml: SFT with LoRA, a few steps. Shall I start the training run?"),
         ]),
         ("Yes, start it.", [
             call("start_training", {}),
