@@ -7,19 +7,21 @@ session's append-only conversation log; session meta is saved after every step.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Any, AsyncIterator, Callable
 
 from pydantic import ValidationError
 
 from assistant.approvals import NO_APPROVER, Approver, Policy, asks_person, needs_person
-from assistant.events import (ApprovalRequested, Decision, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
+from assistant.events import (ApprovalRequested, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
                               Question, ToolCallStarted, ToolFinished, TurnEnded, Usage)
 from assistant import history, steps
 from assistant.model import ContextTooLong, Model, ModelError, ModelReply
 from assistant.session import Session, assistant_record, tool_record, user_record
 from assistant.textcalls import find_calls
 from skills.catalog import tools_for_step
+from skills.jobcontrol import JobControl
 from skills.toolkit import Preview, Tool, ToolContext, ToolResult
 
 PROMPT_BUDGET_TOKENS = 3_000
@@ -56,12 +58,12 @@ class Agent:
     def __init__(self, session: Session, model: Model, tools: list[Tool], approver: Approver | None = None,
                  policy: Policy | None = None, settings: Any = None, *, max_steps: int = 30,
                  system_prompt: Callable[[Session], str] | None = None,
-                 start_job: Callable[..., Any] | None = None, context_tokens: int = 16_000) -> None:
+                 jobs: JobControl | None = None, context_tokens: int = 16_000) -> None:
         self.session, self.model, self.approver = session, model, approver
         self.tools = {tool.name: tool for tool in tools}
         self.policy = policy or Policy.for_session(session.meta)
         self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
-        self.max_steps, self.start_job = max_steps, start_job
+        self.max_steps, self.jobs = max_steps, jobs
         self.context_tokens = context_tokens
         """The planner's context window: requests are shortened to fit it (history.fit)."""
         self._failed: tuple[str, str] | None = None
@@ -258,7 +260,7 @@ class Agent:
             if tool.person_only and not asks_person(self.approver):
                 decision = needs_person(request)
             elif self.approver is None:
-                decision = Decision(NO_APPROVER.kind, NO_APPROVER.comment, by=NO_APPROVER.by)
+                decision = dataclasses.replace(NO_APPROVER)
             else:
                 yield request
                 decision = await self.approver.decide(request)
@@ -267,12 +269,14 @@ class Agent:
             self.session.meta.pending_approval = None
         if decision is not None:
             self.session.append({"type": "decision", "call_id": call_id, "tool": name, "decision": decision.kind,
-                                 "comment": decision.comment, "by": decision.by, "waive": decision.waive})
-            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by, decision.needs_person)
+                                 "comment": decision.comment, "by": decision.by, "source": decision.source,
+                                 "waive": decision.waive})
+            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by, decision.needs_person,
+                                   decision.source)
             if not decision.allowed:
                 why = f" Their comment: {decision.comment}" if decision.comment else " They gave no reason; ask what to change."
                 yield self._result(call_id, name, ToolResult(content=f"Not run: {decision.by} rejected this call.{why}", is_error=True))
-                if decision.by == "no-approver" or decision.needs_person or (not decision.comment and decision.by == "person"):
+                if decision.ends_turn:
                     yield TurnEnded("answer")
                 return
             ctx.approved_waivers = list(decision.waive) if asks_person(self.approver) else []
@@ -360,7 +364,7 @@ class Agent:
         return notices
 
     def _context(self) -> ToolContext:
-        return ToolContext(session_dir=self.session.dir, settings=dict(self.settings), start_job=self.start_job)
+        return ToolContext(session_dir=self.session.dir, settings=dict(self.settings), jobs=self.jobs)
 
 
 def _run_safely(tool: Tool, ctx: ToolContext, args: Any) -> ToolResult:

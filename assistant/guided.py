@@ -23,6 +23,7 @@ from assistant.events import TextDelta
 from assistant.model import ModelError, ModelReply
 from skills import catalog
 from skills.guiding import GuideState, LastTool, Turn
+from skills.jobcontrol import JobControl
 
 CONFIGURE_HINT = (
     "Configure an LLM to go on: start with --model <litellm model string> (or set TUNESMITH_MODEL), "
@@ -38,8 +39,10 @@ class GuidedModel:
 
     def __init__(self, session_dir: str | Path, settings: Any = None, *,
                  phase: Callable[[], str] | None = None,
-                 records: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+                 records: Callable[[], list[dict[str, Any]]] | None = None,
+                 jobs: JobControl | None = None) -> None:
         self.session_dir = Path(session_dir)
+        self.jobs = jobs
         self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
         self._phase = phase
         self._records = records
@@ -47,7 +50,7 @@ class GuidedModel:
     async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[TextDelta | ModelReply]:
         try:
             reply = self.reply(messages, {t["function"]["name"] for t in tools if "function" in t})
-        except Exception as exc:  # noqa: BLE001 (a guide bug becomes a notice; the session goes on)
+        except Exception as exc:  # a guide bug becomes a notice; the session goes on
             raise ModelError(f"The offline planner failed in step {self.current_phase()}: {type(exc).__name__}: {exc}") from exc
         if reply.content:
             yield TextDelta(reply.content)
@@ -80,7 +83,7 @@ class GuidedModel:
             said.append(f"The {phase} step is done." + (f" Next: {following}." if following != "done" else ""))
             phase = moved = following
             # The next step starts fresh: its guide sees the person's last words, not the old tool result.
-            state = GuideState(state.session_dir, state.messages, state.last_user, None, state.settings)
+            state = GuideState(state.session_dir, state.messages, state.last_user, None, state.settings, state.jobs)
         said.append("All steps are done. The exported model and its lineage are in the session folder.")
         return ModelReply(content="\n\n".join(said), phase=moved)
 
@@ -108,7 +111,7 @@ class GuidedModel:
                 is_error=bool(record.get("is_error", str(last.get("content", "")).startswith(("Error", "Not run")))),
                 data=dict(record.get("data") or {}),
             )
-        return GuideState(self.session_dir, chat, last_user, last_tool, dict(self.settings))
+        return GuideState(self.session_dir, chat, last_user, last_tool, dict(self.settings), self.jobs)
 
     def _tool_record(self, call_id: str | None) -> dict[str, Any]:
         """The logged tool record (it carries is_error and data that chat messages leave out)."""

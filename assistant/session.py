@@ -276,7 +276,7 @@ class Session:
     def __del__(self) -> None:  # pragma: no cover - best effort
         try:
             self.close()
-        except Exception:
+        except Exception:  # noqa: BLE001 - best effort while the interpreter shuts down
             pass
 
     # -- meta and files -----------------------------------------------------------------------
@@ -309,14 +309,6 @@ class Session:
         except OSError as exc:
             raise SessionWriteError(f"could not save {path}: {exc.strerror or exc}; "
                                     "the previous version of the file is kept") from exc
-
-    def last_activity(self) -> datetime:
-        """The later of ``meta.updated`` and the conversation's last write."""
-        try:
-            mtime = datetime.fromtimestamp(self.conversation_path.stat().st_mtime, timezone.utc)
-        except OSError:
-            return self.meta.updated
-        return max(mtime, self.meta.updated)
 
     # -- internals --------------------------------------------------------------------------
     def _load_records(self) -> None:

@@ -23,7 +23,7 @@ NOTES_FILE = "notes.md"
 
 
 @tool("always")
-def ask_user(ctx: ToolContext, question: str, choices: list[str] = [], allow_free_text: bool = True) -> ToolResult:
+def ask_user(ctx: ToolContext, question: str, choices: list[str] = [], allow_free_text: bool = True) -> ToolResult:  # noqa: B006 - a tool argument: pydantic copies the default
     """Ask the person one question and wait for the answer; offer likely choices, keep free text on.
 
     Args:

@@ -17,6 +17,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from skills.jobcontrol import JobControl
+
 Permission = Literal["always", "ask", "never"]
 
 
@@ -72,8 +74,11 @@ class ToolContext:
     """teacher_model, judge_model, api_base, workspace, ... (never API keys)."""
     emit: Callable[[dict[str, Any]], None] = lambda event: None
     """Send a progress event (e.g. {"type": "progress", "done": 3, "total": 10}) to the UI."""
+    jobs: JobControl | None = None
+    """The engine's job runner (see skills/jobcontrol.py): the only way a tool starts, watches or
+    cancels a background process. None where no engine is at hand; tools that need a job then refuse."""
     start_job: Callable[..., Any] | None = None
-    """Start a job script as a subprocess: start_job(name, argv, cwd) -> job handle (engine-provided)."""
+    """``jobs.start`` (set from ``jobs``): start_job(name, argv, cwd=None, env=None) -> job handle."""
     approved_waivers: list[str] = field(default_factory=list)
     """Finding codes the person waived when allowing this call."""
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -82,6 +87,10 @@ class ToolContext:
     cancel_jobs: bool = False
     """With ``cancel`` set: True when the person asked to cancel the work itself (the progress card's
     Cancel button), so a wait on a background job cancels the job too; False (esc) leaves jobs running."""
+
+    def __post_init__(self) -> None:
+        if self.start_job is None and self.jobs is not None:
+            self.start_job = self.jobs.start
 
     def path(self, relative: str | Path) -> Path:
         """Resolve a session-relative path, refusing anything that escapes the session folder."""

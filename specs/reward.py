@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from specs.base import MAX_TEXT, SessionPath, Spec, SpecFile
+from specs.base import SessionPath, Spec, SpecFile
 
 RewardKind = Literal["exact_match", "numeric_tolerance", "regex", "json_schema", "label_match", "judge", "length_penalty"]
 

@@ -106,7 +106,7 @@ def expand_seed(spec: DataGenerationSpec, split: str, index: int, examples: list
         return str(max(1, int(int(token) * rng.uniform(0.3, 3))))
 
     text = re.sub(r"\d+(?:\.\d+)?", new_number, text)
-    for name, value in meta.items():
+    for value in meta.values():
         if value != answer:
             text = restyle(text, value, rng, change_case=label_task)
     record = {k: v for k, v in base.items() if k in ("output", "chosen", "rejected", "reference")}

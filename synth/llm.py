@@ -19,7 +19,7 @@ import json
 import os
 import random
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
@@ -218,7 +218,7 @@ class LLMClient:
                     model=self.model, messages=messages, api_base=self.api_base, api_key=self._key(),
                     timeout=self.timeout_s, num_retries=0, max_retries=0, **params)  # retries are ours alone
                 return self._account(litellm, response)
-            except Exception as exc:  # noqa: BLE001 - classified below
+            except Exception as exc:  # classified below
                 if _kind(exc) == "fatal" or attempt >= self.max_retries:
                     with _LOCK:
                         self.usage.failures += 1

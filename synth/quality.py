@@ -231,7 +231,7 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
     step("duplicates")
     first_seen: dict[str, int] = {}
     exact = []
-    for k, (text, answer) in enumerate(zip(inputs, answers)):
+    for k, (text, _answer) in enumerate(zip(inputs, answers)):
         key = _norm(text)
         if key in first_seen:
             exact.append(k)

@@ -301,7 +301,7 @@ def _kill_user(uid: int) -> None:
 
 def _copy_tree(src: Path, dst: Path) -> None:
     """Copy regular files and folders (never symlinks or devices) from src into dst."""
-    for root, dirs, files in os.walk(src, followlinks=False):
+    for root, _dirs, files in os.walk(src, followlinks=False):
         rel = Path(root).relative_to(src)
         (dst / rel).mkdir(parents=True, exist_ok=True)
         for name in files:
@@ -314,7 +314,7 @@ def _copy_tree(src: Path, dst: Path) -> None:
 
 
 def _chown_tree(top: str, uid: int) -> None:
-    for root, dirs, files in os.walk(top):
+    for root, _dirs, files in os.walk(top):
         os.chown(root, uid, uid, follow_symlinks=False)
         for name in files:
             os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)

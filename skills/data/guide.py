@@ -51,7 +51,7 @@ def _job_running(state: GuideState) -> bool:
     from skills.train.runs import job_running
 
     folder = state.session_dir / JOB_DIR
-    return (folder / "job.json").exists() and job_running(folder)
+    return (folder / "job.json").exists() and job_running(folder, state.jobs)
 
 
 def _blocking(state: GuideState) -> list:

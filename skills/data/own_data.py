@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from skills.data.access import SPEC_FILE, _data_spec, _use_case
 from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
@@ -75,7 +77,8 @@ def _mapped_format(mapping: dict[str, str]) -> str:
 
 @tool("ask")
 def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Literal["train", "seeds"] = "train",
-                eval_path: str | None = None, eval_share: float = 0.2, limit: int | None = None) -> ToolResult:
+                eval_path: str | None = None, eval_share: Annotated[float, Field(ge=0.05, le=0.5)] = 0.2,
+                limit: Annotated[int, Field(ge=1, le=10_000_000)] | None = None) -> ToolResult:
     """Attach the person's own data with a confirmed column mapping. Each row is checked against the use
     case's contract (rows that break it are left out and listed by line), duplicates are dropped, and an
     eval split is held out (stratified by label) that is never trained on, unless `eval_path` gives the

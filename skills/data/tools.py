@@ -316,7 +316,7 @@ def generate_data(ctx: ToolContext) -> ToolResult:
                 argv += [f"--{key.replace('_', '-')}", str(ctx.settings[key])]
         if not _embeddings(ctx):
             argv.append("--no-embeddings")
-        if ctx.start_job is not None:
+        if ctx.jobs is not None:
             from skills.train.runs import launch
 
             info = launch(ctx, "generate-data", argv, ctx.path(JOB_DIR))
@@ -438,7 +438,7 @@ def _job_outcome(ctx: ToolContext, seen: dict[str, Any]) -> ToolResult:
         return ToolResult(content=_cancelled_text(report), data={"status": "cancelled", **report})
     from skills.train.runs import log_tail
 
-    return ToolResult(content="The data generation job ended without finishing: " + (log_tail(ctx.path(JOB_DIR))[-800:]
+    return ToolResult(content="The data generation job ended without finishing: " + (log_tail(ctx.path(JOB_DIR), ctx.jobs)[-800:]
                               or "no log") + "\nRun generate_data again to resume.", is_error=True,
                       data={"status": "failed"})
 
@@ -458,11 +458,11 @@ def wait_for_data_generation(ctx: ToolContext, timeout_s: WaitSeconds | None = N
     if not (job_dir / "job.json").exists():
         raise ToolError("no data generation job was started in this session; generate_data starts one")
     seen: dict[str, Any] = {}
-    follow(job_dir, lambda events: _relay_job(ctx, events, seen), timeout_s=timeout_s, cancel=ctx.cancel)
-    if job_running(job_dir):
+    follow(job_dir, lambda events: _relay_job(ctx, events, seen), ctx.jobs, timeout_s=timeout_s, cancel=ctx.cancel)
+    if job_running(job_dir, ctx.jobs):
         if ctx.cancel.is_set() and ctx.cancel_jobs:
-            cancel(job_dir)
-            follow(job_dir, lambda events: _relay_job(ctx, events, seen), timeout_s=10)
+            cancel(job_dir, ctx.jobs)
+            follow(job_dir, lambda events: _relay_job(ctx, events, seen), ctx.jobs, timeout_s=10)
             return _job_outcome(ctx, {**seen, "cancelled": True})
         job = read_json(job_dir / "job.json")
         return ToolResult(content=f"Data generation job {job.get('job_id')} is still running; its progress shows while "
@@ -477,9 +477,9 @@ def cancel_data_generation(ctx: ToolContext) -> ToolResult:
     from skills.train.runs import cancel, job_running
 
     job_dir = ctx.path(JOB_DIR)
-    if not (job_dir / "job.json").exists() or not job_running(job_dir):
+    if not (job_dir / "job.json").exists() or not job_running(job_dir, ctx.jobs):
         return ToolResult(content="No data generation job is running.")
-    cancel(job_dir)
+    cancel(job_dir, ctx.jobs)
     report_path = ctx.path("data/generation.json")
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     return ToolResult(content=_cancelled_text(report) if report else "Cancelled the data generation job; "

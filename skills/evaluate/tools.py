@@ -204,7 +204,7 @@ def run_evaluation(ctx: ToolContext, run_ids: list[str] | None = None) -> ToolRe
     else:
         import subprocess
 
-        log = open(folder / "job.log", "ab")  # noqa: SIM115 - the child keeps it
+        log = open(folder / "job.log", "ab")  # the child keeps it
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=repo_root, start_new_session=True)
         job_id = f"pid-{proc.pid}"
     (folder / "job.json").write_text(json.dumps({"job_id": job_id, "argv": argv, "runs": runs}) + "\n", encoding="utf-8")

@@ -105,7 +105,7 @@ def write_use_case(
     task_type: TaskType,
     contract: IOContract,
     success_tenets: Annotated[list[Tenet], Field(min_length=1, max_length=10)],
-    constraints: list[str] = [],
+    constraints: list[str] = [],  # noqa: B006 - a tool argument: pydantic copies the default
     base_model: str = base_models.EMBEDDED,
     own_data: OwnData | None = None,
 ) -> ToolResult:

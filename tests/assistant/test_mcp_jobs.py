@@ -14,7 +14,7 @@ from assistant.jobs import JobRunner
 from assistant.session import Workspace
 from specs.data_generation import DataGenerationSpec
 from specs.yamlio import load_spec, save_spec
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from tests.assistant.test_mcp_server import EXAMPLES, decisions, server, text
 
 

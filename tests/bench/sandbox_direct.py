@@ -24,9 +24,9 @@ import textwrap
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path[:0] = [REPO, os.path.join(REPO, "tests", "security")]
 
-from sandbox_attacks import ATTACKS, REFUSED, SECRET_TEXT
+from sandbox_attacks import ATTACKS, REFUSED, SECRET_TEXT  # noqa: E402 - needs the sys.path above
 
-from synth.sandbox import kernel_support, run_python
+from synth.sandbox import kernel_support, run_python  # noqa: E402 - needs the sys.path above
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from specs.yamlio import save_spec
 from synth import importing
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synth"))
-from families import FAMILIES, QUEUES  # noqa: E402
+from families import FAMILIES, QUEUES
 
 FAST = {"quality_embeddings": False}
 EMAILS = {
@@ -135,7 +135,9 @@ def test_the_data_step_asks_for_the_persons_data_first_and_imports_it(tmp_path):
     use_case = FAMILIES["support_queues"][0].model_copy(update={"own_data": OwnData(has_data=True,
                                                                                     described_as="a few hundred emails")})
     save_spec(session / "use_case.yaml", use_case)
-    state = lambda **kw: GuideState(session_dir=session, messages=[], last_user=kw.get("user"), last_tool=kw.get("tool"))
+    def state(**kw):
+        return GuideState(session_dir=session, messages=[], last_user=kw.get("user"), last_tool=kw.get("tool"))
+
     first = guide.next_turn(state())
     assert first.tool == "ask_user" and first.arguments["choices"][0] == guide.OWN_DATA
     assert "a few hundred emails" in first.text

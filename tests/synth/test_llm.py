@@ -3,7 +3,7 @@ import json
 import threading
 import time
 
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from synth.llm import LLMClient, estimate_cost
 
 

@@ -12,7 +12,7 @@ import pytest
 from families import FAMILIES, FAQ
 from specs.data_generation import GroundingDocument
 from specs.yamlio import save_spec
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from synth.generate import generate_dataset, grounding_texts
 from synth.llm import LLMClient
 from synth.plan import default_spec
