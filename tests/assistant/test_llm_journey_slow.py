@@ -9,15 +9,14 @@ import json
 
 import pytest
 
-from assistant.events import ToolFinished
 from tests.assistant import llm_journey as script
 from tests.assistant.test_llm_journey_fast import journey, play, planner_requests, results  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.timeout(1800)
-async def test_a_scripted_llm_drives_the_whole_journey(journey, monkeypatch):  # noqa: F811 (fixture)
+@pytest.mark.timeout(2400)
+async def test_a_scripted_llm_drives_the_whole_journey(journey, monkeypatch):
     monkeypatch.setenv("TUNESMITH_THREADS", "2")
     server, session, agent = journey
     turns = script.use_case_with_mistakes() + script.data_step() + script.train_evaluate_export(steps=2)
