@@ -18,7 +18,7 @@ from specs.use_case import UseCaseSpec
 from specs.yamlio import render_spec, save_spec
 from synth import importing, seeds
 from skills.data.access import SPEC_FILE, _client, _data_spec, _diff, _teacher, _use_case
-from skills.data.own_data import import_data, inspect_data_file  # noqa: F401 (tools of this step)
+from skills.data.own_data import attach_document, import_data, inspect_data_file  # noqa: F401 (tools of this step)
 from synth.generate import GenerationError, sample_check
 from synth.plan import default_spec
 
