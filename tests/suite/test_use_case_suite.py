@@ -44,6 +44,7 @@ class Family:
     outcome: str = "gate"
     """`plan`: the training plan is written; `gate`: the gate blocks with `gate`; `stuck`: the data step stops, saying `says`."""
     gate: set[str] = field(default_factory=lambda: {"duplicates", "train_eval_overlap"})
+    """For `gate`: the findings that may block it (seen on this family); at least one does."""
     says: str = ""
     technique: str | None = "sft"
     gaps: dict[str, str] = field(default_factory=dict)
@@ -183,10 +184,13 @@ def test_the_gate_outcome_and_its_reason(family, tmp_path_factory):
     quality = run.session / "data" / "quality.json"
     findings = json.loads(quality.read_text())["findings"] if quality.exists() else []
     blocking = {f["code"] for f in findings if f["severity"] == "high" and not f.get("waived")}
-    assert blocking == family.gate, f"blocking findings: {sorted(blocking)}"
+    if family.outcome == "gate":
+        assert blocking and blocking <= family.gate, f"blocking findings: {sorted(blocking)}, known: {sorted(family.gate)}"
+    else:
+        assert not blocking, f"blocking findings: {sorted(blocking)}"
     if family.outcome == "gate":
         assert run.code == 1 and "stopped: step data would repeat" in run.out and "generate_data" in run.out, run.out[-2000:]
-        for code in family.gate:
+        for code in blocking:
             assert f"- {code}:" in run.out, "the reason is printed"
         assert not (run.session / "training.yaml").exists()
     elif family.outcome == "stuck":
