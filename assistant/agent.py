@@ -208,7 +208,7 @@ class Agent:
             except ContextTooLong:
                 if attempt == 2:
                     raise
-                budget //= 2
+                budget = min(budget, history.estimate_tokens(messages[1:])) // 2  # half of what was sent
                 yield self._notice("The conversation is longer than the model can read: older messages are "
                                    "shortened in the request (the log keeps them) and it is sent again.", "warning")
         if reply is None or (not reply.content.strip() and not reply.tool_calls):

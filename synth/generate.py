@@ -342,7 +342,7 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
 def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, todo: dict[str, list[int]],
                  writers: dict[str, PartialWriter], examples: list[dict[str, Any]], progress: Progress,
                  cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
-    from synth.llm import LLMClient, run_sync
+    from synth.llm import LLMClient, LLMUnreachable, configured_timeout, run_sync
 
     gen = spec.generator
     if client is None:
@@ -351,7 +351,7 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
             raise GenerationError("the teacher generator needs a model: set generator.model or --teacher-model")
         client = LLMClient(model, api_base=gen.api_base or settings.get("api_base"),
                            cache_dir=cache_dir(session_dir, settings), concurrency=gen.concurrency,
-                           max_retries=gen.max_retries, timeout_s=gen.timeout_s)
+                           max_retries=gen.max_retries, timeout_s=max(gen.timeout_s, configured_timeout()))
     jobs = [(split, i) for split in SPLITS for i in todo[split]]
     documents = grounding_texts(session_dir, spec)
     requests = [teacher_request(use_case, spec, split, i, examples, documents) for split, i in jobs]
@@ -368,7 +368,11 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
         writers[split].add(i, record, reason)
         progress.advance()
 
-    run_sync(client.map(requests, on_done=done, cancel=cancel))
+    results = run_sync(client.map(requests, on_done=done, cancel=cancel))
+    unreachable = next((r for r in results if isinstance(r, LLMUnreachable)), None)
+    if unreachable is not None:  # what was made stays in data/.partial; a rerun resumes
+        raise GenerationError(f"the teacher is unreachable: {unreachable}. Start its server (or fix generator.api_base "
+                              f"/ --api-base) and generate again: the records already made are kept.")
     return client.usage.to_dict()
 
 
