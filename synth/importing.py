@@ -349,7 +349,7 @@ def _clusters(records: list[dict[str, Any]], threshold: float = 0.85, n: int = 8
         for k, other in enumerate(near_duplicates(texts, threshold)):
             if other is not None:
                 join(k, other)
-    specific = leaking_grams(texts, n)
+    specific = leaking_grams(texts, n, common_share=0.05)  # stricter than the report: expansion repeats phrases
     first: dict[tuple[str, ...], int] = {}
     for k, text in enumerate(texts):
         for gram in ngram_set(text, n) & specific:

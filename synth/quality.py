@@ -92,13 +92,14 @@ def ngram_set(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(words[j:j + n]) for j in range(len(words) - n + 1)}
 
 
-def leaking_grams(train: list[str], n: int) -> set[tuple[str, ...]]:
+def leaking_grams(train: list[str], n: int, common_share: float = 0.01) -> set[tuple[str, ...]]:
     """The training n-grams that could leak: those of a few records only. A phrase in many records
-    (a greeting, a signature, a template's frame) says nothing about any one record, so it is left out."""
+    (at least ``common_share`` of them and 3: a greeting, a signature, a template's frame) says nothing
+    about any one record, so it is left out."""
     counts: Counter = Counter()
     for text in train:
         counts.update(ngram_set(text, n))
-    common = max(3, len(train) // 100)
+    common = max(3, int(len(train) * common_share))
     return {gram for gram, count in counts.items() if count < common}
 
 
