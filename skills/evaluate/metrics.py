@@ -197,7 +197,7 @@ def numeric_tolerance(output: str, reference: str | None, params: dict[str, Any]
     expected = first_number(reference)
     if expected is None:
         return None
-    got = first_number(output) if not params.get("last") else _last_number(output)
+    got = first_number(output) if not params.get("last") else last_number(output)
     if got is None or math.isnan(got):
         return 0.0
     tolerance = float(params.get("tolerance", 1e-6))
@@ -206,7 +206,7 @@ def numeric_tolerance(output: str, reference: str | None, params: dict[str, Any]
     return float(abs(got - expected) <= allowed)
 
 
-def _last_number(text: str) -> float | None:
+def last_number(text: str) -> float | None:
     found = _NUMBER.findall(text or "")
     return float(found[-1].replace(",", "")) if found else None
 
