@@ -10,13 +10,17 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test bench install clean schemas
+.PHONY: run test lint bench install clean schemas
 
 run: $(STAMP)
 	$(VENV)/bin/tunesmith $(ARGS)
 
+# The house rules first (ruff, configured in pyproject.toml): a violation fails the target.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
 # pytest exits 5 when it collected no tests: say so, and fail.
-test: $(STAMP)
+test: lint
 	@status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
 	exit $$status

@@ -12,12 +12,23 @@ from typing import Any, AsyncIterator, Callable
 
 from pydantic import ValidationError
 
-from assistant.approvals import NO_APPROVER, Approver, Policy
+from assistant.approvals import NO_APPROVER, Approver, Policy, asks_person, needs_person
 from assistant.events import (ApprovalRequested, Decision, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
                               Question, ToolCallStarted, ToolFinished, TurnEnded, Usage)
-from assistant.model import Model, ModelError, ModelReply
+from assistant import history, steps
+from assistant.model import ContextTooLong, Model, ModelError, ModelReply
 from assistant.session import Session, assistant_record, tool_record, user_record
+from assistant.textcalls import find_calls
+from skills.catalog import tools_for_step
+from skills.jobcontrol import JobControl
 from skills.toolkit import Preview, Tool, ToolContext, ToolResult
+
+PROMPT_BUDGET_TOKENS = 3_000
+"""Most tokens the system prompt and the tool schemas of one request may take (steps.disclose)."""
+REPLY_TOKENS = 2_000
+"""Room left in the context for the model's answer."""
+REPEATS_BEFORE_STOP = 3
+"""The same failing call this many times in a row ends the turn: the person says how to go on."""
 
 
 class AgentStop(Exception):
@@ -34,6 +45,10 @@ class Interrupted(AgentStop):
     reason = "interrupted"
 
 
+class RepeatedFailure(AgentStop):
+    reason = "error"
+
+
 class FormatError(Exception):
     """The model's reply could not be used; the message is appended for the model to read."""
 
@@ -42,12 +57,16 @@ class Agent:
     def __init__(self, session: Session, model: Model, tools: list[Tool], approver: Approver | None = None,
                  policy: Policy | None = None, settings: Any = None, *, max_steps: int = 30,
                  system_prompt: Callable[[Session], str] | None = None,
-                 start_job: Callable[..., Any] | None = None) -> None:
+                 jobs: JobControl | None = None, context_tokens: int = 16_000) -> None:
         self.session, self.model, self.approver = session, model, approver
         self.tools = {tool.name: tool for tool in tools}
         self.policy = policy or Policy.for_session(session.meta)
         self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
-        self.max_steps, self.start_job = max_steps, start_job
+        self.max_steps, self.jobs = max_steps, jobs
+        self.context_tokens = context_tokens
+        """The planner's context window: requests are shortened to fit it (history.fit)."""
+        self._failed: tuple[str, str] | None = None
+        self._repeats = 0
         self.system_prompt = system_prompt or _default_prompt
         self.notices: list[Notice] = []
         """Shown once at the start of the next send()/resume() (e.g. the offline banner)."""
@@ -65,6 +84,11 @@ class Agent:
         if ctx is not None:
             ctx.cancel_jobs = ctx.cancel_jobs or cancel_jobs
             ctx.cancel.set()
+
+    def offered(self) -> list[Tool]:
+        """The tools the model may call now: the current step's and the common ones (progressive
+        disclosure; steps.disclose decides which travel with their whole schema)."""
+        return tools_for_step(self.session.meta.phase, self.tools.values())
 
     @property
     def tool_running(self) -> str | None:
@@ -94,6 +118,17 @@ class Agent:
             return
         async for event in self._turn(pending):
             yield event
+
+    async def run_call(self, call: dict[str, Any], planner: str) -> AsyncIterator[Event]:
+        """One tool call that a planner outside this loop made (an MCP client named ``planner``):
+        record it, check it, gate it, run it, record the result. Approver exceptions propagate."""
+        self._interrupted = False
+        self.session.append(assistant_record("", [call], model=planner))
+        try:
+            async for event in self._call(call):
+                yield event
+        finally:
+            self.session.save_meta()
 
     async def _turn(self, calls: list[dict[str, Any]]) -> AsyncIterator[Event]:
         """Ask, gate, run, observe, save; until the model answers without tools or a stop."""
@@ -135,8 +170,12 @@ class Agent:
             if self._interrupted:
                 self._skip(calls[index:], "Not run: the person interrupted.")
                 raise Interrupted("Stopped: you interrupted. Say how to go on.")
-            async for event in self._call(call):
-                yield event
+            try:
+                async for event in self._call(call):
+                    yield event
+            except RepeatedFailure:
+                self._skip(calls[index + 1:], "Not run: the turn ended after a repeated failing call.")
+                raise
             if self._interrupted and not isinstance(event, (Question, TurnEnded)):
                 self._skip(calls[index + 1:], "Not run: the person interrupted.")
                 raise Interrupted("Stopped: you interrupted. Say how to go on.")
@@ -148,27 +187,45 @@ class Agent:
 
     async def _ask_model(self) -> AsyncIterator[Event | ModelReply]:
         """Stream one model reply, record it and its usage; yields TextDelta, events and the reply."""
-        messages = [{"role": "system", "content": self.system_prompt(self.session)}]
-        messages += self.session.messages(close_dangling=True)
-        schemas = [tool.schema() for tool in self.tools.values() if tool.permission != "never"]
+        prompt = self.system_prompt(self.session)
+        shown = steps.disclose(self.session.meta.phase, self.tools.values(), prompt, PROMPT_BUDGET_TOKENS)
+        system = {"role": "system", "content": prompt}
+        schemas = shown.schemas()
+        budget = self.context_tokens - REPLY_TOKENS - history.estimate_tokens([system, schemas])
         reply = None
-        async for item in self.model.stream(messages, schemas):
-            if self._interrupted:
-                raise Interrupted("Stopped: you interrupted the answer. Say how to go on.")
-            if isinstance(item, ModelReply):
-                reply = item
-            else:
-                yield item
+        for attempt in range(3):
+            messages = [system, *history.fit(self.session.messages(close_dangling=True), max(budget, 1))]
+            try:
+                async for item in self.model.stream(messages, schemas):
+                    if self._interrupted:
+                        raise Interrupted("Stopped: you interrupted the answer. Say how to go on.")
+                    if isinstance(item, ModelReply):
+                        reply = item
+                    else:
+                        yield item
+                break
+            except ContextTooLong:
+                if attempt == 2:
+                    raise
+                budget //= 2
+                yield self._notice("The conversation is longer than the model can read: older messages are "
+                                   "shortened in the request (the log keeps them) and it is sent again.", "warning")
         if reply is None or (not reply.content.strip() and not reply.tool_calls):
             raise FormatError("(tunesmith) Your last reply was empty. Answer the person, or call one of the tools.")
+        written = None
+        if not reply.tool_calls:
+            found = find_calls(reply.content, self.tools, id_prefix=f"text_call_{len(self.session.records())}")
+            if found is not None:
+                written, reply.content, reply.tool_calls = reply.content, found.remaining, found.calls
         if reply.phase and reply.phase != self.session.meta.phase:
             yield self._set_phase(reply.phase)
-        usage = self.session.meta.usage
-        usage.prompt_tokens += reply.prompt_tokens
-        usage.completion_tokens += reply.completion_tokens
-        usage.cost_usd += reply.cost_usd
-        self.session.append(assistant_record(reply.content, reply.tool_calls, model=self.model.name))
-        yield Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
+        usage, step = self.session.meta.usage, self.session.meta.phase
+        counted = usage.add_step(step, reply.prompt_tokens, reply.cached_prompt_tokens, reply.completion_tokens,
+                                 reply.cost_usd)
+        extra = {"recovered_from_text": written} if written is not None else {}
+        self.session.append(assistant_record(reply.content, reply.tool_calls, model=self.model.name, **extra))
+        yield Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.cached_prompt_tokens, step,
+                    counted.prompt_tokens + counted.completion_tokens)
         yield reply
 
     async def _call(self, call: dict[str, Any]) -> AsyncIterator[Event]:
@@ -176,7 +233,18 @@ class Agent:
         call_id, name = call.get("id", ""), call.get("function", {}).get("name", "")
         tool, args, raw, error = self._parse(call)
         yield ToolCallStarted(call_id, name, raw)
+        key = (name, _canonical(call.get("function", {}).get("arguments")))
+        self._repeats = self._repeats + 1 if key == self._failed else 0
+        if self._repeats:
+            if self._repeats + 1 >= REPEATS_BEFORE_STOP:
+                self._failed, self._repeats = None, 0
+                yield self._result(call_id, name, ToolResult(content="Not run: the same call failed before.", is_error=True))
+                raise RepeatedFailure(f"The model sent the same failing call to {name} {REPEATS_BEFORE_STOP} times. "
+                                      "Say how to go on, or change what its error names.")
+            error = (f"Error: this is the same call to {name} that just failed, so it was not run again. Read the "
+                     f"error before it and change what it names, or ask the person with ask_user.")
         if error:
+            self._failed = key
             yield self._result(call_id, name, ToolResult(content=error, is_error=True))
             return
         ctx = self._context()
@@ -185,10 +253,12 @@ class Agent:
         if gate.action == "decided":
             decision = gate.decision
         elif gate.action == "ask":
-            request = ApprovalRequested(call_id, name, raw, _preview(tool, ctx, args).model_dump())
+            request = ApprovalRequested(call_id, name, raw, _preview(tool, ctx, args).model_dump(), tool.person_only)
             self.session.meta.pending_approval = request.to_dict()
             self.session.save_meta()
-            if self.approver is None:
+            if tool.person_only and not asks_person(self.approver):
+                decision = needs_person(request)
+            elif self.approver is None:
                 decision = Decision(NO_APPROVER.kind, NO_APPROVER.comment, by=NO_APPROVER.by)
             else:
                 yield request
@@ -199,15 +269,17 @@ class Agent:
         if decision is not None:
             self.session.append({"type": "decision", "call_id": call_id, "tool": name, "decision": decision.kind,
                                  "comment": decision.comment, "by": decision.by, "waive": decision.waive})
-            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by)
+            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by, decision.needs_person)
             if not decision.allowed:
                 why = f" Their comment: {decision.comment}" if decision.comment else " They gave no reason; ask what to change."
                 yield self._result(call_id, name, ToolResult(content=f"Not run: {decision.by} rejected this call.{why}", is_error=True))
-                if decision.by == "no-approver" or (not decision.comment and decision.by == "person"):
+                if decision.by == "no-approver" or decision.needs_person or (not decision.comment and decision.by == "person"):
                     yield TurnEnded("answer")
                 return
-            ctx.approved_waivers = list(decision.waive)
+            ctx.approved_waivers = list(decision.waive) if asks_person(self.approver) else []
         async for event in self._run(tool, ctx, args, call_id):
+            if isinstance(event, ToolFinished) and event.call_id == call_id:
+                self._failed = key if event.is_error else None
             yield event
 
     async def _run(self, tool: Tool, ctx: ToolContext, args: Any, call_id: str) -> AsyncIterator[Event]:
@@ -247,10 +319,12 @@ class Agent:
         """(tool, validated args, raw args, error message for the model)."""
         function = call.get("function", {})
         name, text = function.get("name", ""), function.get("arguments") or "{}"
-        tool = self.tools.get(name)
+        tool, offered = self.tools.get(name), [item.name for item in self.offered()]
         if tool is None:
-            known = ", ".join(sorted(self.tools)) or "none"
-            return None, None, {}, f"Error: there is no tool named {name!r}. Tools you can call: {known}."
+            return None, None, {}, (f"Error: there is no tool named {name!r}. Tools you can call in the "
+                                    f"{self.session.meta.phase} step: {', '.join(offered) or 'none'}.")
+        if name not in offered and tool.permission != "never":  # a disabled tool is refused by the policy below
+            return tool, None, {}, steps.why_not_offered(tool, self.session.meta.phase, self.session.records())
         try:
             raw = json.loads(text) if isinstance(text, str) else dict(text)
         except ValueError as exc:
@@ -287,7 +361,7 @@ class Agent:
         return notices
 
     def _context(self) -> ToolContext:
-        return ToolContext(session_dir=self.session.dir, settings=dict(self.settings), start_job=self.start_job)
+        return ToolContext(session_dir=self.session.dir, settings=dict(self.settings), jobs=self.jobs)
 
 
 def _run_safely(tool: Tool, ctx: ToolContext, args: Any) -> ToolResult:
@@ -322,6 +396,15 @@ def format_validation(exc: ValidationError) -> str:
         got = f" (got {error['input']!r})" if error["type"] not in ("missing", "extra_forbidden") else ""
         parts.append(f"`{where}`: {error['msg']}{got}")
     return "; ".join(parts)
+
+
+def _canonical(arguments: Any) -> str:
+    """Arguments as one comparable string (key order and spacing do not matter)."""
+    try:
+        value = json.loads(arguments) if isinstance(arguments, str) else arguments
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return str(arguments)
 
 
 def unanswered_calls(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,7 +6,15 @@ spends compute or money, runs generated code, or writes a spec the person must a
 "always allow / always reject" for that tool, or a headless policy file says so); without one
 the ``Approver`` is asked. No approver means the call is rejected.
 
-Approver protocol: ``async def decide(self, request: ApprovalRequested) -> Decision``.
+Person-only tools (``Tool.person_only``: waiving a quality finding, rating answers) are decided by
+the person alone: no remembered rule, policy file ``allow`` or ``--yes`` lets them run; only an
+approver that asks a person (``asks_person``) may allow them, and elsewhere they are rejected with
+``Decision.needs_person`` so a headless run stops there (exit 3) and names what waits.
+A policy file's rule on a tool that needs no approval is applied (``reject`` and ``ask`` work on
+``always`` tools); a rule that cannot be applied (``allow`` on a person-only or disabled tool) is
+refused with a message when the agent is built.
+
+Approver protocol: ``asks_person: bool`` and ``async def decide(self, request: ApprovalRequested) -> Decision``.
 """
 
 from __future__ import annotations
@@ -23,11 +31,21 @@ RULES = ("allow", "reject", "ask")
 
 
 class Approver(Protocol):
+    asks_person: bool
+    """True when ``decide`` shows the call to a person and returns their answer (the app's card)."""
+
     async def decide(self, request: ApprovalRequested) -> Decision: ...
 
 
+def asks_person(approver: Approver | None) -> bool:
+    """Whether ``approver`` asks a person; an approver that does not say is taken not to (fails closed)."""
+    return approver is not None and getattr(approver, "asks_person", False) is True
+
+
 class YesApprover:
-    """``--yes``: allows every ``ask`` tool without asking (never a ``never`` tool)."""
+    """``--yes``: allows every ``ask`` tool without asking (never a ``never`` tool, never a person-only one)."""
+
+    asks_person = False
 
     async def decide(self, request: ApprovalRequested) -> Decision:
         return Decision("allow_once", by="--yes")
@@ -63,12 +81,16 @@ class Policy:
         if tool.permission == "never":
             return Gate("decided", Decision("reject_once", f"The tool {tool.name} is disabled and never runs.", by="policy"))
         if tool.permission == "always":
-            return Gate("run")
-        rule = self.file_rules.get(tool.name) or self.rules.get(tool.name) or self.file_default
-        if rule == "allow":
-            return Gate("decided", Decision("allow_once", by=self.source))
+            # Only a rule the policy file names for this very tool applies (its default does not).
+            rule = self.file_rules.get(tool.name, "allow")
+        else:
+            rule = self.file_rules.get(tool.name) or self.rules.get(tool.name) or self.file_default
         if rule == "reject":
             return Gate("decided", Decision("reject_once", f"A standing rule rejects {tool.name}.", by=self.source))
+        if tool.person_only:
+            return Gate("ask")  # no rule can allow it: the person decides each time
+        if rule == "allow":
+            return Gate("run") if tool.permission == "always" else Gate("decided", Decision("allow_once", by=self.source))
         return Gate("ask")
 
     def remember(self, tool_name: str, decision: Decision) -> bool:
@@ -78,9 +100,6 @@ class Policy:
             return False
         self.rules[tool_name] = rule
         return True
-
-    def forget(self, tool_name: str) -> None:
-        self.rules.pop(tool_name, None)
 
     @classmethod
     def for_session(cls, meta: Any, policy_file: str | Path | None = None) -> "Policy":
@@ -94,7 +113,7 @@ class Policy:
 
     def store(self, meta: Any) -> None:
         """Write the remembered rules into the session meta (the caller saves it)."""
-        setattr(meta, "approval_rules", dict(self.rules))
+        meta.approval_rules = dict(self.rules)
 
 
 def load_policy_file(path: str | Path) -> tuple[dict[str, Rule], Rule]:
@@ -131,6 +150,30 @@ def load_policy_file(path: str | Path) -> tuple[dict[str, Rule], Rule]:
         if rule not in RULES:
             raise PolicyFileError(f"{path}: tools.{name}: {rule!r} is not one of {', '.join(RULES)}")
     return {str(k): v for k, v in tools.items()}, default
+
+
+def policy_conflicts(policy: Policy, tools: Iterable[Tool]) -> list[str]:
+    """Policy-file rules that cannot be applied: ``allow`` on a person-only tool or a disabled one."""
+    problems = []
+    for item in tools:
+        rule = policy.file_rules.get(item.name)
+        if rule != "allow":
+            continue
+        if item.person_only:
+            problems.append(f"tools.{item.name}: allow is refused: only the person can allow {item.name}; "
+                            "a policy file may say reject or ask")
+        elif item.permission == "never":
+            problems.append(f"tools.{item.name}: allow is refused: {item.name} is disabled and never runs")
+    return problems
+
+
+def needs_person(request: ApprovalRequested) -> Decision:
+    """The rejection of a person-only call when no person can be asked; names what waits for them."""
+    findings = [str(f) for f in request.preview.get("findings") or []]
+    what = "; ".join(findings) if findings else str(request.preview.get("summary") or request.tool)
+    comment = (f"Only the person can allow {request.tool} ({what}); --yes, policy files and the planner "
+               "cannot. It waits for the person in the app (tunesmith resume).")
+    return Decision("reject_once", comment, by="person-only", needs_person=True)
 
 
 def unknown_tools_in_policy(policy: Policy, tools: Iterable[Tool]) -> list[str]:

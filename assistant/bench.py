@@ -8,6 +8,7 @@ was measured).
 Every benchmark runs its heavy part in subprocesses (helper scripts under tests/bench/), repeats,
 and reports medians; one failing benchmark is recorded in the report and the others go on.
 
+  planner       tokens of the planner's system prompt + tool schemas on each step
   help          `tunesmith --help` wall time
   first_paint   process start to the first painted TUI screen (headless)
   tui_latency   worst key-press-to-screen delay while the planner streams and CPU-heavy work runs
@@ -239,7 +240,16 @@ def demo_evaluation(workspace: Path) -> list[dict[str, Any]]:
     return out
 
 
+def bench_planner(o: Options) -> dict[str, Any]:
+    """System prompt + tool schemas of the planner's request on each step (tokens, litellm's counter)."""
+    out = _result(_run(_module("tests.bench.planner_requests"), 300))
+    out["how"] = ("real agent, one request per step on a session holding every kind of file; schemas counted as "
+                  "the JSON a chat template writes into the prompt")
+    return out
+
+
 BENCHMARKS: list[tuple[str, Callable[[Options], dict[str, Any]]]] = [
+    ("planner", bench_planner),
     ("help", bench_help), ("first_paint", bench_first_paint), ("tui_latency", bench_tui_latency),
     ("teacher", bench_teacher), ("quality", bench_quality), ("training", bench_training), ("demo", bench_demo),
 ]
@@ -280,6 +290,9 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
             return None
         return value
 
+    if r := get("planner"):
+        per_step = ", ".join(f"{step} {v['total']}" for step, v in r["steps"].items())
+        rows.append(("planner system prompt + tool schemas per step (tokens)", per_step))
     if r := get("help"):
         rows.append(("`tunesmith --help`", f"{r['median_s']:.2f} s"))
     if r := get("first_paint"):

@@ -22,6 +22,9 @@ EXTRA_COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "assistant.demo_cmd", "run the bundled bank-transaction demo end to end, headless"),
     ("lineage", "assistant.lineage_cmd", "print a session's lineage and check every hash"),
     ("mlflow", "assistant.mlflow_cmd", "start the MLflow UI on the workspace's tracking store"),
+    ("mcp", "assistant.mcp_server", "serve a session to a coding agent (Claude Code, Cursor) over MCP on stdio"),
+    ("approve", "assistant.approve_cmd", "decide the approval a session waits for, in the terminal"),
+    ("sandbox", "assistant.sandbox_cmd", "how generated code is confined here; approve unconfined runs by hand"),
 ]
 """(command, module, one-line help). The module defines add_arguments(parser) and main(args) -> int."""
 
@@ -55,6 +58,9 @@ def _common_options() -> argparse.ArgumentParser:
         help="standing approval rules for headless runs (env TUNESMITH_POLICY_FILE)")
     add("--train-minutes", metavar="MIN", type=float, default=argparse.SUPPRESS,
         help="cap each training run's planned time; steps are cut to fit (env TUNESMITH_TRAIN_MINUTES)")
+    add("--timeout", metavar="SECONDS", type=float, default=argparse.SUPPRESS,
+        help="seconds to wait for a model's answer (planner, teacher, judge) before giving up on that request "
+             "(env TUNESMITH_TIMEOUT; default 600, for local models on a CPU)")
     add("--yes", "-y", action="store_true", default=argparse.SUPPRESS,
         help="allow every approval without asking (headless) / skip confirmations")
     return common
@@ -141,8 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a person gets a sentence, not a traceback
+        from assistant.config import SettingsError
         from assistant.session import SessionError
 
+        if isinstance(exc, SettingsError):
+            print(f"tunesmith: {exc}", file=sys.stderr)
+            return 2
         if isinstance(exc, SessionError):
             print(f"tunesmith: {exc}", file=sys.stderr)
             return 1
@@ -169,10 +179,20 @@ def launch_app(settings: Any, session: Any, resume: bool) -> Any:
     return run_app(settings, session, resume=resume)
 
 
+def has_terminal() -> bool:
+    """Whether the app can draw and read keys here (stdin and stdout are a terminal)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+NO_TERMINAL = ("the terminal app needs a terminal (stdin and stdout are not one here); "
+               "for a headless run use `tunesmith run NAME` with --yes or --policy-file")
+
+
 def _run_app(settings: Any, session: Any, resume: bool) -> int:
-    if session is not None:
-        session.lock()  # one app per session: a second one would interleave the log
     try:
+        if session is not None:
+            session.lock()  # one writer per session: a second app or run would interleave the log
+            session.check_writable()
         return int(launch_app(settings, session, resume) or 0)
     finally:
         if session is not None:
@@ -183,6 +203,9 @@ def _cmd_new(args: argparse.Namespace) -> int:
     from assistant.session import Workspace
 
     settings = _settings(args)
+    if not has_terminal():
+        print(f"tunesmith: {NO_TERMINAL}", file=sys.stderr)
+        return 2
     session = Workspace(settings.workspace).create(args.name, planner_model=settings.model)
     return _run_app(settings, session, resume=False)
 
@@ -193,12 +216,16 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     settings = _settings(args)
     workspace = Workspace(settings.workspace)
     if args.session:
-        return _run_app(settings, workspace.open(args.session), resume=True)
+        session = workspace.open(args.session)
+        if not has_terminal():
+            print(f"tunesmith resume: {NO_TERMINAL}", file=sys.stderr)
+            return 2
+        return _run_app(settings, session, resume=True)
     metas = workspace.list()
     if not metas:
         print(f"No sessions in {workspace.sessions_dir}. Start one with: tunesmith", file=sys.stderr)
         return 1
-    if not sys.stdin.isatty():
+    if not has_terminal():
         print(_table(metas))
         print("\nNo terminal to pick in: run `tunesmith resume NAME` with one of the names above.", file=sys.stderr)
         return 2
@@ -234,8 +261,7 @@ def _cmd_sessions_delete(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Kept it.")
             return 1
-    session.close()
-    workspace.delete(session.name)
+    workspace.delete(session.name, held=session)
     print(f"Deleted {session.name}")
     return 0
 

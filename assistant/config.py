@@ -10,7 +10,11 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_TIMEOUT_S = 600.0
+"""Seconds to wait for a model's first token or next chunk: a 1.5B model on a 2-core CPU needs minutes
+before the first token of a long request (docs: README, Local models)."""
 
 ENV = {
     "workspace": "TUNESMITH_HOME",
@@ -21,6 +25,7 @@ ENV = {
     "policy_file": "TUNESMITH_POLICY_FILE",
     "yes": "TUNESMITH_YES",
     "train_minutes": "TUNESMITH_TRAIN_MINUTES",
+    "timeout": "TUNESMITH_TIMEOUT",
 }
 """Setting name -> environment variable."""
 
@@ -51,6 +56,10 @@ class Settings(BaseModel):
     train_minutes: float | None = None
     """Cap on a training run's planned time, in minutes: plans are cut to the steps that fit,
     using the measured speed once the warm-up ran (--train-minutes or TUNESMITH_TRAIN_MINUTES)."""
+    timeout: float = Field(DEFAULT_TIMEOUT_S, gt=0)
+    """Seconds to wait for an answer of the planner, teacher or judge before giving up on that request
+    (a streaming answer that keeps arriving is never cut); a timed-out request is not sent again
+    while the server may still be working on it (--timeout or TUNESMITH_TIMEOUT)."""
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> "Settings":
@@ -72,7 +81,10 @@ class Settings(BaseModel):
             values["policy_file"] = Path(values["policy_file"]).expanduser()
         for derived in ("teacher_model", "judge_model"):
             values.setdefault(derived, values.get("model"))
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
 
     @classmethod
     def from_args(cls, args: Any, env: Mapping[str, str] | None = None) -> "Settings":
@@ -89,9 +101,28 @@ class Settings(BaseModel):
         return {key: (str(value) if isinstance(value, Path) else value) for key, value in self.model_dump().items()}
 
 
+class SettingsError(ValueError):
+    """A setting from a flag or the environment has a value it cannot take; the message says which."""
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        flag = "--" + name.replace("_", "-")
+        var = f" or {ENV[name]}" if name in ENV else ""
+        parts.append(f"setting {flag}{var}: {error['msg']} (got {error.get('input')!r})")
+    return "; ".join(parts)
+
+
 def settings_from_args(args: Any, env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from an argparse namespace built by assistant.cli (missing flags fall to env)."""
+    """Settings from an argparse namespace built by assistant.cli (missing flags fall to env). The
+    timeout is exported as TUNESMITH_TIMEOUT so the teacher and judge clients, in the app and in the
+    jobs it starts, wait as long as the planner."""
     flags = {name: getattr(args, name, None) for name in ENV}
     if not flags.get("yes"):
         flags["yes"] = None
-    return Settings.load(env, **flags)
+    settings = Settings.load(env, **flags)
+    if env is None:
+        os.environ[ENV["timeout"]] = f"{settings.timeout:g}"
+    return settings

@@ -12,7 +12,7 @@ HELP = "run the bundled bank-transaction demo end to end, headless, on the embed
 
 DESCRIPTION = (
     "I need a model that categorizes bank transactions into our 12 categories: groceries, dining, "
-    "transport, fuel, utilities, rent, entertainment, shopping, health, travel, income, transfers. "
+    "transport, subscriptions, utilities, rent, entertainment, shopping, health, travel, income, transfers. "
     "Each input is one transaction line with the merchant and the amount; the answer is just the category."
 )
 

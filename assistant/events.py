@@ -19,6 +19,9 @@ class Decision:
     """Who decided: `person`, `policy`, `--yes`, `no-approver`."""
     waive: list[str] = field(default_factory=list)
     """Blocking finding codes the person waived with this decision."""
+    needs_person: bool = False
+    """A rejection because only the person can decide this call and no person was asked
+    (--yes, a policy file, a headless run): headless runs stop there with exit 3."""
 
     @property
     def allowed(self) -> bool:
@@ -62,6 +65,8 @@ class ApprovalRequested(Event):
     arguments: dict[str, Any]
     preview: dict[str, Any]
     """A skills.toolkit.Preview as a dict: summary, diff, code, command, estimate, findings."""
+    person_only: bool = False
+    """Only the person can allow this call; the card offers no "always allow"."""
 
 
 @dataclass
@@ -71,6 +76,8 @@ class DecisionRecorded(Event):
     decision: str
     comment: str | None
     by: str
+    needs_person: bool = False
+    """Rejected because only the person can decide it (see Decision.needs_person)."""
 
 
 @dataclass
@@ -99,11 +106,15 @@ class PhaseChanged(Event):
 
 @dataclass
 class Usage(Event):
-    """Tokens and money spent by the planner so far in this session."""
+    """Tokens and money spent by the planner so far in this session (and in the current step)."""
 
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    cached_prompt_tokens: int = 0
+    step: str = ""
+    step_tokens: int = 0
+    """Prompt plus completion tokens of ``step``."""
 
 
 @dataclass

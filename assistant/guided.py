@@ -6,6 +6,11 @@ streamed as TextDelta, then a ModelReply with at most one tool call carrying an 
 arguments), so the agent loop, approvals, sessions and the TUI cannot tell the difference.
 When a guide returns None the step is done: it moves to the next skill in ORDER and says so
 (``ModelReply.phase``). A step without a guide says it is not available offline.
+
+It gets the same requests as an LLM (the current step's tools, progressive disclosure): its move to
+the next step is ``ModelReply.phase``, which the agent applies before it checks the reply's call, so
+the call is checked against the tools of the step the planner moved to, as an LLM's would be after
+``go_to_step``. The offline journey thereby also proves that every step offers what it needs.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from assistant.events import TextDelta
 from assistant.model import ModelError, ModelReply
 from skills import catalog
 from skills.guiding import GuideState, LastTool, Turn
+from skills.jobcontrol import JobControl
 
 CONFIGURE_HINT = (
     "Configure an LLM to go on: start with --model <litellm model string> (or set TUNESMITH_MODEL), "
@@ -33,8 +39,10 @@ class GuidedModel:
 
     def __init__(self, session_dir: str | Path, settings: Any = None, *,
                  phase: Callable[[], str] | None = None,
-                 records: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+                 records: Callable[[], list[dict[str, Any]]] | None = None,
+                 jobs: JobControl | None = None) -> None:
         self.session_dir = Path(session_dir)
+        self.jobs = jobs
         self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
         self._phase = phase
         self._records = records
@@ -42,7 +50,7 @@ class GuidedModel:
     async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[TextDelta | ModelReply]:
         try:
             reply = self.reply(messages, {t["function"]["name"] for t in tools if "function" in t})
-        except Exception as exc:  # noqa: BLE001 (a guide bug becomes a notice; the session goes on)
+        except Exception as exc:  # a guide bug becomes a notice; the session goes on
             raise ModelError(f"The offline planner failed in step {self.current_phase()}: {type(exc).__name__}: {exc}") from exc
         if reply.content:
             yield TextDelta(reply.content)
@@ -64,7 +72,8 @@ class GuidedModel:
                 return ModelReply(content="\n\n".join(said), phase=moved)
             turn: Turn | None = guide.next_turn(state)
             if turn is not None:
-                if turn.tool and tool_names is not None and turn.tool not in tool_names:
+                # After a move the request's tools are the old step's: the agent checks the call instead.
+                if turn.tool and tool_names is not None and moved is None and turn.tool not in tool_names:
                     said.append(f"{turn.text}\n\n(The {phase} step needs the tool {turn.tool!r}, which is not installed.)".strip())
                     return ModelReply(content="\n\n".join(said), phase=moved)
                 if turn.text:
@@ -74,7 +83,7 @@ class GuidedModel:
             said.append(f"The {phase} step is done." + (f" Next: {following}." if following != "done" else ""))
             phase = moved = following
             # The next step starts fresh: its guide sees the person's last words, not the old tool result.
-            state = GuideState(state.session_dir, state.messages, state.last_user, None, state.settings)
+            state = GuideState(state.session_dir, state.messages, state.last_user, None, state.settings, state.jobs)
         said.append("All steps are done. The exported model and its lineage are in the session folder.")
         return ModelReply(content="\n\n".join(said), phase=moved)
 
@@ -102,7 +111,7 @@ class GuidedModel:
                 is_error=bool(record.get("is_error", str(last.get("content", "")).startswith(("Error", "Not run")))),
                 data=dict(record.get("data") or {}),
             )
-        return GuideState(self.session_dir, chat, last_user, last_tool, dict(self.settings))
+        return GuideState(self.session_dir, chat, last_user, last_tool, dict(self.settings), self.jobs)
 
     def _tool_record(self, call_id: str | None) -> dict[str, Any]:
         """The logged tool record (it carries is_error and data that chat messages leave out)."""

@@ -1,7 +1,8 @@
 """Drive an agent without the TUI: plain progress lines, questions answered by a policy, exit codes.
 
 Exit codes: 0 the pipeline reached its goal; 1 a step failed (model error, tool error it could not
-get past); 3 an approval was needed and nothing allowed it (use --yes or a policy file);
+get past) or would repeat with the same result; 3 an approval was needed and nothing allowed it
+(use --yes or a policy file), or a person-only decision (waiving a finding, rating answers) waits for the person;
 4 the turn limit was reached.
 """
 
@@ -13,6 +14,7 @@ from typing import Any, Callable, TextIO
 
 from assistant.events import (ApprovalRequested, AssistantMessage, DecisionRecorded, Event, Notice, PhaseChanged,
                               Progress, Question, TextDelta, ToolCallStarted, ToolFinished, TurnEnded)
+from assistant.repeats import RepeatWatch
 
 EXIT_OK, EXIT_FAILED, EXIT_NEEDS_APPROVAL, EXIT_LIMIT = 0, 1, 3, 4
 
@@ -96,17 +98,19 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
     show = printer or Printer()
     session = agent.session
     events = agent.send(first_message) if first_message else agent.resume()
+    watch = RepeatWatch()
     for _ in range(max_turns):
         question, ended, rejected = None, None, None
         async for event in events:
             show(event)
+            watch.observe(event)
             if isinstance(event, PhaseChanged) and event.phase == goal_phase:
                 break  # the goal step is reached: do not start its work
             if isinstance(event, Question):
                 question = event
             elif isinstance(event, TurnEnded):
                 ended = event
-            elif isinstance(event, DecisionRecorded) and event.by == "no-approver":
+            elif isinstance(event, DecisionRecorded) and (event.by == "no-approver" or event.needs_person):
                 rejected = event
         if isinstance(show, Printer):
             show.flush_text()
@@ -114,12 +118,19 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
             await events.aclose()
             return EXIT_OK
         if rejected is not None:
-            if isinstance(show, Printer):
+            if isinstance(show, Printer) and rejected.needs_person:
+                show.line(f"needs the person: {rejected.tool}. {rejected.comment}")
+            elif isinstance(show, Printer):
                 show.line(f"needs approval: {rejected.tool}. Run again with --yes, or a --policy-file that allows it.")
             return EXIT_NEEDS_APPROVAL
         if ended is not None and ended.reason == "error":
             return EXIT_FAILED
         reply = answer(question) if question is not None else "continue"
+        repeated = watch.end_turn(session.meta.phase, reply)
+        if repeated is not None:  # the same step with the same result again: only a person can change it
+            if isinstance(show, Printer):
+                show.line(f"stopped: {repeated}")
+            return EXIT_FAILED
         if isinstance(show, Printer):
             show.line(f">  {reply}")
         events = agent.send(reply)

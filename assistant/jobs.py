@@ -26,7 +26,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import IO, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -119,6 +119,16 @@ class Job:
     @property
     def events_path(self) -> Path:
         return Path(self.state.events)
+
+    @property
+    def stdin(self) -> IO[bytes] | None:
+        """The job's stdin, for a job started with ``pipes`` by this runner; else None."""
+        return self._process.stdin if self._process is not None else None
+
+    @property
+    def stdout(self) -> IO[bytes] | None:
+        """The job's stdout, for a job started with ``pipes`` by this runner; else None."""
+        return self._process.stdout if self._process is not None else None
 
     @property
     def exit_code(self) -> int | None:
@@ -272,14 +282,21 @@ class JobRunner:
         argv: list[str],
         cwd: str | os.PathLike[str] | None = None,
         env: dict[str, str] | None = None,
+        pipes: bool = False,
     ) -> Job:
-        """Start ``argv`` in the background. ``env`` is added to this process's environment."""
+        """Start ``argv`` in the background. ``env`` is added to this process's environment.
+
+        ``pipes``: the job talks over its stdin and stdout (``Job.stdin``/``Job.stdout``, e.g. the
+        playground's model server) instead of a log and ``--events``; stderr still goes to the log.
+        """
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         job_id = f"{stamp}-{_safe(name)}-{uuid.uuid4().hex[:6]}"
         base = self.jobs_dir / job_id
         argv = [str(arg) for arg in argv]
-        if "--events" in argv[:-1]:  # the caller chose the events file
+        if pipes:  # events, if any, come on stdout; the path is still in $TUNESMITH_EVENTS
+            events = Path(f"{base}.events.jsonl")
+        elif "--events" in argv[:-1]:  # the caller chose the events file
             events = Path(argv[argv.index("--events") + 1])
             if cwd is not None and not events.is_absolute():
                 events = Path(cwd) / events
@@ -304,9 +321,9 @@ class JobRunner:
                 [sys.executable, "-c", _WRAPPER, state.exit_marker, *argv],
                 cwd=state.cwd,
                 env=full_env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if pipes else log,
+                stderr=log if pipes else subprocess.STDOUT,
                 start_new_session=True,
             )
         state.pid = process.pid

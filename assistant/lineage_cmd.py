@@ -30,13 +30,20 @@ def main(args: argparse.Namespace) -> int:
             return 1
         session = workspace.open(max(metas, key=lambda m: m.updated).name)
     links = lineage.check(session.dir)
+    damage = lineage.read_checked(session.dir)[1]
     if args.json:
         for link in links:
             print(json.dumps({"kind": link.kind, "path": link.path, "ok": link.ok, "problems": link.problems, **link.entry}))
-        return 0 if all(l.ok for l in links) else 1
+        for problem in damage:
+            print(json.dumps({"kind": "damaged", "ok": False, "problems": [problem]}))
+        return 0 if all(l.ok for l in links) and not damage else 1
+    if damage:
+        print(f"{session.name}: {lineage.LINEAGE_FILE} is damaged:")
+        for problem in damage:
+            print(f"  ! {problem}")
     if not links:
-        print(f"{session.name}: no lineage recorded yet.")
-        return 0
+        print(f"{session.name}: no lineage recorded yet." if not damage else "No whole lineage record could be read.")
+        return 1 if damage else 0
     print(f"Lineage of {session.name} ({session.dir})")
     for link in links:
         facts = {k: v for k, v in link.entry.items() if k not in ("kind", "path", "sha256", "inputs", "time")}
@@ -46,5 +53,10 @@ def main(args: argparse.Namespace) -> int:
         for problem in link.problems:
             print(f"        ! {problem}")
     bad = [l for l in links if not l.ok]
-    print("All links check out." if not bad else f"{len(bad)} link(s) do not match their files.")
-    return 0 if not bad else 1
+    if bad:
+        print(f"{len(bad)} link(s) do not match their files.")
+    elif damage:
+        print(f"The readable links check out, but {lineage.LINEAGE_FILE} is damaged ({len(damage)} line(s)).")
+    else:
+        print("All links check out.")
+    return 0 if not bad and not damage else 1

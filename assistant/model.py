@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol
 
+from assistant.config import DEFAULT_TIMEOUT_S
 from assistant.events import Notice, TextDelta
 
 KEY_ENV_HINT = "OPENAI_API_KEY, ANTHROPIC_API_KEY, AWS_* for Bedrock, ..."
@@ -31,6 +32,8 @@ class ModelReply:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     """OpenAI shape: {"id", "type": "function", "function": {"name", "arguments": "<json>"}}."""
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    """Prompt tokens served from the provider's or server's prompt cache."""
     completion_tokens: int = 0
     cost_usd: float = 0.0
     phase: str | None = None
@@ -39,6 +42,10 @@ class ModelReply:
 
 class ModelError(Exception):
     """A model failure with a message written for the person (no traceback, no secrets)."""
+
+
+class ContextTooLong(ModelError):
+    """The request is longer than the model's context window; the agent shortens the history and retries."""
 
 
 class Model(Protocol):
@@ -69,8 +76,11 @@ class LitellmModel:
     """Any litellm model string: openai/gpt-4.1, anthropic/..., bedrock/..., ollama/..., or
     ``openai/<name>`` with ``api_base`` for a local OpenAI-compatible server.
 
-    Retries rate limits (honouring retry-after), server errors, timeouts and refused or dropped
-    connections with exponential backoff, as long as nothing of the answer was streamed yet.
+    Retries rate limits (honouring retry-after), server errors and refused or dropped connections
+    with exponential backoff, as long as nothing of the answer was streamed yet. A request that timed
+    out is not sent again: the server may still be working on it (a local server answers one request
+    at a time, so a second copy would only queue behind the first). ``timeout_s`` bounds the wait for
+    each piece of the answer, not the whole answer: a model that keeps streaming is never cut off.
     """
 
     def __init__(
@@ -78,7 +88,7 @@ class LitellmModel:
         model: str,
         api_base: str | None = None,
         *,
-        timeout_s: float = 120.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
         max_retries: int = 4,
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
@@ -157,13 +167,14 @@ class LitellmModel:
                     for call in getattr(delta, "tool_calls", None) or []:
                         _merge_call(calls, call)
         except Exception as exc:  # noqa: BLE001 (classified below; unknown errors become ModelError)
-            raise _classify(litellm, exc, self.model) from None
+            raise _classify(litellm, exc, self.model, self.timeout_s) from None
         if not finished:
             raise _Retry("the stream ended before the answer was complete")
         reply = ModelReply(content="".join(text), tool_calls=[_finish_call(calls[i], i) for i in sorted(calls)])
         if usage is not None:
             reply.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
             reply.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+            reply.cached_prompt_tokens = _cached_tokens(usage)
         reply.cost_usd = _cost(litellm, chunks, messages)
         yield reply
 
@@ -190,6 +201,21 @@ def _finish_call(entry: dict[str, Any], index: int) -> dict[str, Any]:
     }
 
 
+def _cached_tokens(usage: Any) -> int:
+    """Cached prompt tokens as OpenAI-compatible servers (``prompt_tokens_details.cached_tokens``) or
+    Anthropic (``cache_read_input_tokens``) report them."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    if cached is None and isinstance(details, dict):
+        cached = details.get("cached_tokens")
+    if not cached:
+        cached = getattr(usage, "cache_read_input_tokens", None)
+    try:
+        return int(cached or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _cost(litellm: Any, chunks: list[Any], messages: list[dict[str, Any]]) -> float:
     """Money spent on this call by litellm's price list; 0 for models it does not price (local)."""
     try:
@@ -198,6 +224,9 @@ def _cost(litellm: Any, chunks: list[Any], messages: list[dict[str, Any]]) -> fl
     except Exception:  # noqa: BLE001 (unknown or local models have no price)
         return 0.0
 
+
+_CONTEXT_WORDS = re.compile(r"context (length|size|window)|exceeds? the available context|too many tokens|n_ctx", re.I)
+"""How local servers (llama.cpp, vLLM, Ollama) word a request longer than their context."""
 
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+\S+|key=[^&\s]+)")
 
@@ -230,7 +259,14 @@ def _retry_after(exc: Exception) -> float | None:
     return None
 
 
-def _classify(litellm: Any, exc: Exception, model: str) -> Exception:
+def _timed_out(model: str, timeout_s: float) -> ModelError:
+    return ModelError(
+        f"{model!r} sent nothing for {timeout_s:g} s, so tunesmith stopped waiting. It may still be working on "
+        f"the request, so it was not sent again. Say 'continue' to ask again, or allow more time with --timeout "
+        f"or TUNESMITH_TIMEOUT (a small model on a CPU can need minutes before its first word).")
+
+
+def _classify(litellm: Any, exc: Exception, model: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Exception:
     """Turn a provider failure into a retry or a ModelError with a message a person can act on."""
     if isinstance(exc, (_Retry, ModelError)):
         return exc
@@ -239,15 +275,18 @@ def _classify(litellm: Any, exc: Exception, model: str) -> Exception:
             f"The provider refused the credentials for {model!r}. Set the API key in the environment "
             f"({KEY_ENV_HINT}) and start again. ({_short(exc)})"
         )
-    if isinstance(exc, litellm.ContextWindowExceededError):
-        return ModelError(
+    if isinstance(exc, litellm.ContextWindowExceededError) or (
+            isinstance(exc, litellm.BadRequestError) and _CONTEXT_WORDS.search(str(exc))):
+        return ContextTooLong(
             f"The conversation is longer than {model!r} can read. Start a new session, or pick a model "
             f"with a longer context (--model). ({_short(exc)})"
         )
     if isinstance(exc, litellm.RateLimitError):
         return _Retry(f"rate limited by the provider ({_short(exc, 120)})", _retry_after(exc))
     if isinstance(exc, litellm.Timeout) or isinstance(exc, asyncio.TimeoutError):
-        return _Retry("the model did not answer in time")
+        if _never_sent(exc):
+            return _Retry("could not connect to the model in time")
+        return _timed_out(model, timeout_s)
     if isinstance(exc, (litellm.APIConnectionError, litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError)):
         return _Retry(f"could not reach the model ({_short(exc, 160)})")
     status = getattr(exc, "status_code", None)
@@ -256,6 +295,18 @@ def _classify(litellm: Any, exc: Exception, model: str) -> Exception:
     if isinstance(exc, (litellm.NotFoundError, litellm.BadRequestError, litellm.PermissionDeniedError)):
         return ModelError(f"The provider rejected the request for {model!r}: {_short(exc)}")
     name = type(exc).__name__
+    if "Timeout" in name and not _never_sent(exc):
+        return _timed_out(model, timeout_s)
     if "Connect" in name or "Timeout" in name or "RemoteProtocol" in name or "ReadError" in name:
         return _Retry(f"the connection failed ({name})")
     return ModelError(f"The model call failed: {name}: {_short(exc)}")
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the timeout came while connecting, so the server never got the request."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if type(exc).__name__ in ("ConnectTimeout", "ConnectTimeoutError"):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1  # type: ignore[assignment]
+    return False

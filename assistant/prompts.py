@@ -1,7 +1,10 @@
-"""The planner's system prompt: role, rules, the skills by name, the current step's playbook, state.
+"""The planner's system prompt: role, rules, the skill index, the current step's playbook, the files.
 
 Only names and descriptions of all skills sit in the prompt; the current step's SKILL.md body is
-loaded when that step is the session's phase.
+loaded when that step is the session's phase, and the request offers only that step's tools
+(assistant.steps). The prompt plus the tool schemas stays within the agent's PROMPT_BUDGET_TOKENS on
+every step (tests/assistant/test_disclosure.py measures it), so a small local model with a 16k
+context has room for the conversation.
 """
 
 from __future__ import annotations
@@ -9,20 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-ROLE = """You are tunesmith, an assistant in the terminal that helps a person customize an open model:
-turn what they want into a use-case spec, generate and check training data, train, evaluate against
-the base model, and export. Everything you make is a file in the session folder they can read and edit."""
+ROLE = """You are tunesmith, a terminal assistant that helps a person customize an open model: use-case
+spec, training data, training, evaluation against the base model, export. What you make are files
+in the session folder."""
 
 RULES = """Rules:
-- Ask only what you cannot infer, one question per turn, with the ask_user tool: offer likely
-  choices and keep free text on.
-- Never run a tool that spends compute or money, runs code, or writes a spec without the person's
-  approval; the app asks them for you. When a call is rejected, read their comment and adapt.
-- Keep answers short and concrete. Say what you will do next and why.
-- Files you write follow the specs; when a tool reports a validation error, fix the field it names.
-- Work on the current step; move on only when its artifact is approved."""
+- Ask only what you cannot infer, one question per turn, with ask_user.
+- Call tools through the tool-call interface. What spends compute, runs code or writes a spec waits
+  for the person's approval; after a rejection, read their comment and adapt.
+- When a tool reports an error, fix what it names; never resend the same call.
+- Keep answers short: say what you do next and why.
+- You have the current step's tools. go_to_step opens an earlier step or one already reached; the
+  step's last tool moves on once its artifact is approved."""
 
-MAX_FILES = 40
+MAX_NAMES = 8
+"""Names listed per folder; the rest are counted."""
 
 
 def system_prompt(session: Any) -> str:
@@ -30,7 +34,7 @@ def system_prompt(session: Any) -> str:
     from skills import catalog
 
     phase = getattr(session.meta, "phase", "use_case")
-    lines = [ROLE, "", RULES, "", "Steps of the journey (skills), in order:"]
+    lines = [ROLE, "", RULES, "", "Steps of the journey, in order:"]
     body = ""
     for skill in catalog.discover():
         marker = " (current)" if skill.name == phase else ""
@@ -39,25 +43,33 @@ def system_prompt(session: Any) -> str:
             body = skill.body().strip()
     if not catalog.discover():
         lines.append("- (no skills installed)")
+    if phase == "done":
+        lines.append("All steps are done: answer questions about what was made.")
     if body:
-        lines += ["", f"Playbook for the current step ({phase}):", body]
+        lines += ["", f"Playbook of the current step ({phase}):", body]
     lines += ["", f"Current step: {phase}", "Files in the session folder:", files_present(Path(session.dir))]
     return "\n".join(lines)
 
 
 def files_present(folder: Path) -> str:
-    """A short listing of the session's files (not the conversation log)."""
+    """A short listing of the session's files (not the log): one line for the top-level files and one
+    per folder, naming up to MAX_NAMES files directly in it and counting the rest."""
     if not folder.is_dir():
         return "(none yet)"
-    names = []
+    groups: dict[str, list[str]] = {}
     for item in sorted(folder.rglob("*")):
         rel = item.relative_to(folder)
-        if item.is_file() and not any(part.startswith(".") for part in rel.parts) and rel.name not in (
+        if not item.is_file() or any(part.startswith(".") for part in rel.parts) or rel.name in (
                 "conversation.jsonl", "session.json"):
-            names.append(rel.as_posix())
-    if not names:
+            continue
+        groups.setdefault(rel.parts[0] + "/" if len(rel.parts) > 1 else "", []).append(
+            rel.name if len(rel.parts) <= 2 else "/".join(rel.parts[1:]))
+    if not groups:
         return "(none yet)"
-    shown = [f"- {name}" for name in names[:MAX_FILES]]
-    if len(names) > MAX_FILES:
-        shown.append(f"- ... and {len(names) - MAX_FILES} more")
-    return "\n".join(shown)
+    lines = []
+    for top in sorted(groups):
+        names = [n for n in groups[top] if "/" not in n][:MAX_NAMES]
+        rest = len(groups[top]) - len(names)
+        listed = ", ".join(names) + (f" and {rest} more" if names and rest else f"{rest} files" if rest else "")
+        lines.append(f"- {top}{' ' if top else ''}{listed}")
+    return "\n".join(lines)

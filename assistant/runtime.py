@@ -6,8 +6,10 @@ import importlib
 from typing import Any
 
 from assistant.agent import Agent
-from assistant.approvals import Approver, Policy, YesApprover, unknown_tools_in_policy
+from assistant.approvals import Approver, Policy, PolicyFileError, YesApprover, policy_conflicts, unknown_tools_in_policy
+from assistant.config import DEFAULT_TIMEOUT_S
 from assistant.events import Notice
+from assistant.jobs import JobRunner
 from assistant.session import Session
 from skills.toolkit import Tool
 
@@ -20,16 +22,19 @@ OFFLINE_BANNER = (
 )
 
 
-def build_model(settings: Any, session: Session) -> Any:
-    """LitellmModel when a planner model is configured, else the offline GuidedModel."""
+def build_model(settings: Any, session: Session, jobs: JobRunner | None = None) -> Any:
+    """LitellmModel when a planner model is configured, else the offline GuidedModel (whose guides
+    see the session's jobs through ``jobs``)."""
     model_name = getattr(settings, "model", None)
     if model_name:
         from assistant.model import LitellmModel
 
-        return LitellmModel(model_name, api_base=getattr(settings, "api_base", None))
+        return LitellmModel(model_name, api_base=getattr(settings, "api_base", None),
+                            timeout_s=getattr(settings, "timeout", None) or DEFAULT_TIMEOUT_S)
     from assistant.guided import GuidedModel
 
-    return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records)
+    return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records,
+                       jobs=jobs or JobRunner(session.dir))
 
 
 def collect_tools() -> list[Tool]:
@@ -55,27 +60,30 @@ def build_agent(settings: Any, session: Session, approver: Approver | None = Non
                 tools: list[Tool] | None = None, model: Any = None) -> Agent:
     """The agent for this session. Headless runs: ``settings.yes`` gives the --yes approver when no
     approver is passed; ``settings.policy_file`` adds standing rules from a YAML file."""
-    tools = collect_tools() if tools is None else tools
-    model = model or build_model(settings, session)
-    policy = Policy.for_session(session.meta, getattr(settings, "policy_file", None))
+    if tools is None:
+        from assistant.steps import step_tool
+
+        tools = [*collect_tools(), step_tool(lambda: session.meta.phase, session.records)]
+    jobs = JobRunner(session.dir)
+    model = model or build_model(settings, session, jobs)
+    policy_file = getattr(settings, "policy_file", None)
+    policy = Policy.for_session(session.meta, policy_file)
+    conflicts = policy_conflicts(policy, tools)
+    if conflicts:
+        raise PolicyFileError(f"{policy_file}: " + "; ".join(conflicts))
     if approver is None and getattr(settings, "yes", False):
         approver = YesApprover()
     session.meta.planner_model = getattr(settings, "model", None)
     agent = Agent(session, model, tools, approver=approver, policy=policy, settings=settings,
-                  start_job=_job_starter(session))
+                  jobs=jobs)
     if not getattr(settings, "model", None):
         agent.notices.append(Notice(OFFLINE_BANNER, "info"))
+    person_only = sorted(t.name for t in tools if t.person_only)
+    if (policy.file_default == "allow" and policy_file) or getattr(settings, "yes", False):
+        if person_only:
+            agent.notices.append(Notice(f"Only the person can allow {', '.join(person_only)}: "
+                                        "--yes and policy files do not cover them.", "info"))
     unknown = unknown_tools_in_policy(policy, tools)
     if unknown:
         agent.notices.append(Notice(f"The policy file names tools that do not exist: {', '.join(unknown)}", "warning"))
     return agent
-
-
-def _job_starter(session: Session) -> Any:
-    """``start_job(name, argv, cwd=None, env=None)`` for tools, backed by the session's JobRunner."""
-    try:
-        from assistant.jobs import JobRunner
-    except ImportError:  # pragma: no cover - jobs ship with the app
-        return None
-    runner = JobRunner(session.dir)
-    return runner.start

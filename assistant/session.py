@@ -2,9 +2,16 @@
 
 ``conversation.jsonl`` is append-only: one JSON record per line, flushed and fsynced per record,
 so a crash at any instant keeps every record written before it. ``session.json`` (SessionMeta)
-and artifacts are written atomically (temp file + rename). A torn last line, which only a crash
-in the middle of a write can leave, is ignored when reading, reported in ``Session.problems``,
-and cut off before the next append; earlier records are never lost.
+and artifacts are written atomically (temp file + rename). Reading never loses what was written:
+a last record that is complete but lacks its newline is kept (the newline is added before the
+next append); a torn last line, which only a crash in the middle of a write can leave, is
+ignored, reported in ``Session.problems`` and moved to ``conversation.jsonl.torn-<time>`` before
+the next append; a malformed record (not JSON, or a message of the wrong shape such as a tool
+call whose ``function`` is null) is skipped with a problem naming its line. An unreadable or
+wrongly typed ``session.json`` is moved aside to ``session.json.corrupt-<time>`` and reported;
+the fields that still validate are kept in the new one. A session folder that was renamed or
+deleted under an open session is never recreated by it, and one writer at a time holds the
+session (``Session.lock``): the app, ``tunesmith run``, ``sessions rename`` and ``delete``.
 
 A record is a dict with a ``"type"``. Message-like records carry the OpenAI-format message:
 
@@ -25,18 +32,19 @@ import shutil
 import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from specs.io import atomic_write_text
+from assistant.records import (MESSAGE_TYPES, assistant_record, parse_line, record_problem,  # noqa: F401 (re-exported)
+                               tool_record, user_record)
+from specs.io import atomic_write_bytes, atomic_write_text
 
 CONVERSATION = "conversation.jsonl"
 META = "session.json"
 LOCK = ".lock"
 SESSIONS = "sessions"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
-MESSAGE_TYPES = ("system", "user", "assistant", "tool")
 
 
 class SessionError(Exception):
@@ -67,17 +75,51 @@ def slugify(text: str, limit: int = 40) -> str:
     return slug[:limit].rstrip("-")
 
 
-class Usage(BaseModel):
-    """Tokens and money the planner model spent in this session."""
+class StepUsage(BaseModel):
+    """Tokens and money the planner spent in one step of the journey."""
 
     model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     prompt_tokens: int = 0
-    """Prompt tokens sent to the planner model."""
+    """Prompt tokens sent to the planner model (cached ones included)."""
+    cached_prompt_tokens: int = 0
+    """Prompt tokens the provider or server served from its prompt cache."""
     completion_tokens: int = 0
     """Tokens the planner model answered with."""
     cost_usd: float = 0.0
     """Estimated cost in US dollars (0 for local or unknown models)."""
+    requests: int = 0
+    """Planner requests made."""
+    largest_request: int = 0
+    """Prompt tokens of the longest request."""
+
+    def add(self, prompt: int, cached: int, completion: int, cost: float) -> None:
+        self.prompt_tokens += prompt
+        self.cached_prompt_tokens += cached
+        self.completion_tokens += completion
+        self.cost_usd += cost
+        self.requests += 1
+        self.largest_request = max(self.largest_request, prompt)
+
+
+class Usage(StepUsage):
+    """Tokens and money the planner model spent in this session, in all and per step."""
+
+    by_step: dict[str, StepUsage] = Field(default_factory=dict)
+    """The same counts for each step (use_case, data, train, evaluate, export, done)."""
+
+    def add_step(self, step: str, prompt: int, cached: int, completion: int, cost: float) -> StepUsage:
+        """Count one planner reply in the totals and in ``step``; return that step's counts."""
+        self.add(prompt, cached, completion, cost)
+        self.by_step.setdefault(step, StepUsage()).add(prompt, cached, completion, cost)
+        return self.by_step[step]
+
+    def report(self) -> list[str]:
+        """One line per step and one for the whole session (the final report of a run)."""
+        def line(name: str, u: StepUsage) -> str:
+            return (f"{name}: {u.requests} requests, {u.prompt_tokens:,} prompt tokens ({u.cached_prompt_tokens:,} cached), "
+                    f"{u.completion_tokens:,} completion, largest request {u.largest_request:,}, ${u.cost_usd:.4f}")
+        return [line(step, usage) for step, usage in self.by_step.items()] + [line("all steps", self)]
 
 
 class SessionMeta(BaseModel):
@@ -101,6 +143,8 @@ class SessionMeta(BaseModel):
     """The tool call waiting for the person's decision, re-asked on resume."""
     usage: Usage = Field(default_factory=Usage)
     """Planner tokens and cost so far."""
+    approval_rules: dict[str, Literal["allow", "reject"]] = Field(default_factory=dict)
+    """The person's standing "always allow / always reject" decisions, by tool name."""
 
 
 class Session:
@@ -113,6 +157,10 @@ class Session:
         """What reading found wrong (a torn last line, an unreadable line), for the UI to show."""
         self._records: list[dict[str, Any]] = []
         self._torn_at: int | None = None
+        self._unterminated = False
+        """The log's last record is complete but has no newline: add one before the next append."""
+        self.meta_damaged = False
+        """session.json could not be read and could not be moved aside: never overwrite it."""
         self._handle: Any = None
         self._lock_fd: int | None = None
         self._load_records()
@@ -144,6 +192,8 @@ class Session:
         data = line.encode("utf-8")
         size_before = os.fstat(handle).st_size
         try:
+            if self._unterminated:
+                data = b"\n" + data
             written = 0
             while written < len(data):
                 written += os.write(handle, data[written:])
@@ -154,8 +204,24 @@ class Session:
                 f"could not save to {self.conversation_path}: {exc.strerror or exc}; "
                 "the record was not saved and the log still ends with the previous one"
             ) from exc
+        self._unterminated = False
         self._records.append(record)
         return record
+
+    def check_writable(self) -> None:
+        """Raise SessionWriteError (one sentence) unless the folder and the log can be written."""
+        if not self.dir.is_dir():
+            raise SessionWriteError(f"the session folder {self.dir} no longer exists (renamed or deleted elsewhere)")
+        try:
+            fd = os.open(self.conversation_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.close(fd)
+            probe = self.dir / f".write-check-{os.getpid()}.tmp"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            where = exc.filename or self.dir
+            raise SessionWriteError(f"cannot write to {where}: {exc.strerror or exc}; "
+                                    "nothing was changed (make the session folder writable)") from None
 
     def records(self) -> list[dict[str, Any]]:
         """Every complete record, oldest first (a copy of the list; the dicts are shared)."""
@@ -187,22 +253,16 @@ class Session:
         return out
 
     def lock(self) -> None:
-        """Claim the session for this process (one app per session); the claim ends with the
+        """Claim the session for this process (one writer per session); the claim ends with the
         process, even a killed one. Raises SessionError when another process holds it."""
-        import fcntl
-
         if self._lock_fd is not None:
             return
-        fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise SessionError(f"session {self.name!r} is open in another tunesmith (pid {holder})") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._lock_fd = fd
+        self._lock_fd = claim(self.dir)
+
+    @property
+    def holds_lock(self) -> bool:
+        """True while this object holds the session's one-writer lock."""
+        return self._lock_fd is not None
 
     def close(self) -> None:
         """Close the log and give up the lock; the object can still append (it reopens)."""
@@ -216,12 +276,15 @@ class Session:
     def __del__(self) -> None:  # pragma: no cover - best effort
         try:
             self.close()
-        except Exception:
+        except Exception:  # noqa: BLE001 - best effort while the interpreter shuts down
             pass
 
     # -- meta and files -----------------------------------------------------------------------
     def save_meta(self) -> None:
         """Write session.json atomically, stamping ``updated``."""
+        if self.meta_damaged:
+            raise SessionWriteError(f"{self.meta_path} is damaged and could not be moved aside; "
+                                    "it is not overwritten (move it away or fix it by hand)")
         self.meta.updated = now()
         self.meta.name = self.name
         self._write_whole(self.meta_path, self.meta.model_dump_json(indent=2) + "\n")
@@ -238,19 +301,14 @@ class Session:
         return self._write_whole(self.path(relative), text)
 
     def _write_whole(self, path: Path, text: str) -> Path:
+        if not self.dir.is_dir():
+            raise SessionWriteError(f"could not save {path}: the session folder no longer exists "
+                                    "(renamed or deleted elsewhere); it is not recreated")
         try:
             return atomic_write_text(path, text)
         except OSError as exc:
             raise SessionWriteError(f"could not save {path}: {exc.strerror or exc}; "
                                     "the previous version of the file is kept") from exc
-
-    def last_activity(self) -> datetime:
-        """The later of ``meta.updated`` and the conversation's last write."""
-        try:
-            mtime = datetime.fromtimestamp(self.conversation_path.stat().st_mtime, timezone.utc)
-        except OSError:
-            return self.meta.updated
-        return max(mtime, self.meta.updated)
 
     # -- internals --------------------------------------------------------------------------
     def _load_records(self) -> None:
@@ -258,24 +316,29 @@ class Session:
             data = self.conversation_path.read_bytes()
         except FileNotFoundError:
             return
+        except OSError as exc:
+            self.problems.append(f"{CONVERSATION}: cannot be read ({exc.strerror or exc}); no records shown")
+            return
         lines = data.split(b"\n")
         tail = lines.pop()  # b"" when the file ends with a newline
         if tail:
-            self._torn_at = len(data) - len(tail)
-            self.problems.append(
-                f"{CONVERSATION}: the last line was cut off by a crash ({len(tail)} bytes); "
-                "it is ignored and every earlier record is kept"
-            )
+            if record_problem(parse_line(tail)) is None:
+                lines.append(tail)  # a whole record that only lacks its newline: keep it
+                self._unterminated = True
+            else:
+                self._torn_at = len(data) - len(tail)
+                self.problems.append(
+                    f"{CONVERSATION}:{len(lines) + 1}: the last line was cut off by a crash ({len(tail)} bytes); "
+                    f"it is ignored, moved to {CONVERSATION}.torn-<time> before the next record is saved, "
+                    "and every earlier record is kept"
+                )
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                self.problems.append(f"{CONVERSATION}:{number}: not valid JSON; line skipped")
-                continue
-            if not isinstance(record, dict):
-                self.problems.append(f"{CONVERSATION}:{number}: not a JSON object; line skipped")
+            record = parse_line(raw)
+            problem = record_problem(record)
+            if problem is not None:
+                self.problems.append(f"{CONVERSATION}:{number}: {problem}; line skipped")
                 continue
             self._records.append(record)
 
@@ -289,15 +352,59 @@ class Session:
 
     def _open_for_append(self) -> int:
         if self._handle is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            if self._torn_at is not None:
-                # Cut the partial line so the next record starts on its own line.
-                with open(self.conversation_path, "r+b") as handle:
-                    handle.truncate(self._torn_at)
-                    os.fsync(handle.fileno())
-                self._torn_at = None
-            self._handle = os.open(self.conversation_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if not self.dir.is_dir():  # never recreate a folder renamed or deleted elsewhere
+                raise SessionWriteError(f"could not save to {self.conversation_path}: the session folder no longer "
+                                        "exists (renamed or deleted elsewhere); it is not recreated")
+            try:
+                if self._torn_at is not None:
+                    self._set_torn_tail_aside()
+                self._handle = os.open(self.conversation_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise SessionWriteError(f"could not save to {self.conversation_path}: {exc.strerror or exc}; "
+                                        "nothing was written") from None
         return self._handle
+
+    def _set_torn_tail_aside(self) -> None:
+        """Copy the cut-off last line to a side file, then cut it so the next record starts on its own line."""
+        assert self._torn_at is not None
+        with open(self.conversation_path, "r+b") as handle:
+            handle.seek(self._torn_at)
+            tail = handle.read()
+            if tail:
+                atomic_write_bytes(self.dir / f"{CONVERSATION}.torn-{_stamp()}", tail)
+            handle.truncate(self._torn_at)
+            os.fsync(handle.fileno())
+        self._torn_at = None
+
+
+def _stamp() -> str:
+    return now().strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def claim(folder: Path) -> int:
+    """Take the one-writer lock of a session folder; returns the lock's file descriptor (close it to
+    let go). Raises SessionError when another process holds it, SessionWriteError when the folder
+    cannot hold a lock file."""
+    import fcntl
+
+    try:
+        fd = os.open(Path(folder) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise SessionWriteError(f"cannot write to the session folder {folder}: {exc.strerror or exc}; "
+                                "nothing was changed") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise SessionError(f"session {Path(folder).name!r} is open in another tunesmith (pid {holder}); "
+                           "close it there first") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+    except OSError:
+        pass  # the lock holds; only the pid note for others is missing
+    return fd
 
 
 def _closing_messages(open_calls: dict[str, str]) -> list[dict[str, Any]]:
@@ -310,23 +417,6 @@ def _closing_messages(open_calls: dict[str, str]) -> list[dict[str, Any]]:
         }
         for call_id, name in open_calls.items()
     ]
-
-
-# -- record helpers (the shapes other modules write) ---------------------------------------------
-def user_record(content: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "user", "message": {"role": "user", "content": content}, **extra}
-
-
-def assistant_record(content: str | None, tool_calls: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": content or ""}
-    if tool_calls:
-        message["tool_calls"] = tool_calls
-    return {"type": "assistant", "message": message, **extra}
-
-
-def tool_record(tool_call_id: str, name: str, content: str, **extra: Any) -> dict[str, Any]:
-    message = {"role": "tool", "tool_call_id": tool_call_id, "name": name, "content": content}
-    return {"type": "tool", "message": message, **extra}
 
 
 class Workspace:
@@ -375,7 +465,11 @@ class Workspace:
         return _NAME.match(name or "") is not None and (self.sessions_dir / name / META).is_file()
 
     def open(self, name: str) -> Session:
-        """Open an existing session (reads its meta and conversation)."""
+        """Open an existing session (reads its meta and conversation).
+
+        A missing session.json is rebuilt; an unreadable or wrongly typed one is moved aside to
+        ``session.json.corrupt-<time>`` (never overwritten), what still validates is kept, and
+        ``Session.problems`` says so."""
         validate_name(name)
         folder = self.sessions_dir / name
         if not folder.is_dir():
@@ -383,14 +477,31 @@ class Workspace:
             raise SessionError(f"no session named {name!r} in {self.sessions_dir} (sessions: {known})")
         meta, problem = _read_meta_checked(folder)
         session = Session(folder, meta)
-        if problem:
-            session.problems.append(problem)
-        if not (folder / META).is_file():
+        if problem is None:
+            return session
+        if meta.phase == "unknown":  # the log records every step change: the last one is the step
+            phases = [r["phase"] for r in session.records() if r.get("type") == "phase" and isinstance(r.get("phase"), str)]
+            meta.phase = phases[-1] if phases else "use_case"
+        if (folder / META).exists():
+            aside = folder / f"{META}.corrupt-{_stamp()}"
+            try:
+                os.rename(folder / META, aside)
+            except OSError as exc:
+                session.meta_damaged = True
+                session.problems.append(f"{problem}; it could not be moved aside ({exc.strerror or exc}), "
+                                        "so it is left as it is and not overwritten")
+                return session
+            problem += f"; the original is kept as {aside.name}"
+        try:
             session.save_meta()
+        except SessionWriteError as exc:
+            problem += f"; a new {META} could not be written ({exc})"
+        session.problems.append(problem)
         return session
 
     def rename(self, old: str, new: str) -> Session:
-        """Rename a session folder (and the name in its session.json)."""
+        """Rename a session folder (and the name in its session.json); refused while the session is
+        open in another tunesmith."""
         validate_name(old)
         validate_name(new)
         source, target = self.sessions_dir / old, self.sessions_dir / new
@@ -398,20 +509,33 @@ class Workspace:
             raise SessionError(f"no session named {old!r} in {self.sessions_dir}")
         if target.exists():
             raise SessionError(f"a session named {new!r} already exists")
-        os.rename(source, target)
+        fd = claim(source)
+        try:
+            os.rename(source, target)
+        finally:
+            os.close(fd)
         session = self.open(new)
         session.save_meta()
         return session
 
-    def delete(self, name: str) -> None:
-        """Delete a session folder and everything in it (the CLI asks first)."""
+    def delete(self, name: str, held: Session | None = None) -> None:
+        """Delete a session folder and everything in it (the CLI asks first). Refused while another
+        tunesmith has it open; ``held`` is this process's own locked Session of it, if any."""
         validate_name(name)
         folder = self.sessions_dir / name
         if not folder.is_dir():
             raise SessionError(f"no session named {name!r} in {self.sessions_dir}")
+        own = held is not None and held.holds_lock
+        fd = None if own else claim(folder)
         # Move it out of sight first so a crash mid-delete never leaves a half session listed.
         doomed = self.sessions_dir / f".deleting-{name}-{uuid.uuid4().hex[:8]}"
-        os.rename(folder, doomed)
+        try:
+            os.rename(folder, doomed)
+        finally:
+            if fd is not None:
+                os.close(fd)
+            if held is not None:
+                held.close()
         shutil.rmtree(doomed, ignore_errors=True)
 
     def _make_unique_folder(self, title: str | None) -> Path:
@@ -451,18 +575,50 @@ def _read_meta(folder: Path) -> SessionMeta:
 
 
 def _read_meta_checked(folder: Path) -> tuple[SessionMeta, str | None]:
-    """The folder's meta and what was wrong with it; a missing or unreadable session.json gives
-    a stand-in meta (phase ``unknown``), never an error."""
-    problem = None
+    """The folder's meta and what was wrong with it, never an error. A missing or unreadable
+    session.json gives a stand-in meta (phase ``unknown``); a JSON object with wrongly typed
+    fields keeps every field that validates."""
     try:
-        meta = SessionMeta.model_validate_json((folder / META).read_text(encoding="utf-8"))
+        text = (folder / META).read_text(encoding="utf-8")
     except FileNotFoundError:
-        problem = f"{META} was missing; it was rebuilt"
+        return _stand_in(folder), f"{META} was missing; it was rebuilt"
     except (OSError, ValueError) as exc:
-        problem = f"{META} could not be read ({type(exc).__name__}); it is left as it is"
-    if problem:
-        stamp = _mtime(folder) or now()
-        meta = SessionMeta(name=folder.name, created=stamp, updated=stamp, phase="unknown")
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        return _stand_in(folder), f"{META} could not be read ({reason})"
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return _stand_in(folder), f"{META} is not valid JSON ({exc})"
+    if not isinstance(data, dict):
+        return _stand_in(folder), f"{META} is not a JSON object"
+    meta, dropped = _salvage(data, folder)
     if meta.name != folder.name:
         meta.name = folder.name
-    return meta, problem
+    if dropped:
+        return meta, f"{META} had wrongly typed fields ({', '.join(dropped)}); they were reset, the rest is kept"
+    return meta, None
+
+
+def _stand_in(folder: Path) -> SessionMeta:
+    stamp = _mtime(folder) or now()
+    return SessionMeta(name=folder.name, created=stamp, updated=stamp, phase="unknown")
+
+
+def _salvage(data: dict[str, Any], folder: Path) -> tuple[SessionMeta, list[str]]:
+    """Validate ``data``, dropping the top-level fields that fail until the rest validates."""
+    data = {**data, "name": folder.name}
+    dropped: list[str] = []
+    for _ in range(len(data) + 1):
+        try:
+            meta = SessionMeta.model_validate(data)
+            if "phase" in dropped:
+                meta.phase = "unknown"
+            return meta, dropped
+        except ValidationError as exc:
+            keys = {str(error["loc"][0]) for error in exc.errors() if error.get("loc")}
+            keys.discard("name")
+            if not keys:
+                break
+            dropped += sorted(keys)
+            data = {k: v for k, v in data.items() if k not in keys}
+    return _stand_in(folder), dropped or ["all"]

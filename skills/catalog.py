@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from skills.toolkit import Tool
 
@@ -92,3 +92,9 @@ def get(name: str) -> Skill:
         if skill.name == name:
             return skill
     raise KeyError(f"no skill named {name!r}")
+
+
+def tools_for_step(step: str, tools: Iterable[Tool]) -> list[Tool]:
+    """The tools a request offers in ``step``: that step's own tools and every tool of no step (the
+    common ones), in the given order; tools whose permission is ``never`` are left out."""
+    return [item for item in tools if item.permission != "never" and item.skill in (None, step)]

@@ -23,14 +23,13 @@ NOTES_FILE = "notes.md"
 
 
 @tool("always")
-def ask_user(ctx: ToolContext, question: str, choices: list[str] = [], allow_free_text: bool = True) -> ToolResult:
-    """Ask the person one question and wait for the answer. Ask one thing at a time; offer choices when
-    there are likely answers, and keep free text on so they can answer in their own words.
+def ask_user(ctx: ToolContext, question: str, choices: list[str] = [], allow_free_text: bool = True) -> ToolResult:  # noqa: B006 - a tool argument: pydantic copies the default
+    """Ask the person one question and wait for the answer; offer likely choices, keep free text on.
 
     Args:
         question: The question, in one or two plain sentences.
-        choices: Likely answers the person can pick with one key (at most about 6). Empty for an open question.
-        allow_free_text: Whether the person may type an answer that is not one of the choices.
+        choices: Likely answers, picked with one key (at most about 6); empty for an open question.
+        allow_free_text: Whether the person may type an answer of their own.
     """
     question = question.strip()
     if not question:

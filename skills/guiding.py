@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skills.jobcontrol import JobControl
+
 
 @dataclass
 class LastTool:
@@ -32,6 +34,8 @@ class GuideState:
     last_tool: LastTool | None
     """The last tool result, when the last message is a tool result."""
     settings: dict[str, Any] = field(default_factory=dict)
+    jobs: JobControl | None = None
+    """The engine's job runner (to see whether a job still runs); None without an engine."""
 
     def exists(self, relative: str) -> bool:
         return (self.session_dir / relative).exists()

@@ -17,6 +17,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from skills.jobcontrol import JobControl
+
 Permission = Literal["always", "ask", "never"]
 
 
@@ -72,8 +74,11 @@ class ToolContext:
     """teacher_model, judge_model, api_base, workspace, ... (never API keys)."""
     emit: Callable[[dict[str, Any]], None] = lambda event: None
     """Send a progress event (e.g. {"type": "progress", "done": 3, "total": 10}) to the UI."""
+    jobs: JobControl | None = None
+    """The engine's job runner (see skills/jobcontrol.py): the only way a tool starts, watches or
+    cancels a background process. None where no engine is at hand; tools that need a job then refuse."""
     start_job: Callable[..., Any] | None = None
-    """Start a job script as a subprocess: start_job(name, argv, cwd) -> job handle (engine-provided)."""
+    """``jobs.start`` (set from ``jobs``): start_job(name, argv, cwd=None, env=None) -> job handle."""
     approved_waivers: list[str] = field(default_factory=list)
     """Finding codes the person waived when allowing this call."""
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -82,6 +87,10 @@ class ToolContext:
     cancel_jobs: bool = False
     """With ``cancel`` set: True when the person asked to cancel the work itself (the progress card's
     Cancel button), so a wait on a background job cancels the job too; False (esc) leaves jobs running."""
+
+    def __post_init__(self) -> None:
+        if self.start_job is None and self.jobs is not None:
+            self.start_job = self.jobs.start
 
     def path(self, relative: str | Path) -> Path:
         """Resolve a session-relative path, refusing anything that escapes the session folder."""
@@ -114,11 +123,17 @@ class Tool:
     preview: Callable[..., Preview] | None = None
     """Optional ``preview(ctx, **args) -> Preview`` describing what the call will do."""
     skill: str | None = None
+    person_only: bool = False
+    """Only the person may allow this call (waiving a quality finding, rating answers): never --yes,
+    a policy file's allow, a remembered "always" rule or the planner. Such a tool has ``ask`` permission."""
+
+    def __post_init__(self) -> None:
+        if self.person_only and self.permission != "ask":
+            raise ValueError(f"tool {self.name}: a person-only tool needs permission 'ask', not {self.permission!r}")
 
     def schema(self) -> dict[str, Any]:
-        """OpenAI-style function schema."""
-        params = self.args_model.model_json_schema()
-        params.pop("title", None)
+        """OpenAI-style function schema, compacted for the planner (see ``compact_schema``)."""
+        params = compact_schema(self.args_model.model_json_schema())
         return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": params}}
 
     def validate(self, arguments: dict[str, Any]) -> BaseModel:
@@ -143,6 +158,41 @@ class Tool:
         if isinstance(out, str):
             return ToolResult(content=out)
         return ToolResult(content=str(out), data=out if isinstance(out, dict) else {})
+
+
+_DROPPED_KEYS = ("title", "additionalProperties", "minLength", "maxLength")
+"""Schema keys that cost planner tokens and tell it little the validator does not say: every
+argument model forbids extra keys, and a call that breaks a bound comes back as a clear error."""
+_EMPTY_DEFAULTS = (None, "", [], {})
+
+
+def compact_schema(node: Any) -> Any:
+    """A JSON Schema with what a planner needs and little more: no titles, no ``additionalProperties``
+    flags or string length bounds, no empty defaults (the field is optional already), ``anyOf [X,
+    null]`` written as ``X``, and no empty ``properties``."""
+    if isinstance(node, list):
+        return [compact_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED_KEYS and not isinstance(value, dict):
+            continue
+        if key == "default" and any(value == empty and type(value) is type(empty) for empty in _EMPTY_DEFAULTS):
+            continue
+        if key in ("properties", "$defs"):
+            out[key] = {name: compact_schema(item) for name, item in value.items()}
+        else:
+            out[key] = compact_schema(value)
+    options = out.get("anyOf")
+    if isinstance(options, list) and "default" not in out:
+        kept = [option for option in options if option != {"type": "null"}]
+        if len(kept) == 1 and len(kept) < len(options):
+            del out["anyOf"]
+            out = {**kept[0], **out}
+    if out.get("properties") == {}:
+        del out["properties"]
+    return out
 
 
 def _kwargs(args: BaseModel) -> dict[str, Any]:
@@ -176,8 +226,10 @@ def tool(
     *,
     name: str | None = None,
     preview: Callable[..., Preview] | None = None,
+    person_only: bool = False,
 ) -> Callable[[Callable[..., Any]], Tool]:
-    """Declare a tool. The function's first parameter is the ToolContext."""
+    """Declare a tool. The function's first parameter is the ToolContext. ``person_only``: only the
+    person can allow it (see Tool.person_only)."""
 
     def wrap(fn: Callable[..., Any]) -> Tool:
         description, param_docs = _docstring_parts(fn.__doc__ or "")
@@ -189,7 +241,7 @@ def tool(
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[param.name] = (annotation, Field(default=default, description=param_docs.get(param.name)))
         model_name = "".join(part.title() for part in fn.__name__.split("_")) + "Args"
-        args_model = create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+        args_model = create_model(model_name, __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields)
         return Tool(
             name=name or fn.__name__,
             description=description or fn.__name__,
@@ -197,6 +249,7 @@ def tool(
             args_model=args_model,
             permission=permission,
             preview=preview,
+            person_only=person_only,
         )
 
     return wrap

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from specs.base import Spec, SpecFile
+from specs.base import MAX_TEXT, Seed, SessionPath, Spec, SpecFile
 
 DataFormat = Literal["sft", "preference", "prompt_only"]
 GeneratorKind = Literal["teacher", "programmatic", "offline"]
@@ -15,18 +15,18 @@ GeneratorKind = Literal["teacher", "programmatic", "offline"]
 class AxisValue(Spec):
     """One value of a diversity axis and how often to draw it."""
 
-    value: str = Field(min_length=1)
+    value: str = Field(min_length=1, max_length=500)
     """The value, e.g. `formal` for a writing-style axis."""
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, gt=0, le=1_000_000)
     """Relative sampling weight; values are drawn in proportion to their weights."""
 
 
 class DiversityAxis(Spec):
     """An attribute varied across records; all axes are sampled jointly for each record."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=80)
     """The attribute, e.g. `category`, `writing_style` or `difficulty`."""
-    values: list[AxisValue] = Field(min_length=1)
+    values: list[AxisValue] = Field(min_length=1, max_length=1000)
     """The values it takes, with weights."""
 
 
@@ -35,13 +35,13 @@ class GeneratorSpec(Spec):
 
     kind: GeneratorKind = "offline"
     """`teacher`: an LLM through litellm; `programmatic`: generator and verifier code run in a sandbox; `offline`: template expansion of the seeds plus paraphrase by the embedded model."""
-    model: str | None = None
+    model: str | None = Field(default=None, max_length=200)
     """For `teacher`: the litellm model string (e.g. `openai/gpt-4.1`). Defaults to the session's teacher model."""
-    api_base: str | None = None
+    api_base: str | None = Field(default=None, max_length=500)
     """For `teacher`: base URL of an OpenAI-compatible server, if not the provider's default."""
-    template: str | None = None
+    template: str | None = Field(default=None, max_length=80)
     """For `programmatic`: a shipped template (`classification`, `extraction`, `arithmetic`) or `custom` for LLM-written code."""
-    code_path: str | None = None
+    code_path: SessionPath | None = None
     """For `programmatic` with custom code: the generator file in the session folder (e.g. `generator.py`)."""
     concurrency: int = Field(default=8, ge=1, le=256)
     """How many teacher requests run at once."""
@@ -51,9 +51,9 @@ class GeneratorSpec(Spec):
     """Retries per request on rate limits, server errors and timeouts."""
     paraphrase: bool = False
     """For `offline`: also paraphrase inputs with the embedded model (slow on CPU)."""
-    timeout_s: float = Field(default=60, gt=0)
+    timeout_s: float = Field(default=60, gt=0, le=3600)
     """Per-request timeout (teacher) or per-batch time limit (programmatic), in seconds."""
-    memory_mb: int = Field(default=1024, ge=64)
+    memory_mb: int = Field(default=1024, ge=64, le=65_536)
     """Memory limit for generated code, in MiB."""
 
 
@@ -64,15 +64,15 @@ class VerificationRules(Spec):
     """Drop records whose output is not one of the use case's labels (classification)."""
     check_json_schema: bool = True
     """Drop records whose output is not valid JSON for the use case's schema (JSON outputs)."""
-    output_regex: str | None = None
+    output_regex: str | None = Field(default=None, max_length=2000)
     """Drop records whose output does not fully match this regex (defaults to the use case's)."""
-    min_input_chars: int = Field(default=1, ge=0)
+    min_input_chars: int = Field(default=1, ge=0, le=100_000)
     """Drop records whose input is shorter than this."""
-    max_input_chars: int = Field(default=4000, gt=0)
+    max_input_chars: int = Field(default=4000, gt=0, le=100_000)
     """Drop records whose input is longer than this."""
-    max_output_chars: int | None = Field(default=None, gt=0)
+    max_output_chars: int | None = Field(default=None, gt=0, le=100_000)
     """Drop records whose output is longer than this (defaults to the use case's)."""
-    verifier_path: str | None = None
+    verifier_path: SessionPath | None = None
     """A Python file with `verify(record) -> bool | str` run in the sandbox on every record (a string is the failure reason)."""
 
 
@@ -83,26 +83,26 @@ class QualityThresholds(Spec):
     """Largest acceptable share of exact or near-duplicate records."""
     near_duplicate_jaccard: float = Field(default=0.85, gt=0, le=1)
     """MinHash Jaccard similarity at or above which two records count as near duplicates."""
-    min_records: int = Field(default=50, ge=1)
+    min_records: int = Field(default=50, ge=1, le=1_000_000)
     """Fewest usable training records."""
-    max_label_imbalance: float = Field(default=10.0, ge=1)
+    max_label_imbalance: float = Field(default=10.0, ge=1, le=1_000_000)
     """Largest acceptable ratio between the most and least frequent label."""
     allow_train_eval_overlap: bool = False
     """Whether eval records may share n-grams with training records (leakage)."""
-    overlap_ngram: int = Field(default=8, ge=3)
+    overlap_ngram: int = Field(default=8, ge=3, le=64)
     """Length of the word n-grams compared between train and eval."""
     block_pii_in_outputs: bool = True
     """Whether PII (emails, phone numbers, card numbers, ...) in outputs blocks training."""
-    max_tokens: int = Field(default=512, ge=16)
+    max_tokens: int = Field(default=512, ge=16, le=131_072)
     """Training maximum length in base-model tokens; longer records are flagged."""
 
 
 class GroundingDocument(Spec):
     """A document the generator draws facts from."""
 
-    path: str = Field(min_length=1)
+    path: SessionPath
     """Path of the document, relative to the session folder."""
-    description: str | None = None
+    description: str | None = Field(default=None, max_length=MAX_TEXT)
     """What it is, for the generator's prompt."""
 
 
@@ -115,9 +115,9 @@ class DataGenerationSpec(SpecFile):
     """How many held-out evaluation records to make."""
     format: DataFormat = "sft"
     """`sft`: prompt and answer; `preference`: prompt with chosen and rejected answers (DPO); `prompt_only`: prompt with a reference answer (RL)."""
-    diversity_axes: list[DiversityAxis] = Field(default_factory=list)
+    diversity_axes: list[DiversityAxis] = Field(default_factory=list, max_length=50)
     """Attributes varied across records, sampled jointly (e.g. category x style x difficulty)."""
-    grounding_documents: list[GroundingDocument] = Field(default_factory=list)
+    grounding_documents: list[GroundingDocument] = Field(default_factory=list, max_length=1000)
     """Documents the generator should draw on."""
     generator: GeneratorSpec = Field(default_factory=GeneratorSpec)
     """The generator that makes the records."""
@@ -125,7 +125,7 @@ class DataGenerationSpec(SpecFile):
     """Checks each record must pass."""
     quality: QualityThresholds = Field(default_factory=QualityThresholds)
     """Thresholds of the quality report."""
-    seed: int = 0
+    seed: Seed = 0
     """Random seed: the same spec and seed give the same records."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Generator-specific settings that have no field of their own."""

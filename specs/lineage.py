@@ -3,6 +3,11 @@
 A record names one artifact (`kind`, `path`, its `sha256`) and its inputs (`inputs`: path -> sha256 at
 the time it was made), plus facts such as the generator, the teacher, the MLflow run id or the judge.
 `check` recomputes every hash and reports artifacts whose inputs changed since.
+
+Paths are session-relative and stay inside the session: an absolute path, a `..` or a symlink that
+leads out is refused when recording and reported (never hashed) when checking. `read_checked`
+also says which lines of the file are damaged (cut off, not JSON, not a record), so a damaged
+lineage reads as damaged, not as "nothing recorded".
 """
 
 from __future__ import annotations
@@ -36,14 +41,32 @@ def file_hash(path: str | os.PathLike) -> str | None:
     return digest.hexdigest()
 
 
+def inside(session_dir: str | os.PathLike, relative: str) -> Path | None:
+    """``session_dir / relative`` when that stays inside the session folder, else None."""
+    rel = Path(relative)
+    if not relative or rel.is_absolute() or ".." in rel.parts or "\0" in relative:
+        return None
+    root = Path(session_dir).resolve()
+    target = (root / rel).resolve()
+    return target if target == root or root in target.parents else None
+
+
+def _hash_inside(root: Path, relative: str) -> str | None:
+    target = inside(root, relative)
+    if target is None:
+        raise ValueError(f"lineage path {relative!r} is not inside the session folder")
+    return file_hash(target)
+
+
 def record(session_dir: str | os.PathLike, kind: str, path: str, inputs: list[str] | None = None, **facts: Any) -> dict[str, Any]:
-    """Append a lineage record for the artifact at session-relative ``path`` made from ``inputs``."""
+    """Append a lineage record for the artifact at session-relative ``path`` made from ``inputs``.
+    Raises ValueError for a path that is not inside the session folder."""
     root = Path(session_dir)
     entry: dict[str, Any] = {
         "kind": kind,
         "path": path,
-        "sha256": file_hash(root / path),
-        "inputs": {name: file_hash(root / name) for name in (inputs or [])},
+        "sha256": _hash_inside(root, path),
+        "inputs": {name: _hash_inside(root, name) for name in (inputs or [])},
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     entry.update({key: value for key, value in facts.items() if value is not None})
@@ -55,18 +78,50 @@ def record(session_dir: str | os.PathLike, kind: str, path: str, inputs: list[st
     return entry
 
 
-def read(session_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """All lineage records; a torn last line (a crash mid-write) is skipped."""
+def read_checked(session_dir: str | os.PathLike) -> tuple[list[dict[str, Any]], list[str]]:
+    """All well-formed lineage records and what is damaged, one line each (``lineage.jsonl:3: ...``)."""
     path = Path(session_dir) / LINEAGE_FILE
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [], []
+    except OSError as exc:
+        return [], [f"{LINEAGE_FILE}: cannot be read ({exc.strerror or exc})"]
+    entries: list[dict[str, Any]] = []
+    problems: list[str] = []
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
-    return entries
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            cut = number == len(lines)  # the last line, without its newline
+            problems.append(f"{LINEAGE_FILE}:{number}: " + ("cut off (the file was truncated)" if cut else "not valid JSON"))
+            continue
+        problem = _entry_problem(entry)
+        if problem:
+            problems.append(f"{LINEAGE_FILE}:{number}: {problem}")
+            continue
+        entries.append(entry)
+    return entries, problems
+
+
+def _entry_problem(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return "not a JSON object"
+    if not isinstance(entry.get("kind"), str) or not isinstance(entry.get("path"), str):
+        return "a record without a string `kind` and `path`"
+    if not isinstance(entry.get("inputs", {}), dict):
+        return "`inputs` is not a mapping of path to sha256"
+    if not (entry.get("sha256") is None or isinstance(entry.get("sha256"), str)):
+        return "`sha256` is not a string"
+    return None
+
+
+def read(session_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """All well-formed lineage records; damaged lines are skipped (``read_checked`` names them)."""
+    return read_checked(session_dir)[0]
 
 
 def latest(session_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -96,13 +151,20 @@ def check(session_dir: str | os.PathLike) -> list[LinkStatus]:
     for kind in kinds:
         entry = newest[kind]
         problems = []
-        current = file_hash(root / entry["path"])
-        if current is None:
+        target = inside(root, entry["path"])
+        current = file_hash(target) if target is not None else None
+        if target is None:
+            problems.append(f"{entry['path']} is not inside the session folder; it is not read")
+        elif current is None:
             problems.append(f"{entry['path']} is missing")
         elif entry.get("sha256") and current != entry["sha256"]:
             problems.append(f"{entry['path']} changed since it was recorded")
         for name, recorded in entry.get("inputs", {}).items():
-            now = file_hash(root / name)
+            source = inside(root, str(name))
+            if source is None:
+                problems.append(f"input {name} is not inside the session folder; it is not read")
+                continue
+            now = file_hash(source)
             if recorded is None:
                 continue
             if now is None:

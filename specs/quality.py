@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -20,7 +20,7 @@ class Finding(Spec):
     """`high` findings block training until fixed or waived."""
     message: str
     """What was found, in plain words, with the numbers."""
-    rows: list[int] = Field(default_factory=list)
+    rows: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
     """Indices of the affected records (may be truncated)."""
     waived: bool = False
     """Set when the person waived this finding in an approval."""
@@ -31,11 +31,11 @@ class Finding(Spec):
 class QualityReport(SpecFile):
     """Scores of a dataset: duplicates, diversity, lengths, balance, coverage, PII, toxicity, leakage."""
 
-    train_records: int = 0
+    train_records: int = Field(default=0, ge=0)
     """Usable training records after verification."""
-    eval_records: int = 0
+    eval_records: int = Field(default=0, ge=0)
     """Usable evaluation records after verification."""
-    dropped: dict[str, int] = Field(default_factory=dict)
+    dropped: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     """Records dropped by verification, counted by reason."""
     metrics: dict[str, Any] = Field(default_factory=dict)
     """Measured values: duplicate rates, distinct-n, embedding spread, token lengths, label counts, axis coverage, PII and toxicity counts, overlap."""

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from specs.base import Spec, SpecFile
+from specs.base import MAX_TEXT, Seed, SessionPath, Spec, SpecFile
 
 Technique = Literal["sft", "dpo", "rlvr", "rlaif"]
 Adapter = Literal["lora", "full"]
+Steps = Annotated[int, Field(ge=1, le=1_000_000)]
+"""Optimizer steps (1 to 1,000,000)."""
+LearningRate = Annotated[float, Field(gt=0, lt=1)]
+"""A learning rate (above 0, below 1)."""
+BatchSize = Annotated[int, Field(ge=1, le=4096)]
+"""Records per device per step (1 to 4096)."""
+MixRatio = Annotated[float, Field(ge=0, le=0.9)]
+"""Share of general data mixed in (0 to 0.9)."""
 
 
 class Hyperparameters(Spec):
     """Optimizer and trainer settings; the defaults are sized to the machine and the data."""
 
-    learning_rate: float = Field(default=2e-4, gt=0, lt=1)
+    learning_rate: LearningRate = 2e-4
     """Peak learning rate. LoRA: 2e-4 to 5e-4; full fine-tune: about 5e-5; DPO: 5e-5; GRPO: 1e-4 to 2e-4."""
-    max_steps: int = Field(default=60, ge=1)
+    max_steps: Steps = 60
     """Optimizer steps to train for. Takes precedence over epochs."""
-    epochs: float = Field(default=1.0, gt=0)
+    epochs: float = Field(default=1.0, gt=0, le=1000)
     """Passes over the training data, used when `max_steps` is not what you want to fix (informational)."""
-    batch_size: int = Field(default=4, ge=1)
+    batch_size: BatchSize = 4
     """Records per device per step."""
-    grad_accum: int = Field(default=1, ge=1)
+    grad_accum: int = Field(default=1, ge=1, le=4096)
     """Gradient accumulation steps; the effective batch is batch_size x grad_accum x processes."""
-    max_length: int = Field(default=256, ge=16)
+    max_length: int = Field(default=256, ge=16, le=131_072)
     """Longest training sequence in tokens; longer records are truncated."""
     packing: bool = False
     """Pack several short SFT records into one sequence (faster on short records)."""
@@ -34,27 +42,27 @@ class Hyperparameters(Spec):
     record lengths vary; the order is still shuffled in large groups). Ignored when packing is on."""
     warmup_ratio: float = Field(default=0.05, ge=0, lt=1)
     """Share of steps spent warming up the learning rate."""
-    weight_decay: float = Field(default=0.0, ge=0)
+    weight_decay: float = Field(default=0.0, ge=0, le=10)
     """Weight decay."""
-    lora_r: int = Field(default=16, ge=1)
+    lora_r: int = Field(default=16, ge=1, le=1024)
     """LoRA rank."""
-    lora_alpha: int = Field(default=32, ge=1)
+    lora_alpha: int = Field(default=32, ge=1, le=4096)
     """LoRA scaling alpha."""
     lora_dropout: float = Field(default=0.05, ge=0, lt=1)
     """LoRA dropout."""
-    lora_targets: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    lora_targets: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(max_length=200, default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     """Module names LoRA adapts."""
-    beta: float = Field(default=0.1, gt=0)
+    beta: float = Field(default=0.1, gt=0, le=100)
     """DPO / GRPO KL strength."""
-    num_generations: int = Field(default=4, ge=2)
+    num_generations: int = Field(default=4, ge=2, le=64)
     """GRPO: completions sampled per prompt."""
-    max_completion_length: int = Field(default=32, ge=1)
+    max_completion_length: int = Field(default=32, ge=1, le=8192)
     """GRPO: longest sampled completion in tokens."""
-    save_steps: int = Field(default=20, ge=1)
+    save_steps: int = Field(default=20, ge=1, le=1_000_000)
     """Save a checkpoint every this many steps."""
-    logging_steps: int = Field(default=1, ge=1)
+    logging_steps: int = Field(default=1, ge=1, le=100_000)
     """Log metrics every this many steps."""
-    seed: int = 0
+    seed: Seed = 0
     """Random seed."""
 
 
@@ -65,11 +73,11 @@ class Compute(Spec):
     """`auto` uses a GPU when one is present, else the CPU."""
     launcher: Literal["local", "accelerate"] = "local"
     """`local`: one process; `accelerate`: `accelerate launch` with several processes, GPUs or nodes."""
-    num_processes: int = Field(default=1, ge=1)
+    num_processes: int = Field(default=1, ge=1, le=1024)
     """Processes for `accelerate` (one per GPU, or CPU processes)."""
-    num_machines: int = Field(default=1, ge=1)
+    num_machines: int = Field(default=1, ge=1, le=1024)
     """Machines (nodes) for `accelerate`."""
-    accelerate_config: str | None = None
+    accelerate_config: SessionPath | None = None
     """Path to an accelerate config (FSDP or DeepSpeed), relative to the session folder."""
     gradient_checkpointing: bool = False
     """Trade about 30% speed for less memory."""
@@ -78,26 +86,26 @@ class Compute(Spec):
 class DataMix(Spec):
     """Which data the job trains on."""
 
-    train_path: str = "data/train.jsonl"
+    train_path: SessionPath = "data/train.jsonl"
     """Training records, relative to the session folder."""
-    eval_path: str = "data/eval.jsonl"
+    eval_path: SessionPath = "data/eval.jsonl"
     """Held-out records, relative to the session folder."""
-    general_mix_ratio: float = Field(default=0.0, ge=0, le=0.9)
+    general_mix_ratio: MixRatio = 0.0
     """Share of general instruction data mixed in against forgetting (on by default for full fine-tunes)."""
-    general_data_path: str | None = None
+    general_data_path: SessionPath | None = None
     """General instruction data (e.g. the base model's own answers to generic prompts), relative to the session folder."""
 
 
 class TimeEstimate(Spec):
     """How long the plan should take, measured on a short warm-up."""
 
-    seconds_per_step: float
+    seconds_per_step: float = Field(ge=0, le=10_000_000)
     """Measured seconds per optimizer step."""
-    total_seconds: float
+    total_seconds: float = Field(ge=0, le=1_000_000_000)
     """Estimated wall time of the whole run."""
-    tokens_per_second: float | None = None
+    tokens_per_second: float | None = Field(default=None, ge=0, le=1_000_000_000)
     """Measured training tokens per second."""
-    measured_on: str | None = None
+    measured_on: str | None = Field(default=None, max_length=500)
     """The machine the warm-up ran on."""
 
 
@@ -108,9 +116,9 @@ class TrainingPlan(SpecFile):
     """`sft`: learn from gold answers; `dpo`: from preference pairs; `rlvr`: RL with a verifiable reward; `rlaif`: RL with an LLM judge's reward."""
     adapter: Adapter = "lora"
     """`lora` trains small adapter matrices (less memory); `full` trains every weight."""
-    base_model: str = "embedded:SmolLM2-135M-Instruct"
+    base_model: str = Field(default="embedded:SmolLM2-135M-Instruct", min_length=1, max_length=500)
     """The model to train; normally copied from the use-case spec."""
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
     """Why this technique and adapter were recommended."""
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
     """Optimizer and trainer settings."""
@@ -118,7 +126,7 @@ class TrainingPlan(SpecFile):
     """Where and how it runs."""
     data: DataMix = Field(default_factory=DataMix)
     """What it trains on."""
-    reward: str | None = None
+    reward: SessionPath | None = None
     """For RL techniques: the reward spec file, relative to the session folder (e.g. `reward.yaml`)."""
     estimate: TimeEstimate | None = None
     """Measured time estimate."""

@@ -51,7 +51,7 @@ def parse_yaml(text: str, file: str = "<text>") -> Any:
     try:
         return _yaml().load(text)
     except MarkedYAMLError as exc:
-        raise SpecError([_syntax_problem(exc, file)]) from None
+        raise SpecError([_syntax_problem(exc, file, text)]) from None
     except ReaderError as exc:
         position = max(0, min(exc.position, len(text)))
         line = text.count("\n", 0, position) + 1
@@ -65,12 +65,19 @@ def parse_yaml(text: str, file: str = "<text>") -> Any:
         raise SpecError([Problem(file, None, None, "", f"cannot read the YAML: {exc}", None)]) from None
 
 
-def _syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
+_OPENED = {"flow sequence": ("`[`", "`]`"), "flow mapping": ("`{`", "`}`"), "quoted scalar": ("quote", "closing quote")}
+"""Constructs that open at one place and fail later: the error names both places."""
+
+
+def _syntax_problem(exc: MarkedYAMLError, file: str, text: str = "") -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None
     column = mark.column + 1 if mark is not None else None
     problem = (exc.problem or "").strip()
     context = (exc.context or "").strip()
+    opened = _opened_construct(exc, context, problem, text)
+    if opened is not None:
+        return Problem(file, *opened)
     message = f"YAML syntax error: {problem}" if problem else "YAML syntax error"
     if context and "duplicate key" not in problem:
         message += f" ({context})"
@@ -83,6 +90,31 @@ def _syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
     elif "expected a single document" in (context + problem):
         allowed = "a single YAML document (no second `---`)"
     return Problem(file, line, column, "", message, allowed)
+
+
+def _opened_construct(exc: MarkedYAMLError, context: str, problem: str, text: str) -> tuple | None:
+    """(line, column, path, message, allowed) at where an unclosed `[`, `{` or quote opened, naming
+    where parsing failed too; None for other errors."""
+    start, end = exc.context_mark, exc.problem_mark
+    kind = next((k for k in _OPENED if k in context), None)
+    if kind is None or start is None or end is None or (start.line, start.column) == (end.line, end.column):
+        return None
+    opener, closer = _OPENED[kind]
+    if kind == "quoted scalar":
+        lines = text.splitlines()
+        char = lines[start.line][start.column] if start.line < len(lines) and start.column < len(lines[start.line]) else ""
+        opener, closer = (f"`{char}`", f"closing `{char}`") if char in "'\"" and char else (opener, closer)
+    failed = f"line {end.line + 1}, column {end.column + 1}"
+    if "end of stream" in problem:
+        detail = f"the file ends at {failed} without the {closer}"
+    else:
+        detail = f"parsing failed at {failed}: {problem}"
+    where = f"the {opener} opened at line {start.line + 1}, column {start.column + 1}"
+    if end.line > start.line or "end" in problem:
+        message = f"YAML syntax error: {where} is never closed; {detail}"
+    else:
+        message = f"YAML syntax error inside {where}: {detail}"
+    return start.line + 1, start.column + 1, "", message, f"a {closer} to match the {opener} on line {start.line + 1}"
 
 
 def to_plain(node: Any, file: str = "<text>") -> Any:

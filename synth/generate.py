@@ -15,6 +15,7 @@ import json
 import random
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -22,10 +23,13 @@ from specs.data_generation import DataGenerationSpec
 from specs.io import atomic_write_text
 from specs.use_case import UseCaseSpec
 from synth import seeds as seedrows
-from synth.plan import known_label_share
+from synth.plan import currency_of, is_transaction_task, known_label_share, wants_answer_line
+from synth.quality import ngram_set
 from synth.records import PartialWriter, read_jsonl, request_hash, to_training_row, write_jsonl
-from synth.sandbox import run_python
+from synth.sandbox import run_python, unconfined_approved
 from synth.templates import classification
+from synth.expand import expand_seed, sample_axes
+from synth.importing import IMPORTED, IMPORTED_EVAL
 from synth.verify import Verifier, template_path
 
 Emit = Callable[[dict[str, Any]], None]
@@ -64,13 +68,6 @@ def axes_payload(spec: DataGenerationSpec) -> dict[str, list[list[Any]]]:
     return {a.name: [[v.value, v.weight] for v in a.values] for a in spec.diversity_axes}
 
 
-def sample_axes(spec: DataGenerationSpec, split: str, index: int) -> dict[str, str]:
-    """The axis values of one record: drawn jointly, reproducibly from (seed, split, index)."""
-    rng = random.Random(f"{spec.seed}:{split}:{index}:axes")
-    return {a.name: rng.choices([v.value for v in a.values], [v.weight for v in a.values])[0]
-            for a in spec.diversity_axes}
-
-
 def fingerprint(use_case: UseCaseSpec, spec: DataGenerationSpec, examples: list[dict[str, Any]]) -> str:
     """Changes when anything that shapes the records changes; partial files of another fingerprint are discarded."""
     return request_hash({"contract": use_case.contract.model_dump(mode="json"), "task": use_case.task_type,
@@ -98,12 +95,16 @@ def template_payload(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str
     contract = use_case.contract
     return {"labels": list(contract.labels or []), "schema": contract.output_schema, "start": start, "n": n,
             "seed": spec.seed, "split": split, "axes": axes_payload(spec), "examples": examples[:50],
-            "task_type": use_case.task_type}
+            "task_type": use_case.task_type, "answer_line": wants_answer_line(use_case),
+            "currency": currency_of(use_case, examples)}
 
 
-def run_code_batch(code: Path, payload: dict[str, Any], spec: DataGenerationSpec) -> list[dict[str, Any]]:
+
+def run_code_batch(code: Path, payload: dict[str, Any], spec: DataGenerationSpec,
+                   session_dir: Path | None = None) -> list[dict[str, Any]]:
     gen = spec.generator
-    result = run_python(code, "generate", payload, timeout_s=gen.timeout_s, memory_mb=gen.memory_mb)
+    result = run_python(code, "generate", payload, timeout_s=gen.timeout_s, memory_mb=gen.memory_mb,
+                        allow_unconfined=unconfined_approved(session_dir))
     if not result.ok:
         raise GenerationError(f"generator code failed: {(result.error or '').strip()[:600]}")
     if not isinstance(result.value, list):
@@ -115,7 +116,7 @@ def sample_check(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
                  examples: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Run the programmatic generator on a sample batch and verify it: the gate before running at scale."""
     code = programmatic_code(session_dir, spec)
-    records = run_code_batch(code, template_payload(use_case, spec, "sample", 0, n, examples or []), spec)
+    records = run_code_batch(code, template_payload(use_case, spec, "sample", 0, n, examples or []), spec, session_dir)
     verifier = Verifier(use_case, spec, session_dir, code_verifier=code if _defines(code, "verify") else None)
     outcome = verifier.check_all(records)
     rate = len(outcome.kept) / max(1, len(records))
@@ -134,7 +135,8 @@ def programmatic_records(session_dir: Path, use_case: UseCaseSpec, spec: DataGen
     for start, n in _runs(todo, batch):
         if cancel is not None and cancel.is_set():
             return
-        made = {r.get("i"): r for r in run_code_batch(code, template_payload(use_case, spec, split, start, n, examples), spec)}
+        made = {r.get("i"): r for r in run_code_batch(code, template_payload(use_case, spec, split, start, n, examples), spec,
+                                                      session_dir)}
         for i in range(start, start + n):
             record = made.get(i)
             yield (i, _strip_index(record), None) if record else (i, None, "generator returned nothing")
@@ -163,9 +165,11 @@ def _strip_index(record: dict[str, Any]) -> dict[str, Any]:
 def offline_records(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str, todo: list[int],
                     examples: list[dict[str, Any]], cancel: threading.Event | None
                     ) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
-    """Template expansion: the classification vocabulary when it knows the labels, else the seeds varied."""
+    """The bank vocabulary for a bank-transaction task it knows; else the examples (the person's or the
+    seeds) expanded. With no examples it says what it needs instead of making anything up."""
     labels = list(use_case.contract.labels or [])
-    if labels and known_label_share(labels) >= 0.5:
+    if labels and is_transaction_task(use_case) and known_label_share(labels) >= 0.5 \
+            and not classification.missing_labels(labels, examples):
         for start, n in _runs(todo, 500):
             if cancel is not None and cancel.is_set():
                 return
@@ -176,51 +180,34 @@ def offline_records(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
                 yield record["i"], _strip_index(record), None
         return
     if not examples:
-        raise GenerationError("offline generation expands the seed examples: add some first (draft_seed_examples)")
+        gap = seedrows.offline_gap(use_case) or "offline generation expands examples and there are none yet"
+        raise GenerationError(seedrows.needs_data_message(use_case, gap))
+    if labels and use_case.task_type == "classification":
+        missing = [label for label in labels if not any(str(e.get("output", "")) == label for e in examples)]
+        if missing:
+            raise GenerationError(f"offline generation expands the examples of each label, and {', '.join(missing)} "
+                                  "has none: add a real example of each (add_seed_example), import a data file, or "
+                                  "configure a teacher model (--teacher-model)")
     for i in todo:
         if cancel is not None and cancel.is_set():
             return
-        yield i, expand_seed(spec, split, i, examples), None
+        yield i, expand_seed(spec, split, i, examples, labels), None
 
 
-def expand_seed(spec: DataGenerationSpec, split: str, index: int, examples: list[dict[str, Any]]) -> dict[str, Any]:
-    """Vary one seed: new numbers and dates, and surface style from the sampled axis values."""
-    import re
-
-    rng = random.Random(f"{spec.seed}:{split}:{index}")
-    meta = sample_axes(spec, split, index)
-    wanted = [e for e in examples if str(e.get("output", "")) in meta.values()] or examples
-    base = wanted[index % len(wanted)]
-    answer = str(base.get("output", base.get("chosen", "")))
-    text = str(base["input"])
-
-    def new_number(match: re.Match) -> str:
-        token = match.group(0)
-        if token in answer:
-            return token
-        if "." in token:
-            return f"{rng.uniform(0.5, 2) * float(token):.{len(token.split('.')[1])}f}"
-        return str(max(1, int(int(token) * rng.uniform(0.3, 3))))
-
-    text = re.sub(r"\d+(?:\.\d+)?", new_number, text)
-    for value in meta.values():
-        style = value.lower()
-        if "upper" in style:
-            text = text.upper()
-        elif "lower" in style or "casual" in style:
-            text = text.lower()
-        elif "terse" in style:
-            text = " ".join(w for w in text.split() if w.lower() not in {"the", "a", "an", "please", "of", "to"})
-        elif "formal" in style and not text.lower().startswith("please"):
-            text = "Please consider: " + text
-    record = {k: v for k, v in base.items() if k in ("output", "chosen", "rejected", "reference")}
-    record.update(input=text, meta={**meta, "seed_row": str(examples.index(base))})
-    return record
+def grounding_texts(session_dir: Path, spec: DataGenerationSpec, limit: int = 6000) -> dict[str, str]:
+    """The grounding documents' text (the first ``limit`` characters of each), for the teacher's prompt."""
+    out = {}
+    for doc in spec.grounding_documents[:3]:
+        path = Path(session_dir) / doc.path
+        if not path.is_file():
+            raise GenerationError(f"grounding document {doc.path} does not exist (paths are relative to the session folder)")
+        out[doc.path] = path.read_text(encoding="utf-8", errors="replace")[:limit]
+    return out
 
 
 def teacher_request(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str, index: int,
-                    examples: list[dict[str, Any]]) -> dict[str, Any]:
-    """One teacher request: the contract, a few seeds, and this record's axis values."""
+                    examples: list[dict[str, Any]], documents: dict[str, str] | None = None) -> dict[str, Any]:
+    """One teacher request: the contract, a few seeds, the grounding documents, and this record's axis values."""
     axes = sample_axes(spec, split, index)
     rng = random.Random(f"{spec.seed}:{split}:{index}:shots")
     shots = rng.sample(examples, min(4, len(examples))) if examples else []
@@ -235,7 +222,9 @@ def teacher_request(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
     if axes:
         lines.append("This example must have: " + "; ".join(f"{k} = {v}" for k, v in axes.items()))
     for doc in spec.grounding_documents[:3]:
-        lines.append(f"Draw facts from the document {doc.path}" + (f" ({doc.description})" if doc.description else ""))
+        lines.append(f"Draw facts from the document {doc.path}" + (f" ({doc.description})" if doc.description else "")
+                     + ("; answers use only what it says:\n<document>\n" + documents[doc.path] + "\n</document>"
+                        if documents and doc.path in documents else ""))
     lines.append(f"Write ONE new example, different from the examples above, as a JSON object {wanted}.")
     messages = [base[0], {"role": "user", "content": "\n".join(lines)}]
     return {"messages": messages, "temperature": spec.generator.temperature, "max_tokens": 600,
@@ -311,7 +300,8 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
     partial_root.mkdir(parents=True, exist_ok=True)
     marker.write_text(print_)
     writers = {split: PartialWriter(partial_root / f"{split}.jsonl") for split in SPLITS}
-    counts = {"train": spec.train_count, "eval": spec.eval_count}
+    held_out = (session_dir / IMPORTED_EVAL).exists() and bool(read_jsonl(session_dir / IMPORTED_EVAL))
+    counts = {"train": spec.train_count, "eval": 0 if held_out else spec.eval_count}  # the person's eval rows stand alone
     todo = {s: [i for i in range(counts[s]) if i not in writers[s].done] for s in SPLITS}
     resumed = sum(len(w.done) for w in writers.values())
     progress = Progress(emit, sum(counts.values()), resumed)
@@ -361,7 +351,8 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
                            cache_dir=cache_dir(session_dir, settings), concurrency=gen.concurrency,
                            max_retries=gen.max_retries, timeout_s=gen.timeout_s)
     jobs = [(split, i) for split in SPLITS for i in todo[split]]
-    requests = [teacher_request(use_case, spec, split, i, examples) for split, i in jobs]
+    documents = grounding_texts(session_dir, spec)
+    requests = [teacher_request(use_case, spec, split, i, examples, documents) for split, i in jobs]
     axes = [r.pop("_axes") for r in requests]
 
     def done(k: int, result: Any) -> None:
@@ -390,6 +381,13 @@ def with_rejected(record: dict[str, Any], labels: list[str], k: int) -> dict[str
     return {**record, "chosen": chosen, "rejected": others[k % len(others)]}
 
 
+def _sourced(record: dict[str, Any], source: str) -> dict[str, Any]:
+    """The record with ``meta.source`` saying where it came from (kept when the generator set it)."""
+    meta = dict(record.get("meta") or {})
+    meta.setdefault("source", source)
+    return {**record, "meta": meta}
+
+
 def cache_dir(session_dir: Path, settings: dict[str, Any]) -> Path:
     """Teacher responses are cached per workspace when one is known (shared across sessions), else per session."""
     workspace = settings.get("workspace")
@@ -408,18 +406,23 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
     for writer in writers.values():
         for reason, count in writer.dropped().items():
             dropped[reason] = dropped.get(reason, 0) + count
-    imported = read_jsonl(session_dir / seedrows.IMPORTED)
+    imported = read_jsonl(session_dir / IMPORTED)
+    imported_eval = read_jsonl(session_dir / IMPORTED_EVAL)
     labels = list(use_case.contract.labels or [])
     final: dict[str, list[dict[str, Any]]] = {}
     seen_train: set[str] = set()
+    train_grams: set[tuple[str, ...]] = set()
     paraphrases = PartialWriter(session_dir / "data" / ".partial" / "paraphrase.jsonl")
     paraphrases.close()
     for reason, count in paraphrases.dropped().items():
         dropped[reason] = dropped.get(reason, 0) + count
+    source = {"programmatic": "template", "teacher": "teacher", "offline": "offline"}[spec.generator.kind]
     for split in SPLITS:
-        records = [r for _, r in writers[split].records()]
+        records = [_sourced(r, source) for _, r in writers[split].records()]
         if split == "train":
-            records = imported + records + [r for _, r in paraphrases.records()]
+            records = imported + records + [_sourced(r, "paraphrase") for _, r in paraphrases.records()]
+        else:
+            records = imported_eval + records
         if spec.format == "preference":
             records = [with_rejected(r, labels, k) for k, r in enumerate(records)]
         outcome = verifier.check_all(records)
@@ -434,14 +437,22 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
             if split == "eval" and key in seen_train:
                 dropped["eval copy of a train input"] = dropped.get("eval copy of a train input", 0) + 1
                 continue
+            if split == "eval" and train_grams and (record.get("meta") or {}).get("source") != "person" \
+                    and ngram_set(str(record["input"]), spec.quality.overlap_ngram) & train_grams:
+                dropped["eval shares a phrase with train"] = dropped.get("eval shares a phrase with train", 0) + 1
+                continue
             seen.add(key)
             kept.append(record)
         if split == "train":
             seen_train = seen
+            if not spec.quality.allow_train_eval_overlap:  # a generated eval record that leaks is not kept
+                train_grams = set().union(*(ngram_set(str(r["input"]), spec.quality.overlap_ngram) for r in kept))
         final[split] = kept
     system = use_case.contract.system_prompt
     for split in SPLITS:
         write_jsonl(session_dir / "data" / f"{split}.jsonl",
                     [to_training_row(r, spec.format, system) for r in final[split]])
+    sources = {split: dict(Counter(str((r.get("meta") or {}).get("source", source)) for r in final[split]))
+               for split in SPLITS}
     return {"train_records": len(final["train"]), "eval_records": len(final["eval"]), "dropped": dropped,
-            "imported_records": len(imported), "paraphrased_records": len(paraphrases.records()), "files": ["data/train.jsonl", "data/eval.jsonl"]}
+            "sources": sources, "imported_records": len(imported), "imported_eval_records": len(imported_eval), "paraphrased_records": len(paraphrases.records()), "files": ["data/train.jsonl", "data/eval.jsonl"]}

@@ -1,7 +1,10 @@
 """The one LLM client of the data engine (teacher generation, judge calls), over litellm.
 
 - async ``complete()`` with bounded concurrency (a semaphore), retries with exponential backoff on
-  rate limits, server errors, timeouts and dropped connections (honouring ``Retry-After``);
+  rate limits, server errors and dropped connections (honouring ``Retry-After``); a request that
+  timed out is not sent again, since the server may still be working on it;
+- the wait for an answer is the app's ``--timeout`` setting (``TUNESMITH_TIMEOUT``, default
+  600 s), the same for teacher, judge and planner;
 - a disk cache keyed by the hash of the request, so a re-run or a resume never pays twice
   (``cache_key`` lets callers ask for distinct samples of the same prompt);
 - usage accounting: calls, cache hits, tokens, cost in USD (from litellm's local price list).
@@ -16,7 +19,7 @@ import json
 import os
 import random
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
@@ -24,6 +27,17 @@ from specs.io import atomic_write_text
 from synth.records import request_hash
 
 _LOCK = threading.Lock()
+DEFAULT_TIMEOUT_S = 600.0
+TIMEOUT_ENV = "TUNESMITH_TIMEOUT"
+
+
+def configured_timeout() -> float:
+    """The ``--timeout`` setting as the app exports it (``TUNESMITH_TIMEOUT``), else the default."""
+    try:
+        value = float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_S)
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    return value if value > 0 else DEFAULT_TIMEOUT_S
 
 
 def _litellm():
@@ -73,6 +87,8 @@ FATAL = ("AuthenticationError", "PermissionDeniedError", "ContextWindowExceededE
 
 
 def _kind(exc: BaseException) -> str:
+    if _timed_out(exc):
+        return "fatal"  # the server may still be working on it: sending it again would queue a second copy
     status = getattr(exc, "status_code", None)
     if isinstance(status, int) and (status >= 500 or status == 429):
         return "retry"  # litellm may label a provider's 5xx by its error body (e.g. BadRequestError)
@@ -86,6 +102,17 @@ def _kind(exc: BaseException) -> str:
     if isinstance(exc, (asyncio.TimeoutError, ConnectionError, TimeoutError)):
         return "retry"
     return "fatal"
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A read timeout (the request reached the server); a connect timeout is safe to retry."""
+    chain, current = [], exc
+    while current is not None and len(chain) < 8:
+        chain.append(type(current).__name__)
+        current = current.__cause__ or current.__context__
+    if any(name in ("ConnectTimeout", "ConnectTimeoutError") for name in chain):
+        return False
+    return any("Timeout" in name for name in chain) or isinstance(exc, (asyncio.TimeoutError, TimeoutError))
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -103,14 +130,14 @@ class LLMClient:
 
     def __init__(self, model: str, *, api_base: str | None = None, api_key: str | None = None,
                  cache_dir: str | os.PathLike | None = None, concurrency: int = 8, max_retries: int = 4,
-                 timeout_s: float = 60.0, backoff_s: float = 0.5, max_backoff_s: float = 30.0):
+                 timeout_s: float | None = None, backoff_s: float = 0.5, max_backoff_s: float = 30.0):
         self.model = model
         self.api_base = api_base
         self._api_key = api_key
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.concurrency = max(1, int(concurrency))
         self.max_retries = max(0, int(max_retries))
-        self.timeout_s = timeout_s
+        self.timeout_s = configured_timeout() if timeout_s is None else timeout_s
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.usage = Usage()
@@ -173,13 +200,16 @@ class LLMClient:
                     model=self.model, messages=messages, api_base=self.api_base, api_key=self._key(),
                     timeout=self.timeout_s, num_retries=0, **params)
                 return self._account(litellm, response)
-            except Exception as exc:  # noqa: BLE001 - classified below
+            except Exception as exc:  # classified below
                 if _kind(exc) == "fatal" or attempt >= self.max_retries:
                     with _LOCK:
                         self.usage.failures += 1
                     status = getattr(exc, "status_code", None)
                     where = f" (HTTP {status})" if isinstance(status, int) else ""
                     tries = f" after {attempt + 1} attempts" if attempt else ""
+                    if _timed_out(exc):
+                        raise LLMError(f"{self.model} sent nothing for {self.timeout_s:g} s (not sent again: it may still "
+                                       f"be working; allow more with --timeout or {TIMEOUT_ENV})") from exc
                     raise LLMError(f"{type(exc).__name__}{where}{tries}: {str(exc)[:300]}") from exc
                 attempt += 1
                 with _LOCK:

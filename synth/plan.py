@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from specs.data_generation import (AxisValue, DataGenerationSpec, DiversityAxis, GeneratorSpec, QualityThresholds,
                                    VerificationRules)
 from specs.use_case import UseCaseSpec
@@ -15,6 +17,27 @@ def known_label_share(labels: list[str]) -> float:
     if not labels:
         return 0.0
     return sum(1 for label in labels if classification.category_for(label)) / len(labels)
+
+
+def wants_answer_line(use_case: UseCaseSpec) -> bool:
+    """The use case asks for a final `Answer: <number>` line (in its contract or a tenet's pattern)."""
+    contract = use_case.contract
+    texts = [contract.output_description, contract.system_prompt or "", contract.output_regex or ""]
+    texts += [str(t.params.get("pattern", "")) + t.description for t in use_case.success_tenets]
+    return any("answer:" in text.lower() for text in texts)
+
+
+CURRENCY_SIGNS = {"$": ("$", "usd", "dollar"), "£": ("£", "gbp", "pound", "sterling"), "€": ("€", "eur", "euro")}
+
+
+def currency_of(use_case: UseCaseSpec, examples: list[dict] | None = None) -> str:
+    """The one currency of a money task: the sign the person's words and examples use most ($ when none)."""
+    text = " ".join([use_case.business_problem, use_case.contract.input_description, *use_case.constraints,
+                     *(str(e.get("input", "")) for e in examples or [])]).lower()
+    counts = {sign: sum(len(re.findall(r"(?<![a-z])" + re.escape(w) + r"s?(?![a-z])" if w.isalpha() else re.escape(w), text))
+                        for w in words) for sign, words in CURRENCY_SIGNS.items()}
+    best = max(counts, key=lambda sign: counts[sign])
+    return best if counts[best] else "$"
 
 
 def is_transaction_task(use_case: UseCaseSpec) -> bool:
@@ -42,7 +65,9 @@ def _axis(name: str, values: list[str], weights: list[float] | None = None) -> D
     return DiversityAxis(name=name, values=[AxisValue(value=v, weight=w) for v, w in zip(values, weights)])
 
 
-def default_axes(use_case: UseCaseSpec) -> list[DiversityAxis]:
+def default_axes(use_case: UseCaseSpec, generator: GeneratorSpec | None = None) -> list[DiversityAxis]:
+    """Axes the generator really varies: the bank template's input styles, the arithmetic template's
+    difficulty, the offline expansion's writing styles (synth.expand), and difficulty only for a teacher."""
     axes: list[DiversityAxis] = []
     labels = use_case.contract.labels
     if use_case.task_type == "classification" and labels:
@@ -51,23 +76,26 @@ def default_axes(use_case: UseCaseSpec) -> list[DiversityAxis]:
         axes.append(_axis("style", list(classification._STYLES), [3, 2, 1, 1, 1]))
     elif use_case.task_type == "math":
         axes.append(_axis("difficulty", ["easy", "medium", "hard"], [1, 2, 1]))
-    else:
+    elif use_case.task_type != "extraction" or generator is None or generator.kind != "programmatic":
         axes.append(_axis("writing_style", ["formal", "casual", "terse"]))
-        axes.append(_axis("difficulty", ["easy", "medium", "hard"], [1, 2, 1]))
+        if generator is not None and generator.kind == "teacher":
+            axes.append(_axis("difficulty", ["easy", "medium", "hard"], [1, 2, 1]))
     return axes
 
 
 def default_spec(use_case: UseCaseSpec, teacher_model: str | None = None, api_base: str | None = None,
-                 fmt: str = "sft") -> DataGenerationSpec:
-    """The data generation spec tunesmith proposes for this use case."""
+                 fmt: str = "sft", own_records: int = 0) -> DataGenerationSpec:
+    """The data generation spec tunesmith proposes for this use case (with ``own_records`` of the person's
+    rows imported, the generated records top them up to the usual size)."""
     generator = pick_generator(use_case, teacher_model, api_base)
     classification_task = use_case.task_type == "classification"
     short = classification_task or use_case.task_type in ("math", "extraction")
+    target = 600 if classification_task else 300
     return DataGenerationSpec(
-        train_count=600 if classification_task else 300,
+        train_count=max(1, target - own_records),
         eval_count=120 if classification_task else 60,
         format=fmt,  # type: ignore[arg-type]
-        diversity_axes=default_axes(use_case),
+        diversity_axes=default_axes(use_case, generator),
         generator=generator,
         verification=VerificationRules(min_input_chars=3, max_output_chars=use_case.contract.max_output_chars),
         quality=QualityThresholds(max_tokens=256 if short else 512),

@@ -31,6 +31,9 @@ MAX_ROWS = 50
 SCORING_STEPS = ("duplicates", "diversity", "embeddings", "lengths", "coverage", "pii", "overlap", "done")
 """The measures in the order they run (progress events count them)."""
 EMBED_SAMPLE = 1000
+SOURCE_WORDS = {"person": "your data", "template": "shipped template", "teacher": "teacher", "offline": "offline expansion",
+                "paraphrase": "paraphrases", "unknown": "unknown origin"}
+"""How the report names where records came from (``meta.source``)."""
 
 
 class ScoringCancelled(Exception):
@@ -95,6 +98,65 @@ def overlap(train: list[str], evals: list[str], n: int) -> list[int]:
     for text in train:
         grams |= ngram_set(text, n)
     return [k for k, text in enumerate(evals) if ngram_set(text, n) & grams]
+
+
+REALIZED_GAP = 0.3
+"""A value's records must differ from the other values' in how often some word occurs by at least this share."""
+
+
+def _features(text: str) -> set[str]:
+    """What a text says and how it is written: its words (numbers aside) and the shapes of its tokens
+    (`Aa`, `A`, `0-0-0`, `·`), so a change of case, layout or punctuation counts as much as new words."""
+    words = {w for w in _words(text) if not w.isdigit()}
+    shapes = {"shape:" + re.sub(r"(.)\1+", r"\1", re.sub(r"[A-Z]", "A", re.sub(r"[a-z]", "a", re.sub(r"\d", "0", tok))))
+              for tok in text.split()}
+    return words | shapes | {f"length:{len(text.split()) // 6}"}
+
+
+def _word_shares(texts: list[str]) -> dict[str, float]:
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update(_features(text))
+    return {w: c / max(1, len(texts)) for w, c in counts.items()}
+
+
+def content_coverage(train: list[dict[str, Any]], spec: DataGenerationSpec, labels: list[str]) -> dict[str, Any]:
+    """Per axis and value: records tagged with it (``counts``) and records whose content shows it
+    (``content_counts``). A label axis counts answers. Any other value counts its records only when
+    their words, token shapes or lengths differ from each other value's records (some feature at least
+    30 points more or less frequent), so a value that changed nothing covers nothing; with under 5
+    records it is not judged."""
+    out: dict[str, Any] = {}
+    for axis in spec.diversity_axes:
+        values = [v.value for v in axis.values]
+        tagged = Counter(str((r.get("meta") or {}).get(axis.name)) for r in train)
+        counts = {v: tagged.get(v, 0) for v in values}
+        gaps: dict[str, float] = {}
+        if labels and set(values) <= set(labels):
+            answers = Counter(answer_text(r).strip() for r in train)
+            content = {v: answers.get(v, 0) for v in values}
+        else:
+            texts: dict[str, list[str]] = {v: [] for v in values}
+            for record in train:
+                value = str((record.get("meta") or {}).get(axis.name))
+                if value in texts:
+                    texts[value].append(str(record.get("input", "")))
+            content = {}
+            shares = {v: _word_shares(group) for v, group in texts.items() if len(group) >= 5}
+            for value, own in texts.items():
+                others = [v for v in shares if v != value]
+                if value not in shares or not others:
+                    content[value] = len(own)  # too few records to judge
+                    continue
+                mine = shares[value]
+                gaps[value] = round(min(max(abs(mine.get(w, 0.0) - shares[u].get(w, 0.0)) for w in set(mine) | set(shares[u]))
+                                        for u in others), 3)  # it must differ from every other value
+                content[value] = len(own) if gaps[value] >= REALIZED_GAP else 0
+        out[axis.name] = {"counts": counts, "content_counts": content,
+                          "covered": round(sum(1 for c in content.values() if c) / max(1, len(values)), 3)}
+        if gaps:
+            out[axis.name]["word_gap"] = gaps
+    return out
 
 
 def _percentile(values: list[int], q: float) -> int:
@@ -169,7 +231,7 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
     step("duplicates")
     first_seen: dict[str, int] = {}
     exact = []
-    for k, (text, answer) in enumerate(zip(inputs, answers)):
+    for k, (text, _answer) in enumerate(zip(inputs, answers)):
         key = _norm(text)
         if key in first_seen:
             exact.append(k)
@@ -235,16 +297,18 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
             findings.append(Finding(code="label_imbalance", severity="high", message=detail + "."))
     # axes
     step("coverage")
-    coverage = {}
-    for axis in spec.diversity_axes:
-        seen = Counter(str((r.get("meta") or {}).get(axis.name)) for r in train)
-        values = {v.value: seen.get(v.value, 0) for v in axis.values}
-        coverage[axis.name] = {"counts": values, "covered": round(sum(1 for c in values.values() if c) / len(values), 3)}
-        gaps = [v for v, c in values.items() if c == 0]
+    coverage = content_coverage(train, spec, labels or [])
+    for name, entry in coverage.items():
+        gaps = [v for v, c in entry["content_counts"].items() if c == 0]
         if gaps and train:
-            findings.append(Finding(code=f"axis_gap:{axis.name}", severity="low",
-                                    message=f"axis {axis.name}: no records for {', '.join(gaps[:10])}."))
+            tagged = [v for v in gaps if entry["counts"].get(v)]
+            detail = f"; records tagged {', '.join(tagged[:10])} read like other values' records (the axis did not " \
+                     "change their content)" if tagged else ""
+            findings.append(Finding(code=f"axis_gap:{name}", severity="low",
+                                    message=f"axis {name}: no records whose content shows {', '.join(gaps[:10])}{detail}."))
     metrics["coverage"] = coverage
+    metrics["sources"] = {split: dict(Counter(str((r.get("meta") or {}).get("source", "unknown")) for r in records))
+                          for split, records in (("train", train), ("eval", evals))}
     # PII and toxicity
     step("pii")
     pii_in, pii_out, toxic = Counter(), Counter(), Counter()
@@ -379,6 +443,10 @@ def summary(report: QualityReport) -> str:
     """A short plain-text view of the report (what the chat shows; the TUI draws charts from metrics)."""
     m = report.metrics
     lines = [f"Usable records: {report.train_records} train, {report.eval_records} eval."]
+    sources = m.get("sources") or {}
+    if sources:
+        lines.append("From: " + "; ".join(f"{split} " + ", ".join(f"{SOURCE_WORDS.get(k, k)} {v}" for k, v in counts.items())
+                                          for split, counts in sources.items() if counts) + ".")
     if report.dropped:
         lines.append("Dropped by verification: " + ", ".join(f"{k} {v}" for k, v in report.dropped.items()))
     d = m.get("duplicates", {})

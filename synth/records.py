@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -84,6 +85,15 @@ def _content(value: Any) -> str:
     if isinstance(value, list):
         return "".join(str(m.get("content", "")) for m in value if isinstance(m, dict))
     return "" if value is None else str(value)
+
+
+PLACEHOLDER = re.compile(r"\[(?:draft|example|placeholder|todo|insert|your)\b[^\]]*\]|write (?:an input|the ideal answer) "
+                         r"here|lorem ipsum|<(?:input|output|answer|your [a-z ]+)>", re.IGNORECASE)
+
+
+def placeholder(text: str) -> bool:
+    """Text that stands in for an example instead of being one (`[draft 1: write an input here]`)."""
+    return bool(PLACEHOLDER.search(str(text or "")))
 
 
 def answer_text(record: dict[str, Any]) -> str:

@@ -1,104 +1,47 @@
-"""Run untrusted Python (generated generators, verifiers, reward code) in a separate process.
+"""Run generated Python (generators, verifiers, reward code, custom scorers) confined by the kernel.
 
-``run_python(source_or_path, function, payload, timeout_s=..., memory_mb=..., cwd=...)`` loads the
-code in a fresh interpreter, calls ``function(payload)`` and returns its JSON-able value. Limits:
-address space (RLIMIT_AS) and CPU time (RLIMIT_CPU) per process, a wall-clock timeout that kills
-the whole process group, and file size (RLIMIT_FSIZE). When ``unshare -rn`` works on this machine
-the process also runs without network in its own user namespace; ``isolation()`` says which.
-The working folder is ``cwd`` (a fresh temp folder by default), so relative writes land there; with
-``confine`` (the default) an audit hook refuses writes outside it, new processes and ctypes calls,
-so a write elsewhere fails with a PermissionError that comes back in ``error``.
-With ``map_items=True`` the function is called once per item of ``payload`` (a list) in the same
-process, and the value is the list of results (an exception in one item becomes
-``{"__error__": "..."}`` for that item), which keeps per-record verification cheap.
+``run_python(source_or_path, function, payload, timeout_s=..., memory_mb=..., cwd=...)`` starts a
+bare interpreter running ``synth/sandbox_runner.py``, which confines itself (an unprivileged user of
+its own when tunesmith runs as root, rlimits, one task, Landlock for files, seccomp for exec, fork,
+sockets and executable mappings) before it loads the code and calls ``function(payload)``; see
+synth/SANDBOX.md for what each layer stops and why. The code gets a fresh folder of its own (a copy
+of ``cwd`` when given, whose files are copied back afterwards); it may read the Python standard
+library and that folder, and write only there.
+
+This side bounds everything that comes back: stdout and stderr are read in chunks and only their
+last characters are kept (a run that prints more than ``max_output_mb`` is killed), the result
+comes on its own descriptor behind a per-run nonce that printed text cannot forge, and the process
+group is killed when the run ends. With ``map_items=True`` the function is called once per item of
+``payload`` (a list) in the same process; an exception in one item becomes ``{"__error__": ...}``.
+
+Where the kernel lacks Landlock or seccomp, ``kernel_support()`` says which, and code runs only
+when the caller passes ``allow_unconfined=True``, which callers do only after the person typed an
+explicit approval (``unconfined_approved(session_dir)``; see assistant/sandbox_cmd.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-_RUNNER = r'''
-import io, json, os, sys, traceback, contextlib
-def _confine(folder):
-    """Refuse writes outside ``folder``, new processes and raw C calls (an audit hook: it stays)."""
-    home = os.path.realpath(folder)
-    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-    path_events = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.symlink": (1,),
-                   "os.link": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
-                   "os.mkfifo": (0,), "os.mknod": (0,), "shutil.rmtree": (0,), "shutil.move": (0, 1)}
-    banned = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-              "os.kill", "os.killpg", "pty.spawn", "ctypes.dlsym", "ctypes.call_function")
-    def inside(path):
-        if isinstance(path, int) or path is None:
-            return True
-        try:
-            full = os.path.realpath(os.fsdecode(path))
-        except (TypeError, ValueError):
-            return False
-        return full == home or full.startswith(home + os.sep) or full == os.devnull
-    def refuse(what, path=None):
-        where = f" {os.fsdecode(path)!r}" if isinstance(path, (str, bytes, os.PathLike)) else ""
-        raise PermissionError(f"sandbox: {what}{where} refused: generated code may only write inside its "
-                              f"folder {home} and may not start processes or call C functions")
-    def hook(event, args):
-        if event == "open":
-            path, mode, flags = (tuple(args) + (None, None, 0))[:3]
-            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool((flags or 0) & write_flags)
-            if writes and not inside(path):
-                refuse("writing", path)
-        elif event in path_events:
-            for index in path_events[event]:
-                if index < len(args) and not inside(args[index]):
-                    refuse(event, args[index])
-        elif event.startswith(banned):
-            refuse(event)
-    sys.addaudithook(hook)
-def _main():
-    job = json.loads(sys.stdin.read())
-    if job.get("confine"):
-        _confine(os.getcwd())
-    out = {"ok": False, "value": None, "error": None, "stdout": ""}
-    buf = io.StringIO()
-    try:
-        namespace = {"__name__": "sandboxed"}
-        with contextlib.redirect_stdout(buf):
-            exec(compile(job["source"], job["filename"], "exec"), namespace)
-            fn = namespace.get(job["function"])
-            if not callable(fn):
-                raise NameError("the code defines no function %r" % job["function"])
-            if job.get("map_items"):
-                value = []
-                for item in job["payload"]:
-                    try:
-                        value.append(fn(item))
-                    except Exception as exc:
-                        value.append({"__error__": "%s: %s" % (type(exc).__name__, exc)})
-            else:
-                value = fn(job["payload"])
-        json.dumps(value)
-        out.update(ok=True, value=value)
-    except MemoryError:
-        out["error"] = "MemoryError: the code ran out of its memory limit"
-    except BaseException as exc:
-        tb = traceback.format_exc(limit=6)
-        out["error"] = "%s: %s\n%s" % (type(exc).__name__, exc, tb)
-    out["stdout"] = buf.getvalue()[-20000:]
-    sys.__stdout__.write("\n@@SANDBOX_RESULT@@" + json.dumps(out, default=str))
-    sys.__stdout__.flush()
-_main()
-'''
-
-_MARKER = "@@SANDBOX_RESULT@@"
+RUNNER = Path(__file__).with_name("sandbox_runner.py")
+APPROVAL_FILE = "sandbox-unconfined.json"
+"""The person's typed approval of unconfined runs for one session (written by `tunesmith sandbox`)."""
+KEEP_CHARS = 20000
+UID_BASE, UID_SPAN = 0x60000000, 1 << 24
+"""Root runs the code as a fresh uid from this range, owned by no account, so RLIMIT_NPROC is its own."""
 
 
 @dataclass
@@ -108,50 +51,84 @@ class SandboxResult:
     ok: bool
     value: Any = None
     error: str | None = None
-    """Exception text, or why the process died (timeout, memory, signal)."""
+    """Exception text, or why the process died (timeout, memory, signal, refused)."""
     stdout: str = ""
     stderr: str = ""
     killed: bool = False
-    """True when the wall-clock timeout or a limit killed the process."""
+    """True when the wall-clock timeout, the output cap or a limit killed the process."""
+    refused: bool = False
+    """True when the code did not run: confinement was missing or could not be applied."""
     isolation: list[str] = field(default_factory=list)
-    """Which protections applied: rlimits, no-network, temp-cwd."""
+    """Which protections applied to this run."""
+    wall_s: float = 0.0
+    uid: int | None = None
+    """The user the code ran as when tunesmith runs as root (one of its own); None: tunesmith's user."""
+
+
+@dataclass(frozen=True)
+class KernelSupport:
+    """Whether this machine can confine generated code, measured by confining a trivial run."""
+
+    ok: bool
+    missing: str | None
+    """What the kernel lacks (or what failed), in words; None when everything applied."""
+    applied: tuple[str, ...]
+    startup_s: float
+    """Wall time of that trivial confined run: the start-up cost every run pays."""
+
+
+def _interpreter() -> str:
+    return getattr(sys, "_base_executable", None) or sys.executable
 
 
 @lru_cache(maxsize=1)
-def unshare_works() -> bool:
-    """Probe once whether ``unshare -rn`` can start a process here (user + network namespace)."""
-    exe = shutil.which("unshare")
-    if not exe:
+def _runner_source() -> str:
+    return RUNNER.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def kernel_support() -> KernelSupport:
+    """Probe once per process: confine a run that does nothing and report what applied.
+
+    ``TUNESMITH_SANDBOX_PRETEND_MISSING=<feature>`` makes this machine report that feature missing
+    (to try the refusal and the approval on a kernel that has everything); it can only take away.
+    """
+    pretend = os.environ.get("TUNESMITH_SANDBOX_PRETEND_MISSING")
+    if pretend:
+        return KernelSupport(False, f"{pretend} is reported missing (TUNESMITH_SANDBOX_PRETEND_MISSING)", (), 0.0)
+    started = time.perf_counter()
+    result = _run({"probe": True, "confine": True, "source": "", "filename": "<probe>", "function": "",
+                   "payload": None}, timeout_s=30, memory_mb=512, cpu_s=30, file_mb=1, cwd=None)
+    elapsed = time.perf_counter() - started
+    if result.refused or not result.ok:
+        return KernelSupport(False, result.error or "the confined probe run failed", tuple(result.isolation), elapsed)
+    return KernelSupport(True, None, tuple(result.isolation), elapsed)
+
+
+def unconfined_approved(session_dir: str | os.PathLike | None) -> bool:
+    """True when the person approved unconfined runs for this session, for what this kernel lacks now."""
+    if session_dir is None:
         return False
     try:
-        probe = subprocess.run([exe, "-rn", sys.executable, "-c", "print(1)"], capture_output=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
+        data = json.loads((Path(session_dir) / APPROVAL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return False
-    return probe.returncode == 0 and probe.stdout.strip() == b"1"
+    support = kernel_support()
+    return (isinstance(data, dict) and data.get("decided_by") == "person" and not support.ok
+            and data.get("missing") == support.missing)
 
 
 def isolation(cwd_given: bool = False) -> list[str]:
     """The protections sandboxed code gets on this machine."""
-    found = ["separate-process", "rlimit-memory", "rlimit-cpu", "rlimit-file-size", "wall-clock-timeout",
-             "writes-confined-to-cwd (audit hook)"]
-    if unshare_works():
-        found.append("no-network (unshare -rn)")
-    found.append("cwd" if cwd_given else "temp-cwd")
-    return found
+    support = kernel_support()
+    if support.ok:
+        return _base(cwd_given) + list(support.applied)
+    return _base(cwd_given) + [f"NOT CONFINED: {support.missing}"]
 
 
-def _limits(memory_mb: int, cpu_s: int, fsize_mb: int):
-    def apply() -> None:
-        import resource
-
-        mem = int(memory_mb) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-        fs = int(fsize_mb) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fs, fs))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
+def _base(cwd_given: bool) -> list[str]:
+    return ["separate process", "own folder (copy of cwd)" if cwd_given else "own temp folder", "wall-clock timeout",
+            "bounded output", "result channel with nonce", "process group killed"]
 
 
 def run_python(
@@ -163,47 +140,184 @@ def run_python(
     memory_mb: int = 1024,
     cwd: str | os.PathLike | None = None,
     map_items: bool = False,
-    network: bool = False,
     max_file_mb: int = 256,
-    confine: bool = True,
+    max_output_mb: int = 16,
+    allow_unconfined: bool = False,
 ) -> SandboxResult:
-    """Call ``function(payload)`` from the given code in a limited subprocess; never raises for the code's faults."""
+    """Call ``function(payload)`` from the given code in a confined subprocess; never raises for the code's faults."""
+    support = kernel_support()
+    if not support.ok and not allow_unconfined:
+        return SandboxResult(ok=False, refused=True, isolation=isolation(cwd is not None),
+                             error=f"generated code was not run: this machine cannot confine it ({support.missing}). "
+                                   "tunesmith runs generated code only inside the kernel sandbox; the person can "
+                                   "approve unconfined runs for a session with `tunesmith sandbox allow-unconfined "
+                                   "SESSION` (typed at a terminal).")
     source, filename = _load(source_or_path)
-    job = json.dumps({"source": source, "filename": filename, "function": function, "payload": payload,
-                      "map_items": map_items, "confine": confine}, default=str)
-    temp = None
-    if cwd is None:
-        temp = tempfile.mkdtemp(prefix="tunesmith-sandbox-")
-        workdir = temp
-    else:
-        workdir = str(cwd)
-        Path(workdir).mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-I", "-c", _RUNNER]
-    if not network and unshare_works():
-        argv = [shutil.which("unshare") or "unshare", "-rn", *argv]
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": workdir, "TMPDIR": workdir,
-           "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"}
-    cpu_s = max(1, int(timeout_s) + 1)
-    try:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=workdir, env=env, start_new_session=True,
-                                preexec_fn=_limits(memory_mb, cpu_s, max_file_mb))
-    except OSError as exc:
-        _cleanup(temp)
-        return SandboxResult(ok=False, error=f"could not start the sandbox: {exc}")
-    killed = False
-    try:
-        out, err = proc.communicate(job.encode(), timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        killed = True
-        _kill(proc)
-        out, err = proc.communicate()
-    finally:
-        _cleanup(temp)
-    result = _parse(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), proc.returncode, killed,
-                    timeout_s, memory_mb)
-    result.isolation = isolation(cwd is not None)
+    job = {"source": source, "filename": filename, "function": function, "payload": payload,
+           "map_items": map_items, "confine": support.ok}
+    result = _run(job, timeout_s=timeout_s, memory_mb=memory_mb, cpu_s=max(1, int(timeout_s) + 1),
+                  file_mb=max_file_mb, cwd=cwd, max_output_mb=max_output_mb)
+    if support.ok and not result.isolation:  # no result came back: the layers were those of every run
+        result.isolation = [f"user {result.uid} (not root)" if item.startswith("user ") else item
+                            for item in support.applied]
+    result.isolation = _base(cwd is not None) + result.isolation
+    if not support.ok:
+        result.isolation.append(f"NOT CONFINED: {support.missing}")
     return result
+
+
+def _run(job: dict[str, Any], *, timeout_s: float, memory_mb: int, cpu_s: int, file_mb: int,
+         cwd: str | os.PathLike | None, max_output_mb: int = 16, max_result_mb: int = 64) -> SandboxResult:
+    nonce = secrets.token_hex(16)
+    work = tempfile.mkdtemp(prefix="tunesmith-sandbox-")
+    uid = UID_BASE + secrets.randbelow(UID_SPAN) if os.geteuid() == 0 else None
+    opened: list[Any] = []
+    started = time.perf_counter()
+    try:
+        if cwd is not None:
+            _copy_tree(Path(cwd), Path(work))
+        if uid is not None:
+            _chown_tree(work, uid)
+        folder_fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+        result_file = tempfile.TemporaryFile()
+        job_file = tempfile.TemporaryFile()
+        opened += [result_file, job_file]
+        job_file.write(json.dumps({**job, "nonce": nonce, "uid": uid, "folder_fd": folder_fd,
+                                   "result_fd": result_file.fileno(),
+                                   "limits": {"memory_mb": memory_mb, "cpu_s": cpu_s, "file_mb": file_mb}},
+                                  default=str).encode())
+        job_file.seek(0)
+        env = {"PATH": "/usr/bin:/bin", "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
+        try:
+            proc = subprocess.Popen([_interpreter(), "-I", "-S", "-c", _runner_source()], stdin=job_file,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/", env=env,
+                                    pass_fds=(folder_fd, result_file.fileno()), start_new_session=True)
+        except OSError as exc:
+            return SandboxResult(ok=False, refused=True, error=f"could not start the sandbox: {exc}")
+        finally:
+            os.close(folder_fd)
+        out, err, killed, why = _collect(proc, timeout_s, max_output_mb * 1024 * 1024, uid)
+        result_file.seek(0)
+        raw = result_file.read(max_result_mb * 1024 * 1024 + 1)
+        result = _parse(raw, nonce, out, err, proc.returncode, killed, why, timeout_s, memory_mb, max_result_mb)
+        if cwd is not None and not result.refused:
+            _copy_tree(Path(work), Path(cwd))
+        result.wall_s, result.uid = time.perf_counter() - started, uid
+        return result
+    finally:
+        for handle in opened:
+            handle.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _collect(proc: subprocess.Popen, timeout_s: float, max_output: int,
+             uid: int | None) -> tuple[str, str, bool, str | None]:
+    """Read stdout and stderr in chunks until both close or a limit hits. When the runner has exited
+    (or a limit hits), kill its process group and, as root, every process of its uid, then reap it."""
+    tails = {proc.stdout: bytearray(), proc.stderr: bytearray()}
+    total, killed, why, cleared = 0, False, None, False
+    deadline = time.monotonic() + timeout_s
+    with selectors.DefaultSelector() as selector:
+        for stream in tails:
+            selector.register(stream, selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                killed, why = True, "timeout"
+                break
+            for key, _ in selector.select(timeout=min(left, 0.2)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                total += len(chunk)
+                tail = tails[key.fileobj]
+                tail += chunk
+                del tail[:-KEEP_CHARS * 2]
+            if total > max_output:
+                killed, why = True, f"printed more than {max_output // (1024 * 1024)} MiB"
+                break
+            if not cleared and _exited(proc):  # whatever still holds the pipes must go too
+                _clear(proc, uid)
+                cleared = True
+                deadline = min(deadline, time.monotonic() + 2.0)
+    _clear(proc, uid)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in tails:
+        stream.close()
+    return _decode(tails[proc.stdout]), _decode(tails[proc.stderr]), killed, why
+
+
+def _exited(proc: subprocess.Popen) -> bool:
+    """Whether the runner has exited, without reaping it (its pid and group id stay reserved)."""
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _clear(proc: subprocess.Popen, uid: int | None) -> None:
+    _kill_group(proc)
+    if uid is not None:
+        _kill_user(uid)
+
+
+def _decode(tail: bytearray) -> str:
+    return bytes(tail).decode("utf-8", "replace")[-KEEP_CHARS:]
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+
+
+def _kill_user(uid: int) -> None:
+    """SIGKILL every process still running as the run's own uid (a second layer: seccomp already
+    refuses to create them), so not even a child in a session of its own outlives the run."""
+    for _ in range(3):
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.stat(f"/proc/{entry}").st_uid == uid:
+                        found.append(int(entry))
+                except OSError:
+                    continue
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    """Copy regular files and folders (never symlinks or devices) from src into dst."""
+    for root, _dirs, files in os.walk(src, followlinks=False):
+        rel = Path(root).relative_to(src)
+        (dst / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            path = Path(root) / name
+            if path.is_file() and not path.is_symlink():
+                target = dst / rel / name
+                if target.is_symlink():
+                    target.unlink()
+                shutil.copyfile(path, target)
+
+
+def _chown_tree(top: str, uid: int) -> None:
+    for root, _dirs, files in os.walk(top):
+        os.chown(root, uid, uid, follow_symlinks=False)
+        for name in files:
+            os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
 
 
 def _load(source_or_path: str | os.PathLike) -> tuple[str, str]:
@@ -216,41 +330,38 @@ def _load(source_or_path: str | os.PathLike) -> tuple[str, str]:
     return text, "<generated>"
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        try:
-            proc.kill()
-        except ProcessLookupError:
-            pass
+def _signal_reason(code: int | None, memory_mb: int, err: str) -> str:
+    if "MemoryError" in err:
+        return f"ran out of its {memory_mb} MiB memory limit"
+    if code is not None and code < 0:
+        sig = -code
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        extra = {signal.SIGXCPU: " (CPU time limit)", signal.SIGXFSZ: " (file size limit)",
+                 signal.SIGSYS: " by the kernel: it tried a forbidden system call (starting a program or a "
+                                        "process, ptrace, mount, namespaces or similar)"}.get(sig, "")
+        return f"killed by {name}{extra}"
+    return f"the process ended without a result (exit code {code})"
 
 
-def _cleanup(temp: str | None) -> None:
-    if temp:
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def _parse(out: str, err: str, code: int | None, killed: bool, timeout_s: float, memory_mb: int) -> SandboxResult:
-    stderr = err[-20000:]
+def _parse(raw: bytes, nonce: str, out: str, err: str, code: int | None, killed: bool, why: str | None,
+           timeout_s: float, memory_mb: int, max_result_mb: int) -> SandboxResult:
     if killed:
-        return SandboxResult(ok=False, error=f"timed out after {timeout_s:g} s and was killed", stdout=out[-20000:],
-                             stderr=stderr, killed=True)
-    head, sep, tail = out.rpartition(_MARKER)
-    if not sep:
-        reason = f"the process ended without a result (exit code {code})"
-        if code is not None and code < 0:
-            sig = -code
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-            reason = f"killed by {name}"
-            if sig in (signal.SIGXCPU, signal.SIGKILL):
-                reason += " (CPU time limit)" if sig == signal.SIGXCPU else ""
-        if "MemoryError" in err:
-            reason = f"ran out of its {memory_mb} MiB memory limit"
-        return SandboxResult(ok=False, error=reason, stdout=out[-20000:], stderr=stderr, killed=code is not None and code < 0)
+        reason = f"timed out after {timeout_s:g} s and was killed" if why == "timeout" else f"{why}; killed"
+        return SandboxResult(ok=False, error=reason, stdout=out, stderr=err, killed=True)
+    head, sep, body = raw.partition(b"\n")
+    if head.decode("ascii", "replace") != nonce or not sep:
+        return SandboxResult(ok=False, error=_signal_reason(code, memory_mb, err), stdout=out, stderr=err,
+                             killed=code is not None and code < 0)
+    if len(raw) > max_result_mb * 1024 * 1024:
+        return SandboxResult(ok=False, error=f"the result is larger than {max_result_mb} MiB", stdout=out, stderr=err)
     try:
-        data = json.loads(tail)
-    except json.JSONDecodeError:
-        return SandboxResult(ok=False, error="the sandbox result was unreadable", stdout=head, stderr=stderr)
+        data = json.loads(body)
+    except ValueError:
+        return SandboxResult(ok=False, error="the sandbox result was unreadable", stdout=out, stderr=err)
+    applied = [str(a) for a in data.get("applied") or []]
+    if data.get("refused"):
+        return SandboxResult(ok=False, refused=True, error=f"confinement failed: {data['refused']}", stdout=out,
+                             stderr=err, isolation=applied)
+    printed = str(data.get("stdout") or "")
     return SandboxResult(ok=bool(data.get("ok")), value=data.get("value"), error=data.get("error"),
-                         stdout=(head.removesuffix("\n") + data.get("stdout", ""))[-20000:], stderr=stderr)
+                         stdout=(out + printed)[-KEEP_CHARS:], stderr=err, isolation=applied)

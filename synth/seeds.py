@@ -1,4 +1,4 @@
-"""Seed examples (data/examples.jsonl): draft, edit, add, delete, and import a person's own data.
+"""Seed examples (data/examples.jsonl): draft, edit, add and delete them (the person's own files: synth.importing).
 
 A seed row is ``{"input": str, "output": str, "chosen"?: str, "rejected"?: str, "meta": {...}}``.
 Rows are addressed by their 0-based position, as the table in the TUI shows them.
@@ -6,7 +6,6 @@ Rows are addressed by their 0-based position, as the table in the TUI shows them
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 import re
@@ -14,16 +13,51 @@ from pathlib import Path
 from typing import Any
 
 from specs.use_case import UseCaseSpec
-from synth.records import read_jsonl, write_jsonl
+from synth.records import placeholder, read_jsonl, write_jsonl
 from synth.templates import arithmetic, classification, extraction
 
 EXAMPLES = "data/examples.jsonl"
-IMPORTED = "data/imported.jsonl"
 ROW_KEYS = ("input", "output", "chosen", "rejected", "reference", "meta")
 
 
 class SeedError(ValueError):
     """A seed edit or import that cannot be done; the message says why."""
+
+
+class NeedsData(SeedError):
+    """Offline, with no teacher, tunesmith cannot make examples of this task up: the message says what it needs."""
+
+
+def offline_gap(use_case: UseCaseSpec, examples: list[dict[str, Any]] | None = None) -> str | None:
+    """Why offline drafting cannot make this task's examples (None when a shipped template can)."""
+    from synth.plan import is_transaction_task
+
+    contract = use_case.contract
+    labels = list(contract.labels or [])
+    if use_case.task_type == "classification" and labels:
+        if is_transaction_task(use_case):
+            missing = classification.missing_labels(labels, examples or [])
+            if not missing:
+                return None
+            return (f"the bank-transaction vocabulary has no merchants for {', '.join(missing)}: give one real "
+                    "transaction for each")
+        return (f"offline there is no vocabulary for {contract.input_description.strip().rstrip('.')} with the labels "
+                f"{', '.join(labels)}; tunesmith does not make such inputs up")
+    if use_case.task_type == "extraction" and contract.output_schema:
+        return None
+    if use_case.task_type == "math":
+        return None
+    return (f"a {use_case.task_type.replace('_', ' ')} task's inputs and ideal answers cannot be made up offline "
+            "without examples")
+
+
+def needs_data_message(use_case: UseCaseSpec, gap: str) -> str:
+    """What tunesmith needs to make this task's data, said plainly."""
+    labels = use_case.contract.labels or []
+    per = " (one or more per label)" if labels else ""
+    return (f"I cannot draft seed examples offline: {gap}. I need one of: a few real examples{per} (add them with "
+            "add_seed_example or in the seed table), a data file of yours (JSONL, CSV, parquet or a saved dataset "
+            "folder: inspect_data_file, then import_data), or a teacher model (--teacher-model) to write them.")
 
 
 def load(session_dir: Path) -> list[dict[str, Any]]:
@@ -41,6 +75,9 @@ def clean_row(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: row[k] for k in ROW_KEYS if k in row and row[k] is not None}
     if not str(out.get("input", "")).strip():
         raise SeedError("a seed row needs a non-empty `input`")
+    for key in ("input", "output", "chosen", "rejected", "reference"):
+        if key in out and placeholder(str(out[key])):
+            raise SeedError(f"`{key}` is placeholder text ({str(out[key])[:60]!r}); write a real example")
     for key in ("input", "output", "chosen", "rejected", "reference"):
         if key in out:
             out[key] = str(out[key])
@@ -90,26 +127,29 @@ def table(rows: list[dict[str, Any]], width: int = 60) -> str:
 # --- drafting -------------------------------------------------------------------------------------
 
 def draft_offline(use_case: UseCaseSpec, n: int = 12, seed: int = 0, fmt: str = "sft") -> list[dict[str, Any]]:
-    """Draft seed rows without an LLM: from the shipped templates when one fits, else from the contract."""
+    """Draft seed rows without an LLM from the shipped template that fits; NeedsData when none does."""
     n = max(5, min(20, n))
     contract = use_case.contract
+    gap = offline_gap(use_case)
+    if gap is not None:
+        raise NeedsData(needs_data_message(use_case, gap))
     rows: list[dict[str, Any]]
     if use_case.task_type == "classification" and contract.labels:
         labels = list(contract.labels)
+        from synth.plan import currency_of
+
         made = classification.generate({"labels": labels, "n": max(n, len(labels)), "seed": seed, "split": "seed",
-                                         "axes": {}})
+                                         "axes": {}, "currency": currency_of(use_case)})
         made = made[:max(n, min(len(labels), 20))]
         rows = [{"input": r["input"], "output": r["output"], "meta": {"category": r["output"]}} for r in made]
     elif use_case.task_type == "extraction" and contract.output_schema:
         made = extraction.generate({"schema": contract.output_schema, "n": n, "seed": seed, "split": "seed"})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
-    elif use_case.task_type == "math":
-        made = arithmetic.generate({"n": n, "seed": seed, "split": "seed"})
+    else:  # math (offline_gap lets no other task through)
+        from synth.plan import wants_answer_line
+
+        made = arithmetic.generate({"n": n, "seed": seed, "split": "seed", "answer_line": wants_answer_line(use_case)})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
-    else:
-        rows = [{"input": f"[draft {k + 1}: write an input here] {contract.input_description}",
-                 "output": f"[draft {k + 1}: write the ideal answer] {contract.output_description}", "meta": {}}
-                for k in range(min(n, 5))]
     if fmt == "preference":
         rows = [with_rejected(use_case, r, k) for k, r in enumerate(rows)]
     return rows
@@ -127,7 +167,8 @@ def with_rejected(use_case: UseCaseSpec, row: dict[str, Any], k: int) -> dict[st
     return {**row, "chosen": answer, "rejected": wrong}
 
 
-def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft") -> list[dict[str, str]]:
+def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft",
+                     documents: dict[str, str] | None = None) -> list[dict[str, str]]:
     contract = use_case.contract
     fields = '{"input": ..., "output": ...}' if fmt != "preference" else \
         '{"input": ..., "chosen": ..., "rejected": ...} (rejected: a plausible but worse answer)'
@@ -137,7 +178,15 @@ def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft") -> list[di
         spec.append("Allowed outputs (exact spelling): " + ", ".join(contract.labels))
     if contract.output_schema:
         spec.append("Output is JSON valid against: " + json.dumps(contract.output_schema))
+    if contract.output_regex:
+        spec.append(f"Output must match this regular expression in full: {contract.output_regex}")
+    if contract.max_output_chars:
+        spec.append(f"Output is at most {contract.max_output_chars} characters.")
+    if contract.system_prompt:
+        spec.append(f"The model is instructed: {contract.system_prompt}")
     spec += [f"Constraint: {c}" for c in use_case.constraints]
+    for name, text in (documents or {}).items():
+        spec.append(f"Draw facts from the document {name}; answers use only what it says:\n<document>\n{text}\n</document>")
     return [
         {"role": "system", "content": "You write realistic, varied training examples. Reply with JSON only."},
         {"role": "user", "content": "\n".join(spec) + f"\n\nWrite {n} diverse examples as a JSON list of {fields}. "
@@ -157,11 +206,12 @@ def parse_json_reply(text: str) -> Any:
         raise
 
 
-def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str = "sft") -> list[dict[str, Any]]:
-    """Draft seed rows with a teacher model (synth.llm.LLMClient)."""
+def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str = "sft",
+                       documents: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Draft seed rows with a teacher model (synth.llm.LLMClient), grounded in ``documents`` when given."""
     from synth.llm import run_sync
 
-    reply = run_sync(client.complete(teacher_messages(use_case, n, fmt), temperature=0.8, max_tokens=4000,
+    reply = run_sync(client.complete(teacher_messages(use_case, n, fmt, documents), temperature=0.8, max_tokens=4000,
                                      cache_key="seeds"))
     try:
         items = parse_json_reply(reply.text)
@@ -180,83 +230,6 @@ def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str
     if not rows:
         raise SeedError("the teacher returned no usable examples")
     return rows[:20]
-
-
-# --- importing a person's own data ----------------------------------------------------------------
-
-def read_table(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """Rows of a JSONL/JSON, CSV/TSV, parquet file, or a folder saved with datasets' save_to_disk."""
-    path = Path(path)
-    if path.is_dir():
-        import datasets  # a saved Hugging Face dataset folder
-
-        loaded = datasets.load_from_disk(str(path))
-        if isinstance(loaded, datasets.DatasetDict):
-            loaded = loaded["train"] if "train" in loaded else loaded[next(iter(loaded))]
-        count = len(loaded) if limit is None else min(limit, len(loaded))
-        return [dict(loaded[k]) for k in range(count)]
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        rows = read_jsonl(path)
-    elif suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        rows = data if isinstance(data, list) else data.get("data", [])
-    elif suffix in (".csv", ".tsv"):
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ","))
-    elif suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(path).to_pylist()
-    else:
-        raise SeedError(f"{path.name}: unsupported file type; use .jsonl, .json, .csv, .tsv, .parquet or a saved dataset folder")
-    return rows[:limit] if limit is not None else rows
-
-
-def columns(rows: list[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for row in rows[:200]:
-        for key in row:
-            seen.setdefault(str(key), None)
-    return list(seen)
-
-
-def guess_mapping(cols: list[str]) -> dict[str, str]:
-    """Guess which column is the input and which the output/chosen/rejected/reference."""
-    names = {c.lower(): c for c in cols}
-    guesses = {"input": ["input", "text", "prompt", "question", "description", "transaction", "instruction"],
-               "output": ["output", "label", "category", "answer", "completion", "response", "target"],
-               "chosen": ["chosen"], "rejected": ["rejected"], "reference": ["reference", "solution"]}
-    mapping = {}
-    for field, options in guesses.items():
-        for option in options:
-            if option in names and names[option] not in mapping.values():
-                mapping[field] = names[option]
-                break
-    return mapping
-
-
-def map_rows(rows: list[dict[str, Any]], mapping: dict[str, str]) -> list[dict[str, Any]]:
-    if "input" not in mapping:
-        raise SeedError("the column mapping needs an `input` column")
-    bad = {f for f in mapping if f not in ROW_KEYS or f == "meta"}
-    if bad:
-        raise SeedError(f"cannot map to {sorted(bad)}; map columns to input, output, chosen, rejected, reference")
-    cols = set(columns(rows))
-    missing = [c for c in mapping.values() if c not in cols]
-    if missing:
-        raise SeedError(f"column(s) {missing} not in the data; columns are: {', '.join(sorted(cols))}")
-    out = []
-    for row in rows:
-        mapped = {field: row.get(col) for field, col in mapping.items()}
-        if mapped.get("input") in (None, ""):
-            continue
-        for key, value in list(mapped.items()):
-            if isinstance(value, (dict, list)):
-                mapped[key] = json.dumps(value, ensure_ascii=False)
-        mapped["meta"] = {"source": "person"}
-        out.append(clean_row(mapped))
-    return out
 
 
 def sample(rows: list[dict[str, Any]], n: int, seed: int = 0) -> list[dict[str, Any]]:

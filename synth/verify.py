@@ -17,8 +17,8 @@ from typing import Any
 
 from specs.data_generation import DataGenerationSpec
 from specs.use_case import UseCaseSpec
-from synth.records import answer_text
-from synth.sandbox import run_python
+from synth.records import answer_text, placeholder
+from synth.sandbox import run_python, unconfined_approved
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -98,6 +98,8 @@ class Verifier:
             return "input too short"
         if len(text) > rules.max_input_chars:
             return "input too long"
+        if any(placeholder(str(record.get(k) or "")) for k in ("input", "output", "chosen", "rejected", "reference")):
+            return "placeholder text"
         fmt = self.spec.format
         if fmt == "preference":
             chosen = record.get("chosen", record.get("output"))
@@ -133,7 +135,7 @@ class Verifier:
         assert self.code_verifier is not None
         gen = self.spec.generator
         result = run_python(self.code_verifier, "verify", records, timeout_s=gen.timeout_s, memory_mb=gen.memory_mb,
-                            map_items=True)
+                            map_items=True, allow_unconfined=unconfined_approved(self.session_dir))
         if not result.ok or not isinstance(result.value, list) or len(result.value) != len(records):
             reason = "verifier failed: " + (result.error or "bad result").splitlines()[0][:80]
             return [reason] * len(records)

@@ -95,6 +95,8 @@ class ScriptedModel:
 class FixedApprover:
     """Answers every request with the same decision kind; records the requests."""
 
+    asks_person = True  # stands for the person at the app's approval card
+
     def __init__(self, kind: str = "allow_once", comment: str | None = None, waive: list[str] | None = None) -> None:
         self.kind, self.comment, self.waive = kind, comment, list(waive or [])
         self.requests: list[ApprovalRequested] = []
@@ -106,6 +108,8 @@ class FixedApprover:
 
 class QueueApprover:
     """Answers requests with the given decisions in order; fails the test if it runs out."""
+
+    asks_person = True  # stands for the person at the app's approval card
 
     def __init__(self, decisions: list[Decision | str]) -> None:
         self.decisions = [Decision(d) if isinstance(d, str) else d for d in decisions]  # type: ignore[arg-type]
@@ -119,6 +123,8 @@ class QueueApprover:
 
 class HangingApprover:
     """Never answers (the person walked away): for tests of interrupt and resume."""
+
+    asks_person = True  # stands for the person at the app's approval card
 
     def __init__(self) -> None:
         self.requests: list[ApprovalRequested] = []

@@ -6,7 +6,9 @@ or a single JSON body otherwise. A reply may instead inject a fault: ``"429"`` (
 ``retry-after`` header), ``"500"``, ``"401"``, ``"context"`` (a context-length 400), ``"hang"``
 (no answer for longer than the client waits), ``"truncate"`` (the stream stops half way, no
 ``[DONE]``). Malformed tool-call JSON is just a tool call whose ``arguments`` string is not JSON.
-``closed_port()`` gives a port nobody listens on, for refused connections.
+``closed_port()`` gives a port nobody listens on, for refused connections. A ``responder`` answers
+some requests itself (e.g. the teacher's and the judge's, told apart by their model name) so one
+server can play every LLM of a journey while the planner's replies stay a script.
 
     with LoopbackServer([Reply(text="hi")]) as server:
         model = LitellmModel("openai/test", api_base=server.api_base, ...)
@@ -20,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass
@@ -41,13 +43,20 @@ class Reply:
     hang_s: float = 5.0
     prompt_tokens: int = 11
     completion_tokens: int = 7
+    cached_tokens: int = 0
+    """Reported as ``prompt_tokens_details.cached_tokens`` when not 0."""
+    chunk_delay_s: float = 0.0
+    """Pause before each streamed chunk (a slow model that keeps generating)."""
 
 
 class LoopbackServer:
     """Serves scripted replies; records every request body and its headers."""
 
-    def __init__(self, replies: list[Reply] | None = None) -> None:
+    def __init__(self, replies: list[Reply] | None = None,
+                 responder: Callable[[dict[str, Any]], Reply | None] | None = None) -> None:
         self.replies: list[Reply] = list(replies or [])
+        self.responder = responder
+        """Called first with each request body; a Reply it returns answers the request, None falls to the script."""
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -84,6 +93,10 @@ class LoopbackServer:
         with self._lock:
             self.requests.append(body)
             self.headers.append(headers)
+        answer = self.responder(body) if self.responder is not None else None
+        if answer is not None:
+            return answer
+        with self._lock:
             if not self.replies:
                 return Reply(fault="500", text="loopback script is empty")
             return self.replies.pop(0)
@@ -97,7 +110,7 @@ class LoopbackServer:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+            def do_POST(self) -> None:  # http.server's naming
                 length = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -156,6 +169,8 @@ class LoopbackServer:
                 if reply.fault == "truncate":
                     chunks = chunks[: max(2, len(chunks) // 2)]
                 for chunk in chunks:
+                    if reply.chunk_delay_s:
+                        server._stop.wait(reply.chunk_delay_s)
                     self._chunk(f"data: {json.dumps(chunk)}\n\n".encode())
                 if reply.fault == "truncate":
                     # Drop the connection mid-stream: no final chunk, no [DONE], no chunked terminator.
@@ -202,12 +217,15 @@ def _tool_calls(reply: Reply, start: int) -> list[dict[str, Any]]:
     return calls
 
 
-def _usage(reply: Reply) -> dict[str, int]:
-    return {
+def _usage(reply: Reply) -> dict[str, Any]:
+    usage: dict[str, Any] = {
         "prompt_tokens": reply.prompt_tokens,
         "completion_tokens": reply.completion_tokens,
         "total_tokens": reply.prompt_tokens + reply.completion_tokens,
     }
+    if reply.cached_tokens:
+        usage["prompt_tokens_details"] = {"cached_tokens": reply.cached_tokens}
+    return usage
 
 
 def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ def fake_app(monkeypatch):
         return 0
 
     monkeypatch.setattr(cli, "launch_app", launch_app)
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     return calls
 
 
@@ -166,6 +167,7 @@ def test_resume_unknown_name_is_a_sentence_not_a_traceback(workspace, fake_app, 
 def test_resume_without_name_and_no_terminal_lists_and_exits_2(workspace, fake_app, capsys, monkeypatch):
     workspace.create("alpha")
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    monkeypatch.setattr(cli, "has_terminal", lambda: False)
     code, out, err = run(["resume"], capsys)
     assert code == 2 and "alpha" in out and "tunesmith resume NAME" in err and fake_app == []
 

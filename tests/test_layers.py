@@ -2,7 +2,9 @@
 
 Two checks. Statically (ast, every import in every module, lazy ones included): no import runs
 against the direction, textual only under assistant/tui/, litellm only in the two LLM modules,
-torch & co. never at module level outside job scripts. Dynamically: every app module is imported
+torch & co. never at module level outside job scripts, subprocess only in the job runner
+(assistant/jobs.py) and the few listed modules that wait for a child within one call, and no product
+module imports tests/ (test and bench helpers live there). Dynamically: every app module is imported
 in a fresh process and `sys.modules` must hold no textual (outside assistant.tui), no torch,
 transformers, trl, peft, accelerate or sentence_transformers, and no module of a higher layer.
 """
@@ -30,6 +32,30 @@ LAYERS = ("specs", "synth", "skills", "assistant", "assistant.tui")
 HEAVY = ("torch", "transformers", "trl", "peft", "accelerate", "sentence_transformers")
 LITELLM_ALLOWED = {"assistant.model", "synth.llm"}
 """The planner and the teacher/judge client: the only modules that talk to litellm."""
+
+MCP_ALLOWED = {"assistant.mcp_server", "assistant.mcp_gate", "assistant.mcp_engine_tools"}
+"""The MCP server (`tunesmith mcp`): the only modules that import the mcp package; the command line
+imports them only when that command runs, so `tunesmith --help` stays instant."""
+MCP = ("mcp", "mcp_types")
+
+PROCESS_MODULES = ("subprocess", "multiprocessing")
+LAUNCHER = "assistant.jobs"
+"""The engine's job runner: the one home of background processes (start, watch, cancel, reattach).
+Skills reach it through skills/jobcontrol.py (``ctx.jobs``); the TUI through JobRunner itself."""
+SUBPROCESS_ALLOWED = {
+    LAUNCHER: "the job runner",
+    "assistant.mlflow_cmd": "`tunesmith mlflow` runs the MLflow UI in the foreground until ctrl+c",
+    "assistant.tui.screens.editor": "the person's $EDITOR, in the foreground, while the app is suspended",
+    "assistant.bench": "`make bench` runs the measuring scripts under tests/bench/ and waits for each",
+    "synth.sandbox": "generated code runs in a confined child and is waited for within the call",
+    "synth.embed": "the MiniLM embedding spread runs in a child (torch stays out of the app), waited for",
+    "synth.tokens": "a tokenizer is converted once from the GGUF in a child, waited for",
+    # Still to move onto the runner (issue 15, point 1): each starts or waits for a process itself.
+    "skills.data.tools": "the paraphrase job run in the foreground when no runner is given",
+    "skills.evaluate.tools": "the evaluation job's fallback when no runner is given",
+    "skills.export.tools": "the export job, run and waited for within the call",
+}
+"""Modules that may import subprocess or multiprocessing, with why; job scripts may too (their tools)."""
 
 UPWARD_ALLOWED = {("assistant.cli", "assistant.tui")}
 """(module, layer it may import lazily, inside a function): the command line starts the app."""
@@ -109,6 +135,13 @@ def _static_problems(module: str, path: Path) -> list[str]:
             problems.append(f"{where}: textual imported outside assistant/tui/")
         if root == "litellm" and module not in LITELLM_ALLOWED:
             problems.append(f"{where}: litellm imported outside {sorted(LITELLM_ALLOWED)}")
+        if root in MCP and module not in MCP_ALLOWED:
+            problems.append(f"{where}: {root} imported outside {sorted(MCP_ALLOWED)}")
+        if root == "tests":
+            problems.append(f"{where}: product code imports {target}; test and bench helpers live under tests/ only")
+        if root in PROCESS_MODULES and module not in SUBPROCESS_ALLOWED and not _is_job_only(module):
+            problems.append(f"{where}: {root} imported; background processes are started by {LAUNCHER} "
+                            "(skills: ctx.jobs, skills/jobcontrol.py)")
         if root in HEAVY and top_level and not _is_job_only(module):
             problems.append(f"{where}: {root} imported at module level; import it inside the function a job runs")
     return problems
@@ -123,10 +156,14 @@ def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
     """The checker itself: a specs module importing upward and a skill importing textual fail."""
     bad = tmp_path / "specs" / "bad.py"
     bad.parent.mkdir()
-    bad.write_text("import torch\nfrom assistant.session import Workspace\n\ndef f():\n    import textual\n    from synth import llm\n")
+    bad.write_text("import torch\nfrom assistant.session import Workspace\n\ndef f():\n    import textual\n    from synth import llm\n"
+                   "    import mcp_types\n    import subprocess\n    from tests.fake_openai import FakeOpenAI\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     problems = "\n".join(_static_problems("specs.bad", bad))
     assert "against the layers" in problems and "textual" in problems and "module level" in problems
+    assert "mcp_types imported outside" in problems
+    assert "subprocess imported; background processes are started by assistant.jobs" in problems
+    assert "product code imports tests.fake_openai" in problems
     assert problems.count("against the layers") == 2
 
 
@@ -189,6 +226,8 @@ def test_importing_loads_nothing_it_must_not(module, loaded_by_module):
     assert not heavy, f"import {module} loads {heavy}; only job scripts may"
     if own != LAYERS.index("assistant.tui"):
         assert "textual" not in roots, f"import {module} loads textual outside assistant/tui/"
+    if module not in MCP_ALLOWED:
+        assert not roots & set(MCP), f"import {module} loads the mcp package outside {sorted(MCP_ALLOWED)}"
     above = sorted(name for name in loaded if (_layer(name) or 0) > (own or 0) and name in MODULES)
     assert not above, f"import {module} loads modules of a higher layer: {above}"
 
@@ -196,3 +235,10 @@ def test_importing_loads_nothing_it_must_not(module, loaded_by_module):
 def test_the_probe_sees_what_a_module_loads(loaded_by_module):
     loaded = set(loaded_by_module["assistant.session"]["loaded"])
     assert {"assistant.session", "specs.io", "pydantic"} <= loaded
+
+
+def test_house_rules_hold():
+    """ruff, as configured in pyproject.toml (make test runs it too): a finding names file, line and rule."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format", "concise", str(ROOT)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -174,7 +174,9 @@ class TunesmithApp(App[None]):
         status.phase = meta.phase
         usage = getattr(meta, "usage", None)
         if usage is not None:
-            status.set_usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
+            here = usage.by_step.get(meta.phase)
+            status.set_usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.cached_prompt_tokens,
+                             meta.phase, here.prompt_tokens + here.completion_tokens if here else 0)
         self.query_one("#plan", PlanView).phase = meta.phase
         self.spec_panel.set_session_dir(session.dir)
         self.sub_title = session.name
@@ -203,7 +205,27 @@ class TunesmithApp(App[None]):
         if resume and records and records[-1].get("type") != "question":
             # A trailing question waits for the person: nothing to resume until they answer.
             self._run_agent(lambda: self.agent.resume())
+        self.call_after_refresh(self._meet_the_person)
         return True
+
+    def _meet_the_person(self) -> None:
+        """Show the question that waits for an answer (or the end of the chat) and put the cursor in the input."""
+        question = self.active_question
+        if question is not None and question.is_attached:
+            self.chat.scroll_to_widget(question, animate=False, top=True)
+        else:
+            self.chat.scroll_end(animate=False)
+        self.action_focus_prompt()
+
+    def pop_screen(self) -> Any:
+        """Close the top screen; back on the chat, typing goes to the message input again."""
+        done = super().pop_screen()
+        self.call_after_refresh(self._focus_prompt_on_chat)
+        return done
+
+    def _focus_prompt_on_chat(self) -> None:
+        if len(self.screen_stack) == 1 and self.screen.is_current:
+            self.action_focus_prompt()
 
     def _close_session(self) -> None:
         close = getattr(self.session, "close", None)
@@ -358,7 +380,8 @@ class TunesmithApp(App[None]):
             self.status_bar.phase = event.phase
             self.query_one("#plan", PlanView).phase = event.phase
         elif isinstance(event, ev.Usage):
-            self.status_bar.set_usage(event.prompt_tokens, event.completion_tokens, event.cost_usd)
+            self.status_bar.set_usage(event.prompt_tokens, event.completion_tokens, event.cost_usd,
+                                      event.cached_prompt_tokens, event.step, event.step_tokens)
         elif isinstance(event, ev.Progress):
             await self._progress(event)
         elif isinstance(event, ev.Notice):

@@ -16,6 +16,8 @@ class TuiApprover:
     ``decide`` runs inside the agent's Textual worker, where ``push_screen_wait`` is allowed.
     """
 
+    asks_person = True
+
     def __init__(self, app: "App") -> None:
         self.app = app
 

@@ -5,67 +5,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-from difflib import unified_diff
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from specs import lineage
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
+from specs.base import WaitSeconds
 from specs.data_generation import DataGenerationSpec
-from specs.errors import SpecError
 from specs.use_case import UseCaseSpec
-from specs.yamlio import load_spec, render_spec, save_spec
-from synth import seeds
+from specs.yamlio import render_spec, save_spec
+from synth import importing, seeds
+from skills.data.access import SPEC_FILE, _client, _data_spec, _diff, _teacher, _use_case
+from skills.data.own_data import import_data, inspect_data_file  # noqa: F401 (tools of this step)
 from synth.generate import GenerationError, sample_check
 from synth.plan import default_spec
 
-SPEC_FILE = "data_generation.yaml"
-
-
-# --- helpers ---------------------------------------------------------------------------------------
-
-def _use_case(ctx: ToolContext) -> UseCaseSpec:
-    path = ctx.path("use_case.yaml")
-    if not path.exists():
-        raise ToolError("use_case.yaml does not exist yet; finish the use-case step first")
-    try:
-        spec = load_spec(path, UseCaseSpec)
-    except SpecError as exc:
-        raise ToolError(f"use_case.yaml has problems: {exc}") from exc
-    return spec  # type: ignore[return-value]
-
-
-def _data_spec(ctx: ToolContext, required: bool = True) -> DataGenerationSpec | None:
-    path = ctx.path(SPEC_FILE)
-    if not path.exists():
-        if required:
-            raise ToolError(f"{SPEC_FILE} does not exist yet; write it with write_data_generation_spec")
-        return None
-    try:
-        return load_spec(path, DataGenerationSpec)  # type: ignore[return-value]
-    except SpecError as exc:
-        raise ToolError(f"{SPEC_FILE} has problems: {exc}") from exc
-
-
-def _teacher(ctx: ToolContext, spec: DataGenerationSpec | None = None) -> tuple[str | None, str | None]:
-    gen = spec.generator if spec else None
-    model = (gen.model if gen else None) or ctx.settings.get("teacher_model")
-    base = (gen.api_base if gen else None) or ctx.settings.get("api_base")
-    return model, base
-
-
-def _client(ctx: ToolContext, model: str, api_base: str | None, concurrency: int = 8):
-    from synth.generate import cache_dir
-    from synth.llm import LLMClient
-
-    return LLMClient(model, api_base=api_base, cache_dir=cache_dir(ctx.session_dir, ctx.settings),
-                     concurrency=concurrency)
-
-
-def _diff(ctx: ToolContext, name: str, new_text: str) -> str:
-    path = ctx.path(name)
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    return "".join(unified_diff(old.splitlines(True), new_text.splitlines(True), f"a/{name}", f"b/{name}"))
 
 
 # --- seeds -----------------------------------------------------------------------------------------
@@ -78,7 +34,13 @@ def _draft(ctx: ToolContext, count: int, use_teacher: bool) -> list[dict[str, An
         model, base = _teacher(ctx, spec)
         if not model:
             raise ToolError("no teacher model is configured (--teacher-model); draft offline instead")
-        return seeds.draft_with_teacher(use_case, _client(ctx, model, base), count, fmt)
+        from synth.generate import grounding_texts
+
+        try:
+            documents = grounding_texts(ctx.session_dir, spec) if spec else {}
+        except GenerationError as exc:
+            raise ToolError(str(exc)) from exc
+        return seeds.draft_with_teacher(use_case, _client(ctx, model, base), count, fmt, documents)
     return seeds.draft_offline(use_case, count, fmt=fmt)
 
 
@@ -92,7 +54,7 @@ def _preview_draft(ctx: ToolContext, count: int = 12, use_teacher: bool = False)
 
 
 @tool("ask", preview=_preview_draft)
-def draft_seed_examples(ctx: ToolContext, count: int = 12, use_teacher: bool = False) -> ToolResult:
+def draft_seed_examples(ctx: ToolContext, count: Annotated[int, Field(ge=1, le=100)] = 12, use_teacher: bool = False) -> ToolResult:
     """Draft 5-20 seed examples from the approved use case and save them to data/examples.jsonl
     (replacing earlier seeds). The person can then edit, add and delete rows.
 
@@ -175,77 +137,17 @@ def delete_seed_examples(ctx: ToolContext, indices: list[int]) -> ToolResult:
     return ToolResult(content=f"Deleted {count} seed example(s).", files=[seeds.EXAMPLES])
 
 
-def _source(ctx: ToolContext, path: str) -> Path:
-    candidate = Path(path).expanduser()
-    if not candidate.is_absolute():
-        inside = ctx.session_dir / candidate
-        candidate = inside if inside.exists() else Path.cwd() / candidate
-    if not candidate.exists():
-        raise ToolError(f"{path} does not exist")
-    return candidate
-
-
-def _preview_inspect(ctx: ToolContext, path: str) -> Preview:
-    return Preview(summary=f"Read the first rows of {path} (outside the session folder unless it is inside it) "
-                           "and show its columns and three rows to the assistant.")
-
-
-@tool("ask", preview=_preview_inspect)  # it can read any file the person names: the person decides
-def inspect_data_file(ctx: ToolContext, path: str) -> ToolResult:
-    """Show the columns, a guessed column mapping and the first rows of the person's own data
-    (JSONL, JSON, CSV/TSV, parquet, or a folder saved with datasets' save_to_disk).
-
-    Args:
-        path: The file or folder (absolute, or relative to the session folder or the current folder).
-    """
-    try:
-        rows = seeds.read_table(_source(ctx, path), limit=2000)
-    except seeds.SeedError as exc:
-        raise ToolError(str(exc)) from exc
-    cols = seeds.columns(rows)
-    guess = seeds.guess_mapping(cols)
-    head = "\n".join(json.dumps(r, ensure_ascii=False, default=str)[:300] for r in rows[:3])
-    return ToolResult(content=f"{len(rows)} rows (first 2000 read); columns: {', '.join(cols)}.\n"
-                              f"Guessed mapping: {json.dumps(guess)}\nFirst rows:\n{head}",
-                      data={"columns": cols, "mapping": guess})
-
-
-@tool("ask")
-def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Literal["train", "seeds"] = "train",
-                limit: int | None = None) -> ToolResult:
-    """Attach the person's own data, mapping its columns to the task. As `train` the rows join the
-    training set (verified like generated ones); as `seeds` they replace the seed examples (20 sampled).
-
-    Args:
-        path: The file or saved dataset folder.
-        mapping: Task field -> column, e.g. {"input": "description", "output": "category"}.
-        use_as: `train` (data/imported.jsonl) or `seeds` (data/examples.jsonl).
-        limit: Read at most this many rows.
-    """
-    try:
-        rows = seeds.map_rows(seeds.read_table(_source(ctx, path), limit=limit), mapping)
-    except seeds.SeedError as exc:
-        raise ToolError(str(exc)) from exc
-    if not rows:
-        raise ToolError("no rows with a non-empty input after mapping")
-    if use_as == "seeds":
-        rows = seeds.sample(rows, 20)
-        seeds.save(ctx.session_dir, rows)
-        return ToolResult(content=f"Saved {len(rows)} of the person's rows as seed examples.", files=[seeds.EXAMPLES])
-    from synth.records import write_jsonl
-
-    write_jsonl(ctx.path(seeds.IMPORTED), rows)
-    return ToolResult(content=f"Attached {len(rows)} rows as training data (data/imported.jsonl); they are verified "
-                              "and joined with the generated records.", files=[seeds.IMPORTED])
-
-
 # --- data_generation.yaml ------------------------------------------------------------------------------
 
 def _proposed_spec(ctx: ToolContext, changes: dict[str, Any] | None) -> DataGenerationSpec:
     current = _data_spec(ctx, required=False)
     if current is None:
         model, base = _teacher(ctx)
-        current = default_spec(_use_case(ctx), teacher_model=model, api_base=base)
+        own, _ = importing.load_imported(ctx.session_dir)
+        use_case = _use_case(ctx)
+        said_pairs = use_case.own_data is not None and use_case.own_data.kind == "preference_pairs" and not own
+        fmt = "preference" if said_pairs or (own and all(r.get("chosen") and r.get("rejected") for r in own)) else "sft"
+        current = default_spec(use_case, teacher_model=model, api_base=base, fmt=fmt, own_records=len(own))
     if not changes:
         return current
     data = current.model_dump(mode="json")
@@ -294,11 +196,15 @@ def write_data_generation_spec(ctx: ToolContext, changes: dict[str, Any] | None 
 def _estimate(ctx: ToolContext, spec: DataGenerationSpec) -> Estimate:
     total = spec.train_count + spec.eval_count
     if spec.generator.kind == "teacher":
-        from synth.generate import teacher_request
+        from synth.generate import grounding_texts, teacher_request
         from synth.llm import estimate_cost, rough_tokens
 
         model, _ = _teacher(ctx, spec)
-        sample = teacher_request(_use_case(ctx), spec, "train", 0, seeds.load(ctx.session_dir))
+        try:
+            documents = grounding_texts(ctx.session_dir, spec)
+        except GenerationError:
+            documents = {}
+        sample = teacher_request(_use_case(ctx), spec, "train", 0, seeds.load(ctx.session_dir), documents)
         prompt = sum(rough_tokens(m["content"]) for m in sample["messages"])
         est = estimate_cost(model or "", total, prompt, 120)
         cost = est["cost_usd"]
@@ -319,7 +225,9 @@ def _preview_generate(ctx: ToolContext) -> Preview:
             code = programmatic_code(ctx.session_dir, spec).read_text(encoding="utf-8")[:60000]
         except GenerationError as exc:
             code = f"# {exc}"
-    return Preview(summary=f"Generate {spec.train_count} train + {spec.eval_count} eval records with the "
+    held = len(importing.load_imported(ctx.session_dir)[1])
+    evals = f"no eval records (your {held} held-out rows are the eval split)" if held else f"{spec.eval_count} eval records"
+    return Preview(summary=f"Generate {spec.train_count} train records and {evals} with the "
                            f"{spec.generator.kind} generator, verify them, write data/train.jsonl and data/eval.jsonl, "
                            "and score their quality", code=code, estimate=_estimate(ctx, spec))
 
@@ -408,7 +316,7 @@ def generate_data(ctx: ToolContext) -> ToolResult:
                 argv += [f"--{key.replace('_', '-')}", str(ctx.settings[key])]
         if not _embeddings(ctx):
             argv.append("--no-embeddings")
-        if ctx.start_job is not None:
+        if ctx.jobs is not None:
             from skills.train.runs import launch
 
             info = launch(ctx, "generate-data", argv, ctx.path(JOB_DIR))
@@ -458,7 +366,7 @@ def _preview_check(ctx: ToolContext, count: int = 20) -> Preview:
 
 
 @tool("ask", preview=_preview_check)
-def check_generator(ctx: ToolContext, count: int = 20) -> ToolResult:
+def check_generator(ctx: ToolContext, count: Annotated[int, Field(ge=1, le=1000)] = 20) -> ToolResult:
     """Run the programmatic generator on a small sample batch (sandboxed) and verify it, before running at scale.
 
     Args:
@@ -530,13 +438,13 @@ def _job_outcome(ctx: ToolContext, seen: dict[str, Any]) -> ToolResult:
         return ToolResult(content=_cancelled_text(report), data={"status": "cancelled", **report})
     from skills.train.runs import log_tail
 
-    return ToolResult(content="The data generation job ended without finishing: " + (log_tail(ctx.path(JOB_DIR))[-800:]
+    return ToolResult(content="The data generation job ended without finishing: " + (log_tail(ctx.path(JOB_DIR), ctx.jobs)[-800:]
                               or "no log") + "\nRun generate_data again to resume.", is_error=True,
                       data={"status": "failed"})
 
 
 @tool("always")
-def wait_for_data_generation(ctx: ToolContext, timeout_s: float | None = None) -> ToolResult:
+def wait_for_data_generation(ctx: ToolContext, timeout_s: WaitSeconds | None = None) -> ToolResult:
     """Follow the background data generation job (teacher or paraphrase), showing its progress, until it
     ends; then report what it made and the quality summary. The person's esc stops the waiting (the job
     goes on); the Cancel button of the progress card cancels the job.
@@ -550,11 +458,11 @@ def wait_for_data_generation(ctx: ToolContext, timeout_s: float | None = None) -
     if not (job_dir / "job.json").exists():
         raise ToolError("no data generation job was started in this session; generate_data starts one")
     seen: dict[str, Any] = {}
-    follow(job_dir, lambda events: _relay_job(ctx, events, seen), timeout_s=timeout_s, cancel=ctx.cancel)
-    if job_running(job_dir):
+    follow(job_dir, lambda events: _relay_job(ctx, events, seen), ctx.jobs, timeout_s=timeout_s, cancel=ctx.cancel)
+    if job_running(job_dir, ctx.jobs):
         if ctx.cancel.is_set() and ctx.cancel_jobs:
-            cancel(job_dir)
-            follow(job_dir, lambda events: _relay_job(ctx, events, seen), timeout_s=10)
+            cancel(job_dir, ctx.jobs)
+            follow(job_dir, lambda events: _relay_job(ctx, events, seen), ctx.jobs, timeout_s=10)
             return _job_outcome(ctx, {**seen, "cancelled": True})
         job = read_json(job_dir / "job.json")
         return ToolResult(content=f"Data generation job {job.get('job_id')} is still running; its progress shows while "
@@ -569,9 +477,9 @@ def cancel_data_generation(ctx: ToolContext) -> ToolResult:
     from skills.train.runs import cancel, job_running
 
     job_dir = ctx.path(JOB_DIR)
-    if not (job_dir / "job.json").exists() or not job_running(job_dir):
+    if not (job_dir / "job.json").exists() or not job_running(job_dir, ctx.jobs):
         return ToolResult(content="No data generation job is running.")
-    cancel(job_dir)
+    cancel(job_dir, ctx.jobs)
     report_path = ctx.path("data/generation.json")
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     return ToolResult(content=_cancelled_text(report) if report else "Cancelled the data generation job; "
@@ -620,9 +528,9 @@ def _preview_waive(ctx: ToolContext, codes: list[str], comment: str) -> Preview:
                    findings=found)
 
 
-@tool("ask", preview=_preview_waive)
+@tool("ask", preview=_preview_waive, person_only=True)
 def waive_findings(ctx: ToolContext, codes: list[str], comment: str) -> ToolResult:
-    """Record the person's waiver of blocking quality findings; only the person can allow this.
+    """Record the person's waiver of blocking quality findings; only the person can allow this (never --yes or a policy).
 
     Args:
         codes: Finding codes to waive, e.g. ["label_imbalance"].

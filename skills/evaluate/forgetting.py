@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from skills.evaluate.examples import BASE
-from skills.evaluate.metrics import last_number, parse_json
+from skills.evaluate.metrics import parse_json
+from synth.answers import final_number
 
 SET_PATH = Path(__file__).with_name("general_set.jsonl")
 
@@ -41,8 +42,8 @@ def check(item: dict[str, Any], output: str) -> float:
     rule = item["check"]
     kind = rule["kind"]
     text = (output or "").strip()
-    if kind == "number":  # the last number: "9 times 9 is 81" answers 81
-        got = last_number(text)
+    if kind == "number":  # the `Answer:` line's number, else the last: "9 times 9 is 81" answers 81
+        got = final_number(text)
         return float(got is not None and abs(got - float(rule["value"])) < 1e-6)
     if kind == "contains":
         return float(any(_contains(text, needle, rule.get("case", False)) for needle in rule["any"]))

@@ -167,7 +167,8 @@ def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], sessi
                     raise ValueError(f"metric {metric.name}: `custom` needs params.scorer_path (a .py file in the session)")
                 items = [{"prompt": r["prompt"], "output": r["outputs"][variant], "reference": r["reference"]} for r in rows]
                 values = code_metrics.score_custom(str((session / scorer).resolve()), items,
-                                                   function=metric.params.get("function", "score"), cwd=str(session))
+                                                   function=metric.params.get("function", "score"),
+                                                   session_dir=str(session))
             else:
                 values = [code_metrics.score(metric.code, r["outputs"][variant], r["reference"], params) for r in rows]
             for row, value in zip(rows, values):

@@ -1,8 +1,8 @@
 """LLM-as-judge and the person's ratings.
 
 A judge rubric (specs.evaluation.JudgeRubric) is a prompt with ``{prompt}``, ``{reference}`` and
-``{output}`` placeholders. The judge answers with a score 1-5 (numeric scale, mapped to 0-1) or a
-category name (categorical scale, mapped by ``categories``). Calls go through synth.llm (disk cache,
+``{output}`` placeholders. The judge answers with a score on the one judge scale of synth.scale
+(1-5, mapped to 0-1 there) or a category name (categorical scale, mapped by ``categories``). Calls go through synth.llm (disk cache,
 bounded concurrency, retries).
 
 Ratings: the person scores about 20 answers (evals/<id>/ratings.jsonl); ``agreement`` says how
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from skills.evaluate.examples import read_jsonl
+from synth import scale
 
 JUDGE_SYSTEM = ("You are a strict evaluator. Follow the rubric. End your answer with a final line "
                 "`SCORE: <value>` where <value> is {scale_hint}.")
@@ -36,7 +37,7 @@ def fill(template: str, *, prompt: str, reference: str | None, output: str) -> s
 def scale_hint(rubric: Any) -> str:
     if rubric.scale == "categorical":
         return "one of: " + ", ".join(rubric.categories)
-    return "an integer from 1 (worst) to 5 (best)"
+    return scale.SCALE_TEXT
 
 
 def judge_messages(rubric: Any, *, prompt: str, reference: str | None, output: str) -> list[dict[str, str]]:
@@ -49,6 +50,8 @@ def judge_messages(rubric: Any, *, prompt: str, reference: str | None, output: s
 def parse_verdict(text: str, rubric: Any) -> float | None:
     """The 0-1 score in a judge's answer, or None when it gave none."""
     text = text or ""
+    if rubric.scale != "categorical":
+        return scale.read_verdict(text)
     tail = re.findall(r"score\s*[:=]\s*(.+)", text, re.IGNORECASE)
     candidates = [tail[-1]] if tail else []
     candidates.append(text.strip().splitlines()[-1] if text.strip() else "")
@@ -68,8 +71,7 @@ def _parse_one(text: str, rubric: Any) -> float | None:
             if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE):
                 return float(lowered[name])
         return None
-    match = re.search(r"(?<![\d.])([1-5])(?:\s*/\s*5)?(?![\d.])", text)
-    return (int(match.group(1)) - 1) / 4 if match else None
+    return scale.read_verdict(text)
 
 
 async def judge_many(client: Any, rubric: Any, items: list[dict[str, Any]], *, max_tokens: int = 256,

@@ -11,12 +11,14 @@ import json
 import math
 import re
 import string
+from pathlib import Path
 from typing import Any, Callable, Iterable
+
+from synth.answers import final_number
 
 Score = float | None
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+")
 
 
 def normalize(text: str) -> str:
@@ -179,36 +181,23 @@ def accuracy(output: str, reference: str | None, params: dict[str, Any] | None =
     return exact_match(output, reference, params)
 
 
-def first_number(text: str) -> float | None:
-    match = _NUMBER.search(text or "")
-    if not match:
-        return None
-    try:
-        return float(match.group(0).replace(",", ""))
-    except ValueError:
-        return None
-
-
 def numeric_tolerance(output: str, reference: str | None, params: dict[str, Any] | None = None) -> Score:
-    """1 when the answer's number is within ``tolerance`` (absolute) or ``relative`` (share) of the reference's."""
+    """1 when the answer's number is within ``tolerance`` (absolute) or ``relative`` (share) of the reference's.
+
+    Both are read by synth.answers.final_number (the `Answer:` line, else the last number), as the reward reads them."""
     if reference is None:
         return None
     params = params or {}
-    expected = first_number(reference)
+    expected = final_number(reference)
     if expected is None:
         return None
-    got = first_number(output) if not params.get("last") else last_number(output)
+    got = final_number(output)
     if got is None or math.isnan(got):
         return 0.0
     tolerance = float(params.get("tolerance", 1e-6))
     relative = params.get("relative")
     allowed = max(tolerance, abs(expected) * float(relative)) if relative is not None else tolerance
     return float(abs(got - expected) <= allowed)
-
-
-def last_number(text: str) -> float | None:
-    found = _NUMBER.findall(text or "")
-    return float(found[-1].replace(",", "")) if found else None
 
 
 def length_bounds(output: str, reference: str | None, params: dict[str, Any] | None = None) -> Score:
@@ -225,6 +214,50 @@ def length_bounds(output: str, reference: str | None, params: dict[str, Any] | N
     return float(all(ok(value, params[name]) for name, value, ok in checks if params.get(name) is not None))
 
 
+def _sql_body(text: str) -> str:
+    body = (text or "").strip()
+    fence = re.fullmatch(r"```(?:sql)?\s*(.*?)\s*```", body, re.DOTALL | re.IGNORECASE)
+    return (fence.group(1) if fence else body).strip()
+
+
+def _sql_rows(db: Any, sql: str) -> list | None:
+    import sqlite3
+
+    try:
+        return sorted(map(repr, db.execute(sql).fetchall()))
+    except (sqlite3.Error, ValueError):
+        return None
+
+
+def sql_valid(output: str, reference: str | None, params: dict[str, Any] | None = None) -> Score:
+    """1 when the answer is one SQL statement that SQLite parses. With ``schema`` (DDL, optionally with
+    INSERTs) it must also run on that database; with ``compare_results: true`` and a reference, its rows
+    must equal the reference query's rows."""
+    import sqlite3
+
+    params = params or {}
+    sql = _sql_body(output)
+    if not sql:
+        return 0.0
+    db = sqlite3.connect(":memory:")
+    try:
+        if params.get("schema"):
+            db.executescript(str(params["schema"]))
+        try:
+            db.execute("EXPLAIN " + sql)
+        except sqlite3.Warning:  # more than one statement
+            return 0.0
+        except sqlite3.Error as exc:
+            unknown_name = re.match(r"no such (table|column|function)", str(exc))
+            return float(bool(unknown_name) and not params.get("schema"))
+        if params.get("compare_results") and params.get("schema") and reference is not None:
+            expected = _sql_rows(db, _sql_body(reference))
+            return float(expected is not None and _sql_rows(db, sql) == expected)
+        return 1.0
+    finally:
+        db.close()
+
+
 CODE_METRICS: dict[str, Callable[[str, str | None, dict[str, Any] | None], Score]] = {
     "exact_match": exact_match,
     "f1": f1,
@@ -236,6 +269,7 @@ CODE_METRICS: dict[str, Callable[[str, str | None, dict[str, Any] | None], Score
     "accuracy": accuracy,
     "numeric_tolerance": numeric_tolerance,
     "length_bounds": length_bounds,
+    "sql_valid": sql_valid,
 }
 """Every built-in code metric by name (``custom`` runs a scorer file in the sandbox instead)."""
 
@@ -253,13 +287,12 @@ def score(metric: str, output: str, reference: str | None, params: dict[str, Any
 
 
 CUSTOM_WRAPPER = '''
-import importlib.util as _u
-_spec = _u.spec_from_file_location("tunesmith_scorer", {path!r})
-_mod = _u.module_from_spec(_spec)
-_spec.loader.exec_module(_mod)
+_scorer = {{"__name__": "tunesmith_scorer"}}
+with open("scorer.py", encoding="utf-8") as _file:
+    exec(compile(_file.read(), "scorer.py", "exec"), _scorer)
 
 def tunesmith_score_all(items):
-    fn = getattr(_mod, {function!r})
+    fn = _scorer[{function!r}]
     out = []
     for item in items:
         value = fn(item["prompt"], item["output"], item.get("reference"))
@@ -269,16 +302,29 @@ def tunesmith_score_all(items):
 
 
 def score_custom(scorer_path: str, items: list[dict[str, Any]], *, function: str = "score",
-                 timeout_s: float = 60, memory_mb: int = 1024, cwd: str | None = None) -> list[Score]:
+                 timeout_s: float = 60, memory_mb: int = 1024, session_dir: str | None = None) -> list[Score]:
     """Run a person's scorer file in the sandbox on many answers at once.
 
     The file defines ``score(prompt, output, reference) -> float`` (0-1, or None to skip).
-    ``items`` are dicts with ``prompt``, ``output`` and ``reference``.
+    ``items`` are dicts with ``prompt``, ``output`` and ``reference``. The scorer runs in a folder of
+    its own holding a copy of itself (``scorer.py``) and of what it scores (``items.jsonl``), never
+    in the session folder.
     """
-    from synth.sandbox import run_python
+    import tempfile
 
-    source = CUSTOM_WRAPPER.format(path=str(scorer_path), function=function)
-    result = run_python(source, "tunesmith_score_all", items, timeout_s=timeout_s, memory_mb=memory_mb, cwd=cwd)
+    from synth.sandbox import run_python, unconfined_approved
+
+    try:
+        scorer_text = Path(scorer_path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuntimeError(f"custom scorer {scorer_path} cannot be read: {exc}") from None
+    with tempfile.TemporaryDirectory(prefix="tunesmith-scorer-") as own:
+        Path(own, "scorer.py").write_text(scorer_text, encoding="utf-8")
+        Path(own, "items.jsonl").write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items),
+                                            encoding="utf-8")
+        source = CUSTOM_WRAPPER.format(function=function)
+        result = run_python(source, "tunesmith_score_all", items, timeout_s=timeout_s, memory_mb=memory_mb, cwd=own,
+                            allow_unconfined=unconfined_approved(session_dir))
     if not result.ok:
         detail = result.error or result.stderr or "no output"
         raise RuntimeError(f"custom scorer {scorer_path} failed: {str(detail).strip()[-500:]}")

@@ -13,6 +13,7 @@ from typing import Any
 
 from specs.evaluation import EvaluationSpec, JudgeRubric, MetricSpec
 from specs.use_case import Tenet, UseCaseSpec
+from synth import scale
 
 JUDGE_TEMPLATE = """You judge one answer of a model against this success tenet.
 
@@ -34,7 +35,7 @@ The model's answer:
 {{output}}
 </answer>
 
-Score how well the answer meets the tenet: 1 = fails it, 3 = partly, 5 = fully."""
+Score how well the answer meets the tenet: """ + scale.SCALE_TEXT + "."
 
 STANDARD_BY_TASK: dict[str, list[str]] = {
     "classification": ["accuracy"],

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from skills.evaluate.examples import BASE, load_results
+from synth import scale
 
 TIE_TOLERANCE = 1e-9
 
@@ -167,6 +168,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         cells += [f"{c['win']} / {c['tie']} / {c['loss']}" for c in metric["comparisons"]]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
+    if any(m["kind"] == "judge" and m["method"] == "judge (numeric)" for m in report["metrics"]):
+        lines += [f"Judge scores: the judge answers {scale.SCALE_TEXT}; the table shows it as 0-1 "
+                  f"({scale.LOW} -> 0, 3 -> 0.5, {scale.HIGH} -> 1), as the RLAIF reward does.", ""]
     for metric in report["metrics"]:
         for comparison in metric["comparisons"]:
             if comparison["n"]:

@@ -15,7 +15,8 @@ from skills.evaluate.plan import build_spec, judged_tenets
 from skills.evaluate.report import agreement_sentence, load_report, render_markdown, summary
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from specs.errors import SpecError
-from specs.evaluation import EvaluationSpec
+from specs.base import WaitSeconds
+from specs.evaluation import EvaluationSpec, ExampleCount
 from specs.use_case import UseCaseSpec
 from specs.yamlio import load_spec, render_spec, save_spec
 
@@ -100,7 +101,7 @@ def _preview_write(ctx: ToolContext, judge_model: str | None = None, include_pro
 
 @tool("ask", preview=_preview_write)
 def write_evaluation_spec(ctx: ToolContext, judge_model: str | None = None, include_prompt_baseline: bool = True,
-                          max_examples: int | None = None) -> ToolResult:
+                          max_examples: ExampleCount | None = None) -> ToolResult:
     """Write evaluation.yaml from the use case's success tenets: a code metric or a judge rubric per tenet, plus
     standard metrics that fit the task. Allowing it approves the spec. Call again to rewrite it after the tenets change.
 
@@ -210,7 +211,7 @@ def run_evaluation(ctx: ToolContext, run_ids: list[str] | None = None) -> ToolRe
     else:
         import subprocess
 
-        log = open(folder / "job.log", "ab")  # noqa: SIM115 - the child keeps it
+        log = open(folder / "job.log", "ab")  # the child keeps it
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=repo_root, start_new_session=True)
         job_id = f"pid-{proc.pid}"
     (folder / "job.json").write_text(json.dumps({"job_id": job_id, "argv": argv, "runs": runs}) + "\n", encoding="utf-8")
@@ -294,7 +295,7 @@ def _eval_folder(ctx: ToolContext, eval_id: str | None, *, finished: bool = Fals
 
 
 @tool("always")
-def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s: float = 3600) -> ToolResult:
+def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s: WaitSeconds = 3600) -> ToolResult:
     """Wait for an evaluation job to finish, showing its progress, then summarize the result.
 
     Args:
@@ -386,10 +387,18 @@ def show_evaluation_report(ctx: ToolContext, eval_id: str | None = None) -> Tool
     return result
 
 
-@tool("always")
+def _preview_ratings(ctx: ToolContext, ratings: list[dict], eval_id: str | None = None) -> Preview:
+    lines = [f"example {r.get('index')} {r.get('variant')} {r.get('metric')}: {r.get('score')}"
+             for r in ratings[:20] if isinstance(r, dict)]
+    more = f" (and {len(ratings) - 20} more)" if len(ratings) > 20 else ""
+    return Preview(summary=f"Record these {len(ratings)} ratings as yours (they set the judge-agreement figure){more}:\n"
+                           + "\n".join(lines))
+
+
+@tool("ask", preview=_preview_ratings, person_only=True)
 def rate_answers(ctx: ToolContext, ratings: list[dict], eval_id: str | None = None) -> ToolResult:
     """Store the person's ratings of evaluated answers (evals/<id>/ratings.jsonl) and report how often the judge agrees.
-    Only record scores the person gave; never invent them.
+    Only record scores the person gave; never invent them. The person approves the ratings before they are stored.
 
     Args:
         ratings: one entry per rated answer: {"index": example index, "variant": "base" or "run:<id>", "metric": the judged metric, "score": 0 to 1}.

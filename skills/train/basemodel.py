@@ -205,7 +205,7 @@ def _hub_folder(repo_id: str) -> Path:
             from huggingface_hub import snapshot_download
 
             return Path(snapshot_download(repo_id, local_files_only=True))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise BaseModelError(
                 f"{repo_id!r} is a hub id but HF_HUB_OFFLINE is set and it is not in the local hub cache "
                 f"({type(exc).__name__}); use `embedded:SmolLM2-135M-Instruct` or a local model folder"
@@ -214,7 +214,7 @@ def _hub_folder(repo_id: str) -> Path:
         from huggingface_hub import snapshot_download
 
         return Path(snapshot_download(repo_id, etag_timeout=10))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise BaseModelError(
             f"could not download {repo_id!r} from the Hugging Face hub ({type(exc).__name__}: {exc}); "
             "no hub may be reachable from this machine: use `embedded:SmolLM2-135M-Instruct` or a local model folder"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -39,7 +39,7 @@ def next_turn(state: GuideState) -> Turn | None:
         return Turn(text="Stopping here. Say 'go on' when you want to continue with training.")
 
     all_runs = runs.list_runs(session)
-    states = [runs.run_state(p) for p in all_runs]
+    states = [runs.run_state(p, state.jobs) for p in all_runs]
     running = [s for s in states if s["running"]]
     if running:
         return Turn(text=f"Training run {running[-1]['run_id']} is going; I will follow it to the end.",

@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plan = load_plan(plan_path)
         return train(plan, session, run_dir, args, events)
-    except Exception as exc:  # noqa: BLE001 - reported as an event, then re-raised for the log
+    except Exception as exc:  # reported as an event, then re-raised for the log
         events.emit("error", message=f"{type(exc).__name__}: {exc}")
         if not args.warmup and rank0:
             write_run_json(run_dir, status="failed", error=f"{type(exc).__name__}: {exc}", ended=time.time())

@@ -1,26 +1,24 @@
 """Training runs on disk: start a job, read its state and events, cancel it, find interrupted runs.
 
-A run is ``<session>/runs/<id>/``. The tool that starts it writes ``job.json`` (job id, events file,
-pid); the job writes ``run.json`` (status, steps, MLflow id) and ``metrics.jsonl``. Skills do not
-import the engine, so when the engine's job handle is not at hand (after a restart) the state is
-read from the files the engine's JobRunner keeps under ``<session>/jobs/``.
+A run is ``<session>/runs/<id>/``. The tool that starts it writes ``job.json`` (job id, events file);
+the job writes ``run.json`` (status, steps, MLflow id) and ``metrics.jsonl``. The process itself
+belongs to the engine's job runner, reached through ``skills.jobcontrol`` (``ctx.jobs``): whether it
+still runs, its log and its cancelling are asked of the runner, by job id, after a restart too.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from skills import jobcontrol
+from skills.jobcontrol import JobControl, JobHandle
+from skills.toolkit import ToolError
 from specs.io import atomic_write_text
-
-_HANDLES: dict[str, Any] = {}
-"""Job handles of runs started by this process, by run folder path."""
 
 
 def new_run_id(prefix: str = "run") -> str:
@@ -47,24 +45,13 @@ def job_env(settings: dict[str, Any]) -> dict[str, str]:
 
 
 def launch(ctx, name: str, argv: list[str], run_dir: Path) -> dict[str, Any]:
-    """Start ``argv`` through the engine's job runner (or a plain subprocess) and record job.json."""
+    """Start ``argv`` through the engine's job runner (``ctx.jobs``) and record job.json."""
+    if ctx.jobs is None:
+        raise ToolError(f"{name} runs as a background job, and this call has no job runner (start it from tunesmith)")
     run_dir.mkdir(parents=True, exist_ok=True)
     repo = str(Path(__file__).resolve().parents[2])
-    extra_env = job_env(ctx.settings)
-    if ctx.start_job is not None:
-        handle = ctx.start_job(name, argv, cwd=repo, env=extra_env or None)
-        state = getattr(handle, "state", None)
-        info = {"job_id": getattr(handle, "id", None), "events": str(getattr(handle, "events_path", "") or ""),
-                "pid": getattr(state, "pid", None), "jobs_dir": str(ctx.session_dir / "jobs")}
-    else:
-        events = run_dir / "events.jsonl"
-        log = open(run_dir / "job.log", "ab")
-        env = {**os.environ, **extra_env, "TUNESMITH_EVENTS": str(events)}
-        handle = subprocess.Popen([*argv, "--events", str(events)], cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True)
-        info = {"job_id": None, "events": str(events), "pid": handle.pid, "log": str(run_dir / "job.log")}
-    info.update(argv=argv, started=time.time(), name=name)
-    _HANDLES[str(run_dir)] = handle
+    handle = ctx.jobs.start(name, argv, cwd=repo, env=job_env(ctx.settings) or None)
+    info = {"job_id": handle.id, "events": str(handle.events_path), "argv": argv, "started": time.time(), "name": name}
     atomic_write_text(run_dir / "job.json", json.dumps(info, indent=2) + "\n")
     return info
 
@@ -76,42 +63,23 @@ def read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (ended, not yet reaped) counts as gone
-        return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") == -1
-    except OSError:
-        return True
+def job_handle(run_dir: Path, jobs: JobControl | None) -> JobHandle | None:
+    """The runner's handle on the job recorded in the run's job.json, if any."""
+    return jobcontrol.find(jobs, read_json(run_dir / "job.json").get("job_id"))
 
 
-def job_running(run_dir: Path) -> bool:
-    """Whether the run's job process is still alive."""
-    handle = _HANDLES.get(str(run_dir))
-    if handle is not None:
-        if hasattr(handle, "is_running"):
-            return bool(handle.is_running())
-        if hasattr(handle, "poll"):
-            return handle.poll() is None
-    job = read_json(run_dir / "job.json")
-    if job.get("job_id") and job.get("jobs_dir"):
-        if Path(job["jobs_dir"], f"{job['job_id']}.exit").exists():
-            return False
-    return _alive(job.get("pid"))
+def job_running(run_dir: Path, jobs: JobControl | None = None) -> bool:
+    """Whether the run's job is still running (as the runner sees it; without a runner, no)."""
+    handle = job_handle(run_dir, jobs)
+    return handle is not None and handle.is_running()
 
 
-def run_state(run_dir: Path) -> dict[str, Any]:
+def run_state(run_dir: Path, jobs: JobControl | None = None) -> dict[str, Any]:
     """Status of a run: finished, failed, cancelled, running, interrupted (process gone) or starting."""
     run = read_json(run_dir / "run.json")
     job = read_json(run_dir / "job.json")
     status = run.get("status") or ("starting" if job else "unknown")
-    running = job_running(run_dir) if job else False
+    running = job_running(run_dir, jobs) if job else False
     if status in ("running", "starting") and not running:
         status = "finished" if (run_dir / "final").is_dir() and run.get("status") == "finished" else "interrupted"
     metrics = last_metrics(run_dir)
@@ -147,43 +115,28 @@ def list_runs(session: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime)
 
 
-def interrupted_runs(session: Path) -> list[str]:
+def interrupted_runs(session: Path, jobs: JobControl | None = None) -> list[str]:
     """Runs whose job died before finishing (e.g. SIGKILL, machine stop): resume them with --resume."""
-    return [p.name for p in list_runs(session) if run_state(p)["status"] == "interrupted"]
+    return [p.name for p in list_runs(session) if run_state(p, jobs)["status"] == "interrupted"]
 
 
-def cancel(run_dir: Path, grace_s: float = 5.0) -> bool:
-    """Stop a run's job (SIGTERM to its process group, SIGKILL after ``grace_s``)."""
-    handle = _HANDLES.get(str(run_dir))
-    if handle is not None and hasattr(handle, "cancel"):
-        handle.cancel()
-        return True
-    pid = read_json(run_dir / "job.json").get("pid")
-    if not _alive(pid):
+def cancel(run_dir: Path, jobs: JobControl | None, grace_s: float = 5.0) -> bool:
+    """Stop a run's job (SIGTERM to its process group, SIGKILL after ``grace_s``); False when it is not running."""
+    handle = job_handle(run_dir, jobs)
+    if handle is None or not handle.is_running():
         return False
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return True
-        end = time.monotonic() + grace_s
-        while time.monotonic() < end and _alive(pid):
-            time.sleep(0.1)
-        if not _alive(pid):
-            break
-    if handle is not None and hasattr(handle, "wait"):
-        handle.wait()
+    handle.cancel(grace_s)
     return True
 
 
-def follow(run_dir: Path, on_events: Callable[[list[dict[str, Any]]], None], timeout_s: float | None = None,
-           interval_s: float = 0.5, cancel: Any = None) -> dict[str, Any]:
+def follow(run_dir: Path, on_events: Callable[[list[dict[str, Any]]], None], jobs: JobControl | None = None,
+           timeout_s: float | None = None, interval_s: float = 0.5, cancel: Any = None) -> dict[str, Any]:
     """Block until the run's job ends (or ``timeout_s``, or ``cancel`` is set), passing new events to ``on_events``."""
     events_path = Path(read_json(run_dir / "job.json").get("events") or run_dir / "events.jsonl")
     offset = 0
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
-        running = job_running(run_dir)
+        running = job_running(run_dir, jobs)
         if events_path.exists():
             with open(events_path, "rb") as handle:
                 handle.seek(offset)
@@ -200,23 +153,14 @@ def follow(run_dir: Path, on_events: Callable[[list[dict[str, Any]]], None], tim
                 on_events(batch)
         stopped = cancel is not None and cancel.is_set()
         if not running or stopped or (deadline is not None and time.monotonic() >= deadline):
-            handle = _HANDLES.get(str(run_dir))
-            if not running and handle is not None and hasattr(handle, "wait") and hasattr(handle, "poll"):
-                handle.wait()
-            return run_state(run_dir)
+            return run_state(run_dir, jobs)
         if cancel is not None:
             cancel.wait(interval_s)
         else:
             time.sleep(interval_s)
 
 
-def log_tail(run_dir: Path, max_bytes: int = 2000) -> str:
-    job = read_json(run_dir / "job.json")
-    candidates = [job.get("log")]
-    if job.get("job_id") and job.get("jobs_dir"):
-        candidates.append(str(Path(job["jobs_dir"], f"{job['job_id']}.log")))
-    for name in candidates:
-        if name and Path(name).exists():
-            data = Path(name).read_bytes()[-max_bytes:]
-            return data.decode("utf-8", "replace")
-    return ""
+def log_tail(run_dir: Path, jobs: JobControl | None, max_bytes: int = 2000) -> str:
+    """The end of the run's job log, as the runner keeps it."""
+    handle = job_handle(run_dir, jobs)
+    return handle.log_tail(max_bytes) if handle is not None else ""

@@ -9,15 +9,14 @@ GRPO in the training job: TRL gets one function per component, so it logs every 
 from __future__ import annotations
 
 import os
-import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from specs.reward import RewardSpec
+from synth import scale
 
-JUDGE_PROMPT = """You grade one answer against a rubric. Reply with a single number between 0 and 1, nothing else.
+JUDGE_PROMPT = """You grade one answer against a rubric.
 
 Rubric ({name}): {rubric}
 
@@ -26,7 +25,8 @@ Request:
 
 Answer:
 {answer}
-{reference}"""
+{reference}
+""" + scale.FINAL_LINE
 
 
 class RewardError(Exception):
@@ -67,14 +67,13 @@ def code_scores(session: Path, spec: RewardSpec, prompts: list[str], completions
     """Sub-scores of the code components, computed by reward.py in the sandbox."""
     if all(c.kind == "judge" for c in spec.components):
         return [{} for _ in completions]
-    from synth.sandbox import run_python
+    from synth.sandbox import run_python, unconfined_approved
 
     code = session / spec.code_path
     if not code.exists():
         raise RewardError(f"{spec.code_path} is missing; write the reward first")
-    with tempfile.TemporaryDirectory(prefix="tunesmith-reward-") as scratch:
-        result = run_python(Path(code), "score", {"completions": completions, "references": references, "prompts": prompts},
-                            timeout_s=spec.timeout_s, memory_mb=spec.memory_mb, cwd=scratch)
+    result = run_python(Path(code), "score", {"completions": completions, "references": references, "prompts": prompts},
+                        timeout_s=spec.timeout_s, memory_mb=spec.memory_mb, allow_unconfined=unconfined_approved(session))
     if not result.ok:
         raise RewardError(f"reward.py failed: {result.error}")
     value = result.value
@@ -105,7 +104,7 @@ def judge_scores(spec: RewardSpec, prompts: list[str], completions: list[str], r
             reference = f"\nReference answer (for comparison):\n{ref}\n" if ref else ""
             content = JUDGE_PROMPT.format(name=comp.name, rubric=comp.params.get("rubric", ""), prompt=prompt,
                                           answer=answer, reference=reference)
-            requests.append({"messages": [{"role": "user", "content": content}], "temperature": 0.0, "max_tokens": 8})
+            requests.append({"messages": [{"role": "user", "content": content}], "temperature": 0.0, "max_tokens": 200})
             index.append((i, comp.name))
     results = run_sync(client.map(requests))
     out: list[dict[str, float]] = [{} for _ in completions]
@@ -115,13 +114,9 @@ def judge_scores(spec: RewardSpec, prompts: list[str], completions: list[str], r
 
 
 def parse_judge(text: str) -> float:
-    match = re.search(r"\d+(?:\.\d+)?", text or "")
-    if not match:
-        return 0.0
-    value = float(match.group())
-    if value > 1 and value <= 10:
-        value /= 10
-    return max(0.0, min(1.0, value))
+    """The reward of a judge's reply: its score on the one judge scale as 0..1; no score gives 0."""
+    value = scale.read_verdict(text)
+    return 0.0 if value is None else value
 
 
 def score(session: Path, spec: RewardSpec, prompts: list[Any], completions: list[Any],

@@ -8,7 +8,9 @@ import sys
 import time
 from difflib import unified_diff
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from skills.train import runs
@@ -17,7 +19,8 @@ from skills.train.datafacts import DataFacts, inspect_data
 from skills.train.plan import LOAD_SECONDS, apply_overrides, fit_budget, format_seconds, heuristic_estimate, size_plan
 from skills.train.recommend import recommend
 from specs.reward import RewardSpec
-from specs.training import TimeEstimate, TrainingPlan
+from specs.base import WaitSeconds
+from specs.training import BatchSize, LearningRate, MixRatio, Steps, TimeEstimate, TrainingPlan
 from specs.use_case import UseCaseSpec
 
 PLAN, REWARD, REWARD_REPORT = "training.yaml", "reward.yaml", "runs/dryrun/report.json"
@@ -169,8 +172,8 @@ def _preview_plan(ctx: ToolContext, technique=None, adapter=None, base_model=Non
 @tool("ask", preview=_preview_plan)
 def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr", "rlaif"] | None = None,
                         adapter: Literal["lora", "full"] | None = None, base_model: str | None = None,
-                        max_steps: int | None = None, learning_rate: float | None = None, batch_size: int | None = None,
-                        general_mix_ratio: float | None = None) -> ToolResult:
+                        max_steps: Steps | None = None, learning_rate: LearningRate | None = None,
+                        batch_size: BatchSize | None = None, general_mix_ratio: MixRatio | None = None) -> ToolResult:
     """Write training.yaml with defaults sized to this machine and the data (batch size, max length from
     the records' token lengths, steps, learning rate, LoRA settings, packing, forgetting guard).
 
@@ -218,10 +221,10 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     (run_dir / "estimate.json").unlink(missing_ok=True)
     runs.launch(ctx, "train-warmup", runs.job_argv(ctx.session_dir, "warmup", warmup_steps=WARMUP_STEPS), run_dir)
     runs.follow(run_dir, lambda events: [ctx.emit({"type": "progress", "task": "warm-up", "done": e.get("step"), "total": e.get("total_steps")})
-                                         for e in events if e.get("type") == "progress"])
+                                         for e in events if e.get("type") == "progress"], ctx.jobs)
     measured = runs.read_json(run_dir / "estimate.json")
     if not measured.get("seconds_per_step"):
-        raise ToolError("the warm-up did not finish; its log ends with:\n" + runs.log_tail(run_dir))
+        raise ToolError("the warm-up did not finish; its log ends with:\n" + runs.log_tail(run_dir, ctx.jobs))
     sps = float(measured["seconds_per_step"])
     plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1),
                                  tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
@@ -290,7 +293,7 @@ def _preview_dry_run(ctx: ToolContext, samples: int = 16) -> Preview:
 
 
 @tool("ask", preview=_preview_dry_run)
-def dry_run_reward(ctx: ToolContext, samples: int = 16) -> ToolResult:
+def dry_run_reward(ctx: ToolContext, samples: Annotated[int, Field(ge=1, le=1000)] = 16) -> ToolResult:
     """Score the base model's answers on a few training prompts with the reward and show the
     distribution; flag a reward that is constant or ignores the output (controls: gold, empty and
     shuffled answers).
@@ -313,9 +316,9 @@ def dry_run_reward(ctx: ToolContext, samples: int = 16) -> ToolResult:
             "--n", str(samples), "--out", "runs/dryrun/samples.jsonl"]
     runs.launch(ctx, "reward-dry-run", argv, run_dir)
     runs.follow(run_dir, lambda events: [ctx.emit({"type": "notice", "text": "sampling the base model's answers"})
-                                         for e in events if e.get("type") == "progress"])
+                                         for e in events if e.get("type") == "progress"], ctx.jobs)
     if not out.exists():
-        raise ToolError("sampling the base model failed; its log ends with:\n" + runs.log_tail(run_dir))
+        raise ToolError("sampling the base model failed; its log ends with:\n" + runs.log_tail(run_dir, ctx.jobs))
     rows = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines() if l.strip()]
     try:
         report = analyze([r["prompt"] for r in rows], [r["completion"] for r in rows], [r.get("reference") for r in rows],
@@ -397,7 +400,7 @@ def start_training(ctx: ToolContext, resume_run: str | None = None) -> ToolResul
     if blocking:
         raise ToolError("training is blocked by data quality findings (fix them, or allow this call to waive them):\n- " + "\n- ".join(blocking))
     _record_waivers(ctx)
-    active = [p.name for p in runs.list_runs(ctx.session_dir) if runs.run_state(p)["running"]]
+    active = [p.name for p in runs.list_runs(ctx.session_dir) if runs.run_state(p, ctx.jobs)["running"]]
     if active:
         raise ToolError(f"run {active[-1]} is still training; wait_for_training or cancel_training first")
     if resume_run:
@@ -464,7 +467,7 @@ def training_status(ctx: ToolContext, run_id: str | None = None) -> ToolResult:
     Args:
         run_id: The run to show; omit for the latest.
     """
-    state = runs.run_state(_latest_run(ctx, run_id))
+    state = runs.run_state(_latest_run(ctx, run_id), ctx.jobs)
     return ToolResult(content=_status_text(state), data={k: v for k, v in state.items() if k != "events"})
 
 
@@ -476,16 +479,16 @@ def cancel_training(ctx: ToolContext, run_id: str | None = None) -> ToolResult:
         run_id: The run to stop; omit for the latest.
     """
     run_dir = _latest_run(ctx, run_id)
-    if not runs.cancel(run_dir):
+    if not runs.cancel(run_dir, ctx.jobs):
         return ToolResult(content=f"Run {run_dir.name} is not running.")
     from skills.train.job import write_run_json
 
     write_run_json(run_dir, status="cancelled", ended=time.time())
-    return ToolResult(content=f"Cancelled run {run_dir.name}. " + _status_text(runs.run_state(run_dir)))
+    return ToolResult(content=f"Cancelled run {run_dir.name}. " + _status_text(runs.run_state(run_dir, ctx.jobs)))
 
 
 @tool("always")
-def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: float | None = None) -> ToolResult:
+def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: WaitSeconds | None = None) -> ToolResult:
     """Wait until a training run ends, showing its progress as it goes (for guided and headless runs).
 
     Args:
@@ -507,7 +510,7 @@ def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: fl
             elif kind == "error":
                 ctx.emit({"type": "warning", "text": f"training failed: {event.get('message')}"})
 
-    state = runs.follow(run_dir, relay, timeout_s=timeout_s, cancel=ctx.cancel)
+    state = runs.follow(run_dir, relay, ctx.jobs, timeout_s=timeout_s, cancel=ctx.cancel)
     if ctx.cancel.is_set() and ctx.cancel_jobs and state["running"]:  # the progress card's Cancel button
         return cancel_training.fn(ctx, run_id=run_dir.name)
     finished = state["status"] == "finished"

@@ -10,7 +10,8 @@ import json
 import re
 from typing import Any
 
-from skills.use_case.infer import classification_prompt, custom_tenet, label_pattern, singular, split_items
+from skills.use_case.drafting import classification_prompt, custom_tenet
+from skills.use_case.infer import label_pattern, singular, split_items
 
 _APPROVE = re.compile(r"\b(approve[ds]?|yes|yep|yeah|looks good|look good|lgtm|ok|okay|ship it|go ahead|sounds good|"
                       r"perfect|great|good to go|all good|fine|confirm(ed)?)\b", re.I)

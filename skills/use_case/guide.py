@@ -19,9 +19,9 @@ from skills.guiding import GuideState, Turn
 from skills.toolkit import ToolError
 from skills.use_case import base_models, specfile
 from skills.use_case.edits import DONE_EDITING, SELF_EDIT, is_approval, parse_edits
+from skills.use_case.drafting import contract_for, custom_tenet, tenet_options, use_case_name
 from skills.use_case.infer import (
-    SUGGESTED_FIELDS, SUGGESTED_LABELS, Facts, contract_for, custom_tenet, infer, infer_task, snake,
-    split_items, suggested, tenet_options, use_case_name,
+    DATA_FILE_INTRO, Facts, infer, infer_task, own_data, snake, split_items, suggested_fields, suggested_labels,
 )
 from specs.errors import SpecError
 from specs.use_case import UseCaseSpec
@@ -34,6 +34,8 @@ TASK_CHOICES = [
     "Summarize text (summarization)",
     "Rewrite text in another style (rewriting)",
     "Solve math problems (math)",
+    "Turn questions into SQL queries (text_to_sql)",
+    "Call one of a set of tools with arguments (tool_calling)",
 ]
 USER_CHOICES = {
     "default": ["An application or pipeline that reads the answers automatically",
@@ -58,6 +60,7 @@ MARK = {
     "users": "Who will use the model's answers?",
     "labels": "Which labels should the model choose from?",
     "fields": "Which fields should the model extract?",
+    "tools": "Which tools can the model call?",
     "tenets": "what a good answer does",
     "base": "Which base model should I customize?",
     "revise": "What should I change before writing it?",
@@ -171,6 +174,7 @@ class Draft:
     users: str | None = None
     labels: list[str] | None = None
     fields: list[str] | None = None
+    tools: list[str] | None = None
     tenets: list[dict] | None = None
     base: str | None = None
     problem: dict[str, str] = field(default_factory=dict)
@@ -180,18 +184,20 @@ class Draft:
 def resolve(convo: Conversation) -> Draft:
     """Everything known so far: inferred from the description, then taken from the answers."""
     facts = infer(convo.description or "")
+    task_answer = convo.answer("task")
+    if facts.task_type is None and task_answer:
+        chosen = _pick(task_answer, TASK_CHOICES)
+        named = re.search(r"\((\w+)\)\s*$", chosen)
+        facts = infer(convo.description or "", task=named.group(1) if named else (infer_task(chosen) or "generation"))
+    if facts.own_data is None:  # an answer may say it: "the support team; we have 500 routed emails"
+        facts.own_data = next((found for found in map(own_data, (a.answer for a in convo.asks if a.answer)) if found), None)
     draft = Draft(facts=facts, task=facts.task_type, users=facts.primary_users, labels=facts.labels,
-                  fields=facts.fields, base=facts.base_model)
+                  fields=facts.fields, tools=facts.tools, base=facts.base_model)
     if draft.base is not None:
         check = base_models.check_model(draft.base, "lora")
         if not check.fits:
             draft.problem["base"] = f"You named {draft.base}, but it cannot be used: {check.reason}."
             draft.base = None
-    task_answer = convo.answer("task")
-    if draft.task is None and task_answer:
-        chosen = _pick(task_answer, TASK_CHOICES)
-        named = re.search(r"\((\w+)\)\s*$", chosen)
-        draft.task = named.group(1) if named else (infer_task(chosen) or "generation")
     users_answer = convo.answer("users")
     if draft.users is None and users_answer:
         draft.users = _pick(users_answer, _ask_for(convo, "users"))
@@ -209,8 +215,14 @@ def resolve(convo: Conversation) -> Draft:
             draft.fields = items
         else:
             draft.problem["fields"] = "I need at least one field name."
+    if draft.task == "tool_calling" and draft.tools is None and convo.answer("tools"):
+        items = split_items(_pick(convo.answer("tools"), _ask_for(convo, "tools")))
+        if items:
+            draft.tools = [snake(i) if " " in i else i for i in items]
+        else:
+            draft.problem["tools"] = "I need at least one tool name."
     if draft.task and convo.answer("tenets"):
-        proposed, alternatives = tenet_options(draft.task, draft.labels, facts.max_chars)
+        proposed, alternatives = tenet_options(draft.task, draft.labels, facts.max_chars, facts)
         chosen = _pick(convo.answer("tenets"), _ask_for(convo, "tenets"))
         if chosen == KEEP_TENETS or is_approval(chosen):
             draft.tenets = proposed
@@ -240,17 +252,22 @@ def _ask_for(convo: Conversation, slot: str) -> list[str]:
 def build_arguments(draft: Draft) -> dict[str, Any]:
     """The write_use_case arguments of a complete draft."""
     facts, task = draft.facts, draft.task or "generation"
-    return {
+    facts.tools = draft.tools
+    arguments = {
         "name": use_case_name(task, facts.subject, facts.description),
-        "business_problem": facts.description,
+        "business_problem": DATA_FILE_INTRO.sub("", facts.description).strip(" .") + "." if DATA_FILE_INTRO.search(
+            facts.description) else facts.description,
         "primary_users": draft.users or "not stated",
         "task_type": task,
         "contract": contract_for(task, facts.subject, draft.labels, draft.fields, facts.max_chars,
-                                 facts.input_hint, facts.output_hint),
-        "success_tenets": draft.tenets or tenet_options(task, draft.labels, facts.max_chars)[0],
+                                 facts.input_hint, facts.output_hint, facts),
+        "success_tenets": draft.tenets or tenet_options(task, draft.labels, facts.max_chars, facts)[0],
         "constraints": facts.constraints,
         "base_model": draft.base or base_models.EMBEDDED,
     }
+    if facts.own_data is not None:
+        arguments["own_data"] = dict(facts.own_data)
+    return arguments
 
 
 def _understood(draft: Draft) -> str:
@@ -265,8 +282,15 @@ def _understood(draft: Draft) -> str:
                          f"I use the {len(draft.labels)} listed (add or remove labels later if needed)")
     elif facts.label_count:
         parts.append(f"{facts.label_count} categories")
+    if facts.facets:
+        parts.append("; ".join(f"{name}: {', '.join(values)}" for name, values in facts.facets.items()))
     if draft.fields:
         parts.append(f"fields {', '.join(draft.fields)}")
+    if draft.tools:
+        parts.append(f"tools {', '.join(draft.tools)}")
+    if facts.own_data and facts.own_data.get("has_data"):
+        where = f" ({facts.own_data['path']})" if facts.own_data.get("path") else ""
+        parts.append(f"you have data of your own{where}; the data step starts with it")
     if draft.users:
         parts.append(f"used by {draft.users[:1].lower() + draft.users[1:]}")
     return "So far I understand: " + "; ".join(parts) + "."
@@ -281,19 +305,23 @@ def interview_turn(state: GuideState, convo: Conversation) -> Turn:
     if draft.users is None:
         choices = USER_CHOICES.get(draft.task, USER_CHOICES["default"])
         return _ask(intro, f"{MARK['users']} (This decides the tone and how strict the format must be.)", choices)
-    if draft.task == "classification" and draft.labels is None:
+    if draft.task == "classification" and draft.labels is None and not draft.facts.facets:
         count = f" You mentioned {draft.facts.label_count} categories; list them" if draft.facts.label_count else " List them"
-        proposal = suggested(SUGGESTED_LABELS, draft.facts.subject)
+        proposal = suggested_labels(draft.facts)
         choices = [f"Use these {len(proposal)}: {', '.join(proposal)}"] if proposal else []
         reason = draft.problem.get("labels", "")
         return _ask(intro, f"{reason} {MARK['labels']}{count}, separated by commas, spelled as the model must answer.".strip(), choices)
     if draft.task == "extraction" and draft.fields is None:
-        proposal = suggested(SUGGESTED_FIELDS, draft.facts.subject)
+        proposal = suggested_fields(draft.facts)
         choices = [f"Use these: {', '.join(proposal)}"] if proposal else []
         reason = draft.problem.get("fields", "")
         return _ask(intro, f"{reason} {MARK['fields']} List the field names, separated by commas.".strip(), choices)
+    if draft.task == "tool_calling" and draft.tools is None:
+        reason = draft.problem.get("tools", "")
+        return _ask(intro, f"{reason} {MARK['tools']} List their names, separated by commas (e.g. create_event, "
+                           "list_events).".strip(), [])
     if draft.tenets is None:
-        proposed, alternatives = tenet_options(draft.task, draft.labels, draft.facts.max_chars)
+        proposed, alternatives = tenet_options(draft.task, draft.labels, draft.facts.max_chars, draft.facts)
         listing = " ".join(f"({i}) {t['name']}: {t['description']} [{_how(t)}]" for i, t in enumerate(proposed, 1))
         choices = [KEEP_TENETS] + [f"Swap tenet 3 for: {alt['description']}" for alt in alternatives]
         return _ask(intro, f"Here is {MARK['tenets']}, as three success tenets I can measure: {listing} "

@@ -1,40 +1,41 @@
-"""Heuristics of the offline use-case planner: what a plain description says, and the draft it leads to.
+"""Heuristics of the offline use-case planner: what a plain description says.
 
 Everything here is deterministic text work: keywords give the task type, lists in the text give
-labels or fields, phrases like "for our support agents" give the users. What cannot be read from the
-text is left as None so the guide asks for it.
+labels, fields or tools (spelled as written), phrases like "for our support agents" give the users,
+"we have a few thousand labeled memos" gives the person's own data. What cannot be read from the
+text is left as None so the guide asks for it. The draft built from these facts is in drafting.py.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 TASK_PATTERNS: list[tuple[str, str]] = [
+    ("tool_calling", r"\b(tool[- ]?call\w*|function[- ]call\w*|call(s|ing)?\s+(the\s+right\s+|a\s+|our\s+|one\s+of\s+(our\s+)?)?"
+                     r"(tools?|functions?|apis?)\b|pick(s|ing)?\s+(the\s+right\s+)?(tool|function)\w*)"),
+    ("text_to_sql", r"\btext[- ]to[- ]sql\b|\b(into|to|as|in|write\w*|generat\w*|produc\w*)\s+(an?\s+)?(sql|sqlite|postgres\w*|mysql)\b"
+                    r"|\bsql\s+(quer(y|ies)|statements?)\s+(for|from|that|over|against)\b"),
     ("extraction", r"\b(extract\w*|pull\w* out|parse[sd]?|parsing)\b|\bfield extraction\b"),
-    ("math", r"\b(arithmetic|math\w*|word problems?|calculat\w*|equations?)\b"),
-    ("classification", r"\b(categori[sz]\w*|classif\w*|label(s|ing|led)?\b|tag(s|ging)?\b|triage\w*|sort\w*\b.{0,40}?\binto\b|route\w*|sentiment|spam)"),
+    ("math", r"\b(arithmetic|math\w*|word problems?|calculat\w*|equations?|unit[- ]conversions?|convert\w* units?)\b"),
+    ("classification", r"\b(categori[sz]\w*|classif\w*|label(s|ing|led)?\b|tag(s|ging)?\b|triage\w*|(sort|put|file|bucket)\w*\b.{0,60}?"
+                       r"\binto\b|rout(e|es|ed|ing)\b|sentiment|spam|intents?\b|grad(e|es|ing)\b|scor(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d"
+                       r"|rat(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d|detect\w*\s+(the\s+)?(language|topic|intent))"),
     ("summarization", r"\b(summar\w*|tl;?dr|condens\w*|digest)\b"),
-    ("rewriting", r"\b(rewrit\w*|rephras\w*|paraphras\w*|translat\w*|simplif\w*|proofread\w*|polish\w*)\b"),
-    ("question_answering", r"\b(answer\w* (\w+ )?questions|q&a|faq|question answering)\b"),
+    ("rewriting", r"\b(rewrit\w*|rephras\w*|paraphras\w*|translat\w*|simplif\w*|proofread\w*|polish\w*|plain[- ](english|language))\b"),
+    ("question_answering", r"\b(answer\w* (\w+ ){0,2}questions|q&a|faqs?|question answering)\b"),
     ("generation", r"\b(draft\w*|writ(e|es|ing)\b|generat\w*|compos\w*|repl(y|ies)|respon[sd]\w*)"),
     ("chat", r"\b(chat\w*|conversation\w*)\b"),
 ]
 """Task type from keywords, first match wins (extraction before classification: 'extract labels')."""
 
-TASK_ROLE = {
-    "classification": "categorizer", "extraction": "extractor", "generation": "writer",
-    "question_answering": "answerer", "summarization": "summarizer", "rewriting": "rewriter",
-    "math": "solver", "chat": "assistant",
-}
-
 NOUNS = (
     "transaction", "invoice", "receipt", "email", "e-mail", "ticket", "review", "message", "request",
-    "document", "article", "contract", "word problem", "problem", "question", "tweet", "post",
-    "resume", "cv", "order", "note", "report", "comment", "claim", "log", "chat", "call",
+    "document", "article", "contract", "clause", "word problem", "problem", "question", "tweet", "post",
+    "resume", "cv", "order", "note", "report", "comment", "claim", "log", "chat", "call", "command",
     "transcript", "description", "listing", "form", "statement", "complaint", "inquiry", "inquiries", "query", "queries",
-    "expense", "payment", "purchase", "product", "record", "entry", "entries", "case",
+    "expense", "payment", "purchase", "product", "record", "entry", "entries", "case", "memo", "answer", "utterance",
+    "chatbot",
 )
 """Singular stems of things people customize models for; the subject is the first one named."""
 STOP = {"our", "the", "a", "an", "my", "their", "your", "all", "each", "every", "incoming", "of", "into", "from",
@@ -42,44 +43,71 @@ STOP = {"our", "the", "a", "an", "my", "their", "your", "all", "each", "every", 
         "categorizes", "categorize", "classify", "classifies", "extract", "extracts", "draft", "drafts", "solve",
         "solves", "summarize", "summarizes", "answer", "answers", "rewrite", "rewrites", "write", "writes",
         "label", "labels", "tag", "tags", "sort", "sorts", "triage", "route", "routes", "need", "want", "i", "we",
-        "translate", "translates", "pull", "pulls", "out", "help", "helps", "read", "reads", "check", "checks"}
+        "translate", "translates", "pull", "pulls", "out", "help", "helps", "read", "reads", "check", "checks",
+        "put", "puts", "grade", "grades", "turn", "turns", "detect", "detects", "make", "makes", "friendly",
+        "reply", "replies", "short", "two-line", "plain", "give", "gives", "using", "only", "over", "about"}
 
 NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
-_COUNT = re.compile(r"\b(\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\s+(?:\w+\s+)?(categories|classes|labels|buckets|types|groups|tags)\b", re.I)
+_NUM = r"(\d{1,3}|" + "|".join(NUMBER_WORDS) + r")"
+_GROUP = r"(?:categories|classes|labels|buckets|types|groups|tags|queues|intents|topics|teams|departments|classes|grades|options)"
+_COUNT = re.compile(r"\b" + _NUM + r"\s+(?:\w+\s+)?" + _GROUP + r"\b", re.I)
 _LIST_INTRO = re.compile(r"\b(?:into|as(?: either)?|labels?:|categories:|classes:|buckets:|one of:?|either)\s+", re.I)
+_GROUP_LIST = re.compile(r"\b" + _GROUP + r"\s*(?::|\bare\b:?|\blike\b|\bsuch as\b|\bnamely\b|\(|—|–)\s*", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$")
 _FIELDS_INTRO = re.compile(
     r"\b(?:extract\w*|pull\w* out|fields?:?|capture)\s+(?:the\s+|their\s+|its\s+)?(?:fields?\s*:?\s*)?(.+?)"
     r"(?:\s+(?:from|out of|in)\s+|[.;!?](?:\s|$)|$)", re.I)
+_FIELDS_LIST = re.compile(
+    r"\b(?:json(?:\s+object)?|fields?|keys|properties|columns)\s*(?:with(?:\s+the)?(?:\s+(?:fields?|keys))?\s*:?|:|\(|—|–"
+    r"|like|such as|namely)\s*(.+?)(?:\)|[.;!?](?:\s|$)|$)", re.I)
+_USER_NOUNS = (
+    "team|teams|agents|staff|analysts|accountants|engineers|reviewers|customers|users|clerks|department|app|application|"
+    "pipeline|system|service|bot|students|teachers|lawyers|doctors|nurses|managers|operators|employees|members|visitors|"
+    "readers|patients|clients|partners|developers|editors|writers|auditors|moderators|guests|residents|homeowners|"
+    "shoppers|buyers|sellers|drivers|technicians|dispatchers|planners|recruiters|marketers|tutors|graders|instructors|"
+    "learners|owners|admins|administrators|agency|office")
 _USERS = re.compile(
     r"\b(?:for|used by|by|helps?|so that|so|to help)\s+((?:(?:our|the|my|their)\s+)?(?:[\w-]+\s+){0,3}?"
-    r"(?:team|teams|agents|staff|analysts|accountants|engineers|reviewers|customers|users|clerks|department|"
-    r"app|application|pipeline|system|service|bot|students|teachers|lawyers|doctors|nurses|managers|operators|"
-    r"employees|members|visitors|readers|patients|clients|partners|developers|editors|writers|auditors))\b", re.I)
+    r"(?:" + _USER_NOUNS + r"))\b", re.I)
 _CONSTRAINT = re.compile(r"\b(must|never|always|should not|shouldn't|don't|do not|no more than|at most|within|"
                          r"under \d+|only in|in (english|german|french|spanish))\b", re.I)
 _INPUT = re.compile(r"\b(?:each|every|an?|the|one)\s+input\s+(?:is|will be)\s+([^;.]+)", re.I)
 _OUTPUT = re.compile(r"\b(?:each|every|an?|the|one)\s+(?:answer|output|reply)\s+(?:is|should be|must be)\s+([^;.]+)", re.I)
 _LENGTH = re.compile(r"\b(?:under|at most|no more than|max(?:imum)?|within)\s+(\d+)\s*(words|characters|chars|sentences)\b", re.I)
+_LINES = re.compile(r"\b" + _NUM + r"[- ]lines?\b|\bin\s+" + _NUM + r"\s+lines\b", re.I)
+_NUMBER_ONLY = re.compile(r"\b(?:answer\w*|repl\w*|respond\w*|return\w*|output\w*|give\w*)\s+(?:with\s+|by\s+)?(?:just\s+|only\s+)?"
+                          r"(?:the\s+|a\s+|one\s+)?(?:final\s+|single\s+)?(?:number|numeric\s+value|value)\b"
+                          r"|\b(?:just|only)\s+the\s+(?:final\s+)?number\b", re.I)
+_SCALE = re.compile(r"\b(?:scale|score|grade|rating|rate|points?)\b[^.]{0,30}?\b(?:from\s+|of\s+)?(\d)\s*(?:-|to|–|through)\s*(\d{1,2})\b", re.I)
+_TOOL_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+_DATA_PATH = re.compile(r"(?:^|(?<=[\s\"'`(]))((?:~|\.{1,2})?/?(?:[\w.~-]+/)*[\w.~-]+\.(?:jsonl|json|csv|tsv|parquet|md|txt|xlsx|arrow))\b"
+                        r"|(?i:data (?:file|folder)):\s*(\S+)")
+DATA_FILE_INTRO = re.compile(r"(?i:my data (?:file|folder)):\s*(\S+)")
+"""How `tunesmith run --describe T --data FILE` names the file in the first message."""
 
-SUGGESTED_LABELS: dict[str, list[str]] = {
-    "transaction": ["groceries", "dining", "transport", "rent", "utilities", "entertainment", "shopping",
-                    "health", "travel", "income", "transfers", "fees"],
-    "ticket": ["billing", "technical issue", "account access", "feature request", "cancellation", "other"],
-    "email": ["urgent", "needs reply", "fyi", "spam"],
-    "review": ["positive", "neutral", "negative"],
-    "message": ["question", "complaint", "praise", "other"],
-}
-SUGGESTED_FIELDS: dict[str, list[str]] = {
-    "invoice": ["invoice_number", "invoice_date", "vendor_name", "total_amount", "currency", "due_date"],
-    "receipt": ["merchant", "date", "total_amount", "currency", "payment_method"],
-    "resume": ["name", "email", "phone", "current_title", "years_experience", "skills"],
-    "email": ["sender", "date", "subject", "request", "deadline"],
-    "contract": ["parties", "effective_date", "term", "governing_law", "termination_notice"],
-    "order": ["order_id", "customer_name", "items", "total_amount", "shipping_address"],
-}
-_NUMERIC_FIELD = re.compile(r"(amount|total|price|cost|sum|quantity|qty|count|years|number_of)", re.I)
+TONE_WORDS = ("warm", "human", "friendly", "empathetic", "caring", "kind", "polite", "professional", "formal",
+              "casual", "playful", "cheerful", "calm", "reassuring", "apologetic", "enthusiastic", "respectful",
+              "plain english", "plain language", "simple", "clear", "concise", "upbeat", "personal")
+"""Words a person uses for the voice of the answers; the tone tenet uses the ones they said."""
+
+_HAS_DATA = re.compile(
+    r"\b(?:we|i)(?:'ve|\s+have|\s+already\s+have|\s+got|'ve\s+got|\s+keep|\s+collected|\s+saved|\s+exported|\s+can\s+provide)\b"
+    r"|\b(?:here (?:is|are)|attached|i(?:'ll| will) provide|provided|given)\b[^.]{0,40}\b(?:data|examples|pairs|file|document|faq|dataset|records)"
+    r"|\b(?:our|my)\s+(?:existing|historical|past|old|own|labeled|labelled|annotated)\s+(?:data|examples|records|emails|tickets|reviews)", re.I)
+_NO_DATA = re.compile(r"\b(?:no|don't have|do not have|without)\s+(?:any\s+)?(?:data|examples|labeled|training data)\b", re.I)
+_DATA_WORDS = re.compile(r"\b(data|dataset|examples?|pairs|records|rows|file|csv|jsonl|spreadsheet|document|faq|manual|handbook|"
+                         r"logs?|history|archive|labell?ed|tagged|routed|graded|annotated|memos|emails|tickets|reviews|"
+                         r"transcripts|conversations|answers|replies|commands|questions|\d[\d,]*)\b", re.I)
+DATA_KIND_PATTERNS: list[tuple[str, str]] = [
+    ("preference_pairs", r"\bpairs?\b.{0,80}\b(prefer\w*|better|worse|chosen|rejected|one\s+\w+\s+\w*\s*(and|while)\s+(one|the other))|"
+                         r"\bpreference\b|\bchosen\b.{0,20}\brejected\b"),
+    ("reference_document", r"\b(faq|document|manual|handbook|policy|policies|knowledge base|docs|documentation|wiki|guide)\b"),
+    ("conversations", r"\b(conversations|chat logs|dialogues|transcripts)\b"),
+    ("labeled_examples", r"\b(label\w*|tagged|routed|categori[sz]ed|classified|graded|annotated|sorted)\b"),
+    ("input_output_pairs", r"\b(examples?|pairs|question.{0,10}answer|before.{0,10}after|inputs? and outputs?)\b"),
+]
 
 
 @dataclass
@@ -91,11 +119,23 @@ class Facts:
     subject: str = "input"
     labels: list[str] | None = None
     label_count: int | None = None
+    facets: dict[str, list[str]] | None = None
+    """Several label sets to fill at once ("a sentiment (...) and topics like ..."): name -> allowed values."""
     fields: list[str] | None = None
+    tools: list[str] | None = None
+    """The tool names a tool-calling model may call, as written."""
     primary_users: str | None = None
     base_model: str | None = None
     constraints: list[str] = field(default_factory=list)
     max_chars: int | None = None
+    lines: int | None = None
+    """The exact number of lines an answer has, when the description says ("two-line summaries")."""
+    number_only: bool = False
+    """The answer is a bare number ("answered with a number")."""
+    tone: list[str] = field(default_factory=list)
+    """The words the person used for the voice of the answers ("warm", "human")."""
+    own_data: dict | None = None
+    """What they said about data of their own (the OwnData fields), or None when they said nothing."""
     input_hint: str | None = None
     """What one input is, when the description says ("each input is one transaction line ...")."""
     output_hint: str | None = None
@@ -121,26 +161,79 @@ def split_items(text: str) -> list[str]:
     return items
 
 
+def _short_items(body: str, words: int = 3) -> list[str] | None:
+    body = re.split(r"\s+(?:for|so|because|based on|using|with|from|by|to|when|if|depending)\s+", body, maxsplit=1)[0]
+    items = split_items(body)
+    return items if len(items) >= 2 and all(len(i.split()) <= words for i in items) else None
+
+
+def bulleted(raw: str) -> list[str] | None:
+    """The items of the first numbered or bulleted list in the text (two or more lines)."""
+    run: list[str] = []
+    for line in raw.splitlines():
+        found = _BULLET.match(line)
+        if found:
+            run.append(found.group(1).strip().strip("\"'`“”.:").strip())
+        elif run:
+            break
+    return run if len(run) >= 2 else None
+
+
 def _labels_from(text: str) -> list[str] | None:
+    for match in _GROUP_LIST.finditer(text):
+        rest = re.split(r"[.;!?)](?:\s|$)|\)", text[match.end():], maxsplit=1)[0]
+        items = _short_items(rest)
+        if items:
+            return items
     for match in _LIST_INTRO.finditer(text):
         rest = re.split(r"[.;!?](?:\s|$)", text[match.end():], maxsplit=1)[0]
         rest = re.sub(r"^(?:the\s+)?(?:categories|classes|labels|buckets)\s*:?\s*", "", rest, flags=re.I)
-        body = re.split(r"\s+(?:for|so|because|based on|using|with|from|by|to)\s+", rest, maxsplit=1)[0]
-        if re.match(r"(our|their|my|the|your|a|an)\b|\d+\b", body.strip(), re.I):
+        if re.match(r"(our|their|my|the|your|a|an|one)\b|\d+\b", rest.strip(), re.I):
             continue
-        items = split_items(body)
-        if len(items) >= 2 and all(len(i.split()) <= 3 for i in items):
+        items = _short_items(rest)
+        if items:
             return items
+    colon = re.search(r":\s*([^:]+?)(?:[.;!?](?:\s|$)|$)", text)
+    return _short_items(colon.group(1)) if colon else None
+
+
+def _facets_from(text: str) -> dict[str, list[str]] | None:
+    """'a sentiment (positive, neutral, negative) and topics like price, quality' -> two named label sets."""
+    found: dict[str, list[str]] = {}
+    pattern = re.compile(r"\b([a-z][a-z_-]+)\s*(?:\(([^)]+)\)|(?:like|such as|among|from)\s+([^.;()]+?)(?=\s+and\s+(?:an?\s+|the\s+)?"
+                         r"[a-z_-]+\s*(?:\(|like\b|such as\b)|[.;]|$))", re.I)
+    for match in pattern.finditer(text):
+        name, values = match.group(1).lower(), _short_items(match.group(2) or match.group(3) or "")
+        if values and name not in STOP and name not in ("one", "labels", "categories"):
+            found[name] = values
+    return found if len(found) >= 2 else None
+
+
+def _fields_from(text: str, raw: str) -> list[str] | None:
+    listed = bulleted(raw)
+    if listed and all(len(i.split()) <= 4 for i in listed):
+        return [snake(i) for i in listed]
+    for pattern in (_FIELDS_LIST, _FIELDS_INTRO):
+        for match in pattern.finditer(text):
+            items = [snake(i) for i in split_items(match.group(1))]
+            items = [i for i in items if i and i not in ("fields", "data", "information", "info", "json", "details")]
+            if len(items) >= 2 and all(len(i.split("_")) <= 4 for i in items):
+                return items
     return None
 
 
-def _fields_from(text: str) -> list[str] | None:
-    for match in _FIELDS_INTRO.finditer(text):
-        items = [snake(i) for i in split_items(match.group(1))]
-        items = [i for i in items if i and i not in ("fields", "data", "information", "info", "json", "details")]
-        if len(items) >= 2 and all(len(i.split("_")) <= 4 for i in items):
-            return items
-    return None
+def _tools_from(text: str, raw: str) -> list[str] | None:
+    listed = bulleted(raw)
+    if listed:
+        names = [_TOOL_NAME.search(i).group(0) if _TOOL_NAME.search(i) else snake(i) for i in listed]
+        return list(dict.fromkeys(names))
+    intro = re.search(r"\b(?:tools?|functions?|apis?)\s*(?::|\(|\bare\b|\blike\b|\bsuch as\b)\s*([^.;)]+)", text, re.I)
+    if intro:
+        items = _short_items(intro.group(1))
+        if items:
+            return [snake(i) if " " in i else i for i in items]
+    names = list(dict.fromkeys(_TOOL_NAME.findall(text)))
+    return names if len(names) >= 2 else None
 
 
 def snake(text: str) -> str:
@@ -165,7 +258,8 @@ def _subject(text: str) -> str:
     lowered = text.lower()
     best = None
     for noun in NOUNS:
-        match = re.search(r"\b" + re.escape(noun) + r"(s|es)?\b", lowered)
+        match = re.search(r"(?<!\bthat )(?<!\bwhich )(?<!\bwho )(?<!\bto )(?<!\bit )\b" + re.escape(noun)
+                          + r"(s|es)?\b(?!\s+(?:the|a|an|one|our|my|it|them)\b)", lowered)
         if match and (best is None or match.start() < best[0]):
             best = (match.start(), match.group(0))
     if best is None:
@@ -173,7 +267,8 @@ def _subject(text: str) -> str:
     after = re.match(r"\s+([a-z-]+)", lowered[best[0] + len(best[1]):])
     if after and any(re.fullmatch(re.escape(noun) + r"(s|es)?", after.group(1)) for noun in NOUNS):
         best = (best[0], f"{best[1]} {after.group(1)}")  # "payment emails": the last noun names the thing
-    before = [w for w in re.findall(r"[a-z][a-z-]*", lowered[: best[0]])][-2:]
+    before = [w for w in re.findall(r"[a-z][a-z'-]*", lowered[: best[0]])][-2:]
+    before = [w for w in before if not w.endswith("'")]
     while before and before[0] in STOP:
         before = before[1:]
     if before and before[-1] in STOP:
@@ -181,22 +276,54 @@ def _subject(text: str) -> str:
     return " ".join([*before, best[1]])
 
 
-def infer(description: str) -> Facts:
-    """Read what the person's description says."""
-    text = " ".join(description.split())
-    facts = Facts(description=text, task_type=infer_task(text), subject=_subject(text))
-    if facts.task_type == "classification":
-        facts.labels = _labels_from(text)
-    count = _COUNT.search(text)
+def _number(word: str) -> int | None:
+    word = word.lower()
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+
+
+def own_data(text: str) -> dict | None:
+    """What the words say about the person's own data: the OwnData fields, or None when they say nothing."""
+    named = DATA_FILE_INTRO.search(text)
+    path_match = named or _DATA_PATH.search(text)
+    path = (path_match.group(1) or (path_match.group(2) if path_match.lastindex and path_match.lastindex > 1 else None)) \
+        if path_match else None
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if _NO_DATA.search(sentence) and not path:
+            return {"has_data": False, "kind": "unknown", "described_as": sentence.strip(), "path": None}
+        if not (_HAS_DATA.search(sentence) and _DATA_WORDS.search(sentence)) and not (path and path in sentence):
+            continue
+        kind = next((k for k, pattern in DATA_KIND_PATTERNS if re.search(pattern, sentence, re.I)), "unknown")
+        return {"has_data": True, "kind": kind, "described_as": sentence.strip(), "path": path}
+    if path:
+        return {"has_data": True, "kind": "unknown", "described_as": None, "path": path}
+    return None
+
+
+def infer(description: str, task: str | None = None) -> Facts:
+    """Read what the person's description says (``task``: the task type when the person named it)."""
+    raw = description or ""
+    text = " ".join(raw.split())
+    task = task or infer_task(text)
+    facts = Facts(description=text, task_type=task, subject=_subject(text))
+    facts.own_data = own_data(text)
+    plain = _DATA_PATH.sub(" ", text)  # a data file's path is no base model and no label
+    if task == "classification":
+        facts.facets = _facets_from(plain)
+        facts.labels = None if facts.facets else (bulleted(raw) or _labels_from(plain))
+        scale = _SCALE.search(plain)
+        if facts.labels is None and not facts.facets and scale and int(scale.group(1)) < int(scale.group(2)) <= 20:
+            facts.labels = [str(n) for n in range(int(scale.group(1)), int(scale.group(2)) + 1)]
+    count = _COUNT.search(plain)
     if count:
-        word = count.group(1).lower()
-        facts.label_count = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
-    if facts.task_type == "extraction":
-        facts.fields = _fields_from(text)
-    users = _USERS.search(text)
+        facts.label_count = _number(count.group(1))
+    if task == "extraction":
+        facts.fields = _fields_from(plain, raw)
+    if task == "tool_calling":
+        facts.tools = _tools_from(plain, raw)
+    users = _USERS.search(plain)
     if users:
         facts.primary_users = users.group(1)
-    model = re.search(r"(?:^|\s)((?:~|\.{1,2})?/[\w.~/-]*[\w-])|(embedded:[\w.-]+|\b[\w.-]+/[\w.-]*\d[\w.-]*\b)", text)
+    model = re.search(r"(?:^|\s)((?:~|\.{1,2})?/[\w.~/-]*[\w-])|(embedded:[\w.-]+|\b[\w.-]+/[\w.-]*\d[\w.-]*\b)", plain)
     if model:
         facts.base_model = model.group(1) or model.group(2)
     sentences = re.split(r"(?<=[.!?])\s+", text)
@@ -205,6 +332,12 @@ def infer(description: str) -> Facts:
     if length:
         n, unit = int(length.group(1)), length.group(2).lower()
         facts.max_chars = n * {"words": 7, "sentences": 150}.get(unit, 1)
+    lines = _LINES.search(text)
+    if lines:
+        facts.lines = _number(lines.group(1) or lines.group(2))
+    facts.number_only = task == "math" and bool(_NUMBER_ONLY.search(text))
+    lowered = text.lower()
+    facts.tone = [w for w in TONE_WORDS if re.search(r"\b" + w + r"\b", lowered)]
     for pattern, name in ((_INPUT, "input_hint"), (_OUTPUT, "output_hint")):
         found = pattern.search(text)
         if found:
@@ -213,146 +346,31 @@ def infer(description: str) -> Facts:
     return facts
 
 
-def suggested(table: dict[str, list[str]], subject: str) -> list[str] | None:
-    for key, values in table.items():
-        if key in subject:
-            return values
+BANK_LABELS = ["groceries", "dining", "transport", "subscriptions", "utilities", "rent", "entertainment", "shopping",
+               "health", "travel", "income", "transfers"]
+"""The bundled demo's categories: proposed only for a bank-transaction task."""
+SUGGESTED_FIELDS: dict[str, list[str]] = {
+    "invoice": ["invoice_number", "invoice_date", "vendor_name", "total_amount", "currency", "due_date"],
+    "receipt": ["merchant", "date", "total_amount", "currency", "payment_method"],
+    "resume": ["name", "email", "phone", "current_title", "years_experience", "skills"],
+    "contract": ["parties", "effective_date", "term", "governing_law", "termination_notice"],
+}
+"""Standard fields of a document kind, proposed only when that kind is what the text is about."""
+
+
+def suggested_labels(facts: Facts) -> list[str] | None:
+    """Labels to propose when the description names none: only what its own words support."""
+    if re.search(r"\bbank\b", facts.description, re.I) and "transaction" in facts.subject:
+        return BANK_LABELS
+    if re.search(r"\bsentiment\b", facts.description, re.I):
+        return ["positive", "neutral", "negative"]
     return None
+
+
+def suggested_fields(facts: Facts) -> list[str] | None:
+    head = singular(facts.subject.split()[-1]) if facts.subject != "input" else ""
+    return SUGGESTED_FIELDS.get(head)
 
 
 def label_pattern(labels: list[str]) -> str:
     return "^(?:" + "|".join(re.escape(label) for label in labels) + ")$"
-
-
-# -- tenets -------------------------------------------------------------------------------------
-
-
-def _code(name: str, description: str, metric: str, **params: Any) -> dict[str, Any]:
-    return {"name": name, "description": description, "measured_by": "code", "metric": metric, "params": params}
-
-
-def _judge(name: str, description: str) -> dict[str, Any]:
-    rubric = (f"Score 1.0 when the answer fully meets this: {description} Score 0.0 when it clearly does not; "
-              "give partial credit in between. Judge only this tenet.")
-    return {"name": name, "description": description, "measured_by": "judge", "rubric": rubric}
-
-
-def tenet_options(task: str, labels: list[str] | None = None, max_chars: int | None = None) -> tuple[list[dict], list[dict]]:
-    """Three proposed tenets for a task type, and two alternatives for the third."""
-    labels = labels or []
-    limit = max_chars
-    if task == "classification":
-        short = max((len(l) for l in labels), default=30)
-        return ([_code("correct_label", "The answer is the right label for the input.", "label_match"),
-                 _code("label_only", "The answer is exactly one of the allowed labels, with no other words.",
-                       "regex", pattern=label_pattern(labels) if labels else "^\\S.*$"),
-                 _judge("handles_unclear_inputs", "For unclear, abbreviated or unusual inputs the answer is the most "
-                        "plausible label rather than a default one.")],
-                [_code("short_answer", f"The answer is at most {short} characters long.", "length_bounds", max_chars=short),
-                 _judge("consistent_with_rules", "Inputs covered by the team's categorization rules get the label those rules give.")])
-    if task == "extraction":
-        return ([_code("valid_json", "The answer is a JSON object that matches the field schema.", "json_schema"),
-                 _code("correct_fields", "Each field holds the value written in the input.", "f1", over="fields"),
-                 _judge("no_invented_values", "A field missing from the input is null; no value is invented.")],
-                [_code("json_only", "The answer contains the JSON object and nothing else.", "regex", pattern="^\\s*\\{[\\s\\S]*\\}\\s*$"),
-                 _judge("normalized_values", "Dates are ISO 8601 (YYYY-MM-DD) and amounts are plain numbers without currency signs.")])
-    if task == "math":
-        return ([_code("correct_answer", "The final number equals the right answer.", "numeric_tolerance", tolerance=1e-6),
-                 _code("answer_format", "The answer ends with a line `Answer: <number>`.", "regex",
-                       pattern="(?s).*Answer:\\s*-?[\\d,]*\\.?\\d+\\s*$"),
-                 _judge("clear_steps", "The steps leading to the answer are shown, short and correct.")],
-                [_code("concise", "The whole answer is at most 600 characters.", "length_bounds", max_chars=600),
-                 _judge("units_right", "Units and quantities are carried correctly through every step.")])
-    if task == "summarization":
-        return ([_judge("faithful", "Every statement in the summary is supported by the input."),
-                 _code("covers_key_points", "The summary covers the key points of the reference summary.", "rouge_l"),
-                 _code("short_enough", f"The summary is at most {limit or 600} characters.", "length_bounds", max_chars=limit or 600)],
-                [_judge("neutral_tone", "The summary keeps a neutral tone and adds no opinion."),
-                 _code("bullet_points", "The summary is a list of bullet points starting with '- '.", "regex", pattern="^(- .+\\n?)+$")])
-    if task == "question_answering":
-        return ([_code("correct_answer", "The answer matches the reference answer.", "f1"),
-                 _judge("grounded", "The answer uses only facts from the input and says so when it does not know."),
-                 _code("concise", f"The answer is at most {limit or 600} characters.", "length_bounds", max_chars=limit or 600)],
-                [_code("exact_answer", "The answer is exactly the reference answer.", "exact_match"),
-                 _judge("cites_source", "The answer names the part of the input it relies on.")])
-    if task == "rewriting":
-        return ([_judge("keeps_meaning", "The rewrite says the same thing as the input; nothing is added or lost."),
-                 _judge("target_style", "The rewrite reads in the requested style and register."),
-                 _code("length_kept", f"The rewrite is at most {limit or 1500} characters.", "length_bounds", max_chars=limit or 1500)],
-                [_judge("correct_grammar", "The rewrite has no spelling or grammar mistakes."),
-                 _code("no_preamble", "The answer is only the rewrite, without an introduction like 'Here is'.", "regex",
-                       pattern="^(?!\\s*(Here is|Sure|Certainly)).*")])
-    writer = "reply" if task == "generation" else "answer"
-    return ([_judge("addresses_request", f"The {writer} addresses what the input asks and gives a clear next step."),
-             _judge("right_tone", f"The {writer} is polite and professional, in the voice of the team."),
-             _code("length_ok", f"The {writer} is between 40 and {limit or 1200} characters.", "length_bounds",
-                   min_chars=40, max_chars=limit or 1200)],
-            [_judge("no_false_promises", f"The {writer} never promises refunds, dates or actions the team has not confirmed."),
-             _judge("asks_when_unclear", f"When the input lacks information the {writer} asks for it instead of guessing.")])
-
-
-def custom_tenet(text: str) -> dict[str, Any]:
-    """A tenet from the person's own words: a length rule becomes a code check, anything else a judge rubric."""
-    text = " ".join(text.split()).rstrip(".")
-    length = _LENGTH.search(text)
-    if length:
-        n, unit = int(length.group(1)), length.group(2).lower()
-        limit = n * {"words": 7, "sentences": 150}.get(unit, 1)
-        return _code("length_limit", text + ".", "length_bounds", max_chars=limit)
-    if re.search(r"\bvalid json\b", text, re.I):
-        return _code("valid_json", text + ".", "json_valid")
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP][:4]
-    return _judge("_".join(words) or "custom_tenet", text + ".")
-
-
-# -- the draft ----------------------------------------------------------------------------------
-
-
-def contract_for(task: str, subject: str, labels: list[str] | None, fields: list[str] | None,
-                 max_chars: int | None, input_hint: str | None = None, output_hint: str | None = None) -> dict[str, Any]:
-    item = singular(subject) if subject != "input" else "input"
-    contract: dict[str, Any] = {"input_description": input_hint or f"One {item} as plain text."}
-    if task == "classification":
-        labels = labels or []
-        contract.update(output_description="Exactly one label from the list, spelled as listed.", output_format="label",
-                        labels=labels, system_prompt=classification_prompt(item, labels))
-    elif task == "extraction":
-        fields = fields or []
-        contract.update(
-            output_description="A JSON object with the fields " + ", ".join(fields) + "; null for a field not in the input.",
-            output_format="json", output_schema=json_schema_for(fields),
-            system_prompt=f"Extract these fields from the {item}: {', '.join(fields)}. Answer with one JSON object "
-                          "and nothing else; use null for a field that is not in the text.")
-    elif task == "math":
-        contract.update(output_description="A short worked solution ending with a line `Answer: <number>`.",
-                        system_prompt="Solve the problem step by step, briefly. End with a line `Answer: <number>`.")
-    else:
-        verb = {"generation": "A reply to the input", "summarization": "A summary of the input",
-                "question_answering": "An answer to the question", "rewriting": "The input rewritten",
-                "chat": "A helpful answer"}[task]
-        contract.update(output_description=output_hint or f"{verb}, in plain text.",
-                        system_prompt={"generation": f"Write a reply to this {item}.",
-                                       "summarization": f"Summarize this {item}.",
-                                       "question_answering": "Answer the question using the text given.",
-                                       "rewriting": f"Rewrite this {item} as requested.",
-                                       "chat": "You are a helpful assistant."}[task])
-        if max_chars:
-            contract["max_output_chars"] = max_chars
-    return contract
-
-
-def classification_prompt(item: str, labels: list[str]) -> str:
-    return f"Categorize the {item}. Answer with exactly one of: {', '.join(labels)}."
-
-
-def json_schema_for(fields: list[str]) -> dict[str, Any]:
-    props = {f: {"type": ["number", "null"] if _NUMERIC_FIELD.search(f) else ["string", "null"]} for f in fields}
-    return {"type": "object", "properties": props, "required": list(fields), "additionalProperties": False}
-
-
-def use_case_name(task: str, subject: str, description: str) -> str:
-    role = TASK_ROLE.get(task, "model")
-    if task == "generation" and re.search(r"\brepl(y|ies)\b", description, re.I):
-        role = "reply drafter"
-    name = f"{singular(subject)} {role}" if subject != "input" else f"{task.replace('_', ' ')} model"
-    return (name[:1].upper() + name[1:])[:80]

@@ -11,7 +11,7 @@ from specs import lineage
 from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
 from skills.use_case import base_models, specfile
 from specs.errors import SpecError
-from specs.use_case import IOContract, TaskType, Tenet, UseCaseSpec
+from specs.use_case import IOContract, OwnData, TaskType, Tenet, UseCaseSpec
 
 NEXT_PHASE = "data"
 FILE = specfile.FILENAME
@@ -64,12 +64,13 @@ def _check_base_model(ref: str) -> None:
 # -- write_use_case ----------------------------------------------------------------------------
 
 
-def _build(name, business_problem, primary_users, task_type, contract, success_tenets, constraints, base_model) -> UseCaseSpec:
+def _build(name, business_problem, primary_users, task_type, contract, success_tenets, constraints, base_model,
+           own_data=None) -> UseCaseSpec:
     try:
         return UseCaseSpec(
             name=name, business_problem=business_problem, primary_users=primary_users, task_type=task_type,
             contract=contract, success_tenets=success_tenets, constraints=constraints, base_model=base_model,
-            status="draft",
+            own_data=own_data, status="draft",
         )
     except ValidationError as exc:
         raise ToolError("use_case.yaml would be invalid: " + specfile.explain_validation(exc)) from exc
@@ -81,10 +82,10 @@ def _existing(ctx: ToolContext) -> str | None:
 
 
 def _preview_write(ctx: ToolContext, name, business_problem, primary_users, task_type, contract,
-                   success_tenets, constraints=(), base_model=base_models.EMBEDDED) -> Preview:
+                   success_tenets, constraints=(), base_model=base_models.EMBEDDED, own_data=None) -> Preview:
     try:
         spec = _build(name, business_problem, primary_users, task_type, contract, success_tenets,
-                      list(constraints), base_model)
+                      list(constraints), base_model, own_data)
     except ToolError as exc:
         return Preview(summary=f"Write {FILE}: not possible as given. {exc}")
     old = _existing(ctx)
@@ -104,8 +105,9 @@ def write_use_case(
     task_type: TaskType,
     contract: IOContract,
     success_tenets: Annotated[list[Tenet], Field(min_length=1, max_length=10)],
-    constraints: list[str] = [],
+    constraints: list[str] = [],  # noqa: B006 - a tool argument: pydantic copies the default
     base_model: str = base_models.EMBEDDED,
+    own_data: OwnData | None = None,
 ) -> ToolResult:
     """Write use_case.yaml (status draft) from what the person said: the problem, who uses the answers,
     the task type, the input/output contract and three measurable success tenets. The person sees the
@@ -120,8 +122,10 @@ def write_use_case(
         success_tenets: Three measurable statements of a good answer, each measured by code (with a metric) or a judge (with a rubric).
         constraints: Hard requirements beyond the contract (latency, privacy, tone, languages).
         base_model: `embedded:SmolLM2-135M-Instruct` (default), a local Hugging Face folder, or a hub id; must fit this machine.
+        own_data: What the person said about data of their own (has_data, kind, their words, a path), when they said it.
     """
-    spec = _build(name, business_problem, primary_users, task_type, contract, success_tenets, list(constraints), base_model)
+    spec = _build(name, business_problem, primary_users, task_type, contract, success_tenets, list(constraints), base_model,
+                  own_data)
     _check_base_model(spec.base_model)
     old = _existing(ctx)
     text = specfile.render(spec, old, ctx.session_dir)

@@ -4,12 +4,17 @@ Self-contained (standard library only) so it runs in the sandbox as is.
 ``generate(payload)`` makes records for indices ``start .. start+n-1``; each index gets its own
 random stream, so a batch, a resume or a re-run produces the same record for the same index.
 Breadth matters more than volume for a small model (it memorizes merchant -> label), so every
-category carries many merchants and keywords, merchants are also composed from keyword parts,
-and the eval split draws from merchants held out of training.
-``verify(record)`` checks that the merchant really belongs to the label's category.
+category carries many merchants and keywords, training records also use names composed from
+keyword parts (seeds never do), and the eval split draws from merchants held out of training.
+A category that ``includes`` another (transport includes fuel) draws its merchants too, unless the
+label set has that category as a label of its own: no merchant ever belongs to two labels.
+One dataset uses one currency (``currency``: "$", "£" or "€") and cities of that currency's region.
+A label the vocabulary does not know takes its merchants from its examples only.
+``verify(record)`` checks that the merchant really belongs to the label's category and that the
+label itself is not written in the input.
 
-payload: {"labels": [...], "start": int, "n": int, "seed": int, "split": "train"|"eval",
-          "axes": {name: [[value, weight], ...]}, "examples": [{"input", "output"}, ...]}
+payload: {"labels": [...], "start": int, "n": int, "seed": int, "split": "train"|"eval"|"seed",
+          "axes": {name: [[value, weight], ...]}, "examples": [{"input", "output"}, ...], "currency": "$"}
 """
 
 import random
@@ -34,13 +39,22 @@ VOCAB = {
                       "TIM HORTONS", "BLUE BOTTLE COFFEE"],
     },
     "transport": {
-        "aliases": ["transport", "transportation", "travel local", "commute", "fuel", "gas", "auto", "car"],
-        "keywords": ["FUEL", "GAS", "PARKING", "TRANSIT", "TAXI", "RAIL", "METRO", "TOLL", "PETROL", "BUS"],
-        "merchants": ["UBER TRIP", "LYFT RIDE", "SHELL", "BP", "EXXONMOBIL", "CHEVRON", "TEXACO", "ESSO",
-                      "TFL TRAVEL", "MTA METROCARD", "BART CLIPPER", "AMTRAK", "TRAINLINE", "NATIONAL RAIL",
-                      "GREYHOUND", "BOLT RIDE", "FREE NOW", "PARKMOBILE", "SPOTHERO", "EZPASS", "SUNOCO",
-                      "VALERO", "CIRCLE K FUEL", "ARCO", "CITGO", "LIME SCOOTER", "CITI BIKE", "ZIPCAR",
-                      "DB BAHN", "SNCF"],
+        "aliases": ["transport", "transportation", "travel local", "commute", "auto", "car"],
+        "keywords": ["PARKING", "TRANSIT", "TAXI", "RAIL", "METRO", "TOLL", "BUS", "TRAIN"],
+        "merchants": ["UBER TRIP", "LYFT RIDE", "TFL TRAVEL", "MTA METROCARD", "BART CLIPPER", "AMTRAK", "TRAINLINE",
+                      "NATIONAL RAIL", "GREYHOUND", "BOLT RIDE", "FREE NOW", "PARKMOBILE", "SPOTHERO", "EZPASS",
+                      "LIME SCOOTER", "CITI BIKE", "ZIPCAR", "DB BAHN", "SNCF", "MEGABUS", "FLIXBUS", "EUROSTAR",
+                      "CALTRAIN", "NJ TRANSIT", "SEPTA", "WMATA METRORAIL", "ADDISON LEE", "CURB TAXI",
+                      "BIRD SCOOTER", "NCP PARKING"],
+        "includes": "fuel",
+    },
+    "fuel": {
+        "aliases": ["fuel", "gas", "petrol", "gas station", "gas stations", "fuel stations", "diesel"],
+        "keywords": ["FUEL", "GAS", "PETROL", "SERVICE STATION", "FILLING STN"],
+        "merchants": ["SHELL", "BP", "EXXONMOBIL", "CHEVRON", "TEXACO", "ESSO", "SUNOCO", "VALERO", "CIRCLE K FUEL",
+                      "ARCO", "CITGO", "MARATHON PETRO", "PHILLIPS 66", "SPEEDWAY", "QUIKTRIP", "MURPHY USA",
+                      "PILOT FLYING J", "LOVES TRAVEL STOP", "TOTALENERGIES", "ARAL", "AGIP ENI", "REPSOL",
+                      "GULF OIL", "CONOCO", "MOBIL"],
     },
     "utilities": {
         "aliases": ["utilities", "utility", "bills", "energy", "electricity", "water", "internet", "phone"],
@@ -164,8 +178,11 @@ VOCAB = {
 
 _PREFIXES = ["SUNRISE", "CORNER", "CITY", "NORTHSIDE", "GREEN", "MAPLE", "HARBOR", "UNION", "OAK", "RIVERSIDE",
              "METRO", "GOLDEN", "PARK", "LAKEVIEW", "HILLTOP", "MAIN ST", "EASTGATE", "PIONEER", "SILVER", "BLUE SKY"]
-_CITIES = ["AUSTIN TX", "LONDON GB", "NEW YORK NY", "SEATTLE WA", "CHICAGO IL", "MANCHESTER GB", "DENVER CO",
-           "BOSTON MA", "BERLIN DE", "PARIS FR", "TORONTO ON", "DUBLIN IE", "MIAMI FL", "LEEDS GB", "PORTLAND OR"]
+_CITIES = {"$": ["AUSTIN TX", "NEW YORK NY", "SEATTLE WA", "CHICAGO IL", "DENVER CO", "BOSTON MA", "MIAMI FL",
+                  "PORTLAND OR", "ATLANTA GA", "PHOENIX AZ"],
+           "£": ["LONDON GB", "MANCHESTER GB", "LEEDS GB", "BRISTOL GB", "GLASGOW GB", "BIRMINGHAM GB", "CARDIFF GB"],
+           "€": ["BERLIN DE", "PARIS FR", "DUBLIN IE", "MADRID ES", "AMSTERDAM NL", "MUNICH DE", "LYON FR", "MILAN IT"]}
+CURRENCIES = {"$": "USD", "£": "GBP", "€": "EUR"}
 _STYLES = {
     "bank_statement": "{date} {channel} {merchant} {store} {city} {sign}{amount}",
     "card_notification": "You spent {cur}{amount} at {merchant} on {date}",
@@ -193,19 +210,24 @@ def category_for(label):
     return None
 
 
-def merchants(category, split):
-    """Merchants of a category for a split: every fifth is held out for eval, and composed names join in."""
+def merchants(category, split, taken=()):
+    """Merchants of a category for a split: every fifth is held out for eval; composed names join training
+    and eval records (never seeds); an included category joins unless it is in ``taken`` (a label of its own)."""
     entry = VOCAB[category]
+    included = entry.get("includes")
+    extra = merchants(included, split, taken) if included and included not in taken else []
     base = entry["merchants"]
     held = [m for k, m in enumerate(base) if k % 5 == 4]
     kept = [m for k, m in enumerate(base) if k % 5 != 4]
+    if split == "seed":
+        return kept + [m for m in extra if m in VOCAB[included]["merchants"]]
     composed = []
     for k, prefix in enumerate(_PREFIXES):
         keyword = entry["keywords"][k % len(entry["keywords"])]
         composed.append(prefix + " " + keyword)
     held_composed = [m for k, m in enumerate(composed) if k % 4 == 3]
     kept_composed = [m for k, m in enumerate(composed) if k % 4 != 3]
-    return held + held_composed if split == "eval" else kept + kept_composed
+    return (held + held_composed if split == "eval" else kept + kept_composed) + extra
 
 
 def _pick(rng, weighted):
@@ -215,16 +237,20 @@ def _pick(rng, weighted):
 
 
 def _unknown_merchants(label, examples):
-    """For a label the vocabulary lacks: merchants seen in its seed examples, plus composed names."""
+    """For a label the vocabulary lacks: the merchants seen in its examples (none are made up)."""
     found = []
     for ex in examples:
         if str(ex.get("output", "")).strip() == label:
             words = re.findall(r"[A-Za-z][A-Za-z&'.]+", str(ex.get("input", "")))
-            if words:
+            words = [w for w in words if w.upper() not in ("POS", "CARD", "DEBIT", "ACH", "ONLINE", "DD", "DEP")]
+            if words and " ".join(words[:3]).upper() not in found:
                 found.append(" ".join(words[:3]).upper())
-    stem = re.sub(r"[^A-Za-z ]", " ", label).upper().strip() or "MISC"
-    found += [p + " " + stem for p in _PREFIXES]
     return found
+
+
+def missing_labels(labels, examples):
+    """Labels with no vocabulary category and no example to take merchants from."""
+    return [label for label in labels if not category_for(label) and not _unknown_merchants(label, examples)]
 
 
 def resolve_style(rng, meta):
@@ -263,7 +289,8 @@ def make_input(rng, merchant, category, style, options=None):
     merchant = options.get("prefix", "") + merchant
     year, month, day = rng.choice([2024, 2025, 2026]), rng.randint(1, 12), rng.randint(1, 28)
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    cur, code = rng.choice([("$", "USD"), ("£", "GBP"), ("€", "EUR")])
+    cur = options.get("currency") or "$"
+    code = CURRENCIES.get(cur, "USD")
     fields = {
         "date": rng.choice(["%04d-%02d-%02d" % (year, month, day), "%02d/%02d/%04d" % (month, day, year),
                             "%02d %s" % (day, months[month - 1].upper())]),
@@ -272,7 +299,7 @@ def make_input(rng, merchant, category, style, options=None):
         "merchant": merchant,
         "merchant_title": merchant.title(),
         "store": rng.choice(["", "#%d" % rng.randint(10, 9999), "*%s" % rng.choice(["ONLINE", "APP", "WEB"])]),
-        "city": rng.choice(_CITIES + [""]),
+        "city": rng.choice(_CITIES.get(cur, _CITIES["$"]) + [""]),
         "sign": "+" if inflow else rng.choice(["-", ""]),
         "amount": "%.2f" % amount,
         "cur": cur,
@@ -284,6 +311,13 @@ def make_input(rng, merchant, category, style, options=None):
     return re.sub(r"\s+", " ", template.format(**fields)).strip()
 
 
+def label_in_text(label, text):
+    """The label's words appear in the text as a phrase (an input that gives its answer away)."""
+    words = re.sub(r"[^a-z0-9]+", " ", str(label).lower()).strip()
+    spaced = " " + re.sub(r"[^a-z0-9]+", " ", str(text).lower()).strip() + " "
+    return bool(words) and (" " + words + " ") in spaced
+
+
 def generate(payload):
     labels = list(payload["labels"])
     start, n, seed = int(payload.get("start", 0)), int(payload["n"]), payload.get("seed", 0)
@@ -291,10 +325,16 @@ def generate(payload):
     axes = payload.get("axes") or {}
     examples = payload.get("examples") or []
     label_axis = next((name for name, vals in axes.items() if {v for v, _ in vals} <= set(labels)), None)
+    currency = payload.get("currency") or "$"
+    taken = {category_for(label) for label in labels} - {None}
     pools = {}
     for label in labels:
         cat = category_for(label)
-        pools[label] = (cat, merchants(cat, split) if cat else _unknown_merchants(label, examples))
+        pool = merchants(cat, split, taken) if cat else _unknown_merchants(label, examples)
+        pool = [m for m in pool if not label_in_text(label, m)]
+        if not pool:
+            raise ValueError("no merchants for the label %r: give an example transaction of it" % label)
+        pools[label] = (cat, pool)
     out = []
     for i in range(start, start + n):
         rng = random.Random("%s:%s:%d" % (seed, split, i))
@@ -303,6 +343,7 @@ def generate(payload):
         cat, pool = pools[label]
         merchant = rng.choice(pool)
         style, options = resolve_style(rng, meta)
+        options["currency"] = currency
         text = make_input(rng, merchant, cat, style, options)
         meta["merchant"] = merchant
         out.append({"i": i, "input": text, "output": label, "meta": meta})
@@ -317,7 +358,10 @@ def verify(record):
     head = str(merchant or "")[:9].upper()
     if merchant and head not in str(record.get("input", "")).upper():
         return "merchant missing from input"
-    cat = category_for(str(record.get("output", "")))
+    label = str(record.get("output", ""))
+    if label_in_text(label, str(record.get("input", ""))):
+        return "label written in the input"
+    cat = category_for(label)
     if cat and merchant:
         known = set(VOCAB[cat]["merchants"]) | set(merchants(cat, "train")) | set(merchants(cat, "eval"))
         if merchant not in known:

@@ -36,6 +36,8 @@ SHAPES = [
 def _pool_for(field, spec):
     name = field.lower()
     kind = (spec or {}).get("type", "string")
+    if isinstance(kind, list):  # ["number", "null"]: the field's own type, null aside
+        kind = next((k for k in kind if k != "null"), "string")
     if "enum" in (spec or {}):
         return "enum"
     if kind in ("number", "integer"):

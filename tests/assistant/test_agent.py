@@ -51,7 +51,7 @@ def delete_everything(ctx: ToolContext) -> str:
 
 
 @tool("always")
-def ask_user(ctx: ToolContext, question: str, choices: list[str] = []) -> ToolResult:
+def ask_user(ctx: ToolContext, question: str, choices: list[str] = []) -> ToolResult:  # noqa: B006 - a tool argument: pydantic copies the default
     """Ask the person.
 
     Args:

@@ -62,8 +62,6 @@ def test_always_decisions_become_rules_and_never_stays_never():
     assert policy.gate(ASK_B).decision.kind == "reject_once"
     policy.remember("nope", Decision("allow_always"))
     assert policy.gate(NEVER).decision.kind == "reject_once"
-    policy.forget("ask_a")
-    assert policy.gate(ASK_A).action == "ask"
 
 
 async def test_yes_approver_allows_and_says_so():
@@ -148,3 +146,97 @@ def test_no_ask_tool_runs_without_a_recorded_allow(turns, decisions, has_approve
         for record in records:
             if record["type"] == "decision" and record["by"] == "no-approver":
                 assert record["decision"] == "reject_once"
+
+
+# -- person-only decisions -------------------------------------------------------------------------
+
+def _person_only():
+    def rate(ctx: ToolContext) -> str:
+        RUNS.append(("rate", ctx.settings.get("current_call", ""), 0))
+        return "rated"
+
+    rate.__doc__ = "Record the person's ratings."
+    return tool("ask", person_only=True)(rate)
+
+
+RATE = _person_only()
+
+
+def test_a_person_only_tool_needs_ask_permission():
+    def f(ctx: ToolContext) -> str:
+        """x"""
+
+    with pytest.raises(ValueError, match="person-only tool needs permission 'ask'"):
+        tool("always", person_only=True)(f)
+
+
+def test_no_rule_allows_a_person_only_tool_but_a_reject_rule_applies():
+    allowing = Policy(rules={"rate": "allow"}, file_rules={"rate": "allow"}, file_default="allow")
+    assert allowing.gate(RATE).action == "ask"
+    assert Policy(file_default="allow").gate(RATE).action == "ask"
+    assert Policy(file_rules={"rate": "reject"}).gate(RATE).decision.kind == "reject_once"
+    assert Policy(rules={"rate": "reject"}).gate(RATE).decision.kind == "reject_once"
+
+
+def test_policy_file_rules_on_tools_that_need_no_approval_are_applied():
+    assert Policy(file_rules={"show": "reject"}).gate(ALWAYS).decision.kind == "reject_once"
+    assert Policy(file_rules={"show": "ask"}).gate(ALWAYS).action == "ask"
+    assert Policy(file_default="reject").gate(ALWAYS).action == "run"  # the default covers ask tools only
+
+
+def test_policy_file_allow_on_a_person_only_or_disabled_tool_is_refused(tmp_path):
+    from assistant.approvals import policy_conflicts
+
+    policy = Policy(file_rules={"rate": "allow", "nope": "allow", "ask_a": "allow", "show": "reject"})
+    problems = policy_conflicts(policy, [RATE, NEVER, ASK_A, ALWAYS])
+    assert len(problems) == 2
+    assert "tools.rate: allow is refused: only the person can allow rate" in problems[0]
+    assert "tools.nope: allow is refused" in problems[1]
+
+
+async def _run_person_only(approver):
+    RUNS.clear()
+    with tempfile.TemporaryDirectory() as folder:
+        session = Workspace(Path(folder)).create("p")
+        model = ScriptedModel([ScriptedTurn(tool_calls=[{"name": "rate", "arguments": {}}]), ScriptedTurn(text="ok")])
+        agent = Agent(session, model, [RATE], approver=approver, policy=Policy(file_default="allow"),
+                      system_prompt=lambda s: "")
+        events = await collect(agent.send("rate them"))
+        return events, session.records(), model
+
+
+async def test_yes_never_allows_a_person_only_tool():
+    from assistant.events import DecisionRecorded, TurnEnded
+
+    events, records, model = await _run_person_only(YesApprover())
+    assert RUNS == []
+    decided = [e for e in events if isinstance(e, DecisionRecorded)]
+    assert decided and decided[0].needs_person and decided[0].decision == "reject_once"
+    assert "Only the person can allow rate" in decided[0].comment
+    assert isinstance(events[-1], TurnEnded)
+    assert len(model.turns) == 1, "the turn ends: the planner is not asked again"
+    assert [r["by"] for r in records if r["type"] == "decision"] == ["person-only"]
+
+
+async def test_an_approver_that_does_not_say_it_asks_a_person_is_not_one():
+    class Silent:
+        async def decide(self, request):
+            raise AssertionError("a person-only call must not reach an approver that is not a person")
+
+    await _run_person_only(Silent())
+    assert RUNS == []
+
+
+async def test_the_person_allows_a_person_only_tool_and_sees_it_is_theirs():
+    approver = QueueApprover(["allow_always"])
+    events, records, _ = await _run_person_only(approver)
+    assert [name for name, _, _ in RUNS] == ["rate"]
+    assert approver.requests[0].person_only
+
+
+def test_the_shipped_person_only_tools():
+    from assistant.runtime import collect_tools
+
+    tools = {t.name: t for t in collect_tools()}
+    assert tools["waive_findings"].person_only and tools["rate_answers"].person_only
+    assert tools["rate_answers"].permission == "ask"

@@ -45,7 +45,7 @@ def save_thing(ctx: ToolContext, name: str) -> ToolResult:
 
 
 @tool("always")
-def ask_user(ctx: ToolContext, question: str, choices: list[str] = []) -> ToolResult:
+def ask_user(ctx: ToolContext, question: str, choices: list[str] = []) -> ToolResult:  # noqa: B006 - a tool argument: pydantic copies the default
     """Ask.
 
     Args:

@@ -88,10 +88,22 @@ async def test_server_error_retries(server):
     assert (await ask(model))[0] == "recovered" and model.retries_done == 2
 
 
-async def test_hang_times_out_and_retries(server):
-    server.add(Reply(fault="hang", hang_s=3), Reply(text="fast this time"))
+async def test_a_timed_out_request_is_not_sent_again(server):
+    """The server may still be working on it: a second copy would queue behind the first."""
+    server.add(Reply(fault="hang", hang_s=3), Reply(text="never asked"))
     model = make_model(server, timeout_s=0.5)
-    assert (await ask(model))[0] == "fast this time"
+    with pytest.raises(ModelError, match=r"sent nothing for 0.5 s.*not sent again.*--timeout or TUNESMITH_TIMEOUT"):
+        await ask(model)
+    assert len(server.requests) == 1 and model.retries_done == 0
+
+
+async def test_a_slow_stream_is_never_cut_while_it_keeps_coming(server):
+    text = "A small model on a CPU writes a few words a second."
+    server.add(Reply(text=text, chunk_delay_s=0.2))  # about 9 chunks: 1.8 s in all, each within the timeout
+    model = make_model(server, timeout_s=0.6)
+    started = time.monotonic()
+    assert (await ask(model))[0] == text
+    assert time.monotonic() - started > 0.6 * 2 and len(server.requests) == 1
 
 
 async def test_retries_give_up_with_a_clear_message(server):
@@ -169,7 +181,7 @@ async def test_malformed_tool_json_from_the_server_goes_back_to_the_model(server
 @pytest.mark.parametrize("faults, survives_by", [
     ([Reply(fault="429", retry_after=0.05)], "retry"),
     ([Reply(fault="500")], "retry"),
-    ([Reply(fault="hang", hang_s=2)], "retry"),
+    ([Reply(fault="hang", hang_s=2)], "notice"),
     ([Reply(fault="500")] * 2, "notice"),
     ([Reply(text="cut short by the server half way", fault="truncate")], "notice"),
     ([Reply(fault="401")], "notice"),

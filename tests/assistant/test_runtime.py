@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.approvals import YesApprover
 from assistant.config import Settings
 from assistant.events import Notice
@@ -94,3 +96,17 @@ async def test_offline_banner_is_the_first_event(tmp_path):
     agent = build_agent(settings_for(tmp_path), session, None)
     events = await collect(agent.send("I want a model that sorts support tickets by urgency."))
     assert events[0] == Notice(OFFLINE_BANNER)
+
+
+def test_timeout_setting_reaches_the_planner_model(tmp_path):
+    from assistant.config import DEFAULT_TIMEOUT_S, Settings, SettingsError
+    from assistant.model import LitellmModel
+
+    session = Workspace(tmp_path / "ws").create("s")
+    assert Settings.load({}, workspace=str(tmp_path)).timeout == DEFAULT_TIMEOUT_S == 600
+    from_env = Settings.load({"TUNESMITH_TIMEOUT": "900", "TUNESMITH_MODEL": "openai/x"}, workspace=str(tmp_path))
+    model = build_agent(from_env, session, None).model
+    assert isinstance(model, LitellmModel) and model.timeout_s == 900
+    assert Settings.load({"TUNESMITH_TIMEOUT": "900"}, workspace=str(tmp_path), timeout=30).timeout == 30, "the flag wins"
+    with pytest.raises(SettingsError, match=r"--timeout or TUNESMITH_TIMEOUT: .*number.*'soon'"):
+        Settings.load({"TUNESMITH_TIMEOUT": "soon"}, workspace=str(tmp_path))

@@ -162,7 +162,110 @@ def test_unreadable_meta_does_not_stop_listing_or_opening(workspace):
     names = {meta.name: meta for meta in workspace.list()}
     assert set(names) == {"good", "broken"} and names["broken"].phase == "unknown"
     session = workspace.open("broken")
-    assert any("could not be read" in p for p in session.problems)
+    assert any("not valid JSON" in p and "session.json.corrupt-" in p for p in session.problems)
+    aside = list(session.dir.glob("session.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_text() == "{ not json", "the damaged file is kept, not overwritten"
+    assert json.loads(session.meta_path.read_text())["name"] == "broken"
+    assert workspace.open("broken").problems == [], "reported once; the new session.json reads back"
+
+
+def test_wrongly_typed_meta_keeps_what_validates_and_the_original(workspace):
+    session = workspace.create("typed", title="Bank categorizer")
+    data = json.loads(session.meta_path.read_text())
+    data.update(usage="lots", approval_rules={"start_training": "allow"}, phase=7, future=[1])
+    session.meta_path.write_text(json.dumps(data))
+    again = workspace.open("typed")
+    assert any("wrongly typed fields (phase, usage)" in p for p in again.problems), again.problems
+    assert again.meta.title == "Bank categorizer" and again.meta.approval_rules == {"start_training": "allow"}
+    assert again.meta.phase == "use_case" and again.meta.usage.prompt_tokens == 0  # the step comes back from the log
+    assert json.loads(next(again.dir.glob("session.json.corrupt-*")).read_text())["usage"] == "lots"
+    assert json.loads(again.meta_path.read_text())["future"] == [1]
+
+
+def test_complete_last_record_without_newline_is_kept(workspace):
+    session = workspace.create("s")
+    session.append(user_record("m0"))
+    session.close()
+    with open(session.conversation_path, "ab") as handle:
+        handle.write(json.dumps(user_record("m1")).encode())  # whole, but no newline
+    again = workspace.open("s")
+    assert [r["message"]["content"] for r in again.records()] == ["m0", "m1"] and again.problems == []
+    again.append(user_record("m2"))
+    third = workspace.open("s")
+    assert [r["message"]["content"] for r in third.records()] == ["m0", "m1", "m2"] and third.problems == []
+
+
+@pytest.mark.parametrize("record, says", [
+    ({"type": "assistant", "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "function": None}]}},
+     "tool call 1 has no `function` object (it is None)"),
+    ({"type": "assistant", "message": {"role": "assistant", "content": "", "tool_calls": {"id": "c1"}}},
+     "`tool_calls` is not a list"),
+    ({"type": "user", "message": None}, "a user record without a `message` object"),
+    ({"type": "tool", "message": {"role": "tool", "tool_call_id": 5, "content": "x"}}, "`tool_call_id` is not a string"),
+    ({"type": "user", "message": {"role": "user", "content": {"a": 1}}}, "`content` is dict"),
+    ({"type": "question", "text": "?", "choices": "ab"}, "`choices` is not a list"),
+    ({"message": {"role": "user", "content": "x"}}, "without a string `type`"),
+])
+def test_malformed_records_are_skipped_with_their_line_named(workspace, record, says):
+    session = workspace.create("s")
+    session.append(user_record("before"))
+    with open(session.conversation_path, "ab") as handle:
+        handle.write(json.dumps(record).encode() + b"\n")
+    session.append(user_record("after"))
+    again = workspace.open("s")
+    assert [m["content"] for m in again.messages(close_dangling=True)] == ["before", "after"]
+    assert len(again.problems) == 1 and again.problems[0].startswith("conversation.jsonl:2: ")
+    assert says in again.problems[0] and again.problems[0].endswith("; line skipped")
+
+
+def test_a_torn_last_line_is_moved_aside_not_lost(workspace):
+    session = workspace.create("s")
+    session.append(user_record("m0"))
+    session.close()
+    with open(session.conversation_path, "ab") as handle:
+        handle.write(b'{"type": "user", "mess')
+    again = workspace.open("s")
+    assert again.problems and "conversation.jsonl:2: the last line was cut off" in again.problems[0]
+    again.append(user_record("m1"))
+    torn = list(again.dir.glob("conversation.jsonl.torn-*"))
+    assert len(torn) == 1 and torn[0].read_bytes() == b'{"type": "user", "mess'
+
+
+def test_a_renamed_or_deleted_folder_is_never_recreated_by_an_open_session(workspace):
+    from assistant.session import SessionWriteError
+
+    session = workspace.create("old")
+    session.append(user_record("one"))
+    session.close()
+    (workspace.sessions_dir / "old").rename(workspace.sessions_dir / "moved")
+    with pytest.raises(SessionWriteError, match="no longer exists"):
+        session.append(user_record("two"))
+    with pytest.raises(SessionWriteError, match="no longer exists"):
+        session.save_meta()
+    with pytest.raises(SessionWriteError, match="no longer exists"):
+        session.write_text("use_case.yaml", "name: x\n")
+    assert not (workspace.sessions_dir / "old").exists()
+
+
+def test_rename_and_delete_respect_the_lock(workspace):
+    from assistant.session import SessionError
+
+    session = workspace.create("busy")
+    session.lock()
+    probe = ("import sys; from assistant.session import Workspace, SessionError\n"
+             "w = Workspace(sys.argv[1])\n"
+             "for act in (lambda: w.rename('busy', 'other'), lambda: w.delete('busy')):\n"
+             "    try:\n        act(); print('done')\n    except SessionError as e:\n        print('refused', e)\n")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", probe, str(workspace.root)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.count("refused") == 2 and "open in another tunesmith" in out.stdout, out.stdout + out.stderr
+    assert workspace.names() == ["busy"]
+    workspace.delete("busy", held=session)
+    assert workspace.names() == [] and not session.holds_lock
+    with pytest.raises(SessionError):
+        workspace.open("busy")
 
 
 def test_list_is_most_recent_first(workspace):
@@ -267,3 +370,26 @@ def test_lock_allows_one_holder_and_ends_with_it(workspace):
     assert out.returncode == 0, out.stdout + out.stderr
     session.append(user_record("still writable after close"))
     assert workspace.open("s").records()[-1]["message"]["content"] == "still writable after close"
+
+
+def test_a_lost_step_comes_back_from_the_log(workspace):
+    session = workspace.create("s")
+    session.append({"type": "phase", "phase": "data"})
+    session.append({"type": "phase", "phase": "train"})
+    session.meta_path.write_text("\x00\x01")
+    assert workspace.open("s").meta.phase == "train"
+
+
+def test_lineage_refuses_paths_outside_the_session(tmp_path):
+    from specs import lineage
+
+    (tmp_path / "a.txt").write_text("a")
+    for bad in ("../x", "/etc/hostname", "sub/../../x"):
+        with pytest.raises(ValueError, match="not inside the session folder"):
+            lineage.record(tmp_path, "data", bad)
+        with pytest.raises(ValueError, match="not inside the session folder"):
+            lineage.record(tmp_path, "data", "a.txt", inputs=[bad])
+    (tmp_path / "link").symlink_to("/etc")
+    assert lineage.inside(tmp_path, "link/hostname") is None
+    lineage.record(tmp_path, "data", "a.txt")
+    assert [e["path"] for e in lineage.read(tmp_path)] == ["a.txt"]

@@ -38,7 +38,7 @@ def teacher_reply(messages) -> str:
 
 
 def teacher(concurrency: int, records: int, delay_s: float) -> dict:
-    from synth.fake_openai import FakeOpenAI
+    from tests.fake_openai import FakeOpenAI
     from synth.generate import generate_dataset
     from synth.llm import _litellm
 

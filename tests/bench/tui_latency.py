@@ -76,7 +76,7 @@ async def measure(presses: int, gap_s: float) -> dict:
                 break
         await pilot.pause(1.0)
         prompt = app.query_one("#prompt", Input)
-        for i in range(presses):
+        for _ in range(presses):
             refreshed = asyncio.Event()
             before = prompt.value
             key = events.Key("x", "x")

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from synth.generate import generate_dataset
 from synth.records import read_jsonl
 

@@ -138,7 +138,7 @@ def test_a_response_cut_off_mid_body_is_retried_not_taken_as_an_answer():
 
 def test_malformed_teacher_records_are_dropped_counted_and_never_fatal(bank_session, bank_specs):
     """A teacher that answers half the time with broken JSON: generation finishes, drops and counts them."""
-    from synth.fake_openai import FakeOpenAI
+    from tests.fake_openai import FakeOpenAI
     from synth.generate import generate_dataset
 
     use_case, spec = bank_specs

@@ -37,6 +37,11 @@ def test_every_costly_tool_asks():
     assert {name: permissions[name] for name in COSTLY} == {name: "ask" for name in COSTLY}
 
 
+def in_step_of(session, tools: list, name: str) -> None:
+    """Put the session in the step the tool belongs to: the request offers it, so the gate is what stops it."""
+    session.meta.phase = next(tool.skill for tool in tools if tool.name == name)
+
+
 def spied_tools(target: str) -> tuple[list, list]:
     """The real tools, with ``target``'s function replaced by a spy that records each run."""
     runs: list[dict] = []
@@ -86,6 +91,7 @@ async def test_injected_instruction_cannot_run_a_tool_without_approval(workspace
     session = workspace.create()
     path = plant(session.dir, where, tool)
     tools, runs = spied_tools(tool)
+    in_step_of(session, tools, tool)
     model = obeying_model(path, tool)
     if approver == "none":
         model.turns.pop()  # with no approver the turn ends at the rejection
@@ -112,6 +118,7 @@ async def test_always_allowing_one_tool_does_not_let_an_injection_run_another(wo
     session = workspace.create()
     path = plant(session.dir, "document", "start_training")
     tools, runs = spied_tools("start_training")
+    in_step_of(session, tools, "start_training")
     policy = Policy(rules={"write_training_plan": "allow", "generate_data": "allow"})
     model = obeying_model(path, "start_training")
     model.turns.pop()
@@ -126,6 +133,7 @@ async def test_headless_run_stops_with_needs_approval(workspace):
     session = workspace.create()
     path = plant(session.dir, "generated data", "start_training")
     tools, runs = spied_tools("start_training")
+    in_step_of(session, tools, "start_training")
     model = obeying_model(path, "start_training")
     model.turns.pop()
     agent = Agent(session, model, tools, approver=None)

@@ -31,7 +31,9 @@ def escape_code(fn: str, target: Path, how: str) -> str:
         "symlink": f"    import os\n    os.symlink('/etc', 'link')\n    open('link/../{target.parent.name}/{target.name}', 'w')\n",
         "shell": f"    import os\n    os.system('touch {target}')\n",
         "subprocess": f"    import subprocess\n    subprocess.run(['touch', {str(target)!r}])\n",
-        "ctypes": f"    import ctypes\n    libc = ctypes.CDLL(None)\n    libc.creat({str(target).encode()!r}, 0o644)\n",
+        "ctypes": f"    import ctypes\n    libc = ctypes.CDLL(None, use_errno=True)\n"
+                  f"    if libc.creat({str(target).encode()!r}, 0o644) < 0:\n"
+                  f"        raise OSError(ctypes.get_errno(), 'creat failed')\n",
     }
     return f"def {fn}(p):\n{bodies[how]}    return []\n"
 
@@ -57,7 +59,7 @@ def test_writing_outside_its_folder_is_refused_and_reported(tmp_path, how):
         target = tmp_path / "escaped.txt"
     result = run_python(escape_code("f", target, how), "f", None, timeout_s=10, cwd=work)
     assert not result.ok, f"{how}: the escape was not stopped"
-    assert "PermissionError" in result.error and "refused" in result.error, result.error
+    assert any(word in result.error for word in ("PermissionError", "FileNotFoundError", "SIGSYS", "OSError")), result.error
     assert not target.exists()
     assert not list(outside.iterdir())
 
@@ -96,7 +98,7 @@ def test_generated_generator_code_is_stopped_and_reported(bank, tmp_path, threat
     small = spec.model_copy(update={"generator": gen, "train_count": 10, "eval_count": 2})
     with pytest.raises(GenerationError) as caught:
         generate_dataset(session, use_case, small)
-    expected = {"loop": "timed out", "memory": "memory", "escape": "PermissionError"}[threat]
+    expected = {"loop": "timed out", "memory": "memory", "escape": "Permission denied"}[threat]
     assert expected in str(caught.value) or expected.lower() in str(caught.value).lower(), str(caught.value)
     assert not target.exists()
     assert not (session / "data" / "train.jsonl").exists()
@@ -119,6 +121,6 @@ def test_reward_code_is_stopped_and_reported(tmp_path, threat):
     with pytest.raises(RewardError) as caught:
         code_scores(session, spec, ["p"], ["groceries"], ["groceries"])
     message = str(caught.value).lower()
-    assert {"loop": "timed out", "memory": "memory", "escape": "permissionerror"}[threat] in message, message
+    assert {"loop": "timed out", "memory": "memory", "escape": "permission denied"}[threat] in message, message
     assert not target.exists()
     json.dumps(str(caught.value))  # the message is plain text the model and the person can read

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.jobs import JobRunner
 from skills.data import tools as data_tools
 from skills.toolkit import ToolContext
 from specs.yamlio import save_spec
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from synth.records import read_jsonl
 
 SETTINGS = {"quality_embeddings": False}
@@ -105,14 +106,12 @@ def _responder(messages):
 
 def _start_teacher_job(session: Path, spec, api_base: str, settings: dict, *, concurrency: int, train: int):
     """Point data_generation.yaml at the loopback teacher and start generate_data as a real background job."""
-    from assistant.jobs import JobRunner
-
     gen = spec.generator.model_copy(update={"kind": "teacher", "model": "openai/fake", "api_base": api_base,
                                             "concurrency": concurrency})
     save_spec(session / "data_generation.yaml", spec.model_copy(update={"generator": gen, "train_count": train,
                                                                          "eval_count": 4}))
     runner = JobRunner(session)
-    return data_tools.generate_data.fn(ToolContext(session_dir=session, settings=settings, start_job=runner.start)), runner
+    return data_tools.generate_data.fn(ToolContext(session_dir=session, settings=settings, jobs=runner)), runner
 
 
 def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank_specs, tmp_path):
@@ -122,7 +121,7 @@ def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank
         started, runner = _start_teacher_job(bank_session, spec, server.api_base, settings, concurrency=2, train=40)
         assert started.data["background"] is True
 
-        follow = ToolContext(session_dir=bank_session, settings=settings)
+        follow = ToolContext(session_dir=bank_session, settings=settings, jobs=JobRunner(bank_session))
         follow.cancel_jobs = True  # as the progress card's Cancel button asks
         events: list[dict] = []
         _cancel_after(follow, 4, events)
@@ -132,13 +131,13 @@ def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank
         assert any(e.get("type") == "progress" and e.get("total") == 44 for e in events), "progress was relayed"
         paid = server.requests
         assert 4 <= paid < 44
-        nothing = data_tools.cancel_data_generation.fn(ToolContext(session_dir=bank_session, settings=settings))
+        nothing = data_tools.cancel_data_generation.fn(ToolContext(session_dir=bank_session, settings=settings, jobs=JobRunner(bank_session)))
         assert nothing.content == "No data generation job is running."
 
         again = data_tools.generate_data.fn(ToolContext(session_dir=bank_session, settings=settings,
-                                                        start_job=runner.start))
+                                                        jobs=runner))
         assert again.data["background"] is True
-        done = data_tools.wait_for_data_generation.fn(ToolContext(session_dir=bank_session, settings=settings))
+        done = data_tools.wait_for_data_generation.fn(ToolContext(session_dir=bank_session, settings=settings, jobs=JobRunner(bank_session)))
         assert done.data["status"] == "done", done.content
         assert "Usable records" in done.content
         assert "Teacher: " in done.content and " calls, " in done.content, "what the teacher cost is reported"
@@ -151,10 +150,10 @@ def test_esc_stops_watching_but_leaves_the_job_running(bank_session, bank_specs,
     settings = {**SETTINGS, "workspace": str(tmp_path / "ws")}
     with FakeOpenAI(delay_s=0.2, responder=_responder) as server:
         _start_teacher_job(bank_session, spec, server.api_base, settings, concurrency=1, train=60)
-        follow = ToolContext(session_dir=bank_session, settings=settings)
+        follow = ToolContext(session_dir=bank_session, settings=settings, jobs=JobRunner(bank_session))
         _cancel_after(follow, 2, [])
         watching = data_tools.wait_for_data_generation.fn(follow)
         assert watching.data["status"] == "running" and "still running" in watching.content
-        cancelled = data_tools.cancel_data_generation.fn(ToolContext(session_dir=bank_session, settings=settings))
+        cancelled = data_tools.cancel_data_generation.fn(ToolContext(session_dir=bank_session, settings=settings, jobs=JobRunner(bank_session)))
         assert "Generation cancelled after" in cancelled.content or "Cancelled" in cancelled.content
         assert server.requests < 64

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from specs.data_generation import DataGenerationSpec
 from specs.yamlio import load_spec, save_spec
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -62,7 +62,7 @@ async def test_guided_data_step_follows_the_teacher_job_to_the_gate(tmp_path, mo
     from assistant.runtime import build_agent
     from specs.data_generation import DataGenerationSpec
     from specs.yamlio import load_spec, save_spec
-    from synth.fake_openai import FakeOpenAI
+    from tests.fake_openai import FakeOpenAI
 
     def responder(messages):
         prompt = messages[-1]["content"]

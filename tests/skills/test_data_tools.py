@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -103,18 +104,31 @@ def test_seed_editing_tools_and_import(session, tmp_path):
     assert not imported.is_error and (session / "data/imported.jsonl").exists()
 
 
+class _RecordingJobs:
+    """A job runner that records what it was asked to start (this test checks the call, not the job)."""
+
+    def __init__(self, started: list, folder: Path):
+        self.started, self.folder = started, folder
+
+    def start(self, name, argv, cwd=None, env=None):
+        self.started.append((name, argv))
+        return SimpleNamespace(id="job-1", events_path=self.folder / "job-1.events.jsonl")
+
+    def get(self, job_id):
+        raise KeyError(job_id)
+
+
 def test_teacher_path_previews_cost_drafts_seeds_and_starts_a_job(session, tmp_path):
     import json as _json
 
-    from synth.fake_openai import FakeOpenAI
+    from tests.fake_openai import FakeOpenAI
 
     rows = [{"input": f"STARBUCKS STORE {i} 4.50", "output": "dining"} for i in range(6)]
     with FakeOpenAI(delay_s=0.0, responder=lambda messages: _json.dumps(rows)) as server:
         started = []
         settings = {**FAST, "teacher_model": "openai/gpt-4.1-mini", "api_base": server.api_base,
                     "workspace": str(tmp_path / "ws")}
-        ctx = ToolContext(session_dir=session, settings=settings,
-                          start_job=lambda name, argv, cwd=None, env=None: started.append((name, argv)) or "job-1")
+        ctx = ToolContext(session_dir=session, settings=settings, jobs=_RecordingJobs(started, tmp_path))
         drafted = data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({"use_teacher": True}))
         assert not drafted.is_error and "STARBUCKS STORE 0" in drafted.content
         data_tools.write_data_generation_spec.run(ctx, data_tools.write_data_generation_spec.validate({}))

@@ -78,8 +78,8 @@ def test_custom_scorer_runs_in_the_sandbox(tmp_path):
     scorer = tmp_path / "scorer.py"
     scorer.write_text("def score(prompt, output, reference):\n    return 1.0 if output.startswith(prompt) else 0.25\n")
     items = [{"prompt": "ab", "output": "abc", "reference": None}, {"prompt": "x", "output": "yz", "reference": None}]
-    assert metrics.score_custom(str(scorer), items, cwd=str(tmp_path)) == [1.0, 0.25]
+    assert metrics.score_custom(str(scorer), items) == [1.0, 0.25]
     bad = tmp_path / "bad.py"
     bad.write_text("def score(prompt, output, reference):\n    raise RuntimeError('boom')\n")
     with pytest.raises(RuntimeError, match="boom"):
-        metrics.score_custom(str(bad), items, cwd=str(tmp_path))
+        metrics.score_custom(str(bad), items)

@@ -168,6 +168,8 @@ def test_judge_verdict_parsing():
     assert judge.parse_verdict("Reasoning...\nSCORE: 5", numeric) == 1.0
     assert judge.parse_verdict("score = 1/5", numeric) == 0.0
     assert judge.parse_verdict("no idea", numeric) is None
+    assert judge.parse_verdict("SCORE: 1", numeric) == 0.0
+    assert judge.parse_verdict("SCORE: 0.5", numeric) is None  # off the 1..5 scale: no score, not a guess
     categorical = JudgeRubric(prompt="{output}", scale="categorical", categories={"pass": 1.0, "partial": 0.5, "fail": 0.0})
     assert judge.parse_verdict("SCORE: partial", categorical) == 0.5
     assert judge.fill("{prompt}|{reference}|{output}|{x}", prompt="p", reference=None, output="o") == "p|(no reference answer)|o|{x}"

@@ -7,14 +7,24 @@ import pytest
 from skills.train import scoring
 from skills.train.dryrun import analyze
 from skills.train.rewards import compile_reward, render_reward_code
-from skills.train.templates import reward_base as T
 from specs.reward import RewardComponent, RewardSpec
 from specs.use_case import UseCaseSpec
 from specs.yamlio import save_spec
 from test_train_fixtures import make_session
 
 
+def _rendered():
+    """reward.py as generated (the template with synth/answers.py pasted in), as a module."""
+    import types
+
+    code = render_reward_code(RewardSpec(components=[RewardComponent(name="e", kind="exact_match")]))
+    module = types.ModuleType("reward")
+    exec(compile(code, "reward.py", "exec"), module.__dict__)
+    return module
+
+
 def test_templates():
+    T = _rendered()
     labels = {"labels": ["food", "rent"]}
     assert T.label_match("food", "food", labels) == 1.0
     assert T.label_match(" Food.", "food", labels) == 1.0
@@ -116,11 +126,11 @@ def test_judge_component_scores_through_a_real_openai_compatible_server(tmp_path
                                   RewardComponent(name="polite", kind="judge", weight=1.0, params={"rubric": "1 if polite"})],
                       judge_model="openai/judge")
     (tmp_path / "reward.py").write_text(render_reward_code(spec))
-    with LoopbackServer([Reply(text="0.8"), Reply(text="Score: 0.2")]) as server:
+    with LoopbackServer([Reply(text="Polite and warm.\nSCORE: 5"), Reply(text="Rude.\nScore: 2/5")]) as server:
         monkeypatch.setenv("TUNESMITH_JUDGE_API_BASE", server.api_base)
         out = scoring.score(tmp_path, spec, ["say hi", "say hi"], ["hi", "go away"], ["hi", "hi"])
         asked = [r["messages"][0]["content"] for r in server.requests]
-    assert sorted(s.scores["polite"] for s in out) == [0.2, 0.8]
-    assert all("1 if polite" in a for a in asked)
+    assert sorted(s.scores["polite"] for s in out) == [0.25, 1.0]
+    assert all("1 if polite" in a and "SCORE: <n>" in a for a in asked)
     by_answer = {s.scores["exact"]: s for s in out}
     assert by_answer[1.0].total == pytest.approx((1.0 + by_answer[1.0].scores["polite"]) / 2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from synth.records import to_training_row
@@ -41,8 +40,11 @@ def make_session(root: Path, n_train: int = 120, n_eval: int = 30, fmt: str = "s
 
 
 def tool_ctx(session: Path, **kw):
+    """The ToolContext the app gives a tool (assistant.agent): the session's engine JobRunner as ``jobs``."""
+    from assistant.jobs import JobRunner
     from skills.toolkit import ToolContext
 
+    kw.setdefault("jobs", JobRunner(session))
     return ToolContext(session_dir=session, **kw)
 
 

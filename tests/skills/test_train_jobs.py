@@ -164,7 +164,7 @@ def test_start_status_cancel_through_the_job_runner(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     session = make_session(tmp_path, n_train=24, n_eval=2)
     runner = JobRunner(session)
-    ctx = tool_ctx(session, start_job=runner.start, approved_waivers=["no_quality_report"])
+    ctx = tool_ctx(session, jobs=runner, approved_waivers=["no_quality_report"])
     assert not call(tools.write_training_plan, ctx, adapter="lora", max_steps=200).is_error
     started = call(tools.start_training, ctx)
     assert not started.is_error, started.content

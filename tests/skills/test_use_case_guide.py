@@ -169,14 +169,14 @@ def test_support_reply_drafting_keeps_the_length_limit_as_code(driver):
     q = driver.say("Draft replies to customer support emails for our support agents. "
                    "Replies must be under 120 words and never promise refunds.")
     assert slots([q]) == ["tenets"]
-    q = driver.say("Swap tenet 3 for: The reply never promises refunds, dates or actions the team has not confirmed.")
+    q = driver.say("Swap tenet 3 for: When the input lacks information the reply asks for it instead of guessing.")
     assert slots([q]) == ["base"]
     driver.say("default")
     spec = driver.spec()
     assert spec.task_type == "generation" and spec.primary_users == "our support agents"
     assert spec.constraints == ["Replies must be under 120 words and never promise refunds."]
     assert spec.contract.max_output_chars == 840
-    assert [t.name for t in spec.success_tenets] == ["addresses_request", "right_tone", "no_false_promises"]
+    assert [t.name for t in spec.success_tenets] == ["addresses_request", "no_false_promises", "asks_when_unclear"]
     assert len(driver.questions) == 3
 
 
@@ -195,7 +195,7 @@ def test_arithmetic_word_problems_get_code_measured_tenets(driver):
 
 def test_an_unclear_description_asks_the_task_first(driver):
     q = driver.say("Hi, I want to build a model for my shop.")
-    assert slots([q]) == ["task"] and len(q["choices"]) == 7
+    assert slots([q]) == ["task"] and len(q["choices"]) == 9
     q = driver.say("1")
     assert slots([q]) == ["users"]
 

@@ -8,7 +8,8 @@ import pytest
 
 from skills.toolkit import ToolError
 from skills.use_case.edits import is_approval, parse_edits
-from skills.use_case.infer import contract_for, custom_tenet, infer, label_pattern, tenet_options
+from skills.use_case.drafting import contract_for, custom_tenet, tenet_options
+from skills.use_case.infer import infer, label_pattern
 from skills.use_case.specfile import apply_changes, split_path
 from specs.use_case import IOContract, TaskType, Tenet
 

@@ -63,7 +63,7 @@ CASES = [
     Case("wrong_type_list", UC, "use_case.yaml",
          lambda t: re.sub(r"  labels:\n(    - \w+\n)+", "  labels: groceries\n", t),
          lambda t: position(t, "labels: groceries", offset=len("labels: ")),
-         "contract.labels", r"valid list", "a list of strings, or empty"),
+         "contract.labels", r"valid list", "a list of strings (at most 1000 items), or empty"),
     Case("unknown_key_typo", UC, "use_case.yaml",
          lambda t: edit(t, "constraints:", "constrains:"),
          lambda t: position(t, "constrains:"),
@@ -119,7 +119,7 @@ CASES = [
     Case("weight_wrong_type_deep", "bank_transactions.data_generation.yaml", "data_generation.yaml",
          lambda t: edit(t, "weight: 3", "weight: heavy"),
          lambda t: position(t, "heavy"),
-         "diversity_axes[1].values[1].weight", r"valid number", "a number (> 0)"),
+         "diversity_axes[1].values[1].weight", r"valid number", "a number (> 0, <= 1000000)"),
     Case("rl_without_reward", "bank_transactions_rlvr.training.yaml", "training.yaml",
          lambda t: edit(t, "reward: reward.yaml", "reward:"),
          lambda t: position(t, "reward:\n"),
@@ -179,7 +179,7 @@ def test_format_problem_reads_like_a_compiler_message(tmp_path: Path) -> None:
     line, column = position(text, "groceries")
     assert format_problem(problem) == (
         f"{tmp_path / 'use_case.yaml'}:{line}:{column}: contract.labels: "
-        "Input should be a valid list (allowed: a list of strings, or empty)"
+        "Input should be a valid list (allowed: a list of strings (at most 1000 items), or empty)"
     )
 
 

@@ -1,4 +1,4 @@
-from synth.bench import bench_generation, bench_quality
+from tests.bench.synth_bench import bench_generation, bench_quality
 
 
 def test_bench_generation_runs_small():

@@ -1,5 +1,5 @@
 from synth.codegen import extract_code, write_generator
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from synth.llm import LLMClient
 
 BROKEN = "```python\ndef generate(payload):\n    return [{'i': i, 'input': 'PAYMENT %d' % i, 'output': 'nope'} for i in range(payload['n'])]\n```"

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import pytest
 
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from synth.generate import GenerationError, generate_dataset, sample_check
 from synth.records import from_training_row, read_jsonl
 

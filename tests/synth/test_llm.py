@@ -3,7 +3,7 @@ import json
 import threading
 import time
 
-from synth.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI
 from synth.llm import LLMClient, estimate_cost
 
 
@@ -53,3 +53,20 @@ def test_estimate_known_and_unknown_price():
     assert known["tokens"] == 1500 and known["cost_usd"] and known["cost_usd"] > 0
     assert estimate_cost("openai/no-such-local-model", 10, 100, 50)["cost_usd"] is None
     json.dumps(known)
+
+
+def test_a_timed_out_teacher_request_is_not_sent_again_and_the_setting_is_shared(tmp_path, monkeypatch):
+    import pytest
+
+    from synth.llm import DEFAULT_TIMEOUT_S, LLMError
+    from tests.loopback import LoopbackServer, Reply
+
+    monkeypatch.delenv("TUNESMITH_TIMEOUT", raising=False)
+    assert LLMClient("openai/x").timeout_s == DEFAULT_TIMEOUT_S == 600
+    monkeypatch.setenv("TUNESMITH_TIMEOUT", "0.5")  # what `--timeout 0.5` exports for the teacher and the judge
+    with LoopbackServer([Reply(fault="hang", hang_s=3), Reply(text="never asked")]) as server:
+        client = LLMClient("openai/loopback", api_base=server.api_base, max_retries=3, backoff_s=0.01)
+        assert client.timeout_s == 0.5
+        with pytest.raises(LLMError, match=r"sent nothing for 0.5 s .*TUNESMITH_TIMEOUT"):
+            asyncio.run(client.complete([{"role": "user", "content": "hi"}]))
+        assert len(server.requests) == 1 and client.usage.retries == 0

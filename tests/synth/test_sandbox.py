@@ -1,11 +1,12 @@
-from synth.sandbox import run_python, unshare_works
+from synth.sandbox import kernel_support, run_python
 
 
 def test_returns_value_and_captures_print():
     result = run_python("def f(p):\n    print('hello')\n    return {'double': p * 2}\n", "f", 21, timeout_s=10)
     assert result.ok and result.value == {"double": 42}
     assert "hello" in result.stdout
-    assert "rlimit-memory" in result.isolation
+    if kernel_support().ok:
+        assert any(item.startswith("Landlock") for item in result.isolation)
 
 
 def test_exception_is_reported_not_raised():
@@ -29,12 +30,11 @@ def test_memory_limit():
     assert not result.ok and "memory" in result.error.lower()
 
 
-def test_no_network_when_unshare_works():
+def test_no_network():
     code = ("def f(p):\n    import socket\n    s = socket.socket()\n    s.settimeout(2)\n"
             "    s.connect(('1.1.1.1', 80))\n    return 'connected'\n")
     result = run_python(code, "f", None, timeout_s=10)
-    if unshare_works():
-        assert not result.ok and "no-network (unshare -rn)" in result.isolation
+    assert not result.ok and ("PermissionError" in result.error or result.refused)
 
 
 def test_writes_land_in_temp_cwd_and_map_items(tmp_path):

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from synth import seeds
+from synth import importing, seeds
 
 
 def test_draft_offline_covers_every_label(bank_specs):
@@ -44,13 +44,14 @@ def test_import_jsonl_csv_parquet_and_saved_dataset(tmp_path):
     ds.to_parquet(str(tmp_path / "d.parquet"))
     ds.save_to_disk(str(tmp_path / "saved"))
     for source in ("d.jsonl", "d.csv", "d.parquet", "saved"):
-        table = seeds.read_table(tmp_path / source)
-        mapping = seeds.guess_mapping(seeds.columns(table))
-        assert mapping == {"input": "description", "output": "category"}, source
-        mapped = seeds.map_rows(table, mapping)
+        table = importing.read_table(tmp_path / source)
+        proposal = importing.propose(table)
+        assert proposal.mapping == {"input": "description", "output": "category"}, source
+        assert proposal.kind == "text_label" and proposal.labels == ["groceries"]
+        mapped = importing.map_rows(table, proposal.mapping)
         assert mapped[0]["input"] == "TESCO 0.00" and mapped[0]["output"] == "groceries"
-    with pytest.raises(seeds.SeedError, match="not in the data"):
-        seeds.map_rows(rows, {"input": "nope"})
+    with pytest.raises(importing.DataFileError, match="not in the data"):
+        importing.map_rows(rows, {"input": "nope"})
 
 
 def test_parse_json_reply_tolerates_fences():

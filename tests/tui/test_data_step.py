@@ -39,6 +39,8 @@ def bank_session(settings, count: int = TOTAL):
     shutil.copy(ROOT / "specs/examples/bank_transactions.use_case.yaml", session.dir / "use_case.yaml")
     spec = load_spec(ROOT / "specs/examples/bank_transactions.data_generation.yaml", DataGenerationSpec)
     save_spec(session.dir / "data_generation.yaml", spec.model_copy(update={"train_count": count, "eval_count": 100}))
+    session.meta.phase = "data"  # the request offers the data step's tools
+    session.save_meta()
     return session
 
 

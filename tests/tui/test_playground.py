@@ -60,10 +60,11 @@ async def test_same_prompt_two_answers_side_by_side(tmp_path):
         tuned_log = [str(w.render()) for w in screen.query_one("#pg-tuned-log").children]
         assert base_log[0] == "› hello" and tuned_log[1] == "tuned says olleh (turn 1)"
         assert len(screen.history["tuned"]) == 4
-        process = screen.process
+        job = screen.job
+        assert job.name == "playground" and (tmp_path / "jobs" / f"{job.id}.json").exists(), "a job of the engine's runner"
         await pilot.press("escape")
         await pilot.pause()
-        assert process.returncode is not None
+        assert job is not None and not job.is_running()
         assert not isinstance(app.screen, PlaygroundScreen)
 
 

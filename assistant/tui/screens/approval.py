@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, SelectionList, Static
 
+from assistant.approval_card import format_estimate
 from assistant.events import ApprovalRequested, Decision
 
 DECISION_LABELS = {
@@ -23,25 +24,6 @@ DECISION_LABELS = {
     "reject_once": "r  Reject once",
     "reject_always": "R  Reject always",
 }
-
-
-def format_estimate(estimate: dict[str, Any] | None) -> str:
-    """'≈ 2 min · 12,000 tokens · 40 calls · $0.0300 · note' (empty when nothing is known)."""
-    if not estimate:
-        return ""
-    parts = []
-    seconds = estimate.get("seconds")
-    if seconds is not None:
-        parts.append(f"≈ {seconds:.0f} s" if seconds < 120 else f"≈ {seconds / 60:.0f} min")
-    if estimate.get("tokens") is not None:
-        parts.append(f"{estimate['tokens']:,} tokens")
-    if estimate.get("calls") is not None:
-        parts.append(f"{estimate['calls']:,} calls")
-    if estimate.get("cost_usd") is not None:
-        parts.append(f"${estimate['cost_usd']:.4f}")
-    if estimate.get("note"):
-        parts.append(str(estimate["note"]))
-    return " · ".join(parts)
 
 
 class ApprovalScreen(ModalScreen[Decision]):
@@ -92,6 +74,8 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield Static("", id="approval-error")
             with Horizontal(id="approval-buttons"):
                 for kind, label in DECISION_LABELS.items():
+                    if kind == "allow_always" and self.request.person_only:
+                        continue  # only the person decides it, each time
                     yield Button(label, id=f"decide-{kind}", compact=True,
                                  variant="success" if kind.startswith("allow") else "error")
 
@@ -111,6 +95,8 @@ class ApprovalScreen(ModalScreen[Decision]):
             self.action_decide(event.button.id.removeprefix("decide-"))
 
     def action_decide(self, kind: str) -> None:
+        if kind == "allow_always" and self.request.person_only:
+            kind = "allow_once"
         comment = self.query_one("#approval-comment", Input).value.strip() or None
         findings = list(self.preview.get("findings") or [])
         waived: list[str] = []

@@ -1,7 +1,9 @@
 """The playground: chat with the base and the tuned model side by side, the same prompt, two answers.
 
 The models run in a separate process (``python -m skills.evaluate.serve``) that answers JSON lines
-on stdin/stdout, so the UI never imports torch and never blocks while a model generates.
+on stdin/stdout, so the UI never imports torch and never blocks while a model generates. The
+process is a job of the engine's runner (assistant/jobs.py, started with pipes); its stderr is the
+job's log.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, Static
+
+from assistant.jobs import Job, JobRunner
 
 SIDES = ("base", "tuned")
 
@@ -44,12 +48,14 @@ class PlaygroundScreen(Screen[None]):
     ]
 
     def __init__(self, session_dir: Path, run_id: str | None = None, *, command: list[str] | None = None,
-                 max_new_tokens: int = 128) -> None:
+                 max_new_tokens: int = 128, jobs: JobRunner | None = None) -> None:
         super().__init__()
         self.session_dir = Path(session_dir)
         self.run_id = run_id
         self.command = command or self.serve_command(self.session_dir, run_id, max_new_tokens)
-        self.process: asyncio.subprocess.Process | None = None
+        self.jobs = jobs or JobRunner(self.session_dir)
+        """The engine's job runner: the model server is one of the session's jobs."""
+        self.job: Job | None = None
         self.ready = False
         self.busy = False
         self.variants: list[str] = []
@@ -81,14 +87,15 @@ class PlaygroundScreen(Screen[None]):
         self.query_one("#pg-status", Static).update(text)
 
     async def _serve(self) -> None:
-        log = open(self.session_dir / "playground.log", "ab")  # noqa: SIM115 - closed when the process ends
+        job = self.job = self.jobs.start("playground", self.command, cwd=str(Path(__file__).resolve().parents[3]),
+                                         pipes=True)
+        assert job.stdout is not None
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), job.stdout)
         try:
-            process = self.process = await asyncio.create_subprocess_exec(
-                *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
-                cwd=str(Path(__file__).resolve().parents[3]))
-            assert process.stdout is not None
             while True:
-                line = await process.stdout.readline()
+                line = await reader.readline()
                 if not line:
                     break
                 try:
@@ -96,13 +103,13 @@ class PlaygroundScreen(Screen[None]):
                 except ValueError:
                     continue
                 self._on_event(event)
-            code = await process.wait()
-            if self.is_mounted and self.process is process:
-                self.ready = False
-                self.query_one("#pg-input", Input).disabled = True
-                self._status(f"The model process ended (exit {code}); see playground.log. esc closes.")
         finally:
-            log.close()
+            transport.close()
+        await asyncio.to_thread(job.wait, None, 0.05)
+        if self.is_mounted and self.job is job:
+            self.ready = False
+            self.query_one("#pg-input", Input).disabled = True
+            self._status(f"The model process ended (exit {job.exit_code}); see {job.log_path}. esc closes.")
 
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -143,7 +150,7 @@ class PlaygroundScreen(Screen[None]):
     @on(Input.Submitted, "#pg-input")
     async def _send(self, message: Input.Submitted) -> None:
         text = message.value.strip()
-        if not text or not self.ready or self.busy or self.process is None or self.process.stdin is None:
+        if not text or not self.ready or self.busy or self.job is None or self.job.stdin is None:
             return
         message.input.value = ""
         self.busy = True
@@ -154,8 +161,8 @@ class PlaygroundScreen(Screen[None]):
             self._add(side, f"› {text}", "pg-user")
         request = {"id": self._next_id, "messages": {side: self.history[side] for side in self.variants}}
         self._status("Both models are answering…")
-        self.process.stdin.write((json.dumps(request) + "\n").encode())
-        await self.process.stdin.drain()
+        stdin = self.job.stdin
+        await asyncio.to_thread(lambda: (stdin.write((json.dumps(request) + "\n").encode()), stdin.flush()))
 
     def action_clear(self) -> None:
         self.history = {side: [] for side in SIDES}
@@ -168,20 +175,17 @@ class PlaygroundScreen(Screen[None]):
         self.dismiss(None)
 
     async def stop(self) -> None:
-        """End the model process: close its input, then terminate it if it lingers."""
-        process, self.process = self.process, None
-        if process is None or process.returncode is not None:
+        """End the model process: close its input, then have the runner cancel it if it lingers."""
+        job, self.job = self.job, None
+        if job is None or not job.is_running():
             return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=3)
-        except asyncio.TimeoutError:
-            process.terminate()
+        if job.stdin is not None:
             try:
-                await asyncio.wait_for(process.wait(), timeout=3)
-            except asyncio.TimeoutError:
-                process.kill()
+                job.stdin.close()
+            except OSError:
+                pass
+        if await asyncio.to_thread(job.wait, None, 0.05, 3.0) == "running":
+            await asyncio.to_thread(job.cancel, 3.0)
 
     async def on_unmount(self) -> None:
         await self.stop()

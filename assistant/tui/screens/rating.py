@@ -20,6 +20,7 @@ from textual.widgets import Static
 from skills.evaluate import examples as ex
 from skills.evaluate import judge as judging
 from skills.evaluate.report import agreement_sentence
+from synth import scale
 
 
 def judged_metric(folder: Path) -> tuple[str, str]:
@@ -107,7 +108,7 @@ class RatingScreen(Screen[dict]):
             return
         item = self.items[self.position]
         judging.save_rating(self.folder, index=item["index"], variant=item["variant"], metric=self.metric,
-                            score=(int(stars) - 1) / 4)
+                            score=scale.normalize(int(stars)))
         self.rated += 1
         self.position += 1
         self._show()

@@ -33,7 +33,7 @@ def _descriptions() -> dict[str, str]:
         from skills.catalog import discover
 
         return {skill.name: skill.description for skill in discover()}
-    except Exception:  # a broken SKILL.md must not take the UI down; its test reports it
+    except Exception:  # noqa: BLE001 - a broken SKILL.md must not take the UI down; its test reports it
         return {}
 
 
@@ -61,6 +61,3 @@ class PlanView(Static):
 
     def steps(self) -> list[tuple[str, str]]:
         return step_states(self.phase)
-
-    def tooltip_for(self, step: str) -> str:
-        return self._descriptions.get(step, "")

@@ -168,7 +168,7 @@ def token_sparkline(tokens: Mapping[str, Any]) -> Text:
     step = bins[1][0] - bins[0][0] if len(bins) > 1 else 1
     while len(bins) > 1 and not bins[-1][1]:
         bins = bins[:-1]  # empty bins past the longest record say nothing on one line
-    for (start, count), char in zip(bins, sparkline(c for _, c in bins)):
+    for (start, _count), char in zip(bins, sparkline(c for _, c in bins)):
         over = limit is not None and start + step - 1 > limit
         text.append(char, style="red" if over else "green")
     over = int(tokens.get("over_max", 0) or 0)
@@ -314,7 +314,7 @@ def coverage_text(report: QualityReport, blocking: Iterable[Finding] = ()) -> Te
         return Text("no diversity axes", style="dim")
     text = Text()
     for k, (axis, data) in enumerate(coverage.items()):
-        counts = {str(v): int(c) for v, c in (data.get("counts") or {}).items()}
+        counts = {str(v): int(c) for v, c in (data.get("content_counts") or data.get("counts") or {}).items()}
         covered = sum(1 for c in counts.values() if c)
         status = measure_status(report, [f"axis_gap:{axis}"], blocking)
         if k:

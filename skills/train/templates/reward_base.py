@@ -11,9 +11,6 @@ import re
 
 COMPONENTS = []  # filled in from reward.yaml when reward.py is generated
 
-_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*(?:\.\d+)?")
-
-
 def _clean(text):
     text = str(text or "").strip()
     text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text)
@@ -54,18 +51,11 @@ def regex(answer, reference, params):
     return 1.0 if re.fullmatch(pattern, _clean(answer)) else 0.0
 
 
-def _number(text):
-    found = _NUMBER.findall(str(text or "").replace(" ", ""))
-    if not found:
-        return None
-    try:
-        return float(found[-1].replace(",", ""))
-    except ValueError:
-        return None
+# ANSWER READER: synth/answers.py is pasted here when reward.py is generated (the metric reads answers with it too)
 
 
 def numeric_tolerance(answer, reference, params):
-    got, want = _number(answer), _number(reference)
+    got, want = final_number(answer), final_number(reference)
     if got is None or want is None:
         return 0.0
     tolerance = float(params.get("tolerance", 1e-6))

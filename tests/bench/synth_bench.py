@@ -1,4 +1,4 @@
-"""Benchmarks of the data engine; ``python -m synth.bench`` prints one JSON object.
+"""Benchmarks of the data engine; ``python -m tests.bench.synth_bench`` prints one JSON object (test helpers, not product code).
 
 - ``bench_generation()``: teacher generation throughput (records/s) through the real generator,
   litellm and a loopback OpenAI-compatible server that answers after 200 ms, at concurrency 1 and
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "specs" / "examples"
 
 
@@ -44,7 +44,7 @@ def _responder(messages: list[dict[str, Any]]) -> str:
 def bench_generation(delay_s: float = 0.2, records: dict[int, int] | None = None) -> dict[str, Any]:
     """Records per second of the teacher generator at concurrency 1 and 16 against a 200 ms fake LLM."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    from synth.fake_openai import FakeOpenAI
+    from tests.fake_openai import FakeOpenAI
     from synth.generate import generate_dataset
     from synth.llm import LLMClient, run_sync
 

@@ -1,0 +1,130 @@
+"""Tools for the person's own data: inspect a file (format, proposed mapping), then import it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from skills.data.access import SPEC_FILE, _data_spec, _use_case
+from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
+from specs.io import atomic_write_text
+from specs.yamlio import save_spec
+from synth import importing, seeds
+from synth.plan import default_spec
+
+
+def _source(ctx: ToolContext, path: str) -> Path:
+    candidate = Path(path).expanduser()
+    if not candidate.is_absolute():
+        inside = ctx.session_dir / candidate
+        candidate = inside if inside.exists() else Path.cwd() / candidate
+    if not candidate.exists():
+        raise ToolError(f"{path} does not exist")
+    return candidate
+
+
+def _preview_inspect(ctx: ToolContext, path: str) -> Preview:
+    return Preview(summary=f"Read the first rows of {path} (outside the session folder unless it is inside it) "
+                           "and show its columns, the detected format and a proposed column mapping to the assistant.")
+
+
+def _read(ctx: ToolContext, path: str, limit: int | None = None) -> tuple[Path, list[dict[str, Any]]]:
+    source = _source(ctx, path)
+    try:
+        return source, importing.read_table(source, limit=limit)
+    except importing.DataFileError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+@tool("ask", preview=_preview_inspect)  # it can read any file the person names: the person decides
+def inspect_data_file(ctx: ToolContext, path: str) -> ToolResult:
+    """Show the columns, the detected format (text + label, input + JSON output, prompt + reference answer,
+    chosen/rejected pairs, conversations), a proposed column mapping and the first rows of the person's own
+    data (JSONL, JSON, CSV/TSV, parquet, or a folder saved with datasets' save_to_disk). The person confirms
+    or changes the mapping before import_data.
+
+    Args:
+        path: The file or folder (absolute, or relative to the session folder or the current folder).
+    """
+    source, rows = _read(ctx, path, limit=5000)
+    if not rows:
+        raise ToolError(f"{source.name} has no rows")
+    cols = importing.columns(rows)
+    proposal = importing.propose(rows)
+    use_case = _use_case(ctx)
+    lines = [f"{source.name}: {len(rows)} rows{' (first 5000 read)' if len(rows) == 5000 else ''}; columns: "
+             f"{', '.join(cols)}.", f"Format: {proposal.words} ({'; '.join(proposal.reasons)}).",
+             f"Proposed mapping: {json.dumps(proposal.mapping)}"]
+    known = set(use_case.contract.labels or [])
+    if proposal.labels:
+        lines.append(f"Labels in the data ({len(proposal.labels)}): {', '.join(proposal.labels[:30])}")
+        if known and set(proposal.labels) - known:
+            lines.append("Not in the use case's labels (these rows fail verification unless the labels change): "
+                         + ", ".join(sorted(set(proposal.labels) - known)[:20]))
+    lines.append("First rows:")
+    lines += [json.dumps(r, ensure_ascii=False, default=str)[:300] for r in rows[:3]]
+    atomic_write_text(ctx.path(importing.PROPOSAL), json.dumps({"path": str(source), "columns": cols, "rows": len(rows),
+                                                                 **proposal.as_dict()}, indent=2))
+    return ToolResult(content="\n".join(lines), data={"columns": cols, **proposal.as_dict()}, files=[importing.PROPOSAL])
+
+
+def _mapped_format(mapping: dict[str, str]) -> str:
+    return "preference" if {"chosen", "rejected"} <= set(mapping) else "sft"
+
+
+@tool("ask")
+def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Literal["train", "seeds"] = "train",
+                eval_path: str | None = None, eval_share: float = 0.2, limit: int | None = None) -> ToolResult:
+    """Attach the person's own data with a confirmed column mapping. Each row is checked against the use
+    case's contract (rows that break it are left out and listed by line), duplicates are dropped, and an
+    eval split is held out (stratified by label) that is never trained on, unless `eval_path` gives the
+    person's own eval file. As `train` the rows join the training data (data/imported.jsonl, the eval rows
+    data/imported_eval.jsonl) and 20 of them become the seed examples when there are none; as `seeds` 20
+    sampled rows replace the seed examples.
+
+    Args:
+        path: The file or saved dataset folder.
+        mapping: Task field -> column, e.g. {"input": "memo", "output": "category"}; for preference pairs
+            {"input": ..., "chosen": ..., "rejected": ...}; for conversations {"messages": ...}.
+        use_as: `train` (the person's rows are training and eval data) or `seeds` (examples only).
+        eval_path: The person's own eval file (same columns), used instead of a held-out split.
+        eval_share: Share of the rows held out for evaluation when there is no eval file (0.05-0.5).
+        limit: Read at most this many rows.
+    """
+    from synth.records import write_jsonl
+    from synth.verify import Verifier
+
+    source, rows = _read(ctx, path, limit=limit)
+    eval_rows = _read(ctx, eval_path, limit=limit)[1] if eval_path else None
+    use_case = _use_case(ctx)
+    spec = _data_spec(ctx, required=False) or default_spec(use_case, fmt=_mapped_format(mapping))
+    spec = spec.model_copy(update={"format": _mapped_format(mapping)})
+    verifier = Verifier(use_case, spec, ctx.session_dir)
+    try:
+        prepared = importing.prepare(rows, mapping, verifier.check, by_label=bool(use_case.contract.labels),
+                                     eval_rows=eval_rows, eval_share=min(0.5, max(0.05, eval_share)))
+    except importing.DataFileError as exc:
+        raise ToolError(f"{source.name}: {exc}") from exc
+    if not prepared.train:
+        raise ToolError(f"no row of {source.name} passes the use case's contract:\n{prepared.text(source.name)}")
+    if use_as == "seeds":
+        rows_ = [seeds.clean_row({k: v for k, v in r.items() if k in seeds.ROW_KEYS})
+                 for r in importing.sample(prepared.train, 20)]
+        seeds.save(ctx.session_dir, rows_)
+        return ToolResult(content=f"Saved {len(rows_)} of your rows as seed examples.", files=[seeds.EXAMPLES])
+    write_jsonl(ctx.path(importing.IMPORTED), prepared.train)
+    write_jsonl(ctx.path(importing.IMPORTED_EVAL), prepared.eval)
+    files = [importing.IMPORTED, importing.IMPORTED_EVAL]
+    if not seeds.load(ctx.session_dir):
+        seeds.save(ctx.session_dir, [seeds.clean_row({k: v for k, v in r.items() if k in seeds.ROW_KEYS})
+                                     for r in importing.sample(prepared.train, 20)])
+        files.append(seeds.EXAMPLES)
+    current = _data_spec(ctx, required=False)
+    if current is not None and current.format != _mapped_format(mapping):
+        save_spec(ctx.path(SPEC_FILE), current.model_copy(update={"format": _mapped_format(mapping)}))
+        files.append(SPEC_FILE)
+    return ToolResult(content=f"Imported {source.name}: {prepared.text(source.name)}\nThey are verified again and "
+                              "joined with any generated records; the quality report says which records came from where.",
+                      data={"train": len(prepared.train), "eval": len(prepared.eval), "dropped": prepared.dropped,
+                            "format": _mapped_format(mapping)}, files=files)

@@ -1,0 +1,79 @@
+"""Tool calls written in the message text (as small local models do) are taken as calls when they name
+a known tool, through real litellm streaming from the loopback server; the log says how they came."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.agent import Agent
+from assistant.events import ToolFinished, TurnEnded
+from assistant.model import LitellmModel
+from assistant.session import Workspace
+from assistant.textcalls import find_calls
+from skills.toolkit import ToolContext, tool
+from tests.fakes import collect
+from tests.loopback import LoopbackServer, Reply
+
+NAMES = {"lookup", "show_file"}
+
+
+@pytest.mark.parametrize("text, remaining", [
+    ('```json\n{"name": "lookup", "arguments": {"merchant": "Aldi"}}\n```', ""),
+    ('Let me check.\n```\n{"name": "lookup", "arguments": {"merchant": "Aldi"}}\n```\nOne moment.', "Let me check.\n\nOne moment."),
+    ('{"name": "lookup", "arguments": {"merchant": "Aldi"}}', ""),
+    ('I will look it up: {"name": "lookup", "parameters": {"merchant": "Aldi"}}', "I will look it up:"),
+    ('<tool_call>\n{"name": "lookup", "arguments": {"merchant": "Aldi"}}\n</tool_call>', ""),
+    ('{"type": "function", "function": {"name": "lookup", "arguments": "{\\"merchant\\": \\"Aldi\\"}"}}', ""),
+])
+def test_each_written_form_becomes_one_call(text, remaining):
+    found = find_calls(text, NAMES)
+    assert found is not None and found.remaining == remaining
+    (call,) = found.calls
+    assert call["function"]["name"] == "lookup" and json.loads(call["function"]["arguments"]) == {"merchant": "Aldi"}
+
+
+@pytest.mark.parametrize("text", [
+    "Aldi is a supermarket, so groceries.",
+    '```json\n{"name": "fly_to_moon", "arguments": {}}\n```',
+    '{"category": "groceries", "confidence": 0.9}',
+    '```json\n{"name": "lookup", "arguments": {"merchant": "Al',
+    "",
+])
+def test_text_that_is_not_a_known_call_stays_text(text):
+    assert find_calls(text, NAMES) is None
+
+
+def test_two_tagged_calls():
+    text = ('<tool_call>{"name": "lookup", "arguments": {"merchant": "A"}}</tool_call>\n'
+            '<tool_call>{"name": "show_file", "arguments": {"path": "x"}}</tool_call>')
+    found = find_calls(text, NAMES, id_prefix="t")
+    assert [c["function"]["name"] for c in found.calls] == ["lookup", "show_file"]
+    assert [c["id"] for c in found.calls] == ["t_0", "t_1"]
+
+
+@tool("always")
+def lookup(ctx: ToolContext, merchant: str) -> str:
+    """Look up a merchant's category.
+
+    Args:
+        merchant: The merchant name.
+    """
+    return f"{merchant}: groceries"
+
+
+async def test_a_call_written_in_the_content_runs_through_litellm_and_the_log_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback")
+    written = 'I will look it up.\n```json\n{"name": "lookup", "arguments": {"merchant": "Aldi"}}\n```'
+    with LoopbackServer([Reply(text=written), Reply(text="Aldi is groceries.")]) as server:
+        session = Workspace(tmp_path / "ws").create("s")
+        model = LitellmModel("openai/loopback", api_base=server.api_base, timeout_s=5, max_retries=0)
+        events = await collect(Agent(session, model, [lookup], system_prompt=lambda s: "Be brief.").send("Aldi?"))
+        assert [e.content for e in events if isinstance(e, ToolFinished)] == ["Aldi: groceries"]
+        assert events[-1] == TurnEnded("answer")
+        sent = server.requests[1]["messages"]
+    assistant = [r for r in session.records() if r["type"] == "assistant"][0]
+    assert assistant["recovered_from_text"] == written and assistant["message"]["content"] == "I will look it up."
+    assert assistant["message"]["tool_calls"][0]["function"]["name"] == "lookup"
+    assert sent[-2]["tool_calls"][0]["function"]["name"] == "lookup" and sent[-1]["role"] == "tool"
