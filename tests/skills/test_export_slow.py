@@ -99,12 +99,12 @@ def test_export_merges_answers_and_links_back_to_the_spec(tmp_path, monkeypatch)
 def test_the_converter_writes_the_chosen_quantization(tmp_path, monkeypatch, outtype, file_type):
     import gguf as gguf_package
 
-    from skills.export import gguf
+    from skills.export.job import convert_gguf
     from skills.train.basemodel import resolve_model_path
 
     monkeypatch.delenv("TUNESMITH_LLAMA_CPP", raising=False)
     target = tmp_path / "m.gguf"
-    ok, log = gguf.convert(resolve_model_path("embedded:SmolLM2-135M-Instruct"), target, outtype)
+    ok, log = convert_gguf(resolve_model_path("embedded:SmolLM2-135M-Instruct"), target, outtype)
     assert ok, log
     reader = gguf_package.GGUFReader(str(target))
     field = reader.fields["general.file_type"]
@@ -114,10 +114,10 @@ def test_the_converter_writes_the_chosen_quantization(tmp_path, monkeypatch, out
 
 @pytest.mark.slow
 def test_a_failed_conversion_leaves_no_file_and_says_why(tmp_path, monkeypatch):
-    from skills.export import gguf
+    from skills.export.job import convert_gguf
 
     monkeypatch.delenv("TUNESMITH_LLAMA_CPP", raising=False)
     (tmp_path / "hf").mkdir()
-    ok, log = gguf.convert(tmp_path / "hf", tmp_path / "m.gguf", "q8_0", timeout_s=300)
+    ok, log = convert_gguf(tmp_path / "hf", tmp_path / "m.gguf", "q8_0", timeout_s=300)
     assert not ok and log
     assert not (tmp_path / "m.gguf").exists() and not list(tmp_path.glob("*.partial"))
