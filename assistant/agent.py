@@ -7,13 +7,14 @@ session's append-only conversation log; session meta is saved after every step.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Any, AsyncIterator, Callable
 
 from pydantic import ValidationError
 
 from assistant.approvals import NO_APPROVER, Approver, Policy, asks_person, needs_person
-from assistant.events import (ApprovalRequested, Decision, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
+from assistant.events import (ApprovalRequested, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
                               Question, ToolCallStarted, ToolFinished, TurnEnded, Usage)
 from assistant import history, steps
 from assistant.model import ContextTooLong, Model, ModelError, ModelReply
@@ -207,7 +208,7 @@ class Agent:
             except ContextTooLong:
                 if attempt == 2:
                     raise
-                budget //= 2
+                budget = min(budget, history.estimate_tokens(messages[1:])) // 2  # half of what was sent
                 yield self._notice("The conversation is longer than the model can read: older messages are "
                                    "shortened in the request (the log keeps them) and it is sent again.", "warning")
         if reply is None or (not reply.content.strip() and not reply.tool_calls):
@@ -259,7 +260,7 @@ class Agent:
             if tool.person_only and not asks_person(self.approver):
                 decision = needs_person(request)
             elif self.approver is None:
-                decision = Decision(NO_APPROVER.kind, NO_APPROVER.comment, by=NO_APPROVER.by)
+                decision = dataclasses.replace(NO_APPROVER)
             else:
                 yield request
                 decision = await self.approver.decide(request)
@@ -268,12 +269,14 @@ class Agent:
             self.session.meta.pending_approval = None
         if decision is not None:
             self.session.append({"type": "decision", "call_id": call_id, "tool": name, "decision": decision.kind,
-                                 "comment": decision.comment, "by": decision.by, "waive": decision.waive})
-            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by, decision.needs_person)
+                                 "comment": decision.comment, "by": decision.by, "source": decision.source,
+                                 "waive": decision.waive})
+            yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by, decision.needs_person,
+                                   decision.source)
             if not decision.allowed:
                 why = f" Their comment: {decision.comment}" if decision.comment else " They gave no reason; ask what to change."
                 yield self._result(call_id, name, ToolResult(content=f"Not run: {decision.by} rejected this call.{why}", is_error=True))
-                if decision.by == "no-approver" or decision.needs_person or (not decision.comment and decision.by == "person"):
+                if decision.ends_turn:
                     yield TurnEnded("answer")
                 return
             ctx.approved_waivers = list(decision.waive) if asks_person(self.approver) else []

@@ -48,7 +48,7 @@ class YesApprover:
     asks_person = False
 
     async def decide(self, request: ApprovalRequested) -> Decision:
-        return Decision("allow_once", by="--yes")
+        return Decision("allow_once", by="--yes", source="yes")
 
 
 class PolicyFileError(ValueError):
@@ -79,18 +79,20 @@ class Policy:
 
     def gate(self, tool: Tool) -> Gate:
         if tool.permission == "never":
-            return Gate("decided", Decision("reject_once", f"The tool {tool.name} is disabled and never runs.", by="policy"))
+            return Gate("decided", Decision("reject_once", f"The tool {tool.name} is disabled and never runs.", by="policy",
+                                           source="policy"))
         if tool.permission == "always":
             # Only a rule the policy file names for this very tool applies (its default does not).
             rule = self.file_rules.get(tool.name, "allow")
         else:
             rule = self.file_rules.get(tool.name) or self.rules.get(tool.name) or self.file_default
         if rule == "reject":
-            return Gate("decided", Decision("reject_once", f"A standing rule rejects {tool.name}.", by=self.source))
+            return Gate("decided", Decision("reject_once", f"A standing rule rejects {tool.name}.", by=self.source,
+                                                    source="policy"))
         if tool.person_only:
             return Gate("ask")  # no rule can allow it: the person decides each time
         if rule == "allow":
-            return Gate("run") if tool.permission == "always" else Gate("decided", Decision("allow_once", by=self.source))
+            return Gate("run") if tool.permission == "always" else Gate("decided", Decision("allow_once", by=self.source, source="policy"))
         return Gate("ask")
 
     def remember(self, tool_name: str, decision: Decision) -> bool:
@@ -173,7 +175,7 @@ def needs_person(request: ApprovalRequested) -> Decision:
     what = "; ".join(findings) if findings else str(request.preview.get("summary") or request.tool)
     comment = (f"Only the person can allow {request.tool} ({what}); --yes, policy files and the planner "
                "cannot. It waits for the person in the app (tunesmith resume).")
-    return Decision("reject_once", comment, by="person-only", needs_person=True)
+    return Decision("reject_once", comment, by="person-only", needs_person=True, source="no_approver")
 
 
 def unknown_tools_in_policy(policy: Policy, tools: Iterable[Tool]) -> list[str]:
@@ -186,4 +188,5 @@ NO_APPROVER = Decision(
     "reject_once",
     "No one was there to approve this call, so it did not run. Run with --yes or a policy file to allow it headless.",
     by="no-approver",
+    source="no_approver",
 )

@@ -276,10 +276,20 @@ def demo_evaluation(workspace: Path) -> list[dict[str, Any]]:
 
 
 def bench_planner(o: Options) -> dict[str, Any]:
-    """System prompt + tool schemas of the planner's request on each step (tokens, litellm's counter)."""
+    """System prompt + tool schemas of the planner's request on each step (tokens, litellm's counter); without
+    --quick also the planner tokens of the whole journey driven by the scripted LLM (its slow test)."""
     out = _result(_run(_module("tests.bench.planner_requests"), 300))
     out["how"] = ("real agent, one request per step on a session holding every kind of file; schemas counted as "
                   "the JSON a chat template writes into the prompt")
+    if not o.quick:
+        log = _run([sys.executable, "-m", "pytest", "tests/assistant/test_llm_journey_slow.py", "-q", "-s", "-p",
+                    "no:cacheprovider", "-p", "no:warnings"], 3600)
+        lines = [line for line in log.splitlines() if line.startswith("JOURNEY_USAGE=")]
+        if not lines:
+            raise BenchError(f"the journey test printed no usage: {log[-800:]}")
+        out["journey"] = {**json.loads(lines[-1][len("JOURNEY_USAGE="):]),
+                          "how": "tests/assistant/test_llm_journey_slow.py: every planner request of the scripted "
+                                 "journey, messages + tool schemas, counted with litellm's token counter"}
     return out
 
 
@@ -329,6 +339,10 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
     if r := get("planner"):
         per_step = ", ".join(f"{step} {v['total']}" for step, v in r["steps"].items())
         rows.append(("planner system prompt + tool schemas per step (tokens)", per_step))
+        if r.get("journey"):
+            j = r["journey"]
+            rows.append(("planner tokens for the whole journey (scripted LLM)", f"{j['prompt_tokens']:,} in {j['requests']} requests"))
+            rows.append(("largest planner request of the journey", f"{j['largest_request']:,} tokens"))
     if r := get("help"):
         rows.append(("`tunesmith --help`", f"{r['median_s']:.2f} s"))
     if r := get("first_paint"):

@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 DecisionKind = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
+DecisionSource = Literal["person", "policy", "yes", "no_approver"]
+"""Who decided: the person (app card, `tunesmith approve`, MCP elicitation), a standing rule or policy
+file, --yes, or nobody (no approver could be asked, or a person-only call met no person)."""
 
 
 @dataclass
@@ -16,16 +19,26 @@ class Decision:
     comment: str | None = None
     """Read by the model next, e.g. why it was rejected or what to change."""
     by: str = "person"
-    """Who decided: `person`, `policy`, `--yes`, `no-approver`."""
+    """Who decided, in words for the log and the card (e.g. `person (tunesmith approve)`, `--yes`)."""
     waive: list[str] = field(default_factory=list)
     """Blocking finding codes the person waived with this decision."""
     needs_person: bool = False
     """A rejection because only the person can decide this call and no person was asked
     (--yes, a policy file, a headless run): headless runs stop there with exit 3."""
+    source: DecisionSource = "person"
+    """Who decided, typed: control flow reads this, never ``by``."""
 
     @property
     def allowed(self) -> bool:
         return self.kind in ("allow_once", "allow_always")
+
+    @property
+    def ends_turn(self) -> bool:
+        """A rejection after which the agent stops and waits for the person: nobody could approve,
+        only the person can decide, or the person rejected without saying what to change."""
+        if self.allowed:
+            return False
+        return self.source == "no_approver" or self.needs_person or (self.source == "person" and not self.comment)
 
 
 @dataclass
@@ -78,6 +91,8 @@ class DecisionRecorded(Event):
     by: str
     needs_person: bool = False
     """Rejected because only the person can decide it (see Decision.needs_person)."""
+    source: DecisionSource = "person"
+    """Who decided, typed (see Decision.source)."""
 
 
 @dataclass

@@ -110,7 +110,7 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
                 question = event
             elif isinstance(event, TurnEnded):
                 ended = event
-            elif isinstance(event, DecisionRecorded) and (event.by == "no-approver" or event.needs_person):
+            elif isinstance(event, DecisionRecorded) and (event.source == "no_approver" or event.needs_person):
                 rejected = event
         if isinstance(show, Printer):
             show.flush_text()

@@ -29,6 +29,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"No sessions in {workspace.root}.")
             return 1
         session = workspace.open(max(metas, key=lambda m: m.updated).name)
+    for problem in session.problems:
+        print(f"warning: {problem}")
     links = lineage.check(session.dir)
     damage = lineage.read_checked(session.dir)[1]
     if args.json:

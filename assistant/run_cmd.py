@@ -75,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
         printer.line(f"person: {first_message}")
     code = asyncio.run(drive(agent, first_message, printer=printer, goal_phase=args.until, max_turns=args.max_turns))
     printer.line(f"finished at step {session.meta.phase} with exit code {code}")
-    if session.meta.usage.requests:
+    if session.meta.usage.prompt_tokens:  # an LLM planner ran (the offline one spends no tokens)
         printer.line("planner usage:")
         for line in session.meta.usage.report():
             printer.line(f"  {line}")

@@ -65,6 +65,28 @@ class ToolError(Exception):
     """Raised by a tool for a failure the model should read and can act on."""
 
 
+@dataclass(frozen=True)
+class Waiver:
+    """A blocking finding the person waived when allowing a call. On the approval card and in
+    ``Preview.findings`` it reads ``code: message``; a bare ``code`` waives every finding of that code."""
+
+    code: str
+    message: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> "Waiver":
+        code, sep, message = str(text).partition(":")
+        return cls(code.strip(), message.strip()) if sep else cls(str(text).strip())
+
+    def text(self) -> str:
+        """How the card shows it (and how ``parse`` reads it back)."""
+        return f"{self.code}: {self.message}" if self.message else self.code
+
+    def covers(self, code: str, message: str) -> bool:
+        """Whether this waiver waives the finding ``code``/``message``."""
+        return self.code == code and (not self.message or self.message == message.strip())
+
+
 @dataclass
 class ToolContext:
     """What a running tool may use. Built by the engine; skills never import the engine."""
@@ -91,6 +113,15 @@ class ToolContext:
     def __post_init__(self) -> None:
         if self.start_job is None and self.jobs is not None:
             self.start_job = self.jobs.start
+
+    @property
+    def waivers(self) -> list[Waiver]:
+        """``approved_waivers`` read as records."""
+        return [Waiver.parse(text) for text in self.approved_waivers]
+
+    def waived(self, code: str, message: str = "") -> bool:
+        """Whether the person waived the finding ``code`` (with ``message``) when allowing this call."""
+        return any(waiver.covers(code, message) if message else waiver.code == code for waiver in self.waivers)
 
     def path(self, relative: str | Path) -> Path:
         """Resolve a session-relative path, refusing anything that escapes the session folder."""

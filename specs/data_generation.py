@@ -100,8 +100,9 @@ class QualityThresholds(Spec):
 class GroundingDocument(Spec):
     """A document the generator draws facts from."""
 
-    path: SessionPath
-    """Path of the document, relative to the session folder."""
+    path: str = Field(min_length=1, max_length=500)
+    """Path of the document: relative to the session folder, or the absolute path of the person's own
+    document (it is only read, never written)."""
     description: str | None = Field(default=None, max_length=MAX_TEXT)
     """What it is, for the generator's prompt."""
 

@@ -9,6 +9,13 @@ from pydantic import Field, model_validator
 from specs.base import MAX_TEXT, Seed, SessionPath, Spec, SpecFile
 
 Technique = Literal["sft", "dpo", "rlvr", "rlaif"]
+REWARD_TECHNIQUES: tuple[Technique, ...] = ("rlvr", "rlaif")
+"""The RL techniques: they train against a reward (reward.yaml and the generated reward.py)."""
+
+
+def needs_reward(technique: str) -> bool:
+    """Whether ``technique`` trains against a reward (GRPO with a verifiable or a judged reward)."""
+    return technique in REWARD_TECHNIQUES
 Adapter = Literal["lora", "full"]
 Steps = Annotated[int, Field(ge=1, le=1_000_000)]
 """Optimizer steps (1 to 1,000,000)."""
@@ -133,8 +140,13 @@ class TrainingPlan(SpecFile):
     mlflow: bool = True
     """Log the run to MLflow."""
 
+    @property
+    def needs_reward(self) -> bool:
+        """The plan's technique trains against a reward (see ``needs_reward``)."""
+        return needs_reward(self.technique)
+
     @model_validator(mode="after")
     def _reward_for_rl(self) -> "TrainingPlan":
-        if self.technique in ("rlvr", "rlaif") and not self.reward:
+        if self.needs_reward and not self.reward:
             raise ValueError(f"technique `{self.technique}` needs a `reward` file")
         return self

@@ -24,7 +24,7 @@ from specs.io import atomic_write_text
 from specs.use_case import UseCaseSpec
 from synth import seeds as seedrows
 from synth.plan import currency_of, is_transaction_task, known_label_share, wants_answer_line
-from synth.quality import ngram_set
+from synth.quality import leaking_grams, ngram_set
 from synth.records import PartialWriter, read_jsonl, request_hash, to_training_row, write_jsonl
 from synth.sandbox import run_python, unconfined_approved
 from synth.templates import classification
@@ -182,15 +182,14 @@ def offline_records(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
     if not examples:
         gap = seedrows.offline_gap(use_case) or "offline generation expands examples and there are none yet"
         raise GenerationError(seedrows.needs_data_message(use_case, gap))
-    if labels and use_case.task_type == "classification":
-        missing = [label for label in labels if not any(str(e.get("output", "")) == label for e in examples)]
-        if missing:
-            raise GenerationError(f"offline generation expands the examples of each label, and {', '.join(missing)} "
-                                  "has none: add a real example of each (add_seed_example), import a data file, or "
-                                  "configure a teacher model (--teacher-model)")
+    missing = {label for label in labels if not any(str(e.get("output", "")) == label for e in examples)}
     for i in todo:
         if cancel is not None and cancel.is_set():
             return
+        lacking = [v for v in sample_axes(spec, split, i).values() if v in missing]
+        if lacking:  # nothing to expand for this label: counted, and the quality report names the label
+            yield i, None, f"no example of the label {lacking[0]} to expand"
+            continue
         yield i, expand_seed(spec, split, i, examples, labels), None
 
 
@@ -291,6 +290,9 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
               cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
     started = time.monotonic()
     examples = seedrows.load(session_dir)
+    if spec.generator.kind == "offline":  # the expansion draws on all of the person's training rows, not 20 seeds
+        known = {str(e.get("input")) for e in examples}
+        examples += [r for r in read_jsonl(session_dir / IMPORTED) if str(r.get("input")) not in known]
     partial_root = session_dir / "data" / ".partial"
     print_ = fingerprint(use_case, spec, examples)
     marker = partial_root / "fingerprint"
@@ -340,7 +342,7 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
 def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, todo: dict[str, list[int]],
                  writers: dict[str, PartialWriter], examples: list[dict[str, Any]], progress: Progress,
                  cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
-    from synth.llm import LLMClient, run_sync
+    from synth.llm import LLMClient, LLMUnreachable, configured_timeout, run_sync
 
     gen = spec.generator
     if client is None:
@@ -349,7 +351,7 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
             raise GenerationError("the teacher generator needs a model: set generator.model or --teacher-model")
         client = LLMClient(model, api_base=gen.api_base or settings.get("api_base"),
                            cache_dir=cache_dir(session_dir, settings), concurrency=gen.concurrency,
-                           max_retries=gen.max_retries, timeout_s=gen.timeout_s)
+                           max_retries=gen.max_retries, timeout_s=max(gen.timeout_s, configured_timeout()))
     jobs = [(split, i) for split in SPLITS for i in todo[split]]
     documents = grounding_texts(session_dir, spec)
     requests = [teacher_request(use_case, spec, split, i, examples, documents) for split, i in jobs]
@@ -366,7 +368,11 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
         writers[split].add(i, record, reason)
         progress.advance()
 
-    run_sync(client.map(requests, on_done=done, cancel=cancel))
+    results = run_sync(client.map(requests, on_done=done, cancel=cancel))
+    unreachable = next((r for r in results if isinstance(r, LLMUnreachable)), None)
+    if unreachable is not None:  # what was made stays in data/.partial; a rerun resumes
+        raise GenerationError(f"the teacher is unreachable: {unreachable}. Start its server (or fix generator.api_base "
+                              f"/ --api-base) and generate again: the records already made are kept.")
     return client.usage.to_dict()
 
 
@@ -379,6 +385,24 @@ def with_rejected(record: dict[str, Any], labels: list[str], k: int) -> dict[str
     if not others:
         return record
     return {**record, "chosen": chosen, "rejected": others[k % len(others)]}
+
+
+def _without_near_copies(records: list[dict[str, Any]], spec: DataGenerationSpec,
+                         dropped: dict[str, int]) -> list[dict[str, Any]]:
+    """Generated records that nearly copy an earlier record (MinHash Jaccard at the report's threshold)
+    teach nothing new: they are dropped here. The person's rows always stay (the report flags theirs)."""
+    from synth.quality import near_duplicates
+
+    if len(records) < 2:
+        return records
+    copies = near_duplicates([str(r["input"]) for r in records], spec.quality.near_duplicate_jaccard)
+    out = []
+    for record, copy_of in zip(records, copies):
+        if copy_of is not None and (record.get("meta") or {}).get("source") != "person":
+            dropped["near copy of another record"] = dropped.get("near copy of another record", 0) + 1
+            continue
+        out.append(record)
+    return out
 
 
 def _sourced(record: dict[str, Any], source: str) -> dict[str, Any]:
@@ -444,9 +468,10 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
             seen.add(key)
             kept.append(record)
         if split == "train":
-            seen_train = seen
+            kept = _without_near_copies(kept, spec, dropped)
+            seen_train = {" ".join(str(r["input"]).lower().split()) for r in kept}
             if not spec.quality.allow_train_eval_overlap:  # a generated eval record that leaks is not kept
-                train_grams = set().union(*(ngram_set(str(r["input"]), spec.quality.overlap_ngram) for r in kept))
+                train_grams = leaking_grams([str(r["input"]) for r in kept], spec.quality.overlap_ngram)
         final[split] = kept
     system = use_case.contract.system_prompt
     for split in SPLITS:

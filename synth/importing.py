@@ -328,21 +328,62 @@ def clean(records: list[dict[str, Any]], check: Callable[[dict[str, Any]], str |
     return kept, problems, dict(dropped)
 
 
+def _clusters(records: list[dict[str, Any]], threshold: float = 0.85, n: int = 8) -> list[int]:
+    """For each record, a representative of its group: records that nearly copy each other or share
+    a record-specific n-word phrase (the quality report's leakage test) belong to one group."""
+    from synth.quality import leaking_grams, ngram_set, near_duplicates
+
+    texts = [str(r.get("input", "")) for r in records]
+    parent = list(range(len(records)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    def join(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    if len(records) > 1:
+        for k, other in enumerate(near_duplicates(texts, threshold)):
+            if other is not None:
+                join(k, other)
+    specific = leaking_grams(texts, n, common_share=0.05)  # stricter than the report: expansion repeats phrases
+    first: dict[tuple[str, ...], int] = {}
+    for k, text in enumerate(texts):
+        for gram in ngram_set(text, n) & specific:
+            if gram in first:
+                join(k, first[gram])
+            else:
+                first[gram] = k
+    return [find(k) for k in range(len(records))]
+
+
 def stratified_split(records: list[dict[str, Any]], share: float, by_label: bool, seed: int = 0,
                      most: int = 500) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(train, eval): about ``share`` of the rows held out (at most ``most``), the same share of each label."""
-    groups: dict[str, list[int]] = defaultdict(list)
+    """(train, eval): about ``share`` of the rows held out (at most ``most``), the same share of each label.
+    Near-duplicate rows stay on the same side, so the eval split never holds a near copy of a training row."""
+    root = _clusters(records)
+    groups: dict[str, dict[int, list[int]]] = defaultdict(dict)
     for k, record in enumerate(records):
-        groups[str(record.get("output", "")) if by_label else ""].append(k)
+        groups[str(record.get("output", "")) if by_label else ""].setdefault(root[k], []).append(k)
     rng = random.Random(seed)
     wanted = min(most, round(len(records) * share))
     held: set[int] = set()
-    for _, members in sorted(groups.items()):
-        if len(members) < 2:
-            continue  # a label seen once stays in training
-        rng.shuffle(members)
-        take = max(1, round(len(members) * wanted / max(1, len(records))))
-        held.update(members[:min(take, len(members) - 1)])
+    for _, clusters in sorted(groups.items()):
+        members = sum(len(c) for c in clusters.values())
+        if members < 2 or len(clusters) < 2:
+            continue  # a label seen once (or only as copies of one row) stays in training
+        order = list(clusters.values())
+        rng.shuffle(order)
+        take = max(1, round(members * wanted / max(1, len(records))))
+        taken = 0
+        for cluster in order[:-1]:  # at least one cluster stays in training
+            if taken >= take:
+                break
+            held.update(cluster)
+            taken += len(cluster)
     return [r for k, r in enumerate(records) if k not in held], [r for k, r in enumerate(records) if k in held]
 
 

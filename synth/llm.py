@@ -53,6 +53,11 @@ class LLMError(Exception):
     """A request failed for good (after retries, or an error retrying cannot fix)."""
 
 
+class LLMUnreachable(LLMError):
+    """The model's server could not be reached (after retries): the other requests of a batch are not
+    tried either, so a step fails at once with this message and keeps what it made."""
+
+
 @dataclass
 class Completion:
     text: str
@@ -113,6 +118,19 @@ def _timed_out(exc: BaseException) -> bool:
     if any(name in ("ConnectTimeout", "ConnectTimeoutError") for name in chain):
         return False
     return any("Timeout" in name for name in chain) or isinstance(exc, (asyncio.TimeoutError, TimeoutError))
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Refused or failed connections (nobody answers at that address), not a server's error reply."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and status != 500:  # litellm gives connection errors status 500
+        return False
+    chain, current = [], exc
+    while current is not None and len(chain) < 8:
+        chain.append(type(current).__name__)
+        current = current.__cause__ or current.__context__
+    return any(name in ("APIConnectionError", "ConnectError", "ConnectionRefusedError", "ConnectionError") for name in chain) \
+        and not any("Timeout" in name for name in chain)
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -198,7 +216,7 @@ class LLMClient:
             try:
                 response = await litellm.acompletion(
                     model=self.model, messages=messages, api_base=self.api_base, api_key=self._key(),
-                    timeout=self.timeout_s, num_retries=0, **params)
+                    timeout=self.timeout_s, num_retries=0, max_retries=0, **params)  # retries are ours alone
                 return self._account(litellm, response)
             except Exception as exc:  # classified below
                 if _kind(exc) == "fatal" or attempt >= self.max_retries:
@@ -207,6 +225,9 @@ class LLMClient:
                     status = getattr(exc, "status_code", None)
                     where = f" (HTTP {status})" if isinstance(status, int) else ""
                     tries = f" after {attempt + 1} attempts" if attempt else ""
+                    if _unreachable(exc):
+                        raise LLMUnreachable(f"{self.model} could not be reached at {self.api_base or 'its provider'} "
+                                             f"after {attempt + 1} attempts ({str(exc)[:120]})") from exc
                     if _timed_out(exc):
                         raise LLMError(f"{self.model} sent nothing for {self.timeout_s:g} s (not sent again: it may still "
                                        f"be working; allow more with --timeout or {TIMEOUT_ENV})") from exc
@@ -250,13 +271,19 @@ class LLMClient:
                   cancel: threading.Event | None = None) -> list[Completion | BaseException]:
         """Run many ``complete(**request)`` at once (bounded by ``concurrency``); failures come back as exceptions."""
         results: list[Completion | BaseException] = [LLMError("not run")] * len(requests)
+        gone: list[LLMUnreachable] = []
 
         async def one(i: int, request: dict[str, Any]) -> None:
             if cancel is not None and cancel.is_set():
                 results[i] = LLMError("cancelled")
                 return
             try:
+                if gone:
+                    raise LLMUnreachable(str(gone[0]))  # the server is not there: do not try each request
                 results[i] = await self.complete(**request, cancel=cancel)
+            except LLMUnreachable as exc:
+                gone.append(exc)
+                results[i] = exc
             except Exception as exc:  # noqa: BLE001 - returned to the caller
                 results[i] = exc
             if on_done is not None:

@@ -92,11 +92,20 @@ def ngram_set(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(words[j:j + n]) for j in range(len(words) - n + 1)}
 
 
-def overlap(train: list[str], evals: list[str], n: int) -> list[int]:
-    """Eval indices sharing a word n-gram with training (records shorter than n compare whole)."""
-    grams: set[tuple[str, ...]] = set()
+def leaking_grams(train: list[str], n: int, common_share: float = 0.01) -> set[tuple[str, ...]]:
+    """The training n-grams that could leak: those of a few records only. A phrase in many records
+    (at least ``common_share`` of them and 3: a greeting, a signature, a template's frame) says nothing
+    about any one record, so it is left out."""
+    counts: Counter = Counter()
     for text in train:
-        grams |= ngram_set(text, n)
+        counts.update(ngram_set(text, n))
+    common = max(3, int(len(train) * common_share))
+    return {gram for gram, count in counts.items() if count < common}
+
+
+def overlap(train: list[str], evals: list[str], n: int) -> list[int]:
+    """Eval indices sharing a record-specific word n-gram with training (records shorter than n compare whole)."""
+    grams = leaking_grams(train, n)
     return [k for k, text in enumerate(evals) if ngram_set(text, n) & grams]
 
 

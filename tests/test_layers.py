@@ -51,7 +51,6 @@ SUBPROCESS_ALLOWED = {
     "synth.embed": "the MiniLM embedding spread runs in a child (torch stays out of the app), waited for",
     "synth.tokens": "a tokenizer is converted once from the GGUF in a child, waited for",
     # Still to move onto the runner (issue 15, point 1): each starts or waits for a process itself.
-    "skills.data.tools": "the paraphrase job run in the foreground when no runner is given",
     "skills.evaluate.tools": "the evaluation job's fallback when no runner is given",
     "skills.export.tools": "the export job, run and waited for within the call",
 }

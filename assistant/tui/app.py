@@ -151,8 +151,11 @@ class TunesmithApp(App[None]):
         if lock is not None:
             try:
                 lock()
-            except Exception as exc:  # noqa: BLE001 - another app holds it: say so, keep the current one
-                self.notify(str(exc), title="Session in use", severity="error")
+                session.check_writable()
+            except Exception as exc:  # noqa: BLE001 - held elsewhere or unwritable: say so, keep the current one
+                self.notify(str(exc), title="Cannot open the session", severity="error")
+                if session is not self.session:
+                    session.close()
                 return False
         self.generation += 1
         await self._stop_agent()

@@ -133,9 +133,8 @@ def _start_turn(state: GuideState) -> Turn:
     teacher = bool(state.settings.get("teacher_model"))
     if own is not None and own.kind == "reference_document" and own.path and not state.exists("data_generation.yaml"):
         return Turn(text=f"Your document {own.path} grounds the examples: the teacher draws questions and answers "
-                         "from it.", tool="write_data_generation_spec",
-                    arguments={"changes": {"grounding_documents": [{"path": str(Path(own.path).expanduser().resolve()),
-                                                                    "description": own.described_as}]}})
+                         "from it.", tool="attach_document",
+                    arguments={"path": str(Path(own.path).expanduser().resolve()), "description": own.described_as})
     if own is not None and own.has_data and own.kind != "reference_document" and not _said(state, WITHOUT_DATA, "draft"):
         if own.path and _proposal(state) is None:
             return Turn(text=f"You have data of your own; reading {own.path} first.", tool="inspect_data_file",

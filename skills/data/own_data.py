@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from skills.data.access import SPEC_FILE, _data_spec, _use_case
 from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
@@ -75,7 +77,8 @@ def _mapped_format(mapping: dict[str, str]) -> str:
 
 @tool("ask")
 def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Literal["train", "seeds"] = "train",
-                eval_path: str | None = None, eval_share: float = 0.2, limit: int | None = None) -> ToolResult:
+                eval_path: str | None = None, eval_share: Annotated[float, Field(ge=0.05, le=0.5)] = 0.2,
+                limit: Annotated[int, Field(ge=1, le=10_000_000)] | None = None) -> ToolResult:
     """Attach the person's own data with a confirmed column mapping. Each row is checked against the use
     case's contract (rows that break it are left out and listed by line), duplicates are dropped, and an
     eval split is held out (stratified by label) that is never trained on, unless `eval_path` gives the
@@ -128,3 +131,41 @@ def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Li
                               "joined with any generated records; the quality report says which records came from where.",
                       data={"train": len(prepared.train), "eval": len(prepared.eval), "dropped": prepared.dropped,
                             "format": _mapped_format(mapping)}, files=files)
+
+
+def _preview_attach(ctx: ToolContext, path: str, description: str | None = None) -> Preview:
+    return Preview(summary=f"Copy {path} into the session folder (documents/) and list it in data_generation.yaml's "
+                           "grounding_documents: the teacher draws its examples from it.")
+
+
+@tool("ask", preview=_preview_attach)  # it reads a file the person names: the person decides
+def attach_document(ctx: ToolContext, path: str, description: str | None = None) -> ToolResult:
+    """Ground the generated examples in the person's reference document (an FAQ, a manual, a policy): copy it
+    into the session folder's documents/ and add it to data_generation.yaml's grounding_documents.
+
+    Args:
+        path: The document (a text file: .md, .txt, ...), absolute or relative to the session or current folder.
+        description: What it is, for the teacher's prompt.
+    """
+    import shutil
+
+    from specs.data_generation import GroundingDocument
+
+    source = _source(ctx, path)
+    if not source.is_file():
+        raise ToolError(f"{path} is not a file")
+    try:
+        source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ToolError(f"{source.name} is not a text file ({exc.reason}); give a .md or .txt version") from exc
+    target = ctx.path(f"documents/{source.name}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.resolve() != target.resolve():
+        shutil.copyfile(source, target)
+    spec = _data_spec(ctx, required=False) or default_spec(_use_case(ctx))
+    relative = f"documents/{source.name}"
+    documents = [d for d in spec.grounding_documents if d.path != relative]
+    documents.append(GroundingDocument(path=relative, description=description))
+    save_spec(ctx.path(SPEC_FILE), spec.model_copy(update={"grounding_documents": documents}))
+    return ToolResult(content=f"Attached {source.name} as a grounding document ({relative}); {SPEC_FILE} lists it.",
+                      files=[relative, SPEC_FILE])

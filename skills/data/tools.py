@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -18,7 +17,7 @@ from specs.use_case import UseCaseSpec
 from specs.yamlio import render_spec, save_spec
 from synth import importing, seeds
 from skills.data.access import SPEC_FILE, _client, _data_spec, _diff, _teacher, _use_case
-from skills.data.own_data import import_data, inspect_data_file  # noqa: F401 (tools of this step)
+from skills.data.own_data import attach_document, import_data, inspect_data_file  # noqa: F401 (tools of this step)
 from synth.generate import GenerationError, sample_check
 from synth.plan import default_spec
 
@@ -232,30 +231,6 @@ def _preview_generate(ctx: ToolContext) -> Preview:
                            "and score their quality", code=code, estimate=_estimate(ctx, spec))
 
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _run_job_now(ctx: ToolContext, argv: list[str]) -> dict[str, Any]:
-    """Run the data job in a subprocess and wait, relaying its progress events."""
-    import subprocess
-
-    from synth.quality import load_report, summary
-    from synth.records import iter_jsonl
-
-    events = Path(argv[argv.index("--events") + 1])
-    done = subprocess.run(argv, cwd=str(REPO), capture_output=True, text=True)
-    for event in iter_jsonl(events):
-        if event.get("type") == "progress":
-            ctx.emit(event)
-    if done.returncode not in (0, 3):
-        raise ToolError("data generation failed: " + (done.stderr or "").strip()[-800:])
-    report = json.loads(ctx.path("data/generation.json").read_text(encoding="utf-8"))
-    quality = load_report(ctx.session_dir)
-    if quality is not None and report.get("status") == "done":
-        report["quality"] = summary(quality)
-    return report
-
-
 def _embeddings(ctx: ToolContext) -> bool:
     """Embedding spread costs a subprocess with sentence-transformers (~10-30 s); the setting
     ``quality_embeddings`` or TUNESMITH_QUALITY_EMBEDDINGS=0 turns it off."""
@@ -324,14 +299,11 @@ def generate_data(ctx: ToolContext) -> ToolResult:
                                       "wait_for_data_generation shows its progress; cancel_data_generation stops it, "
                                       "and generate_data again resumes it.",
                               data={"job": str(info.get("job_id")), "background": True})
-        if spec.generator.paraphrase:  # no job runner: the paraphraser (torch) still runs in its own process
-            report = _run_job_now(ctx, argv)
-        else:
-            report = None
-    else:
-        report = None
+        if spec.generator.paraphrase:  # the paraphraser loads torch: only in a job, which needs the runner
+            raise ToolError("paraphrasing runs as a background job, and this call has no job runner "
+                            "(start it from tunesmith)")
     try:
-        report = report or _run_generation(ctx, spec, use_case)
+        report = _run_generation(ctx, spec, use_case)
     except GenerationError as exc:
         raise ToolError(str(exc)) from exc
     if report["status"] == "cancelled":

@@ -70,7 +70,7 @@ def next_turn(state: GuideState) -> Turn | None:
     if plan is None:
         return Turn(text="training.yaml has problems; I will rewrite it from the recommendation.", tool="write_training_plan")
 
-    if plan.technique in ("rlvr", "rlaif"):
+    if plan.needs_reward:
         if not state.exists("reward.yaml") or not state.exists("reward.py"):
             return Turn(text="RL needs a reward. I will build it from the success tenets: reward.yaml and the generated reward.py.",
                         tool="write_reward")

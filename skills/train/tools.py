@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
+from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, Waiver, tool
 from skills.train import runs
 from skills.train.basemodel import fits_in_memory, param_count
 from skills.train.datafacts import DataFacts, inspect_data
@@ -195,7 +195,7 @@ def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr
     text = (f"Wrote training.yaml: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps, "
             f"about {format_seconds(est.total_seconds if est else None)} ({est.measured_on if est else 'no estimate'}).\n"
             + "\n".join(notes))
-    if plan.technique in ("rlvr", "rlaif") and not ctx.path(REWARD).exists():
+    if plan.needs_reward and not ctx.path(REWARD).exists():
         text += "\nNext: write_reward builds reward.yaml and reward.py from the tenets."
     else:
         text += "\nNext: measure_training_speed times a few real steps on this machine."
@@ -205,7 +205,7 @@ def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr
 def _preview_measure(ctx: ToolContext) -> Preview:
     plan = _plan(ctx)
     argv = runs.job_argv(ctx.session_dir, "warmup", warmup_steps=WARMUP_STEPS)
-    rl = " GRPO steps call reward.py in its sandbox." if plan.technique in ("rlvr", "rlaif") else ""
+    rl = " GRPO steps call reward.py in its sandbox." if plan.needs_reward else ""
     return Preview(summary=f"Time {WARMUP_STEPS} real training steps of the plan on this machine and write the estimate into training.yaml.{rl}",
                    command=" ".join(argv), estimate=Estimate(seconds=30 + WARMUP_STEPS * (plan.estimate.seconds_per_step if plan.estimate else 5)))
 
@@ -339,9 +339,8 @@ def _blocking(ctx: ToolContext) -> list[str]:
     """Blocking data findings (unwaived high severity, missing or stale report) the person has not waived in this approval."""
     from synth.quality import blocking_findings
 
-    approved = set(ctx.approved_waivers)
-    texts = [f"{f.code}: {f.message}" for f in blocking_findings(ctx.session_dir)]
-    return [text for text in texts if text not in approved and text.split(":", 1)[0] not in approved]
+    found = [Waiver(f.code, f.message) for f in blocking_findings(ctx.session_dir)]
+    return [f.text() for f in found if not ctx.waived(f.code, f.message)]
 
 
 def _record_waivers(ctx: ToolContext) -> None:
@@ -351,8 +350,7 @@ def _record_waivers(ctx: ToolContext) -> None:
     report = load_report(ctx.session_dir)
     if report is None or not ctx.approved_waivers:
         return
-    approved = {w.split(":", 1)[0] for w in ctx.approved_waivers}
-    codes = [f.code for f in report.blocking() if f.code in approved]
+    codes = [f.code for f in report.blocking() if ctx.waived(f.code)]
     if codes:
         waive(ctx.session_dir, codes, "waived by the person when allowing start_training")
 
@@ -413,7 +411,7 @@ def start_training(ctx: ToolContext, resume_run: str | None = None) -> ToolResul
         plan = _plan(ctx)
         if not ctx.path(plan.data.train_path).exists():
             raise ToolError(f"no training data at {plan.data.train_path}; generate it in the data step")
-        if plan.technique in ("rlvr", "rlaif"):
+        if plan.needs_reward:
             _check_reward_ready(ctx, plan)
         run_id = runs.new_run_id()
         run_dir = ctx.path(f"runs/{run_id}")

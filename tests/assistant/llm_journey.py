@@ -127,6 +127,43 @@ def _record(label: str | None) -> dict[str, str]:
     return {"input": text, "output": label}
 
 
+def train_evaluate_export(steps: int = 2) -> list[tuple[str | None, list[Reply]]]:
+    """Technique, reward and its dry run, a few training steps, evaluation with the judge, export; with
+    a wrong argument type and a later step's tool on the way."""
+    return [
+        ("Go on with training.", [
+            call("recommend_technique", {}, text="First, which technique fits."),
+            call("write_training_plan", {"technique": "rlvr", "adapter": "lora", "max_steps": "two"}),  # wrong type
+            call("write_training_plan", {"technique": "rlvr", "adapter": "lora", "max_steps": steps, "batch_size": 2}),
+            call("write_reward", {}, text="The reward comes from the tenets."),
+            call("dry_run_reward", {"samples": 4}),
+            # the base model earns no reward yet (it never answers with a queue name): RL would get no
+            # signal, so SFT teaches the format first
+            call("write_training_plan", {"technique": "sft", "adapter": "lora", "max_steps": steps, "batch_size": 2},
+                 text="The base model gets no reward yet, so RL would learn nothing: SFT first."),
+            say("training.yaml: SFT with LoRA, a few steps. Shall I start the training run?"),
+        ]),
+        ("Yes, start it.", [
+            call("start_training", {}),
+            call("wait_for_training", {}),
+            say("Training finished. Next: evaluation against the base model."),
+        ]),
+        ("Evaluate it.", [
+            call("export_model", {}, text="Exporting now."),                               # a later step's tool
+            call("write_evaluation_spec", {"include_prompt_baseline": False, "max_examples": 4}),
+            call("run_evaluation", {}),
+            call("wait_for_evaluation", {}),
+            say("The evaluation report is ready: base and tuned per tenet. Shall I go on to the export?"),
+        ]),
+        ("Yes, export it.", [
+            call("finish_evaluation", {}),
+            call("write_export_spec", {"formats": ["hf_merged", "ollama", "vllm"]}),
+            call("export_model", {}),
+            say("Exported: the merged model folder, an Ollama Modelfile and a vLLM command, linked to the spec."),
+        ]),
+    ]
+
+
 _LABEL = re.compile(r"\b(" + "|".join(LABELS) + r")\b")
 
 
@@ -143,8 +180,7 @@ def teacher_and_judge(body: dict[str, Any]) -> Reply | None:
         found = _LABEL.findall(wanted[0]) if wanted else []
         return Reply(text=json.dumps(_record(found[0] if found else None)), prompt_tokens=120, completion_tokens=40)
     if model.endswith("judge"):
-        return Reply(text=json.dumps({"score": 1, "reason": "Routed as the rubric asks."}), prompt_tokens=200,
-                     completion_tokens=12)
+        return Reply(text="The email is routed as the rubric asks.\nSCORE: 5", prompt_tokens=200, completion_tokens=12)
     return None
 
 

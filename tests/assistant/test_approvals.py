@@ -31,7 +31,8 @@ def _make(name: str, permission: str):
 
 
 ASK_A, ASK_B, ALWAYS, NEVER = _make("ask_a", "ask"), _make("ask_b", "ask"), _make("show", "always"), _make("nope", "never")
-TOOLS = {t.name: t for t in (ASK_A, ASK_B, ALWAYS, NEVER)}
+WAIVE = tool("ask", person_only=True)(_make("waive", "ask").fn)  # a person-only tool
+TOOLS = {t.name: t for t in (ASK_A, ASK_B, ALWAYS, NEVER, WAIVE)}
 
 
 class CallIdAgent(Agent):
@@ -109,17 +110,19 @@ turns = st.lists(calls, min_size=1, max_size=4)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(turns=turns, decisions=st.lists(st.sampled_from(DECISIONS), max_size=30), has_approver=st.booleans(),
+@given(turns=turns, decisions=st.lists(st.sampled_from(DECISIONS), max_size=30), has_approver=st.booleans(), yes=st.booleans(),
        comment=st.booleans(), file_rules=st.dictionaries(st.sampled_from(sorted(TOOLS)),
                                                          st.sampled_from(["allow", "reject", "ask"]), max_size=2))
-def test_no_ask_tool_runs_without_a_recorded_allow(turns, decisions, has_approver, comment, file_rules):
+def test_no_ask_tool_runs_without_a_recorded_allow(turns, decisions, has_approver, yes, comment, file_rules):
     RUNS.clear()
     with tempfile.TemporaryDirectory() as folder:
         session = Workspace(Path(folder)).create("prop")
         script = [ScriptedTurn(tool_calls=[{"name": n, "arguments": {}} for n in names]) for names in turns]
         model = ScriptedModel(script + [ScriptedTurn(text="done")] * (len(script) * 2 + 1))
         approver = None
-        if has_approver:
+        if has_approver and yes:
+            approver = YesApprover()
+        elif has_approver:
             approver = QueueApprover([Decision(k, "why" if comment else None) for k in decisions])
             approver.decisions += [Decision("reject_once", "out of decisions")] * 50
         agent = CallIdAgent(session, model, list(TOOLS.values()), approver=approver,
@@ -138,6 +141,8 @@ def test_no_ask_tool_runs_without_a_recorded_allow(turns, decisions, has_approve
             if TOOLS[name].permission == "ask":
                 before = [r for r in records[:position] if r["type"] == "decision" and r["call_id"] == call_id]
                 assert before and before[-1]["decision"] in ("allow_once", "allow_always"), (name, call_id, records)
+            if TOOLS[name].person_only:  # allowed by the person, never by --yes, a rule or a policy file
+                assert before[-1]["by"] == "person", (name, call_id, records)
         ran_ids = {call_id for _, call_id, _ in RUNS}
         for record in records:
             if record["type"] == "decision" and record["decision"].startswith("reject"):
@@ -240,3 +245,18 @@ def test_the_shipped_person_only_tools():
     tools = {t.name: t for t in collect_tools()}
     assert tools["waive_findings"].person_only and tools["rate_answers"].person_only
     assert tools["rate_answers"].permission == "ask"
+
+
+def test_who_decided_is_typed_and_says_whether_the_turn_ends():
+    from assistant.approvals import NO_APPROVER, needs_person
+
+    assert NO_APPROVER.source == "no_approver" and NO_APPROVER.ends_turn
+    person_only = needs_person(ApprovalRequested("c", "waive_finding", {}, {"summary": "waive x"}, True))
+    assert person_only.source == "no_approver" and person_only.needs_person and person_only.ends_turn
+    assert Decision("reject_once").ends_turn, "the person rejected without saying why: ask them"
+    assert not Decision("reject_once", "use fewer steps").ends_turn, "the planner reads the comment and goes on"
+    assert not Decision("allow_once").ends_turn
+    assert not Decision("reject_once", by="policy", source="policy").ends_turn
+    yes = asyncio.run(YesApprover().decide(ApprovalRequested("c", "ask_a", {}, {"summary": "x"})))
+    assert yes.source == "yes" and yes.allowed
+    assert Policy(rules={"ask_a": "reject"}).gate(ASK_A).decision.source == "policy"

@@ -164,3 +164,22 @@ def test_brief_and_bare_schemas_keep_every_argument_and_what_is_required():
             assert set(params.get("properties", {})) == set(full.get("properties", {})), item.name
             assert params.get("required") == full.get("required") and set(params.get("$defs", {})) == set(full.get("$defs", {}))
             assert len(json.dumps(params)) <= len(json.dumps(full))
+
+
+async def test_a_context_length_error_shortens_the_history_and_asks_again(tmp_path, monkeypatch):
+    from assistant.agent import Agent
+    from assistant.model import LitellmModel
+    from tests.loopback import LoopbackServer, Reply
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback")
+    session = Workspace(tmp_path / "ws").create("s")
+    long_session(session, results=12, size=3000)
+    with LoopbackServer([Reply(fault="context"), Reply(text="Shorter now; here is the answer.")]) as server:
+        model = LitellmModel("openai/loopback", api_base=server.api_base, timeout_s=5, max_retries=0)
+        agent = Agent(session, model, COMMON_TOOLS, system_prompt=lambda s: "Be brief.")
+        events = await collect(agent.send("what now?"))
+        first, second = (json.dumps(r["messages"]) for r in server.requests)
+    assert events[-1] == TurnEnded("answer")
+    assert any(isinstance(e, Notice) and e.level == "warning" and "shortened" in e.text for e in events)
+    assert len(second) < len(first) * 0.6, "the second request carries about half the history"
+    assert json.loads(second)[-1]["content"] == "what now?", "the person's last words still travel"

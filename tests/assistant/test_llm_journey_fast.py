@@ -10,7 +10,7 @@ import pytest
 
 from assistant.approvals import YesApprover
 from assistant.config import Settings
-from assistant.events import Question, ToolFinished, TurnEnded
+from assistant.events import Progress, Question, ToolFinished, TurnEnded
 from assistant.runtime import build_agent
 from assistant.session import Workspace
 from tests.assistant import llm_journey as script
@@ -89,6 +89,8 @@ async def test_data_step_with_the_teacher_on_the_same_server(journey):
     done = {tool: (error, text) for tool, error, text in results(data)}
     assert not any(error for error, _ in done.values()), done
     assert session.meta.phase == "train"
+    rates = [e for e in data if isinstance(e, Progress) and e.task == "generate" and e.rate and e.eta_s is not None]
+    assert rates, "the teacher's measured rate and ETA reach the progress bar"
     teacher = [r for r in server.requests if r.get("model") == "teacher"]
     assert len(teacher) >= 72, "the teacher wrote the records through the same server"
     rows = [json.loads(line) for line in (session.dir / "data" / "train.jsonl").read_text().splitlines()]

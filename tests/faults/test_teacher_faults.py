@@ -49,12 +49,20 @@ def test_rate_limit_waits_the_retry_after_and_succeeds(server):
     assert llm.usage.retries == 1 and llm.usage.calls == 1 and len(server.requests) == 2
 
 
-@pytest.mark.parametrize("fault", ["500", "hang"])
-def test_server_error_and_hang_are_retried(server, fault):
-    server.add(Reply(fault=fault, hang_s=3.0), Reply(text="recovered"))
+def test_server_error_is_retried(server):
+    server.add(Reply(fault="500"), Reply(text="recovered"))
     llm = client(server.api_base, timeout_s=0.5)
     assert complete(llm).text == "recovered"
     assert llm.usage.retries == 1 and llm.usage.failures == 0
+
+
+def test_a_hang_is_not_sent_again(server):
+    """The server may still be working on it: a second copy would queue behind the first."""
+    server.add(Reply(fault="hang", hang_s=3.0), Reply(text="never asked"))
+    llm = client(server.api_base, timeout_s=0.5)
+    with pytest.raises(LLMError, match="sent nothing for 0.5 s"):
+        complete(llm)
+    assert llm.usage.retries == 0 and len(server.requests) == 1
 
 
 def test_persistent_failure_gives_up_with_a_clear_error(server):

@@ -248,11 +248,39 @@ def test_a_reference_document_grounds_the_teacher_instead_of_being_imported_as_r
     settings = {"teacher_model": "openai/t", **FAST}
     state = GuideState(session_dir=session, messages=[], last_user="continue", last_tool=None, settings=settings)
     turn = guide.next_turn(state)
-    assert turn.tool == "write_data_generation_spec"
-    assert not _call(data_tools.write_data_generation_spec, ToolContext(session_dir=session, settings=settings),
+    assert turn.tool == "attach_document" and turn.arguments["path"] == str(document)
+    assert not _call(data_tools.attach_document, ToolContext(session_dir=session, settings=settings),
                      **turn.arguments).is_error
     spec = load_spec(session / "data_generation.yaml", DataGenerationSpec)
-    assert [d.path for d in spec.grounding_documents] == [str(document)]
+    assert [d.path for d in spec.grounding_documents] == ["documents/faq.md"]
+    assert (session / "documents/faq.md").read_text() == FAQ
     turn = guide.next_turn(GuideState(session_dir=session, messages=[], last_user=None,
-                                      last_tool=LastTool("write_data_generation_spec", "ok", False), settings=settings))
+                                      last_tool=LastTool("attach_document", "ok", False), settings=settings))
     assert turn.tool == "draft_seed_examples" and turn.arguments["use_teacher"] is True
+
+
+def test_rows_that_share_a_specific_phrase_stay_on_one_side_of_the_split():
+    from synth.quality import overlap
+
+    bodies = [f"The parcel number {k} was left with neighbour {k} instead of the locker at the station" for k in range(30)]
+    rows = [{"input": f"{greeting} {body}", "output": "shipping", "meta": {"source": "person", "line": str(k)}}
+            for k, body in enumerate(bodies) for greeting in ("Hi,", "Dear support,")]
+    rows += [{"input": f"Please refund invoice {k} which was charged twice by mistake last month", "output": "billing",
+              "meta": {"source": "person", "line": str(100 + k)}} for k in range(30)]
+    train, held = importing.stratified_split(rows, 0.2, by_label=True)
+    assert held and {r["output"] for r in held} == {"shipping", "billing"}
+    assert overlap([r["input"] for r in train], [r["input"] for r in held], 8) == []
+
+
+def test_offline_top_up_drops_near_copies_so_the_persons_data_is_not_drowned(tmp_path):
+    session = _session(tmp_path, "support_queues")
+    source = _write_csv(tmp_path / "emails.csv", _emails())
+    ctx = ToolContext(session_dir=session, settings=FAST)
+    assert not _call(data_tools.import_data, ctx, path=str(source), mapping={"input": "email_text", "output": "queue"}).is_error
+    assert not _call(data_tools.write_data_generation_spec, ctx).is_error
+    result = _call(data_tools.generate_data, ctx)
+    assert not result.is_error, result.content
+    from synth.quality import load_report
+
+    report = load_report(session)
+    assert report.metrics["duplicates"]["near"] == 0 and result.data["dropped"].get("near copy of another record", 0) > 0

@@ -32,6 +32,10 @@ INPUTS = {  # short (under 8 words), so records of a scripted teacher share no 8
 }
 
 
+WORDS = ["amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "harbor", "indigo", "juniper", "kelp",
+         "lagoon", "meadow", "nectar", "onyx", "prairie", "quartz", "russet", "saffron", "tundra", "umber", "violet"]
+
+
 def _instance(schema: dict, k: int):
     kind = schema.get("type")
     kind = next((t for t in kind if t != "null"), "string") if isinstance(kind, list) else kind
@@ -53,7 +57,8 @@ def _answer(prompt: str, k: int) -> dict | None:
     schema = re.search(r"Output is JSON valid against: (\{.+\})", prompt)
     wanted = re.search(r"category = ([^;\n]+)", prompt)
     label = wanted.group(1).strip() if wanted else (labels.group(1).split(", ")[k % 3] if labels else "")
-    record = {"input": INPUTS.get(task, INPUTS["generation"]).format(k=k, label="their request")}
+    record = {"input": INPUTS.get(task, INPUTS["generation"]).format(k=k, label="their request")
+              + f" ({WORDS[k % len(WORDS)]} {WORDS[k * 7 % len(WORDS)]})"}  # no two records nearly copy each other
     if schema:
         record["output"] = _instance(json.loads(schema.group(1)), k)
     elif labels:
