@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.events import AssistantMessage, Event, Progress, Question, ToolCallStarted, ToolFinished
+from assistant.events import AssistantMessage, Event, Progress, Question, TextDelta, ToolCallStarted, ToolFinished
 
 _CLOCK = re.compile(r"\b\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds?|min|minutes?)\b|\b\d{2}:\d{2}(?::\d{2})?\b")
 """Durations and clock times in a result differ between identical runs; they are left out of the summary."""
@@ -46,7 +46,9 @@ class RepeatWatch:
             turn.calls.append((tool, arguments, _CLOCK.sub("#", event.content), event.is_error))
         elif isinstance(event, Question):
             turn.question = (event.text, tuple(event.choices))
-        elif isinstance(event, AssistantMessage):
+        elif isinstance(event, TextDelta):
+            turn.said += event.text
+        elif isinstance(event, AssistantMessage) and event.content:
             turn.said = event.content
         elif isinstance(event, Progress):
             turn.progress[event.task] = (event.done, event.total)

@@ -60,7 +60,7 @@ def test_regenerating_the_same_data_at_the_gate_stops_the_run(tmp_path):
     from synth.plan import default_spec
 
     ws = tmp_path / "ws"
-    first = tunesmith(ws, "run", "--describe", "Sort expenses into food, travel, rent for the finance team.", "--yes",
+    first = tunesmith(ws, "run", "--describe", "Categorize bank transactions into groceries, dining, rent for the finance team.", "--yes",
                       "--until", "data", "--session-name", "gate")
     assert first.returncode == 0, first.stdout + first.stderr
     session = ws / "sessions" / "gate"

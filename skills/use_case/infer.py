@@ -99,14 +99,16 @@ _HAS_DATA = re.compile(
 _NO_DATA = re.compile(r"\b(?:no|don't have|do not have|without)\s+(?:any\s+)?(?:data|examples|labeled|training data)\b", re.I)
 _DATA_WORDS = re.compile(r"\b(data|dataset|examples?|pairs|records|rows|file|csv|jsonl|spreadsheet|document|faq|manual|handbook|"
                          r"logs?|history|archive|labell?ed|tagged|routed|graded|annotated|memos|emails|tickets|reviews|"
-                         r"transcripts|conversations|answers|replies|commands|questions|\d[\d,]*)\b", re.I)
+                         r"transcripts|conversations|answers|replies|commands|questions|problems|reports|summaries|clauses|rewrites|solved|samples|"
+                         r"\d[\d,]*)\b", re.I)
 DATA_KIND_PATTERNS: list[tuple[str, str]] = [
     ("preference_pairs", r"\bpairs?\b.{0,80}\b(prefer\w*|better|worse|chosen|rejected|one\s+\w+\s+\w*\s*(and|while)\s+(one|the other))|"
                          r"\bpreference\b|\bchosen\b.{0,20}\brejected\b"),
     ("reference_document", r"\b(faq|document|manual|handbook|policy|policies|knowledge base|docs|documentation|wiki|guide)\b"),
     ("conversations", r"\b(conversations|chat logs|dialogues|transcripts)\b"),
     ("labeled_examples", r"\b(label\w*|tagged|routed|categori[sz]ed|classified|graded|annotated|sorted)\b"),
-    ("input_output_pairs", r"\b(examples?|pairs|question.{0,10}answer|before.{0,10}after|inputs? and outputs?)\b"),
+    ("input_output_pairs", r"\b(examples?|pairs|question.{0,10}answer|before.{0,10}after|inputs? and outputs?|solved|answered)\b"
+                           r"|\bwith\s+(?:their\s+|the\s+)?(summar\w+|answers?|rewrites?|repl\w+|solutions?|translations?|responses?)\b"),
 ]
 
 
