@@ -14,11 +14,14 @@ and reports medians; one failing benchmark is recorded in the report and the oth
   tui_latency   worst key-press-to-screen delay while the planner streams and CPU-heavy work runs
   teacher       teacher generation records/s against a loopback LLM answering after 200 ms, concurrency 1 and 16
   quality       time to score 20,000 records (duplicates, diversity, embeddings, tokens, PII, ...)
-  training      tokens/s of tunesmith's SFT job against a plain TRL script, and the job with packing
+  training      tokens/s and MFU of tunesmith's SFT job against a plain TRL script, full fine-tune and LoRA,
+                with the fp32 matmul rate measured in the same run
+  levers        seconds per training step for each lever (bf16 autocast, AdamW foreach/fused, threads, LoRA)
   demo          `tunesmith demo` end to end (`--quick` stops it when training is reached)
 
 `--quick` shrinks the long parts (fewer repeats and steps; the demo stops at the train step);
-`--skip-demo` leaves the demo out. Only the standard library is imported here.
+`--skip-demo` leaves the demo out. Only the standard library is imported here. The README's Measured
+table is rendered from the committed report (assistant/bench_report.json) by `python -m assistant.bench_table`.
 """
 
 from __future__ import annotations
@@ -59,6 +62,13 @@ class Options:
     """Repeats of quality scoring and training."""
     train_steps: int
     workdir: Path
+
+
+def bench_threads() -> int:
+    """Torch threads for the training benchmarks, the same rule as the jobs' default (all cores, one when
+    the machine is already busier than its cores), passed to both sides of each comparison."""
+    cores = os.cpu_count() or 1
+    return int(os.environ.get("TUNESMITH_THREADS") or (1 if os.getloadavg()[0] > cores else cores))
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -164,7 +174,7 @@ def _train_tunesmith(session: Path, run_id: str) -> dict[str, Any]:
     events = session / f"{run_id}.events.jsonl"
     started = time.perf_counter()
     _run(_module("skills.train.job", "--session", str(session), "--run-id", run_id, "--events", str(events)), 3600,
-         env=_env(TUNESMITH_THREADS=str(os.cpu_count() or 1)))
+         env=_env(TUNESMITH_THREADS=str(bench_threads())))
     wall = time.perf_counter() - started
     rows = [json.loads(line) for line in (session / "runs" / run_id / "metrics.jsonl").read_text().splitlines() if line.strip()]
     last = rows[-1]
@@ -175,37 +185,62 @@ def _train_tunesmith(session: Path, run_id: str) -> dict[str, Any]:
 def _train_plain(session: Path) -> dict[str, Any]:
     started = time.perf_counter()
     out = _result(_run([sys.executable, str(REPO / "tests" / "bench" / "plain_trl_sft.py"), str(session)], 3600,
-                       env=_env(TUNESMITH_THREADS=str(os.cpu_count() or 1))))
+                       env=_env(TUNESMITH_THREADS=str(bench_threads()))))
     out["process_seconds"] = round(time.perf_counter() - started, 1)
     return out
 
 
+def _matmul(o: Options) -> dict[str, Any]:
+    return _result(_run([sys.executable, str(REPO / "tests" / "bench" / "matmul_rate.py"), "--seconds", "3"], 300,
+                        env=_env(TUNESMITH_THREADS=str(bench_threads()))))
+
+
+def mfu(params: int, tokens_per_second: float, fp32_gflops: float) -> float:
+    """Model FLOPs utilization: 6 x parameters x useful tokens/s over the fp32 matmul rate."""
+    return round(6 * params * tokens_per_second / (fp32_gflops * 1e9), 3)
+
+
 def bench_training(o: Options) -> dict[str, Any]:
+    """Full fine-tune and LoRA: tunesmith's SFT job against a plain TRL script with the same settings,
+    with the fp32 matmul rate measured before and after in the same benchmark (the MFU denominator)."""
     sessions = {}
-    for name, packing in (("plain", False), ("packed", True)):
-        folder = o.workdir / f"train-{name}"
-        args = ["--n-train", "256", "--max-steps", str(o.train_steps), "--batch-size", "4", "--max-length", "128"]
-        _run(_module("tests.bench.training_session", str(folder), *args, *(["--packing"] if packing else [])), 300)
-        sessions[name] = folder
-    runs: dict[str, list[dict[str, Any]]] = {"tunesmith": [], "plain_trl": [], "tunesmith_packing": []}
+    for adapter in ("full", "lora"):
+        folder = o.workdir / f"train-{adapter}"
+        args = ["--n-train", "256", "--max-steps", str(o.train_steps), "--batch-size", "4", "--max-length", "128",
+                "--adapter", adapter]
+        _run(_module("tests.bench.training_session", str(folder), *args), 300)
+        sessions[adapter] = folder
+    matmul = [_matmul(o)]
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {a: {"tunesmith": [], "plain_trl": []} for a in sessions}
     for i in range(o.heavy_repeats):  # back to back, alternating which goes first
-        order = ["tunesmith", "plain_trl"] if i % 2 == 0 else ["plain_trl", "tunesmith"]
-        for which in [*order, "tunesmith_packing"]:
-            if which == "tunesmith":
-                runs[which].append(_train_tunesmith(sessions["plain"], f"bench-{i}"))
-            elif which == "plain_trl":
-                runs[which].append(_train_plain(sessions["plain"]))
-            else:
-                runs[which].append(_train_tunesmith(sessions["packed"], f"bench-packed-{i}"))
-    medians = {name: _median([r["tokens_per_second"] for r in items]) for name, items in runs.items()}
-    return {"median_tokens_per_s": medians,
-            "tunesmith_vs_plain": round(medians["tunesmith"] / medians["plain_trl"], 3),
-            "packing_vs_tunesmith": round(medians["tunesmith_packing"] / medians["tunesmith"], 3),
-            "runs": runs,
-            "settings": {"model": "embedded:SmolLM2-135M-Instruct", "adapter": "lora r16", "steps": o.train_steps,
-                         "batch_size": 4, "max_length": 128, "records": 256, "threads": os.cpu_count()},
-            "how": "non-padding tokens seen from the 2nd to the last step over that time; packing on the same "
-                   "short records (~60 tokens each) packs them into 128-token sequences"}
+        for adapter, folder in sessions.items():
+            order = ["tunesmith", "plain_trl"] if i % 2 == 0 else ["plain_trl", "tunesmith"]
+            for which in order:
+                run = _train_tunesmith(folder, f"bench-{i}") if which == "tunesmith" else _train_plain(folder)
+                runs[adapter][which].append(run)
+    matmul.append(_matmul(o))
+    fp32 = max(m["fp32_gflops"] for m in matmul)  # the least disturbed window of the run
+    params = next(r["params"] for a in runs.values() for r in a["plain_trl"] if r.get("params"))
+    out: dict[str, Any] = {"matmul": {"fp32_gflops": fp32, "bf16_gflops": max(m["bf16_gflops"] for m in matmul),
+                                      "runs": matmul}, "params": params}
+    for adapter, items in runs.items():
+        medians = {name: _median([r["tokens_per_second"] for r in rows]) for name, rows in items.items()}
+        out[adapter] = {"median_tokens_per_s": medians,
+                        "tunesmith_vs_plain": round(medians["tunesmith"] / medians["plain_trl"], 3),
+                        "mfu": {name: mfu(params, value, fp32) for name, value in medians.items()}, "runs": items}
+    out["settings"] = {"model": "embedded:SmolLM2-135M-Instruct", "lora": "r16, every linear layer",
+                       "steps": o.train_steps, "batch_size": 4, "max_length": 128, "records": 256, "threads": bench_threads(),
+                       "cores": os.cpu_count()}
+    out["how"] = ("non-padding tokens seen from the 2nd to the last step over that time; MFU = 6 x parameters x those "
+                  "tokens/s over the best fp32 matmul rate (2048x2048, torch) measured before and after the runs; "
+                  "for LoRA 6 x parameters overstates the work (no weight gradients for the frozen layers)")
+    return out
+
+
+def bench_levers(o: Options) -> dict[str, Any]:
+    """Seconds per optimizer step for each training lever, interleaved in one process (ratios to read)."""
+    return _result(_run([sys.executable, str(REPO / "tests" / "bench" / "train_levers.py"),
+                         "--steps", "2" if o.quick else "6"], 3600, env=_env(TUNESMITH_THREADS=str(os.cpu_count() or 1))))
 
 
 def bench_demo(o: Options) -> dict[str, Any]:
@@ -261,7 +296,8 @@ def bench_planner(o: Options) -> dict[str, Any]:
 BENCHMARKS: list[tuple[str, Callable[[Options], dict[str, Any]]]] = [
     ("planner", bench_planner),
     ("help", bench_help), ("first_paint", bench_first_paint), ("tui_latency", bench_tui_latency),
-    ("teacher", bench_teacher), ("quality", bench_quality), ("training", bench_training), ("demo", bench_demo),
+    ("teacher", bench_teacher), ("quality", bench_quality), ("training", bench_training), ("levers", bench_levers),
+    ("demo", bench_demo),
 ]
 
 
@@ -321,10 +357,17 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
     if r := get("quality"):
         rows.append(("quality scoring of 20,000 records", f"{r['median_s']:.1f} s"))
     if r := get("training"):
-        m = r["median_tokens_per_s"]
-        rows.append(("SFT tokens/s: plain TRL script", f"{m['plain_trl']:.0f}"))
-        rows.append(("SFT tokens/s: tunesmith job", f"{m['tunesmith']:.0f} ({r['tunesmith_vs_plain']:.2f}x plain)"))
-        rows.append(("SFT tokens/s: tunesmith job, packing", f"{m['tunesmith_packing']:.0f} ({r['packing_vs_tunesmith']:.2f}x)"))
+        rows.append(("fp32 matmul rate (torch, same run)", f"{r['matmul']['fp32_gflops']:.0f} GFLOP/s "
+                                                           f"(bf16 {r['matmul']['bf16_gflops']:.0f})"))
+        for adapter, name in (("full", "full fine-tune"), ("lora", "LoRA")):
+            m, u = r[adapter]["median_tokens_per_s"], r[adapter]["mfu"]
+            rows.append((f"SFT {name} tokens/s: plain TRL script", f"{_rate(m['plain_trl'])} (MFU {u['plain_trl']:.2f})"))
+            rows.append((f"SFT {name} tokens/s: tunesmith job",
+                         f"{_rate(m['tunesmith'])} (MFU {u['tunesmith']:.2f}; {r[adapter]['tunesmith_vs_plain']:.2f}x plain)"))
+    if r := get("levers"):
+        speed = r["speedup_vs_fp32"]
+        rows.append(("training step, levers against full fp32 (one process)",
+                     ", ".join(f"{name} {speed[name]:.2f}x" for name in speed if name != "fp32")))
     if r := get("demo"):
         label = "demo end to end" if r["until"] == "done" else "demo until the train step (--quick)"
         peak = f", largest process {r['largest_process_peak_gib']:.1f} GiB" if r.get("largest_process_peak_gib") else ""
@@ -334,6 +377,10 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
                 rows.append((f"demo evaluation: {item['metric']}, base → {item['variant']}",
                              f"{item['base']:.2f} → {item['mean']:.2f}"))
     return rows
+
+
+def _rate(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
 
 
 def markdown(rows: list[tuple[str, str]]) -> str:

@@ -80,5 +80,9 @@ class EvaluationSpec(SpecFile):
     """Prompts generated at once."""
     bootstrap_samples: int = Field(default=1000, ge=100, le=100_000)
     """Bootstrap resamples for confidence intervals."""
+    general_items: int | None = Field(default=80, ge=0)
+    """Items of tunesmith's general set (arithmetic, facts, instructions, formats) scored on the base model and each tuned run to measure forgetting: the first N (each prefix holds every kind), null for the whole set (308), 0 to skip."""
+    forgetting_threshold: float = Field(default=0.05, ge=0, le=1)
+    """A tuned run whose general-set score falls by more than this (its interval below zero) is a finding on the report."""
     status: Literal["draft", "approved"] = "draft"
     """`approved` once the person has reviewed it."""

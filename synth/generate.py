@@ -441,10 +441,21 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
     for reason, count in paraphrases.dropped().items():
         dropped[reason] = dropped.get(reason, 0) + count
     source = {"programmatic": "template", "teacher": "teacher", "offline": "offline"}[spec.generator.kind]
+    n = spec.quality.overlap_ngram
+    person = [str(r.get("input", "")) for r in imported + imported_eval]
+    boilerplate = set().union(*(ngram_set(x, n) for x in person)) - leaking_grams(person, n) if person else set()
+    held_grams = set().union(*(ngram_set(str(r.get("input", "")), n) for r in imported_eval)) - boilerplate \
+        if imported_eval else set()
     for split in SPLITS:
         records = [_sourced(r, source) for _, r in writers[split].records()]
         if split == "train":
             records = imported + records + [_sourced(r, "paraphrase") for _, r in paraphrases.records()]
+            if held_grams:  # a generated record must not repeat a phrase of the person's held-out rows
+                before = len(records)
+                records = [r for r in records if (r.get("meta") or {}).get("source") == "person"
+                           or not ngram_set(str(r.get("input", "")), n) & held_grams]
+                if before > len(records):
+                    dropped["shares a phrase with your eval rows"] = before - len(records)
         else:
             records = imported_eval + records
         if spec.format == "preference":

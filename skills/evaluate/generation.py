@@ -6,7 +6,6 @@ transformers and peft are imported inside the functions.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,9 @@ def run_model_dir(session_dir: Path, run_id: str) -> tuple[str, Path]:
 def set_threads() -> None:
     import torch
 
-    threads = int(os.environ.get("TUNESMITH_THREADS", "0") or 0) or min(4, os.cpu_count() or 1)
-    torch.set_num_threads(threads)
+    from skills.train.plan import cpu_threads
+
+    torch.set_num_threads(cpu_threads(limit=4))
 
 
 def load(base_model: str, *, run: tuple[str, Path] | None = None) -> tuple[Any, Any]:

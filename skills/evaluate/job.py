@@ -4,8 +4,9 @@
 
 Reads evaluation.yaml (and use_case.yaml for the system prompt and the base model), generates
 greedy answers in batches, scores them with the code metrics and (when a judge model is set) the
-judge rubrics, writes evals/<id>/results.jsonl, report.json and report.md, and logs the report to
-MLflow beside the training run. Progress goes to --events as JSON lines.
+judge rubrics, scores base and each run on tunesmith's general set (the forgetting measure,
+skills.evaluate.forgetting), writes evals/<id>/results.jsonl, general.jsonl, report.json and report.md,
+and logs the report to MLflow beside the training run. Progress goes to --events as JSON lines.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from skills.evaluate import examples as ex
+from skills.evaluate import forgetting
 from skills.evaluate import judge as judging
 from skills.evaluate import metrics as code_metrics
 from skills.evaluate.plan import judged_tenets
@@ -67,37 +69,85 @@ def variants_to_run(spec: Any, system_prompt: str | None, run_ids: list[str]) ->
 _BASE_CACHE: dict[str, Any] = {}
 
 
-def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec: Any, base_model: str,
-                     session: Path, folder: Path, emit: Events) -> list[str]:
-    """Answers of one variant, reusing outputs/<variant>.jsonl when a previous attempt finished it."""
+def _cached_outputs(path: Path, count: int) -> list[str] | None:
+    """The answers a previous attempt finished (outputs/<variant>.jsonl), when it holds all of them."""
+    if path.exists():
+        previous = [row["output"] for row in ex.read_jsonl(path)]
+        if len(previous) == count:
+            return previous
+    return None
+
+
+def _variant_model(variant: dict[str, Any], base_model: str, session: Path, emit: Events) -> tuple[Any, Any]:
+    """(model, tokenizer) of a variant; the base model stays loaded for the prompt-only baseline."""
     from skills.evaluate import generation
 
-    out_path = folder / "outputs" / (variant["name"].replace(":", "_") + ".jsonl")
-    if out_path.exists():
-        previous = [row["output"] for row in ex.read_jsonl(out_path)]
-        if len(previous) == len(items):
-            emit("progress", task=f"generate {variant['name']}", done=len(items), total=len(items), reused=True)
-            return previous
     run = generation.run_model_dir(session, variant["run"]) if variant["run"] else None
     if run is None and _BASE_CACHE:
-        model, tokenizer = _BASE_CACHE["base"]  # the prompt-only baseline reuses the loaded base model
-    else:
-        _BASE_CACHE.clear()  # one model in memory at a time
-        emit("status", message=f"loading {variant['name']}")
-        model, tokenizer = generation.load(base_model, run=run)
-        if run is None:
-            _BASE_CACHE["base"] = (model, tokenizer)
-    conversations = [ex.with_system(item["messages"], variant["system"], replace=variant["replace"]) for item in items]
+        return _BASE_CACHE["base"]
+    _BASE_CACHE.clear()  # one model in memory at a time
+    emit("status", message=f"loading {variant['name']}")
+    model, tokenizer = generation.load(base_model, run=run)
+    if run is None:
+        _BASE_CACHE["base"] = (model, tokenizer)
+    return model, tokenizer
+
+
+def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec: Any, base_model: str,
+                     session: Path, folder: Path, emit: Events,
+                     general_items: list[dict[str, Any]] | None = None) -> tuple[list[str], list[str] | None]:
+    """Answers of one variant to the evaluation records and (when given) to the general set's items.
+
+    Reuses outputs/<variant>.jsonl and outputs/general.<variant>.jsonl when a previous attempt finished them.
+    """
+    from skills.evaluate import generation
+
+    stem = variant["name"].replace(":", "_")
+    out_path, general_path = folder / "outputs" / f"{stem}.jsonl", folder / "outputs" / f"general.{stem}.jsonl"
+    answers = _cached_outputs(out_path, len(items))
+    general_answers = _cached_outputs(general_path, len(general_items)) if general_items else None
+    if answers is not None:
+        emit("progress", task=f"generate {variant['name']}", done=len(items), total=len(items), reused=True)
+    if answers is not None and (not general_items or general_answers is not None):
+        return answers, general_answers
+    model, tokenizer = _variant_model(variant, base_model, session, emit)
     started = time.time()
 
-    def progress(done: int, total: int) -> None:
-        rate = done / max(time.time() - started, 1e-6)
-        emit("progress", task=f"generate {variant['name']}", done=done, total=total, rate=round(rate, 3),
-             eta_s=round((total - done) / rate, 1) if rate else None)
+    def progress(task: str):
+        def report(done: int, total: int) -> None:
+            rate = done / max(time.time() - started, 1e-6)
+            emit("progress", task=task, done=done, total=total, rate=round(rate, 3),
+                 eta_s=round((total - done) / rate, 1) if rate else None)
+        return report
 
-    answers = generation.generate_all(model, tokenizer, conversations, batch_size=spec.batch_size,
-                                      max_new_tokens=spec.max_new_tokens, on_batch=progress)
-    ex.write_jsonl(out_path, [{"index": item["index"], "output": text} for item, text in zip(items, answers)])
+    if answers is None:
+        conversations = [ex.with_system(item["messages"], variant["system"], replace=variant["replace"]) for item in items]
+        answers = generation.generate_all(model, tokenizer, conversations, batch_size=spec.batch_size,
+                                          max_new_tokens=spec.max_new_tokens, on_batch=progress(f"generate {variant['name']}"))
+        ex.write_jsonl(out_path, [{"index": item["index"], "output": text} for item, text in zip(items, answers)])
+    if general_items and general_answers is None:
+        started = time.time()
+        general_answers = generate_general(model, tokenizer, general_items, spec.batch_size,
+                                           progress(f"general set {variant['name']}"))
+        ex.write_jsonl(general_path, [{"id": item["id"], "output": text} for item, text in zip(general_items, general_answers)])
+    return answers, general_answers
+
+
+def generate_general(model: Any, tokenizer: Any, items: list[dict[str, Any]], batch_size: int, on_batch: Any) -> list[str]:
+    """Answers to the general set's items, as a person would ask them: no task system prompt, each
+    item's own answer length (items of one length are generated together)."""
+    from skills.evaluate import generation
+
+    answers: list[str] = [""] * len(items)
+    done = 0
+    for length in sorted({item["max_new_tokens"] for item in items}):
+        chosen = [i for i, item in enumerate(items) if item["max_new_tokens"] == length]
+        texts = generation.generate_all(model, tokenizer, [[{"role": "user", "content": items[i]["prompt"]}] for i in chosen],
+                                        batch_size=batch_size, max_new_tokens=length)
+        for i, text in zip(chosen, texts):
+            answers[i] = text
+        done += len(chosen)
+        on_batch(done, len(items))
     return answers
 
 
@@ -177,6 +227,13 @@ def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path
                     name = f"{safe}.diff.{comparison['variant'].replace(':', '_')}"
                     mlflow.log_metric(name, comparison["diff"])
                     mlflow.log_metric(name + ".win_share", comparison["better"])
+        forgetting_section = report.get("forgetting") or {}
+        for variant, value in forgetting_section.get("means", {}).items():
+            if value is not None:
+                mlflow.log_metric(f"general.{variant.replace(':', '_')}", value)
+        for comparison in forgetting_section.get("comparisons", []):
+            if comparison["diff"] is not None:
+                mlflow.log_metric(f"general.diff.{comparison['variant'].replace(':', '_')}", comparison["diff"])
         mlflow.log_artifact(str(folder / "report.md"))
         mlflow.log_artifact(str(folder / "report.json"))
         return run.info.run_id
@@ -240,9 +297,13 @@ def evaluate(args: argparse.Namespace, emit: Events) -> dict[str, Any]:
     names = [v["name"] for v in plan]
     emit("start", eval_id=args.eval_id, examples=len(items), variants=names, base_model=base_model)
 
-    answers = {}
+    general_items = forgetting.load_set(spec.general_items) if spec.general_items != 0 else []
+    answers, general_answers = {}, {}
     for variant in plan:
-        answers[variant["name"]] = generate_variant(variant, items, spec, base_model, session, folder, emit)
+        wanted = general_items if variant["name"] != ex.PROMPT_BASELINE else None  # the general set has no task prompt
+        answers[variant["name"]], general = generate_variant(variant, items, spec, base_model, session, folder, emit, wanted)
+        if general is not None:
+            general_answers[variant["name"]] = general
     rows = [{"index": item["index"], "prompt": item["prompt"], "reference": item["reference"],
              "outputs": {name: answers[name][i] for name in names}, "scores": {name: {} for name in names}}
             for i, item in enumerate(items)]
@@ -262,6 +323,11 @@ def evaluate(args: argparse.Namespace, emit: Events) -> dict[str, Any]:
             "judge_usage": judge_usage, "judge_warning": judging.judge_conflict(session, spec.judge_model)}
     if ratings:
         meta["agreement"] = judging.agreement(ratings, rows)
+    if general_items:
+        general_rows = forgetting.rows_for(general_items, general_answers)
+        ex.write_jsonl(folder / "general.jsonl", general_rows)
+        meta["forgetting"] = forgetting.build_section(general_rows, list(general_answers), total=len(forgetting.load_set()),
+                                                      threshold=spec.forgetting_threshold, samples=spec.bootstrap_samples)
     report = build_report(rows, metric_columns(spec), names, eval_id=args.eval_id,
                           samples=spec.bootstrap_samples, not_judged=not_judged, meta=meta)
     write_report(folder, report)
@@ -274,7 +340,7 @@ def evaluate(args: argparse.Namespace, emit: Events) -> dict[str, Any]:
     rel = folder.relative_to(session)
     _lineage(session, rel, spec, args, report)
     emit("done", eval_id=args.eval_id, report=str(rel / "report.md"), summary=summary(report),
-         files=[str(rel / n) for n in ("results.jsonl", "report.json", "report.md")])
+         files=[str(rel / n) for n in ("results.jsonl", "general.jsonl", "report.json", "report.md") if (folder / n).exists()])
     if meta.get("agreement"):
         print(agreement_sentence(meta["agreement"]))
     return report

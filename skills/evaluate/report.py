@@ -175,6 +175,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         for comparison in metric["comparisons"]:
             if comparison["n"]:
                 lines.append(f"- **{metric['key']}**: {comparison['variant']} is {shares_sentence(comparison)} against the base model.")
+    if report.get("forgetting"):
+        from skills.evaluate.forgetting import render as render_forgetting
+
+        lines += [""] + render_forgetting(report["forgetting"])
     if report.get("not_judged"):
         lines += ["", "## Not judged", "",
                   "No judge model was configured, so these tenets were not scored: "
@@ -246,6 +250,16 @@ def summary(report: dict[str, Any]) -> str:
                 lines.append(f"{metric['key']}: base {_num(c['mean_before'])} → {c['variant']} {_num(c['mean_after'])} "
                              f"({_signed(c['diff'])}, 95% CI [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}]); "
                              f"{shares_sentence(c)}")
+    for c in (report.get("forgetting") or {}).get("comparisons", []):
+        if c["n"]:
+            lines.append(f"general set (forgetting): base {_num(c['mean_before'])} → {c['variant']} {_num(c['mean_after'])} "
+                         f"({_signed(c['diff'])}, 95% CI [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}])")
+    lines += [f"Finding: {f}" for f in findings(report)]
     if report.get("not_judged"):
         lines.append("Not judged (no judge model): " + ", ".join(report["not_judged"]))
     return "\n".join(lines)
+
+
+def findings(report: dict[str, Any]) -> list[str]:
+    """What the report card flags: today a general-set drop beyond the threshold (forgetting)."""
+    return list((report.get("forgetting") or {}).get("findings", []))

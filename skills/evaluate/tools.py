@@ -150,11 +150,18 @@ def _command(ctx: ToolContext, eval_id: str, run_ids: list[str]) -> list[str]:
 
 
 def _estimate(spec: EvaluationSpec, examples: int, variants: int) -> Estimate:
+    from skills.evaluate.forgetting import load_set
+
+    general = load_set(spec.general_items) if spec.general_items != 0 else []
+    general_models = variants - int(spec.include_prompt_baseline)  # the general set skips the prompt-only baseline
     seconds = variants * (LOAD_SECONDS + examples * spec.max_new_tokens / TOKENS_PER_SECOND)
+    seconds += general_models * sum(item["max_new_tokens"] for item in general) / TOKENS_PER_SECOND
     judged = sum(1 for m in spec.metrics if m.judge is not None) if spec.judge_model else 0
     calls = judged * examples * variants
-    return Estimate(seconds=round(seconds), calls=calls or None, tokens=calls * 600 or None,
-                    note=f"{examples} examples x {variants} models, up to {spec.max_new_tokens} new tokens each")
+    note = f"{examples} examples x {variants} models, up to {spec.max_new_tokens} new tokens each"
+    if general:
+        note += f"; {len(general)} general-set items x {general_models} models (forgetting)"
+    return Estimate(seconds=round(seconds), calls=calls or None, tokens=calls * 600 or None, note=note)
 
 
 def _count(ctx: ToolContext, spec: EvaluationSpec) -> int:

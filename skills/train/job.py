@@ -166,7 +166,9 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     import torch
 
     local_procs = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # processes sharing this machine's cores
-    torch.set_num_threads(int(os.environ.get("TUNESMITH_THREADS") or max(1, (os.cpu_count() or 1) // local_procs)))
+    from skills.train.plan import cpu_threads
+
+    torch.set_num_threads(cpu_threads(processes=local_procs))
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 

@@ -1,6 +1,6 @@
 """The baseline for tunesmith's SFT job: a plain TRL SFTTrainer script, written the way the TRL docs
-show, with the same model, data and settings as a prepared session's training.yaml (LoRA, batch,
-length, learning rate, steps, threads, CPU, no checkpoints). It measures tokens/s exactly as the job
+show, with the same model, data and settings as a prepared session's training.yaml (LoRA or a full
+fine-tune, batch, length, learning rate, steps, threads, CPU, no checkpoints). It measures tokens/s exactly as the job
 does: non-padding tokens seen between the first and the last logged step, over the time between.
 
     python tests/bench/plain_trl_sft.py SESSION_DIR   -> prints RESULT={"tokens_per_second": ..., ...}
@@ -36,8 +36,11 @@ def main(session: Path) -> None:
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     dataset = load_dataset("json", data_files=str(session / plan["data"]["train_path"]), split="train")
     dataset = dataset.remove_columns([c for c in dataset.column_names if c not in ("prompt", "completion")])
-    peft_config = LoraConfig(r=hp["lora_r"], lora_alpha=hp["lora_alpha"], lora_dropout=hp["lora_dropout"],
-                             target_modules=hp["lora_targets"], task_type="CAUSAL_LM")
+    params = sum(p.numel() for p in model.parameters())
+    peft_config = None
+    if plan.get("adapter", "lora") == "lora":
+        peft_config = LoraConfig(r=hp["lora_r"], lora_alpha=hp["lora_alpha"], lora_dropout=hp["lora_dropout"],
+                                 target_modules=hp["lora_targets"], task_type="CAUSAL_LM")
     points: list[tuple[int, float, int]] = []
 
     class Clock(TrainerCallback):
@@ -62,7 +65,7 @@ def main(session: Path) -> None:
     (s0, t0, k0), (s1, t1, k1) = use[0], use[-1]
     print("RESULT=" + json.dumps({"tokens_per_second": round((k1 - k0) / (t1 - t0), 1),
                                   "seconds_per_step": round((t1 - t0) / (s1 - s0), 3),
-                                  "steps": points[-1][0], "train_seconds": round(wall, 1)}), flush=True)
+                                  "steps": points[-1][0], "train_seconds": round(wall, 1), "params": params}), flush=True)
 
 
 if __name__ == "__main__":

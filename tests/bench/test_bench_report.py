@@ -50,3 +50,51 @@ def test_the_demo_row_carries_its_evaluation_outcome(tmp_path):
     assert rows == [("demo end to end", "6.5 min, largest process 4.6 GiB"),
                     ("demo evaluation: correct_label, base → run-1", "0.03 → 0.26")]
     assert bench.demo_evaluation(tmp_path / "nothing") == []
+
+
+def _training_result():
+    runs = {"tunesmith": [{"tokens_per_second": 150.0}], "plain_trl": [{"tokens_per_second": 100.0}]}
+    return {"matmul": {"fp32_gflops": 160.0, "bf16_gflops": 500.0, "runs": []}, "params": 134_515_008,
+            "full": {"median_tokens_per_s": {"tunesmith": 150.0, "plain_trl": 100.0}, "tunesmith_vs_plain": 1.5,
+                     "mfu": {"tunesmith": bench.mfu(134_515_008, 150.0, 160.0), "plain_trl": bench.mfu(134_515_008, 100.0, 160.0)},
+                     "runs": runs},
+            "lora": {"median_tokens_per_s": {"tunesmith": 130.0, "plain_trl": 100.0}, "tunesmith_vs_plain": 1.3,
+                     "mfu": {"tunesmith": 0.66, "plain_trl": 0.5}, "runs": runs}}
+
+
+def test_mfu_is_six_params_tokens_over_the_matmul_rate():
+    assert bench.mfu(134_515_008, 198.2, 160.0) == round(6 * 134_515_008 * 198.2 / 160e9, 3)
+    rows = dict(bench.table({"training": _training_result()}))
+    assert rows["fp32 matmul rate (torch, same run)"] == "160 GFLOP/s (bf16 500)"
+    assert rows["SFT full fine-tune tokens/s: tunesmith job"] == "150 (MFU 0.76; 1.50x plain)"
+    assert rows["SFT LoRA tokens/s: plain TRL script"] == "100 (MFU 0.50)"
+
+
+def test_the_readme_table_is_rendered_from_the_report(tmp_path):
+    from assistant import bench_table
+
+    report = {"started": "2026-12-02T03:00:00+00:00",
+              "machine": {"cpu": "Some CPU", "cpus": 2, "memory_gib": 23.5, "python": "3.11.7", "torch": "2.13.0+cpu"},
+              "results": {"help": {"median_s": 0.04, "measured": {"at": "2026-12-02T03:01:00+00:00",
+                                                                   "load_average_before": [9.5, 8.0, 7.0], "repeats": 3}},
+                          "training": _training_result()}}
+    (tmp_path / "r.json").write_text(json.dumps(report))
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n## Measured\n\n<!-- bench-table:begin -->\nold numbers\n<!-- bench-table:end -->\n\nafter\n")
+    assert bench_table.main(["--report", str(tmp_path / "r.json"), "--readme", str(readme), "--check"]) == 1
+    assert bench_table.main(["--report", str(tmp_path / "r.json"), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old numbers" not in text and text.endswith("<!-- bench-table:end -->\n\nafter\n")
+    assert "Some CPU, 2 cores, 23.5 GiB" in text and "Report started 2026-12-02" in text
+    assert "| help | 2026-12-02 03:01 | 9.5 / 8.0 / 7.0 | repeats 3 |" in text
+    assert "| `tunesmith --help` | 0.04 s |" in text and "(MFU 0.76; 1.50x plain)" in text
+    assert bench_table.main(["--report", str(tmp_path / "r.json"), "--readme", str(readme), "--check"]) == 0
+    (tmp_path / "plain.md").write_text("no markers\n")
+    assert bench_table.main(["--report", str(tmp_path / "r.json"), "--readme", str(tmp_path / "plain.md")]) == 2
+
+
+
+def test_the_committed_readme_shows_the_committed_report():
+    from assistant import bench_table
+
+    assert bench_table.main(["--check"]) == 0, "run python -m assistant.bench_table after updating the bench report"

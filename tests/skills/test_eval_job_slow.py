@@ -42,6 +42,7 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
     assert not result.is_error, result.content
     spec = load_spec(session / "evaluation.yaml", EvaluationSpec)
     spec.max_new_tokens = 12
+    spec.general_items = 8
     save_spec(session / "evaluation.yaml", spec)
 
     import mlflow
@@ -66,7 +67,8 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
     assert len(rows) == 8
     assert all(set(r["outputs"]) == {"base", "prompt_baseline", "run:r1"} for r in rows)
     assert all(r["outputs"]["base"] for r in rows)
-    assert sorted(p.name for p in (folder / "outputs").iterdir()) == ["base.jsonl", "prompt_baseline.jsonl", "run_r1.jsonl"]
+    assert sorted(p.name for p in (folder / "outputs").iterdir()) == [
+        "base.jsonl", "general.base.jsonl", "general.run_r1.jsonl", "prompt_baseline.jsonl", "run_r1.jsonl"]
     report = json.loads((folder / "report.json").read_text())
     assert report["variants"] == ["base", "prompt_baseline", "run:r1"]
     assert report["not_judged"] == ["sensible_on_ambiguous"]
@@ -74,6 +76,13 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
     comparison = next(c for c in label["comparisons"] if c["variant"] == "run:r1")
     assert comparison["n"] == 8 and comparison["win"] + comparison["tie"] + comparison["loss"] == 8
     assert "## Not judged" in (folder / "report.md").read_text()
+    forgetting = report["forgetting"]  # the general set: base and the run, never the prompt-only baseline
+    assert forgetting["items"] == 8 and list(forgetting["means"]) == ["base", "run:r1"]
+    [general] = forgetting["comparisons"]
+    assert general["n"] == 8 and general["ci_low"] <= general["diff"] <= general["ci_high"]
+    general_rows = [json.loads(line) for line in (folder / "general.jsonl").read_text().splitlines()]
+    assert len(general_rows) == 8 and all(set(r["scores"]) == {"base", "run:r1"} for r in general_rows)
+    assert "## General abilities (forgetting)" in (folder / "report.md").read_text()
 
     [run] = mlflow.search_runs(search_all_experiments=True, filter_string="tags.`tunesmith.train_run_id` = 'r1'",
                                output_format="list")

@@ -53,6 +53,11 @@ def write_outputs(folder, eval_id):
     out.mkdir(parents=True)
     for variant, answers in OUTPUTS.items():
         (out / f"{variant}.jsonl").write_text("".join(json.dumps({"index": i, "output": a}) + "\n" for i, a in enumerate(answers)))
+    from skills.evaluate.forgetting import load_set
+
+    # the base model's answers to the general set's default 80 items (the forgetting measure), so no model loads
+    (out / "general.base.jsonl").write_text("".join(json.dumps({"id": item["id"], "output": "4" if i % 2 else ""}) + "\n"
+                                                    for i, item in enumerate(load_set(80))))
 
 
 def test_spec_from_tenets_with_diff_preview_and_approval(session):

@@ -1,5 +1,6 @@
 """The real export job on a tiny trained LoRA adapter: merged HF folder that answers through transformers'
-pipeline, GGUF instructions (no llama.cpp here), Ollama Modelfile, vLLM command, model card, lineage."""
+pipeline, a GGUF file run in llama.cpp and compared with the merged model, Ollama Modelfile pointing at it,
+vLLM command, model card, lineage. And the converter's quantizations on the embedded model."""
 
 import json
 import os
@@ -66,12 +67,19 @@ def test_export_merges_answers_and_links_back_to_the_spec(tmp_path, monkeypatch)
     assert "<|im_start|>" in template, "the chat template travels with the export"
     verify = json.loads((out / "verify.json").read_text())
     assert verify["prompt"] == ROWS[0][0] and verify["answer"].strip()
-    assert "convert_hf_to_gguf.py" in (out / "GGUF.md").read_text()
+    assert (out / "s1.gguf").stat().st_size > 50e6 and not (out / "GGUF.md").exists()
+    check = json.loads((out / "gguf_check.json").read_text())
+    assert check["quantization"] == "q8_0" and check["prompts"] == len(ROWS)
+    assert [r["prompt"] for r in check["rows"]] == [t for t, _ in ROWS]
+    assert all(r["hf"] and r["gguf"] for r in check["rows"]), "both models answered every check prompt"
+    assert check["identical"] == sum(r["hf"] == r["gguf"] for r in check["rows"])
+    assert "GGUF check" in result.content and f"{check['identical']} of the evaluation's first {len(ROWS)}" in result.content
     modelfile = (out / "Modelfile").read_text()
-    assert modelfile.startswith("FROM ./hf") and "<|im_start|>" in modelfile and 'PARAMETER stop "<|im_end|>"' in modelfile
+    assert modelfile.startswith("FROM ./s1.gguf") and "<|im_start|>" in modelfile and 'PARAMETER stop "<|im_end|>"' in modelfile
     assert "vllm serve" in (out / "serve_vllm.sh").read_text()
     card = (out / "README.md").read_text()
     assert "## Use case" in card and "groceries" in card and "## Lineage" in card
+    assert "## GGUF check" in card and "agreement" in card
 
     shown = _cli("lineage", "s1", workspace=workspace)
     assert shown.returncode == 0, shown.stdout + shown.stderr
@@ -83,3 +91,33 @@ def test_export_merges_answers_and_links_back_to_the_spec(tmp_path, monkeypatch)
     assert changed.returncode == 1 and "use_case.yaml changed" in changed.stdout
     bad = {link.kind for link in lineage.check(session) if not link.ok}
     assert bad == {"use_case", "export"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("outtype,file_type", [("f16", 1), ("q8_0", 7)])
+def test_the_converter_writes_the_chosen_quantization(tmp_path, monkeypatch, outtype, file_type):
+    import gguf as gguf_package
+
+    from skills.export.job import convert_gguf
+    from skills.train.basemodel import resolve_model_path
+
+    monkeypatch.delenv("TUNESMITH_LLAMA_CPP", raising=False)
+    target = tmp_path / "m.gguf"
+    ok, log = convert_gguf(resolve_model_path("embedded:SmolLM2-135M-Instruct"), target, outtype)
+    assert ok, log
+    reader = gguf_package.GGUFReader(str(target))
+    field = reader.fields["general.file_type"]
+    assert int(field.parts[field.data[0]][0]) == file_type
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.slow
+def test_a_failed_conversion_leaves_no_file_and_says_why(tmp_path, monkeypatch):
+    from skills.export.job import convert_gguf
+
+    monkeypatch.delenv("TUNESMITH_LLAMA_CPP", raising=False)
+    (tmp_path / "hf").mkdir()
+    ok, log = convert_gguf(tmp_path / "hf", tmp_path / "m.gguf", "q8_0", timeout_s=300)
+    assert not ok and log
+    assert not (tmp_path / "m.gguf").exists() and not list(tmp_path.glob("*.partial"))
