@@ -73,14 +73,16 @@ FAMILIES = [
                          "the shipped arithmetic template only and eval is empty, yet the gate passes"}),
     Family("hotel_replies", "Write friendly replies to hotel guest reviews for our front-desk team. Make them sound warm and "
            "human. We have pairs of replies where one is preferred over the other.", "hotel_reply_pairs.jsonl",
-           "generation", kind="preference_pairs", technique="dpo", gaps={"data": NEAR_COPIES}),
+           "generation", kind="preference_pairs", outcome="plan", gate=set(), technique="dpo", gaps={"data": NEAR_COPIES}),
     Family("bug_summaries", "Summarize bug reports in two lines for our engineers. We have past reports with summaries.",
-           "bug_reports.jsonl", "summarization", kind="input_output_pairs", gaps={"data": NEAR_COPIES}),
+           "bug_reports.jsonl", "summarization", kind="input_output_pairs",
+           gate={"duplicates", "too_few_records", "train_eval_overlap"}),
     Family("legal_plain_english", "Rewrite legal clauses in plain English so our customers understand them. We have examples "
-           "of clauses with rewrites.", "legal_clauses.jsonl", "rewriting", kind="input_output_pairs", gaps={"data": NEAR_COPIES}),
+           "of clauses with rewrites.", "legal_clauses.jsonl", "rewriting", kind="input_output_pairs"),
     Family("smart_home_intents", "Detect the intent of smart-home voice commands: turn_on, turn_off, set_temperature, "
            "play_music, lock_door. We have labeled commands.", "smart_home_commands.csv", "classification",
-           labels=["turn_on", "turn_off", "set_temperature", "play_music", "lock_door"], kind="labeled_examples"),
+           labels=["turn_on", "turn_off", "set_temperature", "play_music", "lock_door"], kind="labeled_examples",
+           outcome="plan", gate=set()),
     Family("short_answer_grading", "Grade students' short answers on a scale from 1 to 5 for our teachers. We have graded "
            "answers.", "short_answer_grades.csv", "classification", labels=["1", "2", "3", "4", "5"], kind="labeled_examples",
            gaps={"data": NEAR_COPIES}),
