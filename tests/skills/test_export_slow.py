@@ -73,7 +73,7 @@ def test_export_merges_answers_and_links_back_to_the_spec(tmp_path, monkeypatch)
     assert [r["prompt"] for r in check["rows"]] == [t for t, _ in ROWS]
     assert all(r["hf"] and r["gguf"] for r in check["rows"]), "both models answered every check prompt"
     assert check["identical"] == sum(r["hf"] == r["gguf"] for r in check["rows"])
-    assert "GGUF check" in result.content and f"{check['identical']} of the evaluation's first {len(ROWS)}" in result.content
+    assert "GGUF file (q8_0)" in result.content and f"{check['identical']} of the evaluation's first {len(ROWS)}" in result.content
     modelfile = (out / "Modelfile").read_text()
     assert modelfile.startswith("FROM ./s1.gguf") and "<|im_start|>" in modelfile and 'PARAMETER stop "<|im_end|>"' in modelfile
     assert "vllm serve" in (out / "serve_vllm.sh").read_text()
