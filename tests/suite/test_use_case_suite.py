@@ -56,7 +56,8 @@ NEAR_COPIES = ("the offline expansion of the person's rows writes near-copies of
 FAMILIES = [
     Family("support_routing", "Route incoming support emails to one of five queues: Billing, Technical, Shipping, Returns, "
            "Account. We have about 80 routed emails from last year.", "support_emails.csv", "classification",
-           labels=["Billing", "Technical", "Shipping", "Returns", "Account"], kind="labeled_examples"),
+           labels=["Billing", "Technical", "Shipping", "Returns", "Account"], kind="labeled_examples",
+           outcome="plan", gate=set()),
     Family("review_tags", "Tag product reviews with a sentiment (positive, neutral, negative) and topics like price, quality, "
            "delivery. We have tagged reviews.", "product_reviews.jsonl", "classification",
            facets={"sentiment": ["positive", "neutral", "negative"], "topics": ["price", "quality", "delivery"]},
