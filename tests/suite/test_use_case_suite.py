@@ -61,7 +61,7 @@ FAMILIES = [
     Family("review_tags", "Tag product reviews with a sentiment (positive, neutral, negative) and topics like price, quality, "
            "delivery. We have tagged reviews.", "product_reviews.jsonl", "classification",
            facets={"sentiment": ["positive", "neutral", "negative"], "topics": ["price", "quality", "delivery"]},
-           kind="labeled_examples", gaps={"data": NEAR_COPIES}),
+           kind="labeled_examples", outcome="plan", gate=set(), gaps={"data": NEAR_COPIES}),
     Family("shipment_fields", "Extract the shipment fields from logistics emails as JSON: tracking_number, carrier, origin, "
            "destination, ship_date, weight_kg. We have labeled examples.", "shipment_emails.jsonl", "extraction",
            fields=["tracking_number", "carrier", "origin", "destination", "ship_date", "weight_kg"], kind="labeled_examples",
