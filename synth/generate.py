@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import random
 import threading
 import time
 from collections import Counter
@@ -30,6 +29,7 @@ from synth.sandbox import run_python, unconfined_approved
 from synth.templates import classification
 from synth.expand import expand_seed, sample_axes
 from synth.importing import IMPORTED, IMPORTED_EVAL
+from synth.teacher import parse_teacher_record, teacher_request
 from synth.verify import Verifier, template_path
 
 Emit = Callable[[dict[str, Any]], None]
@@ -204,48 +204,6 @@ def grounding_texts(session_dir: Path, spec: DataGenerationSpec, limit: int = 60
     return out
 
 
-def teacher_request(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str, index: int,
-                    examples: list[dict[str, Any]], documents: dict[str, str] | None = None) -> dict[str, Any]:
-    """One teacher request: the contract, a few seeds, the grounding documents, and this record's axis values."""
-    axes = sample_axes(spec, split, index)
-    rng = random.Random(f"{spec.seed}:{split}:{index}:shots")
-    shots = rng.sample(examples, min(4, len(examples))) if examples else []
-    base = seedrows.teacher_messages(use_case, 1, spec.format)
-    wanted = '{"input": ..., "chosen": ..., "rejected": ...}' if spec.format == "preference" else \
-        '{"input": ..., "output": ...}'
-    lines = [base[1]["content"].split("\n\nWrite")[0], ""]
-    if shots:
-        lines.append("Examples of the style wanted:")
-        lines += [json.dumps({k: s.get(k) for k in ("input", "output", "chosen", "rejected") if s.get(k) is not None},
-                             ensure_ascii=False) for s in shots]
-    if axes:
-        lines.append("This example must have: " + "; ".join(f"{k} = {v}" for k, v in axes.items()))
-    for doc in spec.grounding_documents[:3]:
-        lines.append(f"Draw facts from the document {doc.path}" + (f" ({doc.description})" if doc.description else "")
-                     + ("; answers use only what it says:\n<document>\n" + documents[doc.path] + "\n</document>"
-                        if documents and doc.path in documents else ""))
-    lines.append(f"Write ONE new example, different from the examples above, as a JSON object {wanted}.")
-    messages = [base[0], {"role": "user", "content": "\n".join(lines)}]
-    return {"messages": messages, "temperature": spec.generator.temperature, "max_tokens": 600,
-            "cache_key": f"{spec.seed}:{split}:{index}", "_axes": axes}
-
-
-def parse_teacher_record(text: str, axes: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
-    try:
-        value = seedrows.parse_json_reply(text)
-    except (json.JSONDecodeError, ValueError):
-        return None, "teacher reply not JSON"
-    if isinstance(value, list) and value:
-        value = value[0]
-    if not isinstance(value, dict) or not value.get("input"):
-        return None, "teacher reply missing input"
-    record = {k: value[k] for k in ("input", "output", "chosen", "rejected", "reference") if value.get(k) is not None}
-    for key, item in list(record.items()):
-        record[key] = json.dumps(item, ensure_ascii=False) if isinstance(item, (dict, list)) else str(item)
-    record["meta"] = dict(axes)
-    return record, None
-
-
 # --- the orchestrator ---------------------------------------------------------------------------------
 
 def generate_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGenerationSpec, *,
@@ -290,7 +248,7 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
               cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
     started = time.monotonic()
     examples = seedrows.load(session_dir)
-    if spec.generator.kind == "offline":  # the expansion draws on all of the person's training rows, not 20 seeds
+    if spec.generator.kind in ("offline", "teacher"):  # expansion and the teacher's examples draw on all of the person's rows
         known = {str(e.get("input")) for e in examples}
         examples += [r for r in read_jsonl(session_dir / IMPORTED) if str(r.get("input")) not in known]
     partial_root = session_dir / "data" / ".partial"
@@ -331,6 +289,7 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
                               "resumed_records": resumed, "requested": counts,
                               "generated": {s: len(writers[s].done) for s in SPLITS}}
     if usage is not None:
+        report["repaired"] = usage.pop("repaired", {})
         report["usage"] = usage
     if not cancelled:
         report.update(assemble(session_dir, use_case, spec, writers))
@@ -342,7 +301,10 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
 def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, todo: dict[str, list[int]],
                  writers: dict[str, PartialWriter], examples: list[dict[str, Any]], progress: Progress,
                  cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
-    from synth.llm import LLMClient, LLMUnreachable, configured_timeout, run_sync
+    """Ask the teacher for every record still to do; returns its usage and what its replies needed
+    repaired (``repaired``: repair -> count). A teacher nobody answers, or one that answers after the
+    timeout, stops the batch at once (GenerationError); what it made stays in data/.partial."""
+    from synth.llm import LLMClient, LLMStopped, LLMUnreachable, configured_timeout, run_sync
 
     gen = spec.generator
     if client is None:
@@ -356,24 +318,33 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
     documents = grounding_texts(session_dir, spec)
     requests = [teacher_request(use_case, spec, split, i, examples, documents) for split, i in jobs]
     axes = [r.pop("_axes") for r in requests]
+    repaired: Counter = Counter()
 
     def done(k: int, result: Any) -> None:
         split, i = jobs[k]
+        if isinstance(result, LLMStopped) or (isinstance(result, BaseException) and "cancelled" in str(result)):
+            return  # not made: a rerun asks again
         if isinstance(result, BaseException):
-            if "cancelled" not in str(result):
-                writers[split].add(i, None, "teacher call failed: " + str(result)[:60])
-                progress.advance()
+            writers[split].add(i, None, "teacher call failed: " + str(result)[:60])
+            progress.advance()
             return
-        record, reason = parse_teacher_record(result.text, axes[k])
+        record, reason, repairs = parse_teacher_record(result.text, axes[k], finish_reason=result.finish_reason,
+                                                       use_case=use_case, fmt=spec.format)
+        if record is not None:
+            repaired.update(repairs)
         writers[split].add(i, record, reason)
         progress.advance()
 
     results = run_sync(client.map(requests, on_done=done, cancel=cancel))
-    unreachable = next((r for r in results if isinstance(r, LLMUnreachable)), None)
-    if unreachable is not None:  # what was made stays in data/.partial; a rerun resumes
-        raise GenerationError(f"the teacher is unreachable: {unreachable}. Start its server (or fix generator.api_base "
-                              f"/ --api-base) and generate again: the records already made are kept.")
-    return client.usage.to_dict()
+    stopped = next((r for r in results if isinstance(r, LLMStopped)), None)
+    if stopped is not None:  # what was made stays in data/.partial; a rerun resumes
+        made = sum(len(w.done) for w in writers.values())
+        what = "unreachable" if isinstance(stopped, LLMUnreachable) else "too slow"
+        fix = "Start its server (or fix generator.api_base / --api-base)" if isinstance(stopped, LLMUnreachable) else \
+            "Check the server, or allow more time (--timeout)"
+        raise GenerationError(f"the teacher is {what}: {stopped}. {fix} and generate again: the records already made "
+                              f"are kept ({made} in data/.partial).")
+    return {**client.usage.to_dict(), "repaired": dict(repaired)}
 
 
 def with_rejected(record: dict[str, Any], labels: list[str], k: int) -> dict[str, Any]:

@@ -53,9 +53,17 @@ class LLMError(Exception):
     """A request failed for good (after retries, or an error retrying cannot fix)."""
 
 
-class LLMUnreachable(LLMError):
-    """The model's server could not be reached (after retries): the other requests of a batch are not
-    tried either, so a step fails at once with this message and keeps what it made."""
+class LLMStopped(LLMError):
+    """The model cannot answer this batch: the other requests of the batch are not tried either, so a
+    step fails at once with this message and keeps what it made."""
+
+
+class LLMUnreachable(LLMStopped):
+    """The model's server could not be reached (after retries)."""
+
+
+class LLMTooSlow(LLMStopped):
+    """The model sent no answer within the timeout (the request is not sent again: it may still be working)."""
 
 
 @dataclass
@@ -65,6 +73,8 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    finish_reason: str | None = None
+    """Why the model stopped writing: `stop`, or `length` when ``max_tokens`` cut the answer off."""
 
 
 @dataclass
@@ -185,12 +195,14 @@ class LLMClient:
         except (OSError, json.JSONDecodeError):
             return None
         return Completion(text=data["text"], cached=True, prompt_tokens=data.get("prompt_tokens", 0),
-                          completion_tokens=data.get("completion_tokens", 0), cost_usd=0.0)
+                          completion_tokens=data.get("completion_tokens", 0), cost_usd=0.0,
+                          finish_reason=data.get("finish_reason"))
 
     async def complete(self, messages: Sequence[dict[str, Any]], *, temperature: float = 0.7,
                        max_tokens: int = 512, cache_key: Any = None, response_format: dict | None = None,
-                       cancel: threading.Event | None = None) -> Completion:
-        """One chat completion; served from the cache when this exact request was answered before."""
+                       cancel: threading.Event | None = None, stopped: list[LLMStopped] | None = None) -> Completion:
+        """One chat completion; served from the cache when this exact request was answered before.
+        ``stopped`` (map's) holds the reason the batch stopped once one request found the model gone."""
         params: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
         if response_format:
             params["response_format"] = response_format
@@ -203,6 +215,8 @@ class LLMClient:
         async with self._semaphore():
             if cancel is not None and cancel.is_set():
                 raise LLMError("cancelled")
+            if stopped:
+                raise type(stopped[0])(str(stopped[0]))
             result = await self._call_with_retries(list(messages), params)
         path = self._cache_path(key)
         if path is not None:
@@ -229,7 +243,7 @@ class LLMClient:
                         raise LLMUnreachable(f"{self.model} could not be reached at {self.api_base or 'its provider'} "
                                              f"after {attempt + 1} attempts ({str(exc)[:120]})") from exc
                     if _timed_out(exc):
-                        raise LLMError(f"{self.model} sent nothing for {self.timeout_s:g} s (not sent again: it may still "
+                        raise LLMTooSlow(f"{self.model} sent nothing for {self.timeout_s:g} s (not sent again: it may still "
                                        f"be working; allow more with --timeout or {TIMEOUT_ENV})") from exc
                     raise LLMError(f"{type(exc).__name__}{where}{tries}: {str(exc)[:300]}") from exc
                 attempt += 1
@@ -249,7 +263,9 @@ class LLMClient:
         return None
 
     def _account(self, litellm: Any, response: Any) -> Completion:
-        text = response.choices[0].message.content or ""
+        choice = response.choices[0]
+        text = choice.message.content or ""
+        finish = getattr(choice, "finish_reason", None)
         usage = getattr(response, "usage", None)
         prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion = int(getattr(usage, "completion_tokens", 0) or 0)
@@ -264,24 +280,23 @@ class LLMClient:
             self.usage.completion_tokens += completion
             self.usage.cost_usd += cost
             self.usage.cost_known = self.usage.cost_known and known
-        return Completion(text=text, prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost)
+        return Completion(text=text, prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost,
+                          finish_reason=str(finish) if finish else None)
 
     async def map(self, requests: Sequence[dict[str, Any]],
                   on_done: Callable[[int, Completion | BaseException], Awaitable[None] | None] | None = None,
                   cancel: threading.Event | None = None) -> list[Completion | BaseException]:
         """Run many ``complete(**request)`` at once (bounded by ``concurrency``); failures come back as exceptions."""
         results: list[Completion | BaseException] = [LLMError("not run")] * len(requests)
-        gone: list[LLMUnreachable] = []
+        gone: list[LLMStopped] = []
 
         async def one(i: int, request: dict[str, Any]) -> None:
             if cancel is not None and cancel.is_set():
                 results[i] = LLMError("cancelled")
                 return
             try:
-                if gone:
-                    raise LLMUnreachable(str(gone[0]))  # the server is not there: do not try each request
-                results[i] = await self.complete(**request, cancel=cancel)
-            except LLMUnreachable as exc:
+                results[i] = await self.complete(**request, cancel=cancel, stopped=gone)  # gone: not tried again
+            except LLMStopped as exc:
                 gone.append(exc)
                 results[i] = exc
             except Exception as exc:  # noqa: BLE001 - returned to the caller

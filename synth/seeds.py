@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from pathlib import Path
 from typing import Any
 
 from specs.use_case import UseCaseSpec
 from synth.records import placeholder, read_jsonl, write_jsonl
+from synth.replies import ReplyError, read_json
 from synth.templates import arithmetic, classification, extraction
 
 EXAMPLES = "data/examples.jsonl"
@@ -195,38 +195,40 @@ def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft",
 
 
 def parse_json_reply(text: str) -> Any:
-    """JSON from a model reply, tolerating code fences and leading prose."""
-    stripped = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip(), flags=re.MULTILINE).strip()
-    try:
-        return json.loads(stripped)
-    except json.JSONDecodeError:
-        match = re.search(r"(\[.*\]|\{.*\})", stripped, flags=re.DOTALL)
-        if match:
-            return json.loads(match.group(1))
-        raise
+    """JSON from a model reply, tolerating fences, prose around it, trailing commas and a cut-off list
+    (synth.replies); ReplyError when there is none."""
+    return read_json(text)[0]
 
 
 def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str = "sft",
                        documents: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Draft seed rows with a teacher model (synth.llm.LLMClient), grounded in ``documents`` when given."""
     from synth.llm import run_sync
+    from synth.teacher import fit_label
 
     reply = run_sync(client.complete(teacher_messages(use_case, n, fmt, documents), temperature=0.8, max_tokens=4000,
                                      cache_key="seeds"))
     try:
         items = parse_json_reply(reply.text)
-    except json.JSONDecodeError as exc:
-        raise SeedError(f"the teacher's reply was not JSON: {exc}") from exc
+    except ReplyError as exc:
+        raise SeedError(f"the teacher's reply held no examples ({exc})") from exc
     if isinstance(items, dict):
         items = items.get("examples") or [items]
-    rows = []
+    rows, labels = [], list(use_case.contract.labels or [])
     for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict) and item.get("input"):
-            row = {k: item[k] for k in ("input", "output", "chosen", "rejected") if item.get(k) is not None}
-            if isinstance(row.get("output"), (dict, list)):
-                row["output"] = json.dumps(row["output"])
-            row["meta"] = {"source": "teacher"}
+        if not isinstance(item, dict) or not item.get("input") or not (item.get("output") or item.get("chosen")):
+            continue  # an example without its input or its answer teaches nothing
+        row = {k: item[k] for k in ("input", "output", "chosen", "rejected") if item.get(k) is not None}
+        for key in ("output", "chosen"):
+            if isinstance(row.get(key), (dict, list)):
+                row[key] = json.dumps(row[key])
+            elif labels and key in row and str(row[key]) not in labels:
+                row[key] = fit_label(str(row[key]), labels) or row[key]
+        row["meta"] = {"source": "teacher"}
+        try:
             rows.append(clean_row(row))
+        except SeedError:
+            continue
     if not rows:
         raise SeedError("the teacher returned no usable examples")
     return rows[:20]

@@ -2,8 +2,9 @@
 
 ``FakeOpenAI(delay_s=0.2, responder=fn, fail_first=n)`` answers ``POST .../chat/completions``
 (non-streaming) after ``delay_s``; ``responder(messages) -> str`` writes the answer; the first
-``fail_first`` requests get 429 with ``Retry-After: 0``. Use as a context manager; ``.api_base``
-is the URL to give litellm with model ``openai/<anything>``.
+``fail_first`` requests get 429 with ``Retry-After: 0``. An answer longer than the request's
+``max_tokens`` (about 4 characters a token) is cut there with ``finish_reason: length``, as a real
+server does. Use as a context manager; ``.api_base`` is the URL to give litellm with model ``openai/<anything>``.
 """
 
 from __future__ import annotations
@@ -55,11 +56,14 @@ class FakeOpenAI:
                     return
                 time.sleep(owner.delay_s)
                 text = owner.responder(body.get("messages") or [])
+                finish, limit = "stop", body.get("max_tokens")
+                if isinstance(limit, int) and len(text) > limit * 4:
+                    text, finish = text[:limit * 4], "length"
                 prompt_tokens = sum(len(str(m.get("content", ""))) // 4 + 1 for m in body.get("messages") or [])
                 reply = {
                     "id": f"chatcmpl-{number}", "object": "chat.completion", "created": int(time.time()),
                     "model": body.get("model", "fake"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
+                    "choices": [{"index": 0, "finish_reason": finish,
                                  "message": {"role": "assistant", "content": text}}],
                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(text) // 4 + 1,
                               "total_tokens": prompt_tokens + len(text) // 4 + 1},

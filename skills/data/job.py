@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     from specs.data_generation import DataGenerationSpec
     from specs.use_case import UseCaseSpec
     from specs.yamlio import load_spec
-    from synth.generate import generate_dataset
+    from synth.generate import GenerationError, generate_dataset
     from synth.quality import score_dataset, summary
 
     session = Path(args.session)
@@ -48,13 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     spec = load_spec(session / "data_generation.yaml", DataGenerationSpec)
     settings = {k: v for k, v in {"teacher_model": args.teacher_model, "api_base": args.api_base,
                                   "workspace": args.workspace}.items() if v}
-    report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
-    if report["status"] == "done" and spec.generator.paraphrase and not args.no_paraphrase:
-        from skills.data.paraphrase import paraphrase_records
+    try:
+        report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
+        if report["status"] == "done" and spec.generator.paraphrase and not args.no_paraphrase:
+            from skills.data.paraphrase import paraphrase_records
 
-        emit({"type": "paraphrase", **paraphrase_records(session, use_case, spec, emit=emit, cancel=cancel)})
-        if not cancel.is_set():
-            report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
+            emit({"type": "paraphrase", **paraphrase_records(session, use_case, spec, emit=emit, cancel=cancel)})
+            if not cancel.is_set():
+                report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
+    except GenerationError as exc:  # e.g. the teacher is unreachable: what was made stays in data/.partial
+        emit({"type": "failed", "message": str(exc)})
+        events.close()
+        return 1
     if report["status"] == "done" and not cancel.is_set():
         quality = score_dataset(session, use_case, spec, emit=emit, embeddings=not args.no_embeddings)
         emit({"type": "done", "summary": summary(quality), "blocking": [f.code for f in quality.blocking()]})

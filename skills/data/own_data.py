@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from skills.data.access import SPEC_FILE, _data_spec, _use_case
+from skills.data.access import SPEC_FILE, _data_spec, _teacher, _use_case
 from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
 from specs.io import atomic_write_text
 from specs.yamlio import save_spec
@@ -162,7 +162,8 @@ def attach_document(ctx: ToolContext, path: str, description: str | None = None)
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.resolve() != target.resolve():
         shutil.copyfile(source, target)
-    spec = _data_spec(ctx, required=False) or default_spec(_use_case(ctx))
+    model, base = _teacher(ctx)  # a configured teacher writes the grounded records
+    spec = _data_spec(ctx, required=False) or default_spec(_use_case(ctx), teacher_model=model, api_base=base)
     relative = f"documents/{source.name}"
     documents = [d for d in spec.grounding_documents if d.path != relative]
     documents.append(GroundingDocument(path=relative, description=description))

@@ -319,6 +319,8 @@ def _report_text(report: dict[str, Any], quality: str | None) -> str:
              f"{report.get('eval_records', 0)} eval records kept."]
     if report.get("dropped"):
         lines.append("Dropped: " + ", ".join(f"{k} {v}" for k, v in report["dropped"].items()))
+    if report.get("repaired"):
+        lines.append("Teacher replies repaired and kept: " + ", ".join(f"{k} {v}" for k, v in report["repaired"].items()))
     usage = report.get("usage")
     if usage:
         cost = f"${usage['cost_usd']:.4f}" if usage.get("cost_known") else "unknown cost (no price for this model)"
@@ -392,7 +394,7 @@ def _relay_job(ctx: ToolContext, events: list[dict[str, Any]], seen: dict[str, A
         kind = event.get("type")
         if kind == "progress":
             ctx.emit({k: v for k, v in event.items() if k != "time"})
-        elif kind in ("done", "cancelled", "paraphrase"):
+        elif kind in ("done", "cancelled", "paraphrase", "failed"):
             seen[kind] = event
 
 
@@ -401,6 +403,9 @@ def _job_outcome(ctx: ToolContext, seen: dict[str, Any]) -> ToolResult:
 
     report_path = ctx.path("data/generation.json")
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    if "failed" in seen:
+        return ToolResult(content=f"Data generation stopped: {seen['failed'].get('message', '')}", is_error=True,
+                          data={"status": "failed"})
     if "done" in seen or (report.get("status") == "done" and ctx.path("data/quality.json").exists()):
         quality = load_report(ctx.session_dir)
         text = _report_text(report, summary(quality) if quality is not None else None)

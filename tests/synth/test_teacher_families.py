@@ -1,128 +1,115 @@
-"""A teacher for every family: through a real OpenAI-compatible server (litellm talks to it over HTTP),
-a scripted teacher answers each family from what the prompt tells it, and every record passes its verifier."""
+"""A teacher for every family, through the data step's own tools: seeds drafted by the teacher,
+data_generation.yaml, generate_data as a background job, the wait, the quality gate. The teacher is a
+small model played behind a real OpenAI-compatible server (tests/teacher_llm.py, litellm talks to it over
+HTTP): it writes each record from what the request asks and makes the mistakes small models make. The
+data step repairs what can be repaired, drops and counts the rest with the reason, and every family
+reaches the training step with no blocking finding."""
 
 from __future__ import annotations
 
-import itertools
 import json
-import re
 
 import pytest
 
+from assistant.jobs import JobRunner
 from families import FAMILIES, FAQ
-from specs.data_generation import GroundingDocument
+from skills.data import tools as data
+from skills.data.own_data import attach_document
+from skills.toolkit import ToolContext
 from specs.yamlio import save_spec
-from tests.fake_openai import FakeOpenAI
-from synth.generate import generate_dataset, grounding_texts
-from synth.llm import LLMClient
-from synth.plan import default_spec
+from synth.quality import load_report
 from synth.records import from_training_row, read_jsonl
-from synth.seeds import draft_with_teacher
-from synth.verify import Verifier
+from tests.fake_openai import FakeOpenAI
+from tests.teacher_llm import SmallTeacher
 
-INPUTS = {  # short (under 8 words), so records of a scripted teacher share no 8-word phrase
-    "classification": "Note {k} about their request",
-    "extraction": "Parcel {k}: DHL, TRK{k}, {k}.5 kg.",
-    "math": "Road of {k} km: how many metres?",
-    "generation": "Review {k}: breakfast was cold.",
-    "summarization": "Bug {k}: double save duplicates invoices.",
-    "rewriting": "Clause {k}: lessee indemnifies lessor hereunder.",
-    "question_answering": "Question {k}: delivery time?",
-    "text_to_sql": "Orders above {k} euros in May?",
-}
-
-
-WORDS = ["amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "harbor", "indigo", "juniper", "kelp",
-         "lagoon", "meadow", "nectar", "onyx", "prairie", "quartz", "russet", "saffron", "tundra", "umber", "violet"]
-
-
-def _instance(schema: dict, k: int):
-    kind = schema.get("type")
-    kind = next((t for t in kind if t != "null"), "string") if isinstance(kind, list) else kind
-    if "enum" in schema:
-        return schema["enum"][k % len(schema["enum"])]
-    if kind == "object":
-        return {name: _instance(sub, k) for name, sub in (schema.get("properties") or {}).items()}
-    if kind == "array":
-        return [_instance(schema.get("items") or {}, k)]
-    if kind in ("number", "integer"):
-        return k
-    return f"value {k}"
-
-
-def _answer(prompt: str, k: int) -> dict | None:
-    """One record for the family the prompt describes, built only from what the prompt says."""
-    task = re.search(r"^Task: .* \((\w+)\)\. Problem:", prompt, re.MULTILINE).group(1)
-    labels = re.search(r"Allowed outputs \(exact spelling\): (.+)", prompt)
-    schema = re.search(r"Output is JSON valid against: (\{.+\})", prompt)
-    wanted = re.search(r"category = ([^;\n]+)", prompt)
-    label = wanted.group(1).strip() if wanted else (labels.group(1).split(", ")[k % 3] if labels else "")
-    record = {"input": INPUTS.get(task, INPUTS["generation"]).format(k=k, label="their request")
-              + f" ({WORDS[k % len(WORDS)]} {WORDS[k * 7 % len(WORDS)]})"}  # no two records nearly copy each other
-    if schema:
-        record["output"] = _instance(json.loads(schema.group(1)), k)
-    elif labels:
-        record["output"] = label
-    elif task == "math":
-        if "Answer: <number>" not in prompt:
-            return None  # the prompt did not say how to end: a teacher would guess
-        record["output"] = f"{k} km x 1000 = {k * 1000} m.\nAnswer: {k * 1000}"
-    elif task == "question_answering":
-        document = re.search(r"<document>\n(.+?)\n</document>", prompt, re.DOTALL)
-        if not document:
-            return None  # no document in the prompt: nothing to answer from
-        record["output"] = document.group(1).splitlines()[1]
-    elif task == "text_to_sql":
-        record["output"] = f"SELECT id FROM orders WHERE total > {k} AND strftime('%m', placed_on) = '05';"
-    else:
-        record["output"] = f"Thanks for writing, answer {k}. We are on it."
-    if '"chosen": ...' in prompt:
-        record = {"input": record["input"], "chosen": record["output"], "rejected": f"Noted ({k})."}
-    return record
-
-
-def responder(counter):
-    def reply(messages) -> str:
-        prompt = messages[-1]["content"]
-        many = re.search(r"Write (\d+) diverse examples as a JSON list", prompt)
-        if many:
-            return json.dumps([_answer(prompt, next(counter)) for _ in range(int(many.group(1)))])
-        record = _answer(prompt, next(counter))
-        return "I cannot do that without more to go on." if record is None else "```json\n" + json.dumps(record) + "\n```"
-    return reply
+IN_A_JOB = {"hotel_replies"}
+"""These families' generation runs as the background job the app starts (the others in the tool's own
+call: the same generator, without a subprocess that imports litellm again)."""
+UNUSABLE = {"teacher reply empty", "teacher reply cut off at max_tokens", "teacher reply missing output",
+            "teacher reply missing chosen"}
+"""The reasons a teacher reply is dropped; every other mistake of the teacher is repaired."""
 
 
 @pytest.fixture(scope="module")
 def teacher():
-    with FakeOpenAI(delay_s=0.0, responder=responder(itertools.count(1))) as server:
-        yield server
+    model = SmallTeacher()
+    with FakeOpenAI(delay_s=0.0, responder=model) as server:
+        yield server, model
+
+
+def call(tool, ctx, **args):
+    return tool.run(ctx, tool.validate(args))
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_each_family_gets_teacher_records_that_pass_its_verifier(family, teacher, tmp_path):
+def test_each_family_passes_the_gate_with_teacher_records(family, teacher, tmp_path):
+    server, model = teacher
     use_case, fmt = FAMILIES[family]
     session = tmp_path / family
-    (session / "data").mkdir(parents=True)
+    session.mkdir()
     save_spec(session / "use_case.yaml", use_case)
-    spec = default_spec(use_case, teacher_model="openai/teacher", api_base=teacher.api_base, fmt=fmt)
-    spec = spec.model_copy(update={"train_count": 8, "eval_count": 3})
+    settings = {"teacher_model": "openai/teacher", "api_base": server.api_base, "workspace": str(tmp_path / "ws"),
+                "quality_embeddings": False}
+    ctx = ToolContext(session_dir=session, settings=settings, jobs=JobRunner(session) if family in IN_A_JOB else None)
     if family == "faq_bot":
-        (session / "faq.md").write_text(FAQ)
-        spec = spec.model_copy(update={"grounding_documents": [GroundingDocument(path="faq.md", description="our FAQ")]})
-    assert spec.generator.kind == "teacher"
-    client = LLMClient("openai/teacher", api_base=teacher.api_base, cache_dir=tmp_path / "cache", concurrency=4)
-    seed_rows = draft_with_teacher(use_case, client, 6, fmt, grounding_texts(session, spec))
-    assert len(seed_rows) == 6
-    from synth import seeds
+        (tmp_path / "faq.md").write_text(FAQ)
+        assert not call(attach_document, ctx, path=str(tmp_path / "faq.md"), description="our FAQ").is_error
+    wrote = call(data.write_data_generation_spec, ctx, changes={"train_count": 90, "eval_count": 24, "format": fmt})
+    assert "generator teacher" in wrote.content, wrote.content
+    seeds = call(data.draft_seed_examples, ctx, count=10, use_teacher=True)
+    assert not seeds.is_error, seeds.content
+    rows = seeds.data["rows"]
+    assert 5 <= len(rows) <= 10, "the example without its answer is left out"
+    if use_case.contract.labels:
+        assert all(r["output"] in use_case.contract.labels for r in rows), "a label in capitals is respelled"
 
-    seeds.save(session, seed_rows)
-    report = generate_dataset(session, use_case, spec, client=client)
-    assert report["status"] == "done" and report["dropped"] == {}, report
-    assert (report["train_records"], report["eval_records"]) == (8, 3)
-    assert report["sources"] == {"train": {"teacher": 8}, "eval": {"teacher": 3}}
-    verifier = Verifier(use_case, spec, session)
-    for split in ("train", "eval"):
-        records = [from_training_row(r) for r in read_jsonl(session / "data" / f"{split}.jsonl")]
-        assert all(verifier.check(r) is None for r in records)
+    result = call(data.generate_data, ctx)
+    if family in IN_A_JOB:
+        assert result.data.get("background"), result.content
+        result = call(data.wait_for_data_generation, ctx)
+        assert result.data["status"] == "done", result.content
+    assert not result.is_error, result.content
+
+    report = json.loads((session / "data" / "generation.json").read_text())
+    teacher_drops = {reason for reason in report["dropped"] if reason.startswith("teacher")}
+    assert teacher_drops and teacher_drops <= UNUSABLE, report["dropped"]
+    assert "Dropped: " in result.content and "teacher reply" in result.content, "the person reads why records went"
+    assert report["repaired"] and set(report["repaired"]) <= {"prose around the JSON", "trailing comma",
+                                                              "label spelling", "enum spelling"}, report["repaired"]
+    assert report["train_records"] >= 50 and report["eval_records"] >= 8, report
+    quality = load_report(session)
+    assert not quality.blocking(), [f"{f.code}: {f.message}" for f in quality.blocking()]
+    finished = call(data.finish_data_step, ctx)
+    assert not finished.is_error and finished.phase == "train", finished.content
+
+    train = [from_training_row(r) for r in read_jsonl(session / "data" / "train.jsonl")]
+    assert all((r.get("meta") or {}).get("source") == "teacher" for r in train)
+    if use_case.contract.labels:
+        assert {r["output"] for r in train} == set(use_case.contract.labels), "every label is taught"
     if family == "faq_bot":
-        assert all(r["output"] in FAQ for r in records)
+        assert all(r["output"] in FAQ for r in train), "answers come from the document"
+
+
+def test_the_teacher_made_every_kind_of_mistake(teacher):
+    """Runs after the families (file order): the replies above carried each mistake at least once."""
+    _, model = teacher
+    assert set(model.mistakes) == {"fence", "prose", "trailing comma", "missing field", "label spelling", "cut off",
+                                   "empty"}, model.mistakes
+
+
+@pytest.mark.parametrize("family", ["legal_rewrites", "support_queues", "faq_bot"])
+def test_no_two_records_ask_the_teacher_the_same_thing(family, tmp_path):
+    """A small model answers the same request the same way: at the default size, every record's request
+    differs in what it asks (its examples' order aside), not only in the axis values."""
+    from synth.plan import default_spec
+    from synth.teacher import teacher_request
+    from tests.teacher_llm import Request
+
+    use_case, fmt = FAMILIES[family]
+    spec = default_spec(use_case, teacher_model="openai/teacher", fmt=fmt)
+    examples = [{"input": f"Example {k}: {' '.join(w for w in FAQ.split()[k:k + 9])}", "output": (use_case.contract.labels
+                or ["a plain answer"])[k % len(use_case.contract.labels or [1])]} for k in range(12)]
+    documents = {"faq.md": FAQ} if family == "faq_bot" else {}
+    asked = [Request(teacher_request(use_case, spec, split, i, examples, documents)["messages"][-1]["content"]).content_key()
+             for split, count in (("train", spec.train_count), ("eval", spec.eval_count)) for i in range(count)]
+    assert len(set(asked)) >= 0.99 * len(asked), f"{len(asked) - len(set(asked))} of {len(asked)} requests repeat"
