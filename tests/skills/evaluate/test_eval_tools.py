@@ -17,7 +17,7 @@ from specs.training import TrainingPlan
 from specs.yamlio import load_spec, save_spec
 from tests.loopback import LoopbackServer, Reply
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "specs" / "examples"
 RECORDS = [("2026-01-03 REWE SAGT DANKE -23.10 EUR", "groceries"), ("2026-01-04 UBER TRIP -12.00 EUR", "transport"),
            ("2026-01-05 NETFLIX.COM -9.99 EUR", "entertainment"), ("2026-01-06 SALARY ACME +3100.00 EUR", "income")]
 OUTPUTS = {"base": ["I think groceries", "Category: travel", "entertainment", "Sure! income."],
