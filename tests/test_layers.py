@@ -57,6 +57,17 @@ SUBPROCESS_ALLOWED = {
 }
 """Modules that may import subprocess or multiprocessing, with why; job scripts may too (their tools)."""
 
+STEP_SHARED = "skills.common"
+"""Code the steps share (base model, checkpoints, tracking, threads, job helpers, progress events).
+A step folder `skills/<step>/` may import its own folder, this package, the toolkit modules at the top
+of skills/ (toolkit, jobcontrol, ...), synth and specs; never another step. skills/common imports no step."""
+CROSS_STEP_PENDING: set[tuple[str, str]] = {
+    # Still to move into skills/common (issue 15, point 2): the data step's job helpers.
+    ("skills.data.tools", "skills.train.runs"),
+    ("skills.data.guide", "skills.train.runs"),
+}
+"""(module, step module it still imports): cross-step imports not yet moved; to be emptied."""
+
 UPWARD_ALLOWED = {("assistant.cli", "assistant.tui")}
 """(module, layer it may import lazily, inside a function): the command line starts the app."""
 
@@ -89,6 +100,15 @@ def _is_job_only(module: str) -> bool:
     parts = module.split(".")
     is_job_script = len(parts) == 3 and parts[0] == "skills" and parts[2] == "job"
     return is_job_script or module in JOB_ONLY_MODULES
+
+
+def _step(module: str) -> str | None:
+    """The step folder a skills module belongs to (``skills.<step>...``), "common" for the shared
+    package, None for the toolkit modules at the top of skills/ and for other packages."""
+    parts = module.split(".")
+    if len(parts) < 2 or parts[0] != "skills" or not (ROOT / "skills" / parts[1]).is_dir():
+        return None
+    return parts[1]
 
 
 def _layer(module: str) -> int | None:
@@ -152,6 +172,11 @@ def _static_problems(module: str, path: Path) -> list[str]:
                 problems.append(f"{where}: {module} ({LAYERS[own]}) imports {target} ({LAYERS[layer]}), against the layers")
         if root == "textual" and not in_tui:
             problems.append(f"{where}: textual imported outside assistant/tui/")
+        step, target_step = _step(module), _step(target)
+        if (step is not None and target_step not in (None, step, "common")
+                and (module, target) not in CROSS_STEP_PENDING):
+            problems.append(f"{where}: {module} imports {target}: a step never imports another step; "
+                            f"shared step code lives in {STEP_SHARED} (skills/common/)")
         if root == "litellm" and module not in LITELLM_ALLOWED:
             problems.append(f"{where}: litellm imported outside {sorted(LITELLM_ALLOWED)}")
         if root in MCP and module not in MCP_ALLOWED:
@@ -187,6 +212,13 @@ def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
     face.parent.mkdir(parents=True)
     face.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from specs.quality import Finding\n"
                     "def f():\n    from synth.quality import load_report\n")
+    for folder in ("data", "train", "common"):
+        (tmp_path / "skills" / folder).mkdir(parents=True)
+    step = tmp_path / "skills" / "data" / "bad.py"
+    step.write_text("from skills.train.runs import launch\nfrom skills.common.basemodel import cache_root\n"
+                    "from skills.toolkit import tool\nfrom skills.data.access import SPEC_FILE\n")
+    shared = tmp_path / "skills" / "common" / "bad.py"
+    shared.write_text("def f():\n    from skills.data import tools\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     face_problems = _static_problems("assistant.tui.screen", face)
     assert len(face_problems) == 1 and "imports synth.quality at run time" in face_problems[0]
@@ -196,6 +228,9 @@ def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
     assert "subprocess imported; background processes are started by assistant.jobs" in problems
     assert "product code imports tests.fake_openai" in problems
     assert problems.count("against the layers") == 2
+    step_problems = _static_problems("skills.data.bad", step) + _static_problems("skills.common.bad", shared)
+    assert [p.split(":")[1] for p in step_problems] == ["1", "2"], step_problems
+    assert all("a step never imports another step" in p for p in step_problems)
 
 
 # -- dynamic: import each module in a fresh process --------------------------------------------------
