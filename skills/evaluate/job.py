@@ -202,7 +202,7 @@ def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
 
-    from skills.train.tracking import EXPERIMENT, ensure_experiment, tracking_uri
+    from skills.common.tracking import EXPERIMENT, ensure_experiment, tracking_uri
 
     uri = tracking_uri(session)
     mlflow.set_tracking_uri(uri)

@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
 
-    from skills.train.basemodel import resolve_model_path
-    from skills.train.plan import cpu_threads
+    from skills.common.basemodel import resolve_model_path
+    from skills.common.threads import cpu_threads
 
     torch.set_num_threads(cpu_threads(limit=4))
 

@@ -166,13 +166,13 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     import torch
 
     local_procs = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # processes sharing this machine's cores
-    from skills.train.plan import cpu_threads
+    from skills.common.threads import cpu_threads
 
     torch.set_num_threads(cpu_threads(processes=local_procs))
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
 
     hp = plan.hyperparameters
     max_steps = args.max_steps or hp.max_steps
@@ -211,7 +211,7 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     progress = Progress(events, run_dir, max_steps, warmup=args.warmup or not rank0)  # other ranks write no metrics
     tracker, mlflow_id = None, None
     if plan.mlflow and not args.warmup and rank0:
-        from skills.train.tracking import RunTracker
+        from skills.common.tracking import RunTracker
 
         tracker = RunTracker(session, args.run_id)
         previous = json.loads((run_dir / "run.json").read_text()).get("mlflow_run_id") if (run_dir / "run.json").exists() else None

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(int(os.environ.get("TUNESMITH_THREADS", os.cpu_count() or 1)))
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
     from skills.train.general import generate
     from specs.training import TrainingPlan
     from specs.yamlio import load_spec

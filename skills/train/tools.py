@@ -14,7 +14,7 @@ from pydantic import Field
 
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, Waiver, tool
 from skills.train import runs
-from skills.train.basemodel import fits_in_memory, param_count
+from skills.common.basemodel import fits_in_memory, param_count
 from skills.train.datafacts import DataFacts, inspect_data
 from skills.train.plan import LOAD_SECONDS, apply_overrides, fit_budget, format_seconds, heuristic_estimate, size_plan
 from skills.train.recommend import recommend

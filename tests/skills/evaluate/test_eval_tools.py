@@ -258,7 +258,7 @@ def test_run_and_wait_through_the_job_runner(session, monkeypatch):
     assert mlflow_run_id
     import mlflow
 
-    from skills.train.tracking import tracking_uri
+    from skills.common.tracking import tracking_uri
 
     artifacts = mlflow.MlflowClient(tracking_uri(session)).get_run(mlflow_run_id).info.artifact_uri
     store = tracking_uri(session)[len("sqlite:///"):]

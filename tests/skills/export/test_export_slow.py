@@ -100,7 +100,7 @@ def test_the_converter_writes_the_chosen_quantization(tmp_path, monkeypatch, out
     import gguf as gguf_package
 
     from skills.export.job import convert_gguf
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
 
     monkeypatch.delenv("TUNESMITH_LLAMA_CPP", raising=False)
     target = tmp_path / "m.gguf"

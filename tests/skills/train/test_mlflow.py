@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from skills.train.tracking import RunTracker, default_uri, tracking_uri
+from skills.common.tracking import RunTracker, default_uri, tracking_uri
 from specs.training import TrainingPlan
 from test_train_fixtures import make_session
 

@@ -55,7 +55,7 @@ def test_sft_lora_beats_base_on_held_out(tmp_path, monkeypatch):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
 
     torch.set_num_threads(int(threads))
     rows = [json.loads(l) for l in (session / "data/eval.jsonl").read_text().splitlines()]
