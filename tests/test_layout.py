@@ -2,11 +2,12 @@
 
 tests/<package>/ holds the tests of <package>/ (assistant, skills, synth, specs); tests/tui/ those of
 the assistant.tui layer; tests/skills/<sub>/ those of each package folder under skills/ (the five
-steps, and shared step code). A test file directly under tests/skills/ tests skills' own top-level
-modules (catalog, toolkit, common_tools, ...) and imports no step; a file named for a step
-(test_train_*, test_eval_*, ...) lives in that step's folder; a file in tests/skills/<sub>/ is named
-for <sub> or imports skills.<sub>. Four folders test across the layers (ACROSS) and the two checks of
-the whole layout (this file and test_layers.py) sit at the top. Every product package folder has its
+steps and skills/common/, the shared step code). A test directly under tests/skills/ tests skills'
+own top-level modules (catalog, toolkit, common_tools, ...) and imports no package under skills/; a
+test named for a step (test_train_*, test_eval_*, ...) lives in that step's folder; a test in
+tests/skills/<sub>/ imports skills.<sub> when it imports any package under skills/, and is named for
+<sub> when it imports none. Four folders test across the layers (ACROSS); the two checks of the
+whole layout (this file and test_layers.py) sit at the top. Every product package folder has its
 test folder, and test file names are unique: pytest imports them by basename (no __init__.py).
 """
 
@@ -77,6 +78,12 @@ def _imported(path: Path) -> set[str]:
     return names
 
 
+def _skills_packages_imported(imported: set[str], root: Path) -> list[str]:
+    """The folders under skills/ whose modules a test imports (skills.train.plan -> train)."""
+    subs = _skills_subpackages(root)
+    return sorted({m.split(".")[1] for m in imported if m.startswith("skills.") and m.split(".")[1] in subs})
+
+
 def _prefixes(step: str) -> tuple[str, ...]:
     return tuple(f"test_{name}_" for name in (step, *STEP_ALIASES.get(step, ())))
 
@@ -114,14 +121,17 @@ def layout_problems(root: Path) -> list[str]:
             continue
         imported = _imported(path)
         if folder == "tests/skills":
-            into = sorted({m.split(".")[1] for m in imported
-                           if m.startswith("skills.") and m.split(".")[1] in _skills_subpackages(root)})
+            into = _skills_packages_imported(imported, root)
             if into:
                 problems.append(f"{where}: imports skills.{into[0]}; tests/skills/ itself holds the tests of skills' "
                                 f"top-level modules, so it belongs in tests/skills/{into[0]}/")
             continue
         sub = folder.split("/")[2]
-        if not _named_for(name, sub) and not any(m == f"skills.{sub}" or m.startswith(f"skills.{sub}.") for m in imported):
+        packages = _skills_packages_imported(imported, root)
+        if packages and sub not in packages:
+            problems.append(f"{where}: imports skills.{packages[0]} but not skills.{sub}; "
+                            f"it belongs in tests/skills/{packages[0]}/")
+        elif not packages and not _named_for(name, sub):
             problems.append(f"{where}: neither named for {sub} (test_{sub}_*) nor importing skills.{sub}; "
                             f"move it beside the package it tests")
     for name, count in sorted(Counter(p.name for p in _test_files(root)).items()):
@@ -145,7 +155,7 @@ def test_the_layout_check_catches_strays(tmp_path):
         "tests/specs/test_io.py": "",
         "tests/skills/test_toolkit.py": "from skills.train import job\n",
         "tests/skills/test_eval_metrics.py": "", "tests/skills/train/test_launch.py": "from skills.common import tracking\n",
-        "tests/skills/train/test_train_jobs.py": "", "tests/skills/evaluate/test_agent.py": "from skills.evaluate import job\n",
+        "tests/skills/train/test_train_jobs.py": "", "tests/skills/train/test_stray.py": "", "tests/skills/evaluate/test_agent.py": "from skills.evaluate import job\n",
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +167,8 @@ def test_the_layout_check_catches_strays(tmp_path):
     assert "tests/misc/test_other.py: tests/misc/ mirrors no package" in problems
     assert "tests/skills/test_toolkit.py: imports skills.train" in problems
     assert "tests/skills/test_eval_metrics.py: named for the evaluate step; it belongs in tests/skills/evaluate/" in problems
-    assert "tests/skills/train/test_launch.py: neither named for train" in problems
+    assert "tests/skills/train/test_launch.py: imports skills.common but not skills.train; it belongs in tests/skills/common/" in problems
+    assert "tests/skills/train/test_stray.py: neither named for train" in problems
     assert "tests/skills/train/test_train_jobs.py" not in problems
     assert "tests/**/test_agent.py: 2 test files share this name" in problems
-    assert len(problems.splitlines()) == 7, problems
+    assert len(problems.splitlines()) == 8, problems
