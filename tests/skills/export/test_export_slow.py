@@ -46,7 +46,9 @@ def test_export_merges_answers_and_links_back_to_the_spec(tmp_path, monkeypatch)
     assert trained.returncode == 0, trained.stderr[-2000:]
     lineage.record(session, "run", "runs/r1/final", inputs=["training.yaml", "data/eval.jsonl"])
 
-    ctx = ToolContext(session_dir=session)
+    from assistant.jobs import JobRunner
+
+    ctx = ToolContext(session_dir=session, jobs=JobRunner(session))  # the app's runner starts the export job
     wrote = X.write_export_spec.run(ctx, X.write_export_spec.validate({"formats": ["hf_merged", "gguf", "ollama", "vllm"]}))
     assert not wrote.is_error, wrote.content
     preview = X.export_model.describe(ctx, X.export_model.validate({}))
