@@ -54,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
                 report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
     except GenerationError as exc:  # e.g. the teacher is unreachable: what was made stays in data/.partial
         emit({"type": "failed", "message": str(exc)})
-        events.close()
         return 1
     if report["status"] == "done" and not cancel.is_set():
         quality = score_dataset(session, use_case, spec, emit=emit, embeddings=not args.no_embeddings)

@@ -181,6 +181,23 @@ def score_judges(rows: list[dict[str, Any]], spec: Any, variants: list[str], ses
     return {"failures": failures, "judged": total, **client.usage.to_dict()}
 
 
+def judge_or_stop(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, api_base: str | None,
+                  emit: ProgressEvents, folder: Path) -> dict[str, Any]:
+    """score_judges; when the judge cannot answer, the answers and their code scores are written
+    (results.jsonl) and JudgeStopped says so."""
+    from synth.llm import LLMStopped, LLMUnreachable
+
+    try:
+        return score_judges(rows, spec, variants, session, api_base, emit)
+    except LLMStopped as exc:
+        ex.write_jsonl(folder / "results.jsonl", rows)
+        what = "unreachable" if isinstance(exc, LLMUnreachable) else "too slow"
+        raise JudgeStopped(f"the judge is {what}: {exc}. The answers and their code scores are kept in "
+                           f"{folder.relative_to(session)}/results.jsonl; start the judge's server (or allow more time "
+                           "with --timeout) and evaluate again: the answers are reused and the verdicts already given "
+                           "come from the cache.") from exc
+
+
 def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path, run_ids: list[str]) -> str | None:
     """Log the report to MLflow in the training run's experiment, tagged with the training run id."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -250,11 +267,18 @@ def _lineage(session: Path, rel: Path, spec: Any, args: argparse.Namespace, repo
         pass
 
 
+class JudgeStopped(Exception):
+    """The judge cannot answer (unreachable or too slow); the message says what was kept and what to do."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     emit = ProgressEvents(args.events)
     try:
         evaluate(args, emit)
+    except JudgeStopped as exc:
+        emit("error", message=str(exc))
+        return 1
     except Exception as exc:  # noqa: BLE001 - reported as an event, then a non-zero exit
         traceback.print_exc()
         emit("error", message=f"{type(exc).__name__}: {exc}")
@@ -297,7 +321,7 @@ def evaluate(args: argparse.Namespace, emit: ProgressEvents) -> dict[str, Any]:
     judge_usage, not_judged = None, []
     if any(m.judge is not None for m in spec.metrics):
         if spec.judge_model:
-            judge_usage = score_judges(rows, spec, names, session, args.api_base, emit)
+            judge_usage = judge_or_stop(rows, spec, names, session, args.api_base, emit, folder)
         else:
             not_judged = judged_tenets(spec)
     ex.write_jsonl(folder / "results.jsonl", rows)

@@ -76,10 +76,17 @@ def _parse_one(text: str, rubric: Any) -> float | None:
 
 async def judge_many(client: Any, rubric: Any, items: list[dict[str, Any]], *, max_tokens: int = 256,
                      on_done: Any = None) -> list[tuple[float | None, str]]:
-    """Judge many answers; each item has prompt, reference, output. Returns (score or None, judge text)."""
+    """Judge many answers; each item has prompt, reference, output. Returns (score or None, judge text).
+    A judge nobody answers, or one that answers after the timeout, raises synth.llm.LLMStopped at once;
+    the verdicts it gave are in the client's cache, so judging again does not pay for them twice."""
+    from synth.llm import LLMStopped
+
     requests = [{"messages": judge_messages(rubric, prompt=i["prompt"], reference=i.get("reference"), output=i["output"]),
                  "temperature": 0.0, "max_tokens": max_tokens} for i in items]
     answers = await client.map(requests, on_done=on_done)
+    stopped = next((a for a in answers if isinstance(a, LLMStopped)), None)
+    if stopped is not None:
+        raise stopped
     out = []
     for answer in answers:
         if isinstance(answer, BaseException):

@@ -94,7 +94,7 @@ def judge_scores(spec: RewardSpec, prompts: list[str], completions: list[str], r
     model = spec.judge_model or os.environ.get("TUNESMITH_JUDGE_MODEL")
     if not model:
         raise RewardError("the reward has judge components but no `judge_model` is set in reward.yaml")
-    from synth.llm import LLMClient, run_sync
+    from synth.llm import LLMClient, LLMStopped, run_sync
 
     client = LLMClient(model, api_base=os.environ.get("TUNESMITH_JUDGE_API_BASE") or os.environ.get("TUNESMITH_API_BASE"),
                        cache_dir=os.environ.get("TUNESMITH_JUDGE_CACHE"))
@@ -107,6 +107,10 @@ def judge_scores(spec: RewardSpec, prompts: list[str], completions: list[str], r
             requests.append({"messages": [{"role": "user", "content": content}], "temperature": 0.0, "max_tokens": 200})
             index.append((i, comp.name))
     results = run_sync(client.map(requests))
+    stopped = next((r for r in results if isinstance(r, LLMStopped)), None)
+    if stopped is not None:  # a reward of 0 for every answer would train on nothing but silence
+        raise RewardError(f"the reward's judge cannot answer: {stopped}. Training stops here rather than learn from "
+                          "rewards of 0; start the judge's server (or allow more time with --timeout) and train again.")
     out: list[dict[str, float]] = [{} for _ in completions]
     for (i, name), result in zip(index, results):
         out[i][name] = parse_judge(getattr(result, "text", "")) if not isinstance(result, BaseException) else 0.0

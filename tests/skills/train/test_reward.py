@@ -134,3 +134,16 @@ def test_judge_component_scores_through_a_real_openai_compatible_server(tmp_path
     assert all("1 if polite" in a and "SCORE: <n>" in a for a in asked)
     by_answer = {s.scores["exact"]: s for s in out}
     assert by_answer[1.0].total == pytest.approx((1.0 + by_answer[1.0].scores["polite"]) / 2)
+
+
+def test_the_rewards_judge_unreachable_stops_training_instead_of_rewarding_zero(monkeypatch):
+    from skills.train.scoring import RewardError, judge_scores
+    from specs.reward import RewardComponent, RewardSpec
+    from tests.loopback import closed_port
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback")
+    monkeypatch.setenv("TUNESMITH_JUDGE_API_BASE", f"http://127.0.0.1:{closed_port()}/v1")
+    spec = RewardSpec(components=[RewardComponent(name="warm", kind="judge", params={"rubric": "warm"})],
+                      judge_model="openai/reward-judge")
+    with pytest.raises(RewardError, match="the reward's judge cannot answer: openai/reward-judge could not be reached"):
+        judge_scores(spec, ["Review 1"], ["Thanks!"], [None])

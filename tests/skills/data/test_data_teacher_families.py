@@ -12,7 +12,7 @@ import json
 import pytest
 
 from assistant.jobs import JobRunner
-from families import FAMILIES, FAQ
+from tests.synth.families import FAMILIES, FAQ
 from skills.data import tools as data
 from skills.data.own_data import attach_document
 from skills.toolkit import ToolContext
