@@ -161,41 +161,35 @@ def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], sessi
 
 def score_judges(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, api_base: str | None,
                  emit: ProgressEvents) -> dict[str, Any]:
-    """Judge every answer on every rubric; returns usage and failure counts."""
-    from synth.llm import run_sync
+    """Judge every answer on every rubric; returns usage and failure counts. A judge nobody answers, or
+    one slower than the timeout, stops the judging at once: the answers not judged score None, and
+    ``stopped`` says why (the report shows it; the verdicts given are cached for the next evaluation)."""
+    from synth.llm import LLMUnreachable, run_sync
 
     client = judging.make_client(spec.judge_model, api_base=api_base, cache_dir=session / ".cache" / "judge")
     judge_columns = [c for c in metric_columns(spec) if c["kind"] == "judge"]
     rubrics = {m.name: m.judge for m in spec.metrics if m.judge is not None}
-    failures, total, done = 0, len(judge_columns) * len(variants) * len(rows), 0
+    failures, total, done, stopped = 0, len(judge_columns) * len(variants) * len(rows), 0, []
     for column in judge_columns:
         for variant in variants:
             items = [{"prompt": r["prompt"], "reference": r["reference"], "output": r["outputs"][variant]} for r in rows]
-            verdicts = run_sync(judging.judge_many(client, rubrics[column["metric"]], items))
+            if stopped:
+                verdicts = [(None, f"not judged: {stopped[0]}")] * len(items)
+            else:
+                verdicts = run_sync(judging.judge_many(client, rubrics[column["metric"]], items, stopped=stopped))
             for row, (value, text) in zip(rows, verdicts):
                 row["scores"][variant][column["key"]] = value
                 row.setdefault("judge_notes", {}).setdefault(variant, {})[column["key"]] = text[-600:]
                 failures += value is None
             done += len(items)
             emit("progress", task="judge", done=done, total=total)
-    return {"failures": failures, "judged": total, **client.usage.to_dict()}
-
-
-def judge_or_stop(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, api_base: str | None,
-                  emit: ProgressEvents, folder: Path) -> dict[str, Any]:
-    """score_judges; when the judge cannot answer, the answers and their code scores are written
-    (results.jsonl) and JudgeStopped says so."""
-    from synth.llm import LLMStopped, LLMUnreachable
-
-    try:
-        return score_judges(rows, spec, variants, session, api_base, emit)
-    except LLMStopped as exc:
-        ex.write_jsonl(folder / "results.jsonl", rows)
-        what = "unreachable" if isinstance(exc, LLMUnreachable) else "too slow"
-        raise JudgeStopped(f"the judge is {what}: {exc}. The answers and their code scores are kept in "
-                           f"{folder.relative_to(session)}/results.jsonl; start the judge's server (or allow more time "
-                           "with --timeout) and evaluate again: the answers are reused and the verdicts already given "
-                           "come from the cache.") from exc
+    calls = client.usage.to_dict()
+    usage = {**calls, "failed_calls": calls["failures"], "failures": failures, "judged": total}  # failures: answers
+    if stopped:
+        what = "unreachable" if isinstance(stopped[0], LLMUnreachable) else "too slow"
+        usage["stopped"] = f"the judge is {what}: {stopped[0]}"
+        emit("warning", message=f"Judging stopped: {usage['stopped']}")
+    return usage
 
 
 def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path, run_ids: list[str]) -> str | None:
@@ -267,18 +261,11 @@ def _lineage(session: Path, rel: Path, spec: Any, args: argparse.Namespace, repo
         pass
 
 
-class JudgeStopped(Exception):
-    """The judge cannot answer (unreachable or too slow); the message says what was kept and what to do."""
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     emit = ProgressEvents(args.events)
     try:
         evaluate(args, emit)
-    except JudgeStopped as exc:
-        emit("error", message=str(exc))
-        return 1
     except Exception as exc:  # noqa: BLE001 - reported as an event, then a non-zero exit
         traceback.print_exc()
         emit("error", message=f"{type(exc).__name__}: {exc}")
@@ -321,7 +308,7 @@ def evaluate(args: argparse.Namespace, emit: ProgressEvents) -> dict[str, Any]:
     judge_usage, not_judged = None, []
     if any(m.judge is not None for m in spec.metrics):
         if spec.judge_model:
-            judge_usage = judge_or_stop(rows, spec, names, session, args.api_base, emit, folder)
+            judge_usage = score_judges(rows, spec, names, session, args.api_base, emit)
         else:
             not_judged = judged_tenets(spec)
     ex.write_jsonl(folder / "results.jsonl", rows)

@@ -75,18 +75,19 @@ def _parse_one(text: str, rubric: Any) -> float | None:
 
 
 async def judge_many(client: Any, rubric: Any, items: list[dict[str, Any]], *, max_tokens: int = 256,
-                     on_done: Any = None) -> list[tuple[float | None, str]]:
+                     on_done: Any = None, stopped: list[Any] | None = None) -> list[tuple[float | None, str]]:
     """Judge many answers; each item has prompt, reference, output. Returns (score or None, judge text).
-    A judge nobody answers, or one that answers after the timeout, raises synth.llm.LLMStopped at once;
-    the verdicts it gave are in the client's cache, so judging again does not pay for them twice."""
+    A judge nobody answers, or one that answers after the timeout, stops the batch at once (synth.llm):
+    the reason is appended to ``stopped``; the verdicts given are in the client's cache, so judging
+    again does not pay for them twice."""
     from synth.llm import LLMStopped
 
     requests = [{"messages": judge_messages(rubric, prompt=i["prompt"], reference=i.get("reference"), output=i["output"]),
                  "temperature": 0.0, "max_tokens": max_tokens} for i in items]
     answers = await client.map(requests, on_done=on_done)
-    stopped = next((a for a in answers if isinstance(a, LLMStopped)), None)
-    if stopped is not None:
-        raise stopped
+    reason = next((a for a in answers if isinstance(a, LLMStopped)), None)
+    if reason is not None and stopped is not None:
+        stopped.append(reason)
     out = []
     for answer in answers:
         if isinstance(answer, BaseException):

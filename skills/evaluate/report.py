@@ -185,6 +185,9 @@ def render_markdown(report: dict[str, Any]) -> str:
                   + ", ".join(f"`{name}`" for name in report["not_judged"])
                   + ". Set `judge_model` in evaluation.yaml (or configure one) and run the evaluation again."]
     usage = report.get("judge_usage") or {}
+    if usage.get("stopped"):
+        lines += ["", f"**Judging stopped: {usage['stopped']}** Start the judge's server (or allow more time with "
+                  "--timeout) and evaluate again: the answers are reused and the verdicts already given come from the cache."]
     if usage.get("failures"):
         lines += ["", f"**The judge gave no usable score for {usage['failures']} of {usage.get('judged', '?')} answers** "
                   "(a failed call or an answer without a score); their notes are in results.jsonl (`judge_notes`)."]
