@@ -23,7 +23,7 @@ from typing import Any
 from skills.evaluate import examples as ex
 from skills.evaluate import forgetting
 from skills.evaluate import judge as judging
-from skills.evaluate import metrics as code_metrics
+from skills.common import metrics as code_metrics
 from skills.evaluate.plan import judged_tenets
 from skills.evaluate.report import agreement_sentence, build_report, metric_columns, summary, write_report
 
@@ -153,7 +153,7 @@ def generate_general(model: Any, tokenizer: Any, items: list[dict[str, Any]], ba
 
 def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, use_case: Any = None) -> None:
     """Code metrics; settings a metric leaves out (labels, schema, pattern, length) come from the contract."""
-    from skills.evaluate.plan import contract_params
+    from skills.common.usecase_metrics import contract_params
 
     for metric in spec.metrics:
         if metric.code is None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, Waiver, tool
-from skills.train import runs
+from skills.train import runs, sweep
 from skills.train.basemodel import fits_in_memory, param_count
 from skills.train.datafacts import DataFacts, inspect_data
 from skills.train.plan import LOAD_SECONDS, apply_overrides, fit_budget, format_seconds, heuristic_estimate, size_plan
@@ -154,14 +154,36 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
     return plan, notes
 
 
-def _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio):
+def _plan_args(max_steps, learning_rate, batch_size, general_mix_ratio):
     return {"max_steps": max_steps, "learning_rate": learning_rate, "batch_size": batch_size, "general_mix_ratio": general_mix_ratio}
 
 
+def _new_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dict[str, Any],
+              sweep_trial: int | None) -> tuple[TrainingPlan, list[str]]:
+    """A plan sized from scratch, or the plan a sweep varied with one trial's settings (and the arguments given)."""
+    if not sweep_trial:
+        return _build_plan(ctx, technique, adapter, base_model, overrides)
+    base, trial, note = sweep.trial_plan(ctx.session_dir, sweep_trial)
+    given = {"technique": technique, "adapter": adapter, "base_model": base_model, **overrides}
+    try:
+        plan = apply_overrides(base, {**trial, **{k: v for k, v in given.items() if v is not None}})
+    except ValueError as exc:
+        raise ToolError(str(exc)) from exc
+    _check_memory(plan.base_model, plan.adapter)
+    same = ("batch_size", "grad_accum", "max_length")
+    if base.estimate and plan.adapter == base.adapter and \
+            all(getattr(plan.hyperparameters, k) == getattr(base.hyperparameters, k) for k in same):
+        sps = base.estimate.seconds_per_step
+        plan.estimate = base.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1)})
+    else:
+        plan.estimate = heuristic_estimate(plan, _facts(ctx, plan))
+    return plan, [note]
+
+
 def _preview_plan(ctx: ToolContext, technique=None, adapter=None, base_model=None, max_steps=None, learning_rate=None,
-                  batch_size=None, general_mix_ratio=None) -> Preview:
-    plan, notes = _build_plan(ctx, technique, adapter, base_model,
-                              _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio))
+                  batch_size=None, general_mix_ratio=None, sweep_trial=None) -> Preview:
+    plan, notes = _new_plan(ctx, technique, adapter, base_model,
+                            _plan_args(max_steps, learning_rate, batch_size, general_mix_ratio), sweep_trial)
     est = plan.estimate
     return Preview(summary=f"Write training.yaml: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps "
                            f"(about {format_seconds(est.total_seconds if est else None)}).\n" + "\n".join(notes),
@@ -173,7 +195,8 @@ def _preview_plan(ctx: ToolContext, technique=None, adapter=None, base_model=Non
 def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr", "rlaif"] | None = None,
                         adapter: Literal["lora", "full"] | None = None, base_model: str | None = None,
                         max_steps: Steps | None = None, learning_rate: LearningRate | None = None,
-                        batch_size: BatchSize | None = None, general_mix_ratio: MixRatio | None = None) -> ToolResult:
+                        batch_size: BatchSize | None = None, general_mix_ratio: MixRatio | None = None,
+                        sweep_trial: Annotated[int, Field(ge=1)] | None = None) -> ToolResult:
     """Write training.yaml with defaults sized to this machine and the data (batch size, max length from
     the records' token lengths, steps, learning rate, LoRA settings, packing, forgetting guard).
 
@@ -185,11 +208,12 @@ def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr
         learning_rate: Override the learning rate.
         batch_size: Override the batch size.
         general_mix_ratio: Share (0-0.9) of general instruction data mixed in against forgetting.
+        sweep_trial: Take this run_sweep trial's settings (1 = the first).
     """
     from specs.yamlio import save_spec
 
-    plan, notes = _build_plan(ctx, technique, adapter, base_model,
-                              _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio))
+    plan, notes = _new_plan(ctx, technique, adapter, base_model,
+                            _plan_args(max_steps, learning_rate, batch_size, general_mix_ratio), sweep_trial)
     save_spec(ctx.path(PLAN), plan)
     est = plan.estimate
     text = (f"Wrote training.yaml: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps, "
@@ -515,3 +539,62 @@ def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: Wa
     return ToolResult(content=_status_text(state) + (" Next: evaluate the tuned model against the base model." if finished else ""),
                       data={k: v for k, v in state.items() if k != "events"}, phase="evaluate" if finished else None,
                       is_error=state["status"] in ("failed", "interrupted"))
+
+
+# -- sweep --------------------------------------------------------------------------------------
+
+
+def _sweep_setup(ctx: ToolContext, grid: dict[str, list[Any]]) -> tuple[TrainingPlan, list[dict[str, Any]], dict[str, Any]]:
+    """The plan, the trials and how they are scored (the use case's code metrics on held-out records)."""
+    from specs.evaluation import EvaluationSpec
+
+    plan = _plan(ctx)
+    if plan.needs_reward:
+        _check_reward_ready(ctx, plan)
+    if not ctx.path(plan.data.eval_path).exists() or not ctx.path(plan.data.train_path).exists():
+        raise ToolError(f"a sweep trains on {plan.data.train_path} and scores on {plan.data.eval_path}; generate the data first")
+    scoring = sweep.scoring(_use_case(ctx), _load(ctx, "evaluation.yaml", EvaluationSpec), plan, ctx.path(plan.data.eval_path))
+    trials = sweep.build_trials(plan, grid, sweep.default_steps(plan, grid, scoring["score_seconds"]))
+    if not 2 <= len(trials) <= sweep.MAX_TRIALS:
+        raise ToolError(f"the grid makes {len(trials)} distinct trials with this plan ({plan.adapter}); a sweep runs 2 to "
+                        f"{sweep.MAX_TRIALS} (LoRA ranks vary LoRA trials only)")
+    sweep.check_fits(plan, trials, scoring["score_seconds"])
+    return plan, trials, scoring
+
+
+def _preview_sweep(ctx: ToolContext, **grid_args: Any) -> Preview:
+    folder = sweep.running_sweep(ctx)
+    if folder is not None:
+        return Preview(summary=f"Follow the sweep {folder.name}, which is still running (nothing new starts).")
+    plan, trials, scoring = _sweep_setup(ctx, sweep.grid_of(grid_args))
+    summary, seconds = sweep.preview_text(plan, trials, scoring)
+    est = plan.estimate
+    return Preview(summary=summary, command=" ".join(sweep.job_argv(ctx.session_dir, "<new sweep id>")),
+                   findings=_blocking(ctx), estimate=Estimate(seconds=seconds, note=est.measured_on if est else None))
+
+
+@tool("ask", preview=_preview_sweep, check=sweep.check_grid)
+def run_sweep(ctx: ToolContext, adapter: list[Literal["lora", "full"]] | None = None,
+              learning_rate: list[LearningRate] | None = None, lora_r: list[Annotated[int, Field(ge=1, le=1024)]] | None = None,
+              batch_size: list[BatchSize] | None = None, max_steps: list[Steps] | None = None) -> ToolResult:
+    """Compare settings of training.yaml by short real runs: every combination of the lists given (the
+    rest as planned), scored on held-out data; a trial behind the best at halfway stops early. 2-8 trials."""
+    folder = sweep.running_sweep(ctx)
+    if folder is None:
+        blocking = _blocking(ctx)
+        if blocking:
+            raise ToolError("the sweep trains on data with blocking quality findings (fix them, or allow this call to waive them):\n- "
+                            + "\n- ".join(blocking))
+        if any(runs.run_state(p, ctx.jobs)["running"] for p in runs.list_runs(ctx.session_dir)):
+            raise ToolError("a training run is still going; wait_for_training or cancel_training first")
+        grid = sweep.grid_of({"adapter": adapter, "learning_rate": learning_rate, "lora_r": lora_r,
+                              "batch_size": batch_size, "max_steps": max_steps})
+        plan, trials, scoring = _sweep_setup(ctx, grid)
+        _record_waivers(ctx)
+        folder = sweep.start(ctx, plan, trials, grid, scoring)
+    result = sweep.follow(ctx, folder)
+    text = sweep.summary(result, folder)
+    if ctx.cancel.is_set() and not ctx.cancel_jobs and sweep.running_sweep(ctx):
+        text = f"Stopped following the sweep {folder.name}; it goes on in the background (run_sweep follows it again)."
+    return ToolResult(content=text, data={k: result.get(k) for k in ("sweep_id", "status", "best", "metric")},
+                      files=[sweep.SWEEP_FILE] if result else [], is_error=result.get("status") in ("failed", None))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from skills.evaluate import metrics
+from skills.common import metrics
 
 
 def test_exact_match_normalizes_case_punctuation_and_articles():
