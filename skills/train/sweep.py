@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from skills.toolkit import ToolContext, ToolError
+from skills.toolkit import ToolContext, ToolError, ToolResult
 from skills.train import runs
 from skills.train.plan import LEARNING_RATES, LOAD_SECONDS, format_seconds
 from specs.training import TrainingPlan
@@ -242,6 +242,23 @@ def follow(ctx: ToolContext, folder: Path) -> dict[str, Any]:
     if ctx.cancel.is_set() and ctx.cancel_jobs:
         runs.cancel(folder, ctx.jobs)
     return runs.read_json(ctx.path(SWEEP_FILE)) if ctx.path(SWEEP_FILE).exists() else {}
+
+
+def follow_to_result(ctx: ToolContext, folder: Path) -> ToolResult:
+    """Follow the sweep's job, then tell the planner every trial, the best one and how to adopt it."""
+    result = follow(ctx, folder)
+    if result.get("sweep_id") != folder.name:  # the job died before writing sweep.json
+        result = {}
+    text = summary(result, folder)
+    if result.get("status") in ("failed", None):
+        text += "\nThe sweep job's log ends with:\n" + runs.log_tail(folder, ctx.jobs)
+    if ctx.cancel.is_set() and not ctx.cancel_jobs and running_sweep(ctx):
+        text = f"Stopped following the sweep {folder.name}; it goes on in the background (run_sweep follows it again)."
+    trials = [t["id"] for t in result.get("trials") or []]
+    best = trials.index(result["best"]) + 1 if result.get("best") in trials else None
+    return ToolResult(content=text, data={"sweep_id": folder.name, "status": result.get("status"), "best_trial": best,
+                                          "metric": result.get("metric")},
+                      files=[SWEEP_FILE] if result else [], is_error=result.get("status") in ("failed", None))
 
 
 def trial_line(trial: dict[str, Any], metric: str) -> str:

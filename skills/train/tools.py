@@ -425,6 +425,8 @@ def start_training(ctx: ToolContext, resume_run: str | None = None) -> ToolResul
     active = [p.name for p in runs.list_runs(ctx.session_dir) if runs.run_state(p, ctx.jobs)["running"]]
     if active:
         raise ToolError(f"run {active[-1]} is still training; wait_for_training or cancel_training first")
+    if sweep.running_sweep(ctx):
+        raise ToolError(f"the sweep {sweep.running_sweep(ctx).name} is still running; run_sweep follows it to the end")
     if resume_run:
         run_dir = ctx.path(f"runs/{resume_run}")
         if not (run_dir / "training.yaml").exists():
@@ -592,9 +594,4 @@ def run_sweep(ctx: ToolContext, adapter: list[Literal["lora", "full"]] | None = 
         plan, trials, scoring = _sweep_setup(ctx, grid)
         _record_waivers(ctx)
         folder = sweep.start(ctx, plan, trials, grid, scoring)
-    result = sweep.follow(ctx, folder)
-    text = sweep.summary(result, folder)
-    if ctx.cancel.is_set() and not ctx.cancel_jobs and sweep.running_sweep(ctx):
-        text = f"Stopped following the sweep {folder.name}; it goes on in the background (run_sweep follows it again)."
-    return ToolResult(content=text, data={k: result.get(k) for k in ("sweep_id", "status", "best", "metric")},
-                      files=[sweep.SWEEP_FILE] if result else [], is_error=result.get("status") in ("failed", None))
+    return sweep.follow_to_result(ctx, folder)

@@ -29,7 +29,6 @@ def train_step(tmp_path, monkeypatch):
     from tests.skills.test_train_fixtures import make_session
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback")
-    monkeypatch.setenv("TUNESMITH_THREADS", os.environ.get("TUNESMITH_THREADS", "2"))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setattr(sweep, "EVAL_LIMIT", 4)
     monkeypatch.setattr(sweep, "TRIAL_MINUTES", 60.0)  # a busy machine must not cut these trials short

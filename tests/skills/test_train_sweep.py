@@ -96,7 +96,6 @@ def test_a_grid_that_varies_nothing_in_this_plan_or_cannot_fit_the_cap_is_refuse
 
 @pytest.mark.slow
 def test_real_sweep_of_three_tiny_trials_scored_held_out_with_mlflow_children(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_THREADS", os.environ.get("TUNESMITH_THREADS", "2"))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setattr(sweep, "STOP_MARGIN", -2.0)  # every trial after the first is behind at its check
     monkeypatch.setattr(sweep, "EVAL_LIMIT", 4)
