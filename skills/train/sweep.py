@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from skills.common import jobs
 from skills.toolkit import ToolContext, ToolError, ToolResult
 from skills.train import runs
 from skills.train.plan import LEARNING_RATES, LOAD_SECONDS, format_seconds
@@ -201,7 +202,7 @@ def running_sweep(ctx: ToolContext) -> Path | None:
     if not root.is_dir():
         return None
     for folder in sorted(root.iterdir(), reverse=True):
-        if folder.is_dir() and runs.job_running(folder, ctx.jobs):
+        if folder.is_dir() and jobs.job_running(folder, ctx.jobs):
             return folder
     return None
 
@@ -238,10 +239,10 @@ def follow(ctx: ToolContext, folder: Path) -> dict[str, Any]:
             elif kind == "error":
                 ctx.emit({"type": "warning", "text": f"sweep failed: {event.get('message')}"})
 
-    runs.follow(folder, relay, ctx.jobs, cancel=ctx.cancel)
+    jobs.follow(folder, relay, ctx.jobs, cancel=ctx.cancel)
     if ctx.cancel.is_set() and ctx.cancel_jobs:
-        runs.cancel(folder, ctx.jobs)
-    return runs.read_json(ctx.path(SWEEP_FILE)) if ctx.path(SWEEP_FILE).exists() else {}
+        jobs.cancel(folder, ctx.jobs)
+    return jobs.read_json(ctx.path(SWEEP_FILE)) if ctx.path(SWEEP_FILE).exists() else {}
 
 
 def follow_to_result(ctx: ToolContext, folder: Path) -> ToolResult:
@@ -251,7 +252,7 @@ def follow_to_result(ctx: ToolContext, folder: Path) -> ToolResult:
         result = {}
     text = summary(result, folder)
     if result.get("status") in ("failed", None):
-        text += "\nThe sweep job's log ends with:\n" + runs.log_tail(folder, ctx.jobs)
+        text += "\nThe sweep job's log ends with:\n" + jobs.log_tail(folder, ctx.jobs)
     if ctx.cancel.is_set() and not ctx.cancel_jobs and running_sweep(ctx):
         text = f"Stopped following the sweep {folder.name}; it goes on in the background (run_sweep follows it again)."
     trials = [t["id"] for t in result.get("trials") or []]
@@ -299,7 +300,7 @@ def trial_plan(session_dir: Path, number: int) -> tuple[TrainingPlan, dict[str, 
     from specs.errors import SpecError
     from specs.yamlio import load_spec
 
-    result = runs.read_json(Path(session_dir) / SWEEP_FILE)
+    result = jobs.read_json(Path(session_dir) / SWEEP_FILE)
     trials = result.get("trials") or []
     if not trials:
         raise ToolError("no sweep.json with trials in this session: run_sweep first")

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from skills.common.events import ProgressEvents
 from skills.train import job
 from skills.train.sweep import SWEEP_FILE, best_trial, describe, should_stop
 from specs.io import atomic_write_text
@@ -39,15 +40,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-class TrialEvents(job.Events):
+class TrialEvents(ProgressEvents):
     """The job's events, each marked with the trial it belongs to."""
 
-    def __init__(self, events: job.Events, trial: str, index: int, trials: int):
+    def __init__(self, events: ProgressEvents, trial: str, index: int, trials: int):
         super().__init__(str(events.path) if events.path else None)
         self.marks = {"trial": trial, "index": index, "trials": trials}
 
-    def emit(self, kind: str, **fields: Any) -> None:
-        super().emit(kind, **self.marks, **fields)
+    def emit(self, kind: str, /, **fields: Any) -> dict[str, Any]:
+        return super().emit(kind, **self.marks, **fields)
 
 
 def eval_items(path: Path, limit: int, system_prompt: str | None) -> list[dict[str, Any]]:
@@ -89,7 +90,7 @@ def score(model: Any, tokenizer: Any, items: list[dict[str, Any]], metrics: list
 class Sweep:
     """The sweep's state: its plan, the trials done so far, sweep.json and the MLflow parent run."""
 
-    def __init__(self, session: Path, folder: Path, spec: dict[str, Any], events: job.Events):
+    def __init__(self, session: Path, folder: Path, spec: dict[str, Any], events: ProgressEvents):
         self.session, self.folder, self.spec, self.events = session, folder, spec, events
         self.results: list[dict[str, Any]] = []
         self.mlflow: Any = None
@@ -109,7 +110,7 @@ class Sweep:
         try:
             import mlflow
 
-            from skills.train.tracking import EXPERIMENT, ensure_experiment, tracking_uri
+            from skills.common.tracking import EXPERIMENT, ensure_experiment, tracking_uri
 
             uri = tracking_uri(self.session)
             mlflow.set_tracking_uri(uri)
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     session = Path(args.session).resolve()
     folder = session / "sweeps" / args.sweep_id
-    events = job.Events(args.events)
+    events = ProgressEvents(args.events)
     spec = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
     state = Sweep(session, folder, spec, events)
 
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(state: Sweep) -> None:
     import torch
 
-    from skills.train.plan import cpu_threads
+    from skills.common.threads import cpu_threads
 
     torch.set_num_threads(cpu_threads())
     spec, events = state.spec, state.events
@@ -190,7 +191,7 @@ def run_trial(state: Sweep, base: Any, trial: dict[str, Any], items: list[dict[s
     from transformers import TrainerCallback
 
     from skills.train.plan import apply_overrides
-    from skills.train.tracking import RunTracker
+    from skills.common.tracking import RunTracker
 
     spec, session = state.spec, state.session
     plan = apply_overrides(base, trial["overrides"])

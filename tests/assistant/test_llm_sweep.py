@@ -8,7 +8,6 @@ edit with approval."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 

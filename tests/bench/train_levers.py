@@ -30,7 +30,7 @@ def main() -> None:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
 
     threads = int(os.environ.get("TUNESMITH_THREADS") or os.cpu_count() or 1)
     path = resolve_model_path("embedded:SmolLM2-135M-Instruct")
