@@ -1,4 +1,4 @@
-"""Code metrics of the evaluation step, on answers whose scores are known."""
+"""Code metrics (skills/common/metrics.py, used by the evaluation and by sweeps), on answers whose scores are known."""
 
 import pytest
 
