@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def train_step(tmp_path, monkeypatch):
-    from tests.skills.test_train_fixtures import make_session
+    from tests.skills.train.test_train_fixtures import make_session
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -63,7 +63,7 @@ async def test_planner_recovers_from_wrong_sweep_arguments_and_applies_the_best_
     card = [r for r in approver.requests if r.tool == "run_sweep"]
     assert len(card) == 1, "the wrong call never reached the person"
     preview = card[0].preview
-    assert "t1: learning_rate 0.0002, 2 steps" in preview["summary"] and "t2: learning_rate 0.001" in preview["summary"]
+    assert "t1: learning_rate 0.0002, max_steps 2, 2 steps" in preview["summary"] and "t2: learning_rate 0.001" in preview["summary"]
     assert preview["estimate"]["seconds"] > 0
     tasks = {e.task for e in events if isinstance(e, Progress)}
     assert {"sweep trial 1/2 (t1)", "sweep trial 2/2 (t2)"} <= tasks, tasks
