@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from specs.base import MAX_TEXT, Seed, SessionPath, Spec, SpecFile
 
-Technique = Literal["sft", "dpo", "rlvr", "rlaif"]
-REWARD_TECHNIQUES: tuple[Technique, ...] = ("rlvr", "rlaif")
-"""The RL techniques: they train against a reward (reward.yaml and the generated reward.py)."""
 
+class Technique(StrEnum):
+    """How a model is trained: `sft` learns from gold answers, `dpo` from preference pairs, `rlvr` is RL
+    with a verifiable (program-checked) reward, `rlaif` RL with an LLM judge's reward."""
 
-def needs_reward(technique: str) -> bool:
-    """Whether ``technique`` trains against a reward (GRPO with a verifiable or a judged reward)."""
-    return technique in REWARD_TECHNIQUES
+    SFT = "sft"
+    DPO = "dpo"
+    RLVR = "rlvr"
+    RLAIF = "rlaif"
+
+    @property
+    def is_rl(self) -> bool:
+        """Trained with GRPO: the model samples answers and a reward scores them."""
+        return self in (Technique.RLVR, Technique.RLAIF)
+
+    @property
+    def needs_reward(self) -> bool:
+        """Trains against a reward (reward.yaml and the generated reward.py)."""
+        return self.is_rl
+
+    @property
+    def needs_judge(self) -> bool:
+        """Its reward is an LLM judge's rubric (a judge model must be configured)."""
+        return self is Technique.RLAIF
+
+    @property
+    def needs_pairs(self) -> bool:
+        """Learns from preference pairs (chosen and rejected answers)."""
+        return self is Technique.DPO
+
+    @property
+    def needs_gold(self) -> bool:
+        """Learns from gold answers (input and output records)."""
+        return self is Technique.SFT
+
+    @property
+    def needs_reference_model(self) -> bool:
+        """Keeps a frozen reference model (DPO and GRPO): LoRA's base weights can serve as it."""
+        return self is not Technique.SFT
+
+    @property
+    def label(self) -> str:
+        """How messages name it: SFT, DPO, RLVR, RLAIF."""
+        return self.value.upper()
 Adapter = Literal["lora", "full"]
 Steps = Annotated[int, Field(ge=1, le=1_000_000)]
 """Optimizer steps (1 to 1,000,000)."""
@@ -116,17 +153,31 @@ class TimeEstimate(Spec):
     """The machine the warm-up ran on."""
 
 
+class Recommended(Spec):
+    """What the assistant recommended for this use case, data and machine when the plan was written."""
+
+    technique: Technique
+    """The technique the ranking put first."""
+    adapter: Adapter
+    """LoRA or a full fine-tune, for this model on this machine."""
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    """Why that technique and adapter."""
+
+
 class TrainingPlan(SpecFile):
     """How to train: technique, adapter, hyperparameters, compute and data."""
 
-    technique: Technique = "sft"
+    technique: Technique = Technique.SFT
     """`sft`: learn from gold answers; `dpo`: from preference pairs; `rlvr`: RL with a verifiable reward; `rlaif`: RL with an LLM judge's reward."""
     adapter: Adapter = "lora"
     """`lora` trains small adapter matrices (less memory); `full` trains every weight."""
     base_model: str = Field(default="embedded:SmolLM2-135M-Instruct", min_length=1, max_length=500)
     """The model to train; normally copied from the use-case spec."""
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
-    """Why this technique and adapter were recommended."""
+    """Why this technique and adapter: the recommendation's reason, or that the person chose them."""
+    recommended: Recommended | None = None
+    """The recommendation the plan was written from (technique and adapter above differ from it when
+    the person chose others); later steps read it from here instead of ranking again."""
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
     """Optimizer and trainer settings."""
     compute: Compute = Field(default_factory=Compute)
@@ -142,8 +193,8 @@ class TrainingPlan(SpecFile):
 
     @property
     def needs_reward(self) -> bool:
-        """The plan's technique trains against a reward (see ``needs_reward``)."""
-        return needs_reward(self.technique)
+        """The plan's technique trains against a reward (``Technique.needs_reward``)."""
+        return self.technique.needs_reward
 
     @model_validator(mode="after")
     def _reward_for_rl(self) -> "TrainingPlan":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Annotated, Any
 
@@ -231,23 +230,16 @@ def _preview_generate(ctx: ToolContext) -> Preview:
                            "and score their quality", code=code, estimate=_estimate(ctx, spec))
 
 
-def _embeddings(ctx: ToolContext) -> bool:
-    """Embedding spread costs a subprocess with sentence-transformers (~10-30 s); the setting
-    ``quality_embeddings`` or TUNESMITH_QUALITY_EMBEDDINGS=0 turns it off."""
-    if "quality_embeddings" in ctx.settings:
-        return bool(ctx.settings["quality_embeddings"])
-    return os.environ.get("TUNESMITH_QUALITY_EMBEDDINGS", "1").strip().lower() not in ("0", "false", "no", "off")
-
-
 def _run_generation(ctx: ToolContext, spec: DataGenerationSpec, use_case: UseCaseSpec) -> dict[str, Any]:
     """Generate in this call, stopping at the next record when the person cancels (ctx.cancel)."""
     from synth.generate import generate_dataset
     from synth.quality import ScoringCancelled, score_dataset, summary
 
-    report = generate_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, settings=ctx.settings, cancel=ctx.cancel)
+    report = generate_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, teacher_model=ctx.settings.teacher_model,
+                                api_base=ctx.settings.api_base, workspace=ctx.settings.workspace, cancel=ctx.cancel)
     if report["status"] == "done":
         try:
-            quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, embeddings=_embeddings(ctx),
+            quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, embeddings=ctx.settings.quality_embeddings,
                                     cancel=ctx.cancel)
             report["quality"] = summary(quality)
         except ScoringCancelled as exc:
@@ -286,10 +278,11 @@ def generate_data(ctx: ToolContext) -> ToolResult:
     if background:
         events = ctx.path("data/generate.events.jsonl")
         argv = [sys.executable, "-m", "skills.data.job", "--session", str(ctx.session_dir), "--events", str(events)]
-        for key in ("teacher_model", "api_base", "workspace"):
-            if ctx.settings.get(key):
-                argv += [f"--{key.replace('_', '-')}", str(ctx.settings[key])]
-        if not _embeddings(ctx):
+        for flag, value in (("--teacher-model", ctx.settings.teacher_model), ("--api-base", ctx.settings.api_base),
+                            ("--workspace", ctx.settings.workspace)):
+            if value:
+                argv += [flag, str(value)]
+        if not ctx.settings.quality_embeddings:
             argv.append("--no-embeddings")
         if ctx.jobs is not None:
             from skills.train.runs import launch
@@ -471,7 +464,7 @@ def score_data(ctx: ToolContext) -> ToolResult:
 
     try:
         report = score_dataset(ctx.session_dir, _use_case(ctx), _data_spec(ctx), emit=ctx.emit,
-                               embeddings=_embeddings(ctx), cancel=ctx.cancel)
+                               embeddings=ctx.settings.quality_embeddings, cancel=ctx.cancel)
     except ScoringCancelled as exc:
         return ToolResult(content=f"Stopped: {exc}.", data={"status": "cancelled"})
     return ToolResult(content=summary(report), data={"blocking": [f.code for f in report.blocking()]},
@@ -528,7 +521,7 @@ def finish_data_step(ctx: ToolContext) -> ToolResult:
                         " Fix the data (edit data_generation.yaml, regenerate) or ask the person to waive.")
     spec = _data_spec(ctx)
     generator = spec.generator
-    teacher = (generator.model or ctx.settings.get("teacher_model")) if generator.kind == "teacher" else None
+    teacher = (generator.model or ctx.settings.teacher_model) if generator.kind == "teacher" else None
     lineage.record(ctx.session_dir, "data", "data/train.jsonl", inputs=["use_case.yaml", "data_generation.yaml", "data/eval.jsonl"],
                    generator=generator.kind, template=generator.template, teacher=teacher, seed=spec.seed)
     waived = [f.code for f in load_report(ctx.session_dir).findings if f.waived] if ctx.path("data/quality.json").exists() else []

@@ -14,7 +14,7 @@ from typing import Any
 
 from skills.common.basemodel import param_count
 from skills.train.datafacts import DataFacts
-from specs.training import DataMix, Hyperparameters, TimeEstimate, TrainingPlan
+from specs.training import DataMix, Hyperparameters, Technique, TimeEstimate, TrainingPlan
 
 CPU_TOKENS_PER_SECOND_135M = 160.0
 """Measured SFT training throughput of SmolLM2-135M on 2 CPU cores."""
@@ -37,9 +37,10 @@ def round_up(value: float, multiple: int) -> int:
     return int(math.ceil(value / multiple) * multiple)
 
 
-def size_plan(technique: str, adapter: str, base_model: str, facts: DataFacts, *, gpu: bool | None = None,
+def size_plan(technique: Technique | str, adapter: str, base_model: str, facts: DataFacts, *, gpu: bool | None = None,
               reward: str | None = None, reason: str | None = None) -> tuple[TrainingPlan, list[str]]:
     """A plan with defaults sized to the data and the machine, and a note on each choice."""
+    technique = Technique(technique)
     gpu = has_gpu() if gpu is None else gpu
     notes: list[str] = []
     p99 = facts.token_quantile(0.99) or 128
@@ -85,7 +86,7 @@ def size_plan(technique: str, adapter: str, base_model: str, facts: DataFacts, *
         data.general_mix_ratio = 0.1
         notes.append("general_mix_ratio 0.1: a full fine-tune mixes in the base model's own answers to generic prompts against forgetting.")
     plan = TrainingPlan(technique=technique, adapter=adapter, base_model=base_model, reason=reason,
-                        hyperparameters=Hyperparameters(**hp), data=data, reward=reward if technique in ("rlvr", "rlaif") else None)
+                        hyperparameters=Hyperparameters(**hp), data=data, reward=reward if technique.needs_reward else None)
     plan.estimate = heuristic_estimate(plan, facts, gpu)
     return plan, notes
 

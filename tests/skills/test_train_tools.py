@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from skills.settings import ToolSettings
 from skills.train import tools
 from skills.train.datafacts import inspect_data
 from specs.quality import Finding, QualityReport
@@ -126,13 +127,13 @@ def test_training_budget_cuts_the_planned_steps(tmp_path):
     unbounded = load_spec(session / "training.yaml", TrainingPlan)
     sps = unbounded.estimate.seconds_per_step
     minutes = (20 + sps * 35) / 60  # room for 35 steps after loading
-    result = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": minutes}), adapter="lora")
+    result = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes)), adapter="lora")
     plan = load_spec(session / "training.yaml", TrainingPlan)
     assert free is None and unbounded.hyperparameters.max_steps > 35
     assert plan.hyperparameters.max_steps == 35 and "training budget" in result.content
     assert plan.estimate.total_seconds <= minutes * 60 + 1
-    tiny = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": 0.1}), adapter="lora")
+    tiny = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=0.1)), adapter="lora")
     assert load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 30
     assert "still runs over the budget" in tiny.content
-    explicit = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": minutes}), adapter="lora", max_steps=50)
+    explicit = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes)), adapter="lora", max_steps=50)
     assert not explicit.is_error and load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 50
