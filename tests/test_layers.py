@@ -51,9 +51,6 @@ SUBPROCESS_ALLOWED = {
     "synth.sandbox": "generated code runs in a confined child and is waited for within the call",
     "synth.embed": "the MiniLM embedding spread runs in a child (torch stays out of the app), waited for",
     "synth.tokens": "a tokenizer is converted once from the GGUF in a child, waited for",
-    # Still to move onto the runner (issue 15, point 1): each starts or waits for a process itself.
-    "skills.evaluate.tools": "the evaluation job's fallback when no runner is given",
-    "skills.export.tools": "the export job, run and waited for within the call",
 }
 """Modules that may import subprocess or multiprocessing, with why; job scripts may too (their tools)."""
 
@@ -61,13 +58,6 @@ STEP_SHARED = "skills.common"
 """Code the steps share (base model, checkpoints, tracking, threads, job helpers, progress events).
 A step folder `skills/<step>/` may import its own folder, this package, the toolkit modules at the top
 of skills/ (toolkit, jobcontrol, ...), synth and specs; never another step. skills/common imports no step."""
-CROSS_STEP_PENDING: set[tuple[str, str]] = {
-    # Still to move into skills/common (issue 15, point 2): the data step's job helpers.
-    ("skills.data.tools", "skills.train.runs"),
-    ("skills.data.guide", "skills.train.runs"),
-}
-"""(module, step module it still imports): cross-step imports not yet moved; to be emptied."""
-
 UPWARD_ALLOWED = {("assistant.cli", "assistant.tui")}
 """(module, layer it may import lazily, inside a function): the command line starts the app."""
 
@@ -173,8 +163,7 @@ def _static_problems(module: str, path: Path) -> list[str]:
         if root == "textual" and not in_tui:
             problems.append(f"{where}: textual imported outside assistant/tui/")
         step, target_step = _step(module), _step(target)
-        if (step is not None and target_step not in (None, step, "common")
-                and (module, target) not in CROSS_STEP_PENDING):
+        if step is not None and target_step not in (None, step, "common"):
             problems.append(f"{where}: {module} imports {target}: a step never imports another step; "
                             f"shared step code lives in {STEP_SHARED} (skills/common/)")
         if root == "litellm" and module not in LITELLM_ALLOWED:

@@ -14,7 +14,7 @@ from skills.guiding import GuideState, LastTool
 from skills.toolkit import ToolContext
 from skills.settings import ToolSettings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FAST = ToolSettings(quality_embeddings=False)  # the MiniLM subprocess is covered in tests/synth
 
 
