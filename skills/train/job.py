@@ -353,7 +353,7 @@ def _lineage(session: Path, run_dir: Path, plan, tracker) -> None:
 
         inputs = [p for p in ("training.yaml", plan.data.train_path, plan.reward or "", "reward.py") if p and (session / p).exists()]
         lineage.record(session, "run", str((run_dir / "final").relative_to(session)), inputs=inputs,
-                       run_id=run_dir.name, mlflow_run_id=getattr(tracker, "mlflow_run_id", None),
+                       run_id=run_dir.name, mlflow_run_id=tracker.mlflow_run_id if tracker else None,
                        technique=plan.technique, adapter=plan.adapter, base_model=plan.base_model)
     except Exception:  # noqa: BLE001 - lineage must not fail a finished training
         pass
