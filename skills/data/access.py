@@ -1,4 +1,5 @@
-"""What the data step's tools share: the session's use case and data spec, the teacher, a diff."""
+"""What the data step's tools share: the session's use case and data spec, the teacher, a diff, the
+embeddings setting."""
 
 from __future__ import annotations
 
