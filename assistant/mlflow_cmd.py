@@ -19,7 +19,7 @@ def store_uri(args: argparse.Namespace) -> str:
     import os
 
     from assistant.config import Settings
-    from skills.train.tracking import default_uri
+    from skills.common.tracking import default_uri
 
     if args.backend_store_uri:
         return args.backend_store_uri

@@ -4,7 +4,8 @@ Two checks. Statically (ast, every import in every module, lazy ones included): 
 against the direction, textual only under assistant/tui/, litellm only in the two LLM modules,
 torch & co. never at module level outside job scripts, subprocess only in the job runner
 (assistant/jobs.py) and the few listed modules that wait for a child within one call, and no product
-module imports tests/ (test and bench helpers live there). Dynamically: every app module is imported
+module imports tests/ (test and bench helpers live there); assistant/tui/ imports specs, synth and
+skills only for types, under `if TYPE_CHECKING:` (the face asks the engine). Dynamically: every app module is imported
 in a fresh process and `sys.modules` must hold no textual (outside assistant.tui), no torch,
 transformers, trl, peft, accelerate or sentence_transformers, and no module of a higher layer.
 """
@@ -50,14 +51,20 @@ SUBPROCESS_ALLOWED = {
     "synth.sandbox": "generated code runs in a confined child and is waited for within the call",
     "synth.embed": "the MiniLM embedding spread runs in a child (torch stays out of the app), waited for",
     "synth.tokens": "a tokenizer is converted once from the GGUF in a child, waited for",
-    # Still to move onto the runner (issue 15, point 1): each starts or waits for a process itself.
-    "skills.evaluate.tools": "the evaluation job's fallback when no runner is given",
-    "skills.export.tools": "the export job, run and waited for within the call",
 }
 """Modules that may import subprocess or multiprocessing, with why; job scripts may too (their tools)."""
 
+STEP_SHARED = "skills.common"
+"""Code the steps share (base model, checkpoints, tracking, threads, job helpers, progress events).
+A step folder `skills/<step>/` may import its own folder, this package, the toolkit modules at the top
+of skills/ (toolkit, jobcontrol, ...), synth and specs; never another step. skills/common imports no step."""
 UPWARD_ALLOWED = {("assistant.cli", "assistant.tui")}
 """(module, layer it may import lazily, inside a function): the command line starts the app."""
+
+ENGINE_ONLY_FOR_THE_FACE = ("specs", "synth", "skills")
+"""Layers assistant/tui/ may import only for types (under ``if TYPE_CHECKING:``): the screens render
+events and engine results; reading, validating and writing a session's files goes through the engine
+(assistant/session_files.py, assistant/steps.py, the agent's tools)."""
 
 
 def _module_name(path: Path) -> str:
@@ -85,6 +92,15 @@ def _is_job_only(module: str) -> bool:
     return is_job_script or module in JOB_ONLY_MODULES
 
 
+def _step(module: str) -> str | None:
+    """The step folder a skills module belongs to (``skills.<step>...``), "common" for the shared
+    package, None for the toolkit modules at the top of skills/ and for other packages."""
+    parts = module.split(".")
+    if len(parts) < 2 or parts[0] != "skills" or not (ROOT / "skills" / parts[1]).is_dir():
+        return None
+    return parts[1]
+
+
 def _layer(module: str) -> int | None:
     """Index in LAYERS of a first-party module, None for third-party ones."""
     if module == "assistant.tui" or module.startswith("assistant.tui."):
@@ -93,14 +109,28 @@ def _layer(module: str) -> int | None:
     return LAYERS.index(top) if top in LAYERS else None
 
 
-def _imports(module: str, path: Path) -> list[tuple[str, int, bool]]:
-    """(imported module, line, at module level) for every import statement in the file."""
+def _is_type_checking(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``): imports there never run."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(module: str, path: Path, *, runtime_only: bool = False) -> list[tuple[str, int, bool]]:
+    """(imported module, line, at module level) for every import statement in the file; with
+    ``runtime_only``, leaving out those under ``if TYPE_CHECKING:`` (types for annotations only)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: list[tuple[str, int, bool]] = []
 
     def visit(node: ast.AST, top_level: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            if runtime_only and _is_type_checking(child):
+                for orelse in child.orelse:
+                    visit(ast.Module(body=[orelse], type_ignores=[]), top_level)
+                continue
             nested = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             if isinstance(child, ast.Import):
                 found.extend((alias.name, child.lineno, top_level) for alias in child.names)
@@ -132,6 +162,10 @@ def _static_problems(module: str, path: Path) -> list[str]:
                 problems.append(f"{where}: {module} ({LAYERS[own]}) imports {target} ({LAYERS[layer]}), against the layers")
         if root == "textual" and not in_tui:
             problems.append(f"{where}: textual imported outside assistant/tui/")
+        step, target_step = _step(module), _step(target)
+        if step is not None and target_step not in (None, step, "common"):
+            problems.append(f"{where}: {module} imports {target}: a step never imports another step; "
+                            f"shared step code lives in {STEP_SHARED} (skills/common/)")
         if root == "litellm" and module not in LITELLM_ALLOWED:
             problems.append(f"{where}: litellm imported outside {sorted(LITELLM_ALLOWED)}")
         if root in MCP and module not in MCP_ALLOWED:
@@ -143,6 +177,12 @@ def _static_problems(module: str, path: Path) -> list[str]:
                             "(skills: ctx.jobs, skills/jobcontrol.py)")
         if root in HEAVY and top_level and not _is_job_only(module):
             problems.append(f"{where}: {root} imported at module level; import it inside the function a job runs")
+    if in_tui:
+        for target, line, _ in _imports(module, path, runtime_only=True):
+            if target.split(".")[0] in ENGINE_ONLY_FOR_THE_FACE:
+                problems.append(f"{path.relative_to(ROOT)}:{line}: the face imports {target} at run time; ask the "
+                                "engine (assistant/session_files.py, assistant/steps.py) and import it only for types, "
+                                "under `if TYPE_CHECKING:`")
     return problems
 
 
@@ -157,13 +197,39 @@ def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
     bad.parent.mkdir()
     bad.write_text("import torch\nfrom assistant.session import Workspace\n\ndef f():\n    import textual\n    from synth import llm\n"
                    "    import mcp_types\n    import subprocess\n    from tests.fake_openai import FakeOpenAI\n")
+    face = tmp_path / "assistant" / "tui" / "screen.py"
+    face.parent.mkdir(parents=True)
+    face.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from specs.quality import Finding\n"
+                    "def f():\n    from synth.quality import load_report\n")
+    for folder in ("data", "train", "common"):
+        (tmp_path / "skills" / folder).mkdir(parents=True)
+    step = tmp_path / "skills" / "data" / "bad.py"
+    step.write_text("from skills.train.runs import launch\nfrom skills.common.basemodel import cache_root\n"
+                    "from skills.toolkit import tool\nfrom skills.data.access import SPEC_FILE\n")
+    shared = tmp_path / "skills" / "common" / "bad.py"
+    shared.write_text("def f():\n    from skills.data import tools\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    face_problems = _static_problems("assistant.tui.screen", face)
+    assert len(face_problems) == 1 and "imports synth.quality at run time" in face_problems[0]
     problems = "\n".join(_static_problems("specs.bad", bad))
     assert "against the layers" in problems and "textual" in problems and "module level" in problems
     assert "mcp_types imported outside" in problems
     assert "subprocess imported; background processes are started by assistant.jobs" in problems
     assert "product code imports tests.fake_openai" in problems
     assert problems.count("against the layers") == 2
+    step_problems = _static_problems("skills.data.bad", step) + _static_problems("skills.common.bad", shared)
+    assert [p.split(":")[1] for p in step_problems] == ["1", "2"], step_problems
+    assert all("a step never imports another step" in p for p in step_problems)
+
+
+def test_every_job_script_writes_progress_through_the_one_writer():
+    """A module that takes ``--events`` (a job script) writes its progress events with
+    skills/common/events.py, not by hand."""
+    takers = sorted(m for m, path in MODULES.items()
+                    if m.startswith("skills.") and 'add_argument("--events"' in path.read_text(encoding="utf-8"))
+    assert len(takers) >= 5, takers
+    by_hand = [m for m in takers if "skills.common.events" not in {t for t, _, _ in _imports(m, MODULES[m])}]
+    assert by_hand == [], f"job scripts writing events by hand: {by_hand}; use skills.common.events.ProgressEvents"
 
 
 # -- dynamic: import each module in a fresh process --------------------------------------------------

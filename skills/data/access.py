@@ -1,7 +1,9 @@
-"""What the data step's tools share: the session's use case and data spec, the teacher, a diff."""
+"""What the data step's tools share: the session's use case and data spec, the teacher, a diff, the
+embeddings setting."""
 
 from __future__ import annotations
 
+import os
 from difflib import unified_diff
 
 from skills.toolkit import ToolContext, ToolError
@@ -55,3 +57,11 @@ def _diff(ctx: ToolContext, name: str, new_text: str) -> str:
     path = ctx.path(name)
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     return "".join(unified_diff(old.splitlines(True), new_text.splitlines(True), f"a/{name}", f"b/{name}"))
+
+
+def _embeddings(ctx: ToolContext) -> bool:
+    """Embedding spread costs a subprocess with sentence-transformers (~10-30 s); the setting
+    ``quality_embeddings`` or TUNESMITH_QUALITY_EMBEDDINGS=0 turns it off."""
+    if "quality_embeddings" in ctx.settings:
+        return bool(ctx.settings["quality_embeddings"])
+    return os.environ.get("TUNESMITH_QUALITY_EMBEDDINGS", "1").strip().lower() not in ("0", "false", "no", "off")

@@ -36,7 +36,7 @@ def paraphrase_records(session_dir: Path, use_case: UseCaseSpec, spec: DataGener
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
 
     partial_root = Path(session_dir) / "data" / ".partial"
     source = PartialWriter(partial_root / "train.jsonl")

@@ -24,7 +24,7 @@ def run_model_dir(session_dir: Path, run_id: str) -> tuple[str, Path]:
 def set_threads() -> None:
     import torch
 
-    from skills.train.plan import cpu_threads
+    from skills.common.threads import cpu_threads
 
     torch.set_num_threads(cpu_threads(limit=4))
 
@@ -34,7 +34,7 @@ def load(base_model: str, *, run: tuple[str, Path] | None = None) -> tuple[Any, 
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
 
     set_threads()
     if run is not None and run[0] == "full":

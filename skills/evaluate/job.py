@@ -12,7 +12,6 @@ and logs the report to MLflow beside the training run. Progress goes to --events
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -20,28 +19,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from skills.common.events import ProgressEvents
 from skills.evaluate import examples as ex
 from skills.evaluate import forgetting
 from skills.evaluate import judge as judging
 from skills.evaluate import metrics as code_metrics
 from skills.evaluate.plan import judged_tenets
 from skills.evaluate.report import agreement_sentence, build_report, metric_columns, summary, write_report
-
-
-class Events:
-    """Append JSON lines to the events file (flushed per event) and echo a short line to stdout."""
-
-    def __init__(self, path: str | None):
-        self.path = Path(path) if path else None
-        if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-
-    def __call__(self, type_: str, **fields: Any) -> None:
-        event = {"type": type_, "time": time.time(), **fields}
-        if self.path:
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
-        print(json.dumps(event, ensure_ascii=False, default=str)[:300], flush=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -58,8 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def variants_to_run(spec: Any, system_prompt: str | None, run_ids: list[str], session: Path | None = None) -> list[dict[str, Any]]:
     """Base first, then the prompt-only baseline, then each run (asked with the system prompt it was trained
-    with, skills.train.prompt.run_system_prompt, when ``session`` is given)."""
-    from skills.train.prompt import run_system_prompt
+    with, skills.common.prompt.run_system_prompt, when ``session`` is given)."""
+    from skills.common.prompt import run_system_prompt
 
     plan = [{"name": ex.BASE, "run": None, "system": system_prompt, "replace": False}]
     if spec.include_prompt_baseline and spec.baseline_system_prompt:
@@ -82,7 +66,7 @@ def _cached_outputs(path: Path, count: int) -> list[str] | None:
     return None
 
 
-def _variant_model(variant: dict[str, Any], base_model: str, session: Path, emit: Events) -> tuple[Any, Any]:
+def _variant_model(variant: dict[str, Any], base_model: str, session: Path, emit: ProgressEvents) -> tuple[Any, Any]:
     """(model, tokenizer) of a variant; the base model stays loaded for the prompt-only baseline."""
     from skills.evaluate import generation
 
@@ -98,7 +82,7 @@ def _variant_model(variant: dict[str, Any], base_model: str, session: Path, emit
 
 
 def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec: Any, base_model: str,
-                     session: Path, folder: Path, emit: Events,
+                     session: Path, folder: Path, emit: ProgressEvents,
                      general_items: list[dict[str, Any]] | None = None) -> tuple[list[str], list[str] | None]:
     """Answers of one variant to the evaluation records and (when given) to the general set's items.
 
@@ -180,7 +164,7 @@ def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], sessi
 
 
 def score_judges(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, api_base: str | None,
-                 emit: Events) -> dict[str, Any]:
+                 emit: ProgressEvents) -> dict[str, Any]:
     """Judge every answer on every rubric; returns usage and failure counts."""
     from synth.llm import run_sync
 
@@ -206,7 +190,7 @@ def log_mlflow(session: Path, eval_id: str, report: dict[str, Any], folder: Path
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
 
-    from skills.train.tracking import EXPERIMENT, ensure_experiment, tracking_uri
+    from skills.common.tracking import EXPERIMENT, ensure_experiment, tracking_uri
 
     uri = tracking_uri(session)
     mlflow.set_tracking_uri(uri)
@@ -272,7 +256,7 @@ def _lineage(session: Path, rel: Path, spec: Any, args: argparse.Namespace, repo
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    emit = Events(args.events)
+    emit = ProgressEvents(args.events)
     try:
         evaluate(args, emit)
     except Exception as exc:  # noqa: BLE001 - reported as an event, then a non-zero exit
@@ -282,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def evaluate(args: argparse.Namespace, emit: Events) -> dict[str, Any]:
+def evaluate(args: argparse.Namespace, emit: ProgressEvents) -> dict[str, Any]:
     from specs.evaluation import EvaluationSpec
     from specs.use_case import UseCaseSpec
     from specs.yamlio import load_spec

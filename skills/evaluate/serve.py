@@ -40,7 +40,7 @@ class Models:
 
         use_case = load_optional(session / "use_case.yaml", UseCaseSpec)
         self.system_prompt = use_case.contract.system_prompt if use_case else None
-        from skills.train.prompt import run_system_prompt
+        from skills.common.prompt import run_system_prompt
 
         self.tuned_prompt = run_system_prompt(session / "runs" / run_id, self.system_prompt) if run_id else self.system_prompt
         base_model = use_case.base_model if use_case else "embedded:SmolLM2-135M-Instruct"

@@ -94,7 +94,7 @@ def model_card(session: Path, name: str, use_case: Any, plan: Any, run_dir: Path
         parts.append(f"- Labels: {', '.join(c.labels)}")
     if c.system_prompt:
         parts.append(f"- System prompt: {c.system_prompt}")
-    from skills.train.prompt import run_system_prompt
+    from skills.common.prompt import run_system_prompt
 
     trained = run_system_prompt(run_dir, c.system_prompt)
     if trained != c.system_prompt:

@@ -22,7 +22,7 @@ def prompts() -> list[str]:
 
 
 def cache_file(base_model: str) -> Path:
-    from skills.train.basemodel import cache_root
+    from skills.common.basemodel import cache_root
 
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", base_model).strip("_")
     return cache_root().parent / "general" / f"{safe}.jsonl"

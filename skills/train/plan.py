@@ -14,7 +14,7 @@ import math
 import os
 from typing import Any
 
-from skills.train.basemodel import param_count
+from skills.common.basemodel import param_count
 from skills.train.datafacts import DataFacts
 from specs.training import DataMix, Hyperparameters, TimeEstimate, TrainingPlan
 
@@ -26,24 +26,6 @@ LOAD_SECONDS = 20.0
 
 LEARNING_RATES = {("sft", "lora"): 3e-4, ("sft", "full"): 1e-4, ("dpo", "lora"): 5e-5, ("dpo", "full"): 1e-5,
                   ("rlvr", "lora"): 1.5e-4, ("rlvr", "full"): 2e-5, ("rlaif", "lora"): 1.5e-4, ("rlaif", "full"): 2e-5}
-
-
-def cpu_threads(processes: int = 1, limit: int | None = None) -> int:
-    """Torch threads for a job: $TUNESMITH_THREADS, else the cores this job's processes share, and one
-    thread when the machine is already busier than its cores (measured here under a load of 11 on 2
-    cores: greedy generation took 264 s with 2 threads and 30-45 s with 1; threads that wait on each
-    other at every operation lose most of their time slices)."""
-    chosen = int(os.environ.get("TUNESMITH_THREADS") or 0)
-    if chosen > 0:
-        return chosen
-    cores = os.cpu_count() or 1
-    threads = max(1, cores // max(1, processes))
-    try:
-        if os.getloadavg()[0] > cores:
-            threads = 1
-    except OSError:
-        pass
-    return min(threads, limit) if limit else threads
 
 
 def has_gpu() -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from skills.train.basemodel import available_memory_bytes, fits_in_memory, param_count, training_memory_bytes
+from skills.common.basemodel import available_memory_bytes, fits_in_memory, param_count, training_memory_bytes
 from skills.train.datafacts import DataFacts
 from specs.use_case import UseCaseSpec
 

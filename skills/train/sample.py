@@ -11,8 +11,9 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
+
+from skills.common.events import ProgressEvents
 
 
 def reference_of(row: dict) -> str | None:
@@ -35,17 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     session = Path(args.session).resolve()
 
-    def emit(kind: str, **fields) -> None:
-        if args.events:
-            with open(args.events, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"type": kind, "time": time.time(), **fields}) + "\n")
+    emit = ProgressEvents(args.events, echo=False)
 
     import torch
 
     torch.set_num_threads(int(os.environ.get("TUNESMITH_THREADS", os.cpu_count() or 1)))
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
     from skills.train.general import generate
     from specs.training import TrainingPlan
     from specs.yamlio import load_spec

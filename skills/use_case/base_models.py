@@ -119,7 +119,7 @@ def training_bytes(params: int, adapter: Adapter) -> int:
     and a small trainable adapter; both add room for activations.
     """
     try:
-        from skills.train.basemodel import training_memory_bytes
+        from skills.common.basemodel import training_memory_bytes
     except ImportError:  # the training step's module is missing: same formula, kept here
         weights = 4 * params
         return int(weights * (5.6 if adapter == "full" else 1.6)) + 512 * 1024**2

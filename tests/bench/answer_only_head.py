@@ -35,7 +35,7 @@ def main() -> None:
     from trl import SFTConfig, SFTTrainer
     from trl.trainer import utils as trl_utils
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
     from skills.train.job import score_answers_only
     from synth.records import to_training_row
     from synth.templates import classification

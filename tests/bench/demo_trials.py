@@ -97,7 +97,7 @@ def score(folder: Path, run_id: str | None) -> dict:
     """label_match of greedy answers on data/eval.jsonl, overall and per slice, with bootstrap intervals."""
     from skills.evaluate import generation
     from skills.evaluate.metrics import label_match
-    from skills.train.prompt import run_system_prompt
+    from skills.common.prompt import run_system_prompt
     from specs.use_case import UseCaseSpec
     from specs.yamlio import load_spec
 

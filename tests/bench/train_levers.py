@@ -36,7 +36,7 @@ LABELS = ["groceries", "dining", "transport", "subscriptions", "utilities", "ren
 
 
 def demo_prompts() -> dict[str, str | None]:
-    from skills.train.prompt import short_prompt
+    from skills.common.prompt import short_prompt
     from skills.use_case.drafting import classification_prompt
 
     contract = classification_prompt("bank transaction", LABELS)
@@ -92,7 +92,7 @@ def main() -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
     from synth.templates import classification
 
     threads = int(os.environ.get("TUNESMITH_THREADS") or os.cpu_count() or 1)

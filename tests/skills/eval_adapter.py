@@ -12,7 +12,7 @@ def main(train_path: str, out_dir: str, steps: int = 4) -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
 
     torch.manual_seed(0)
     torch.set_num_threads(2)

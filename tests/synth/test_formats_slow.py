@@ -1,5 +1,5 @@
 """Each training format, read by datasets.load_dataset("json"), trains one step in the real TRL trainer
-on the embedded SmolLM2 model (converted to a cached HF folder by skills/train/basemodel.py)."""
+on the embedded SmolLM2 model (converted to a cached HF folder by skills/common/basemodel.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def model_folder():
-    basemodel = pytest.importorskip("skills.train.basemodel", reason="skills/train/basemodel.py (train step) is missing")
+    basemodel = pytest.importorskip("skills.common.basemodel", reason="skills/common/basemodel.py (shared step code) is missing")
     return str(basemodel.resolve_model_path("embedded:SmolLM2-135M-Instruct"))
 
 

@@ -41,7 +41,7 @@ def test_sft_lora_beats_base_on_held_out(tmp_path, monkeypatch):
     events = []
     ctx.emit = events.append
     done = call(tools.wait_for_training, ctx)
-    assert not done.is_error, done.content + "\n" + tools.runs.log_tail(session / "runs" / started.data["run_id"], ctx.jobs)
+    assert not done.is_error, done.content + "\n" + tools.jobs.log_tail(session / "runs" / started.data["run_id"], ctx.jobs)
     assert done.phase == "evaluate"
     run = session / "runs" / started.data["run_id"]
     assert (run / "final" / "adapter_model.safetensors").exists()
@@ -55,7 +55,7 @@ def test_sft_lora_beats_base_on_held_out(tmp_path, monkeypatch):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from skills.train.basemodel import resolve_model_path
+    from skills.common.basemodel import resolve_model_path
 
     torch.set_num_threads(int(threads))
     rows = [json.loads(l) for l in (session / "data/eval.jsonl").read_text().splitlines()]

@@ -24,7 +24,7 @@ BASE = "embedded:SmolLM2-135M-Instruct"
 
 def _resolve_base_model_once() -> None:
     """Convert the embedded model before launching, so the two ranks only read the cached folder."""
-    code = f"from skills.train.basemodel import resolve_model_path; print(resolve_model_path({BASE!r}))"
+    code = f"from skills.common.basemodel import resolve_model_path; print(resolve_model_path({BASE!r}))"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
 

@@ -7,7 +7,7 @@ from skills.evaluate.job import variants_to_run
 from skills.export import gguf
 from skills.train.datafacts import DataFacts
 from skills.train.plan import size_plan
-from skills.train.prompt import run_system_prompt, short_prompt, shorten_rows
+from skills.common.prompt import run_system_prompt, short_prompt, shorten_rows
 from specs.evaluation import EvaluationSpec, MetricSpec
 
 CONTRACT = "Categorize the bank transaction. Answer with exactly one of: groceries, dining, rent."

@@ -2,7 +2,7 @@
 
 import os
 
-from skills.train.plan import cpu_threads
+from skills.common.threads import cpu_threads
 
 
 def test_threads_follow_the_setting_then_the_cores_then_the_load(monkeypatch):

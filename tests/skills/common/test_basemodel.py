@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from skills.train import basemodel
-from skills.train.basemodel import BaseModelError, fits_in_memory, param_count, resolve_model_path
+from skills.common import basemodel
+from skills.common.basemodel import BaseModelError, fits_in_memory, param_count, resolve_model_path
 
 GIB = 1024**3
 
