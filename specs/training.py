@@ -68,7 +68,7 @@ class Hyperparameters(Spec):
     """Optimizer and trainer settings; the defaults are sized to the machine and the data."""
 
     learning_rate: LearningRate = 2e-4
-    """Peak learning rate. LoRA: 2e-4 to 5e-4; full fine-tune: about 5e-5; DPO: 5e-5; GRPO: 1e-4 to 2e-4."""
+    """Peak learning rate. LoRA: 2e-4 to 5e-4; full fine-tune: 5e-5 to 1e-4; DPO: 5e-5; GRPO: 1e-4 to 2e-4."""
     max_steps: Steps = 60
     """Optimizer steps to train for. Takes precedence over epochs."""
     epochs: float = Field(default=1.0, gt=0, le=1000)
@@ -84,6 +84,9 @@ class Hyperparameters(Spec):
     group_by_length: bool = True
     """Put SFT records of similar length in the same batch, so less of each batch is padding (faster when
     record lengths vary; the order is still shuffled in large groups). Ignored when packing is on."""
+    answer_only_head: bool = True
+    """SFT: run the LM head only on the answer's tokens, the only ones the loss counts (same loss, less
+    work per step on the CPU, where TRL otherwise scores every position)."""
     warmup_ratio: float = Field(default=0.05, ge=0, lt=1)
     """Share of steps spent warming up the learning rate."""
     weight_decay: float = Field(default=0.0, ge=0, le=10)
@@ -134,6 +137,10 @@ class DataMix(Spec):
     """Training records, relative to the session folder."""
     eval_path: SessionPath = "data/eval.jsonl"
     """Held-out records, relative to the session folder."""
+    system_prompt: Literal["full", "short"] = "full"
+    """`short`: SFT and DPO train with the first sentence of the records' system prompt (the task, without the
+    list of labels or format rules the model learns from its data), fewer tokens on every step; the run
+    records it and evaluation, the playground and export ask the model the same way. `full`: as written."""
     general_mix_ratio: MixRatio = 0.0
     """Share of general instruction data mixed in against forgetting (on by default for full fine-tunes)."""
     general_data_path: SessionPath | None = None

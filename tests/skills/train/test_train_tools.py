@@ -37,7 +37,7 @@ def test_recommend_and_plan(tmp_path):
     call(tools.write_training_plan, ctx, adapter="full")
     plan = load_spec(session / "training.yaml", TrainingPlan)
     assert plan.data.general_mix_ratio > 0, "the forgetting guard is on for full fine-tunes"
-    assert plan.hyperparameters.learning_rate == 5e-5
+    assert plan.hyperparameters.learning_rate == 1e-4
 
 
 def test_big_model_refused(tmp_path):
