@@ -203,7 +203,10 @@ def run_trial(state: Sweep, base: Any, trial: dict[str, Any], items: list[dict[s
                 message=f"trial {trial['id']}: {describe(trial['settings'])}, {steps} steps")
     started_wall, started_cpu = time.monotonic(), time.process_time()
     model, tokenizer = job.load_model(plan)
-    dataset = job.training_dataset(plan, session, model, tokenizer, events.emit)
+    dataset, trained_prompt = job.training_dataset(plan, session, model, tokenizer, events.emit)
+    if trained_prompt.get("system_prompt"):  # asked as it was trained: with the shortened system prompt
+        short = {"role": "system", "content": trained_prompt["system_prompt"]}
+        items = [{**item, "messages": [short if m["role"] == "system" else m for m in item["messages"]]} for item in items]
     common = job.trainer_args(plan, trial_dir / "checkpoints", steps, save=False)
     trainer = job.build_trainer(plan, model, tokenizer, dataset, job.lora_config(plan), common, session, plan.hyperparameters)
     progress = job.Progress(events, trial_dir, steps)
