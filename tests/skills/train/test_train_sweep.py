@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from assistant.agent import format_validation
 from skills.toolkit import ToolError
 from skills.train import sweep, tools
+from skills.train.plan import LEARNING_RATES
 from test_train_fixtures import call, make_session, tool_ctx
 
 
@@ -80,7 +81,7 @@ def test_trials_come_from_the_plan_and_the_card_shows_each_with_its_time(planned
     plan = tools._plan(ctx)
     trials = sweep.build_trials(plan, sweep.grid_of(args.model_dump()), steps=6)
     full = trials[2]["overrides"]
-    assert full["learning_rate"] == 5e-5 and "lora_r" not in full, "a full trial gets the full fine-tune's rate"
+    assert full["learning_rate"] == LEARNING_RATES[("sft", "full")] and "lora_r" not in full, "a full trial gets the full fine-tune's rate"
     assert all(t["overrides"]["max_steps"] == 6 for t in trials)
 
 
