@@ -21,6 +21,19 @@ STEP_TOOL = "go_to_step"
 DONE = "done"
 
 
+JOURNEY: tuple[str, ...] = tuple(catalog.ORDER)
+"""The journey's steps in order (what the plan view draws)."""
+
+
+def step_descriptions() -> dict[str, str]:
+    """Each step's one-line description from its SKILL.md; empty when a SKILL.md is broken (its own
+    test reports it; the plan view then shows no tooltips rather than failing)."""
+    try:
+        return {skill.name: skill.description for skill in catalog.discover()}
+    except Exception:  # noqa: BLE001 - a broken SKILL.md must not take the UI down
+        return {}
+
+
 def step_index(step: str | None) -> int:
     """Position of a step in the journey (``done`` is after the last one; unknown is -1)."""
     if step == DONE:

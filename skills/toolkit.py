@@ -99,8 +99,6 @@ class ToolContext:
     jobs: JobControl | None = None
     """The engine's job runner (see skills/jobcontrol.py): the only way a tool starts, watches or
     cancels a background process. None where no engine is at hand; tools that need a job then refuse."""
-    start_job: Callable[..., Any] | None = None
-    """``jobs.start`` (set from ``jobs``): start_job(name, argv, cwd=None, env=None) -> job handle."""
     approved_waivers: list[str] = field(default_factory=list)
     """Finding codes the person waived when allowing this call."""
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -109,10 +107,6 @@ class ToolContext:
     cancel_jobs: bool = False
     """With ``cancel`` set: True when the person asked to cancel the work itself (the progress card's
     Cancel button), so a wait on a background job cancels the job too; False (esc) leaves jobs running."""
-
-    def __post_init__(self) -> None:
-        if self.start_job is None and self.jobs is not None:
-            self.start_job = self.jobs.start
 
     @property
     def waivers(self) -> list[Waiver]:

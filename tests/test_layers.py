@@ -4,7 +4,8 @@ Two checks. Statically (ast, every import in every module, lazy ones included): 
 against the direction, textual only under assistant/tui/, litellm only in the two LLM modules,
 torch & co. never at module level outside job scripts, subprocess only in the job runner
 (assistant/jobs.py) and the few listed modules that wait for a child within one call, and no product
-module imports tests/ (test and bench helpers live there). Dynamically: every app module is imported
+module imports tests/ (test and bench helpers live there); assistant/tui/ imports specs, synth and
+skills only for types, under `if TYPE_CHECKING:` (the face asks the engine). Dynamically: every app module is imported
 in a fresh process and `sys.modules` must hold no textual (outside assistant.tui), no torch,
 transformers, trl, peft, accelerate or sentence_transformers, and no module of a higher layer.
 """
@@ -50,9 +51,6 @@ SUBPROCESS_ALLOWED = {
     "synth.sandbox": "generated code runs in a confined child and is waited for within the call",
     "synth.embed": "the MiniLM embedding spread runs in a child (torch stays out of the app), waited for",
     "synth.tokens": "a tokenizer is converted once from the GGUF in a child, waited for",
-    # Still to move onto the runner (issue 15, point 1): each starts or waits for a process itself.
-    "skills.evaluate.tools": "the evaluation job's fallback when no runner is given",
-    "skills.export.tools": "the export job, run and waited for within the call",
 }
 """Modules that may import subprocess or multiprocessing, with why; job scripts may too (their tools)."""
 
@@ -60,15 +58,13 @@ STEP_SHARED = "skills.common"
 """Code the steps share (base model, checkpoints, tracking, threads, job helpers, progress events).
 A step folder `skills/<step>/` may import its own folder, this package, the toolkit modules at the top
 of skills/ (toolkit, jobcontrol, ...), synth and specs; never another step. skills/common imports no step."""
-CROSS_STEP_PENDING: set[tuple[str, str]] = {
-    # Still to move into skills/common (issue 15, point 2): the data step's job helpers.
-    ("skills.data.tools", "skills.train.runs"),
-    ("skills.data.guide", "skills.train.runs"),
-}
-"""(module, step module it still imports): cross-step imports not yet moved; to be emptied."""
-
 UPWARD_ALLOWED = {("assistant.cli", "assistant.tui")}
 """(module, layer it may import lazily, inside a function): the command line starts the app."""
+
+ENGINE_ONLY_FOR_THE_FACE = ("specs", "synth", "skills")
+"""Layers assistant/tui/ may import only for types (under ``if TYPE_CHECKING:``): the screens render
+events and engine results; reading, validating and writing a session's files goes through the engine
+(assistant/session_files.py, assistant/steps.py, the agent's tools)."""
 
 
 def _module_name(path: Path) -> str:
@@ -113,14 +109,28 @@ def _layer(module: str) -> int | None:
     return LAYERS.index(top) if top in LAYERS else None
 
 
-def _imports(module: str, path: Path) -> list[tuple[str, int, bool]]:
-    """(imported module, line, at module level) for every import statement in the file."""
+def _is_type_checking(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``): imports there never run."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(module: str, path: Path, *, runtime_only: bool = False) -> list[tuple[str, int, bool]]:
+    """(imported module, line, at module level) for every import statement in the file; with
+    ``runtime_only``, leaving out those under ``if TYPE_CHECKING:`` (types for annotations only)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: list[tuple[str, int, bool]] = []
 
     def visit(node: ast.AST, top_level: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            if runtime_only and _is_type_checking(child):
+                for orelse in child.orelse:
+                    visit(ast.Module(body=[orelse], type_ignores=[]), top_level)
+                continue
             nested = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             if isinstance(child, ast.Import):
                 found.extend((alias.name, child.lineno, top_level) for alias in child.names)
@@ -153,8 +163,7 @@ def _static_problems(module: str, path: Path) -> list[str]:
         if root == "textual" and not in_tui:
             problems.append(f"{where}: textual imported outside assistant/tui/")
         step, target_step = _step(module), _step(target)
-        if (step is not None and target_step not in (None, step, "common")
-                and (module, target) not in CROSS_STEP_PENDING):
+        if step is not None and target_step not in (None, step, "common"):
             problems.append(f"{where}: {module} imports {target}: a step never imports another step; "
                             f"shared step code lives in {STEP_SHARED} (skills/common/)")
         if root == "litellm" and module not in LITELLM_ALLOWED:
@@ -168,6 +177,12 @@ def _static_problems(module: str, path: Path) -> list[str]:
                             "(skills: ctx.jobs, skills/jobcontrol.py)")
         if root in HEAVY and top_level and not _is_job_only(module):
             problems.append(f"{where}: {root} imported at module level; import it inside the function a job runs")
+    if in_tui:
+        for target, line, _ in _imports(module, path, runtime_only=True):
+            if target.split(".")[0] in ENGINE_ONLY_FOR_THE_FACE:
+                problems.append(f"{path.relative_to(ROOT)}:{line}: the face imports {target} at run time; ask the "
+                                "engine (assistant/session_files.py, assistant/steps.py) and import it only for types, "
+                                "under `if TYPE_CHECKING:`")
     return problems
 
 
@@ -182,6 +197,10 @@ def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
     bad.parent.mkdir()
     bad.write_text("import torch\nfrom assistant.session import Workspace\n\ndef f():\n    import textual\n    from synth import llm\n"
                    "    import mcp_types\n    import subprocess\n    from tests.fake_openai import FakeOpenAI\n")
+    face = tmp_path / "assistant" / "tui" / "screen.py"
+    face.parent.mkdir(parents=True)
+    face.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from specs.quality import Finding\n"
+                    "def f():\n    from synth.quality import load_report\n")
     for folder in ("data", "train", "common"):
         (tmp_path / "skills" / folder).mkdir(parents=True)
     step = tmp_path / "skills" / "data" / "bad.py"
@@ -190,6 +209,8 @@ def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
     shared = tmp_path / "skills" / "common" / "bad.py"
     shared.write_text("def f():\n    from skills.data import tools\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    face_problems = _static_problems("assistant.tui.screen", face)
+    assert len(face_problems) == 1 and "imports synth.quality at run time" in face_problems[0]
     problems = "\n".join(_static_problems("specs.bad", bad))
     assert "against the layers" in problems and "textual" in problems and "module level" in problems
     assert "mcp_types imported outside" in problems

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from assistant import events as ev
+from assistant.session_files import describe
 from assistant.tui.approver import TuiApprover
 from assistant.tui.diffs import change_message
 from assistant.tui.history import QUIET_TOOLS, replay
@@ -25,7 +26,6 @@ from assistant.tui.messages import AgentEvent, AgentIdle, SpecChanged
 from assistant.tui.screens.editor import SpecEditorScreen
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.picker import NEW_SESSION, SessionPicker
-from assistant.tui.validation import describe
 from assistant.tui.widgets.cards import QuestionCard, ToolCard
 from assistant.tui.widgets.chat import ChatView
 from assistant.tui.widgets.plan import PlanView
@@ -507,22 +507,13 @@ class TunesmithApp(App[None]):
 
     async def _quality_card(self) -> None:
         """A compact chart card of data/quality.json in the chat, after a step that made or changed it."""
-        from synth.quality import blocking_findings, load_report
-
+        from assistant.session_files import read_quality
         from assistant.tui.widgets.quality import QualitySummary
 
-        report = load_report(self.session.dir) if self.session is not None else None
-        if report is None:
+        view = read_quality(self.session.dir) if self.session is not None else None
+        if view is None or view.report is None:
             return
-        limits = None
-        try:
-            from specs.data_generation import DataGenerationSpec
-            from specs.yamlio import load_spec
-
-            limits = load_spec(self.session.dir / "data_generation.yaml", DataGenerationSpec)
-        except Exception:  # noqa: BLE001 - a broken or missing spec: the card uses the default limits
-            pass
-        await self.chat.add(QualitySummary(report, blocking_findings(self.session.dir), limits=limits))
+        await self.chat.add(QualitySummary(view.report, view.blocking, limits=view.limits))
 
     def action_focus_specs(self) -> None:
         self.spec_panel.focus()

@@ -48,7 +48,7 @@ def _running(state: GuideState) -> bool:
 def _job_running(state: GuideState) -> bool:
     """The background data job (teacher or paraphrase) is still running."""
     from skills.data.tools import JOB_DIR
-    from skills.train.runs import job_running
+    from skills.common.jobs import job_running
 
     folder = state.session_dir / JOB_DIR
     return (folder / "job.json").exists() and job_running(folder, state.jobs)

@@ -10,11 +10,11 @@ SIGTERM/SIGINT stop it between records; what was made stays in data/.partial/ an
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import threading
-import time
 from pathlib import Path
+
+from skills.common.events import ProgressEvents
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,11 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     from synth.quality import score_dataset, summary
 
     session = Path(args.session)
-    events = open(args.events, "a", encoding="utf-8")
-
-    def emit(event: dict) -> None:
-        events.write(json.dumps({"time": time.time(), **event}) + "\n")
-        events.flush()
+    emit = ProgressEvents(args.events, echo=False).write
 
     cancel = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -60,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         emit({"type": "done", "summary": summary(quality), "blocking": [f.code for f in quality.blocking()]})
     else:
         emit({"type": "cancelled", "generated": report["generated"]})
-    events.close()
     return 0 if report["status"] == "done" else 3
 
 

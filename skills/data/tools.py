@@ -292,7 +292,7 @@ def generate_data(ctx: ToolContext) -> ToolResult:
         if not _embeddings(ctx):
             argv.append("--no-embeddings")
         if ctx.jobs is not None:
-            from skills.train.runs import launch
+            from skills.common.jobs import launch
 
             info = launch(ctx, "generate-data", argv, ctx.path(JOB_DIR))
             return ToolResult(content=f"Started data generation as a background job ({info.get('job_id')}). "
@@ -408,7 +408,7 @@ def _job_outcome(ctx: ToolContext, seen: dict[str, Any]) -> ToolResult:
                           files=["data/train.jsonl", "data/eval.jsonl", "data/quality.json"])
     if "cancelled" in seen or report.get("status") == "cancelled":
         return ToolResult(content=_cancelled_text(report), data={"status": "cancelled", **report})
-    from skills.train.runs import log_tail
+    from skills.common.jobs import log_tail
 
     return ToolResult(content="The data generation job ended without finishing: " + (log_tail(ctx.path(JOB_DIR), ctx.jobs)[-800:]
                               or "no log") + "\nRun generate_data again to resume.", is_error=True,
@@ -424,7 +424,7 @@ def wait_for_data_generation(ctx: ToolContext, timeout_s: WaitSeconds | None = N
     Args:
         timeout_s: Stop waiting after this many seconds (the job goes on); omit to wait to the end.
     """
-    from skills.train.runs import cancel, follow, job_running, read_json
+    from skills.common.jobs import cancel, follow, job_running, read_json
 
     job_dir = ctx.path(JOB_DIR)
     if not (job_dir / "job.json").exists():
@@ -446,7 +446,7 @@ def wait_for_data_generation(ctx: ToolContext, timeout_s: WaitSeconds | None = N
 @tool("always")
 def cancel_data_generation(ctx: ToolContext) -> ToolResult:
     """Cancel the background data generation job. What it made is kept; generate_data resumes it."""
-    from skills.train.runs import cancel, job_running
+    from skills.common.jobs import cancel, job_running
 
     job_dir = ctx.path(JOB_DIR)
     if not (job_dir / "job.json").exists() or not job_running(job_dir, ctx.jobs):

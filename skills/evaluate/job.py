@@ -12,7 +12,6 @@ and logs the report to MLflow beside the training run. Progress goes to --events
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -20,28 +19,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from skills.common.events import ProgressEvents
 from skills.evaluate import examples as ex
 from skills.evaluate import forgetting
 from skills.evaluate import judge as judging
 from skills.evaluate import metrics as code_metrics
 from skills.evaluate.plan import judged_tenets
 from skills.evaluate.report import agreement_sentence, build_report, metric_columns, summary, write_report
-
-
-class Events:
-    """Append JSON lines to the events file (flushed per event) and echo a short line to stdout."""
-
-    def __init__(self, path: str | None):
-        self.path = Path(path) if path else None
-        if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-
-    def __call__(self, type_: str, **fields: Any) -> None:
-        event = {"type": type_, "time": time.time(), **fields}
-        if self.path:
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
-        print(json.dumps(event, ensure_ascii=False, default=str)[:300], flush=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -78,7 +62,7 @@ def _cached_outputs(path: Path, count: int) -> list[str] | None:
     return None
 
 
-def _variant_model(variant: dict[str, Any], base_model: str, session: Path, emit: Events) -> tuple[Any, Any]:
+def _variant_model(variant: dict[str, Any], base_model: str, session: Path, emit: ProgressEvents) -> tuple[Any, Any]:
     """(model, tokenizer) of a variant; the base model stays loaded for the prompt-only baseline."""
     from skills.evaluate import generation
 
@@ -94,7 +78,7 @@ def _variant_model(variant: dict[str, Any], base_model: str, session: Path, emit
 
 
 def generate_variant(variant: dict[str, Any], items: list[dict[str, Any]], spec: Any, base_model: str,
-                     session: Path, folder: Path, emit: Events,
+                     session: Path, folder: Path, emit: ProgressEvents,
                      general_items: list[dict[str, Any]] | None = None) -> tuple[list[str], list[str] | None]:
     """Answers of one variant to the evaluation records and (when given) to the general set's items.
 
@@ -176,7 +160,7 @@ def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], sessi
 
 
 def score_judges(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, api_base: str | None,
-                 emit: Events) -> dict[str, Any]:
+                 emit: ProgressEvents) -> dict[str, Any]:
     """Judge every answer on every rubric; returns usage and failure counts."""
     from synth.llm import run_sync
 
@@ -268,7 +252,7 @@ def _lineage(session: Path, rel: Path, spec: Any, args: argparse.Namespace, repo
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    emit = Events(args.events)
+    emit = ProgressEvents(args.events)
     try:
         evaluate(args, emit)
     except Exception as exc:  # noqa: BLE001 - reported as an event, then a non-zero exit
@@ -278,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def evaluate(args: argparse.Namespace, emit: Events) -> dict[str, Any]:
+def evaluate(args: argparse.Namespace, emit: ProgressEvents) -> dict[str, Any]:
     from specs.evaluation import EvaluationSpec
     from specs.use_case import UseCaseSpec
     from specs.yamlio import load_spec

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from skills.evaluate.examples import BASE, load_results
+from skills.evaluate.examples import BASE
 from synth import scale
 
 TIE_TOLERANCE = 1e-9
@@ -232,13 +232,6 @@ def write_report(folder: Path, report: dict[str, Any]) -> tuple[Path, Path]:
 def load_report(folder: Path) -> dict[str, Any] | None:
     path = Path(folder) / "report.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def rebuild(folder: Path, columns: list[dict[str, Any]], variants: list[str], **kwargs: Any) -> dict[str, Any]:
-    """Recompute the report from results.jsonl (e.g. after new ratings) and write it."""
-    report = build_report(load_results(folder), columns, variants, **kwargs)
-    write_report(folder, report)
-    return report
 
 
 def summary(report: dict[str, Any]) -> str:

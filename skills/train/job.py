@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from skills.common.checkpoints import last_checkpoint
+from skills.common.events import ProgressEvents
 from skills.train import general
 from specs.io import atomic_write_text
 
@@ -45,26 +47,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-steps", type=int, default=None, help="override the plan's max_steps")
     parser.add_argument("--warmup", action="store_true", help="measure speed on a few steps; save nothing")
     return parser.parse_args(argv)
-
-
-class Events:
-    """Appends JSONL events to a file (flushed per event) and mirrors a short line to stdout."""
-
-    def __init__(self, path: str | None, enabled: bool = True):
-        self.path = Path(path) if path else None
-        self.enabled = enabled
-
-    def emit(self, kind: str, **fields: Any) -> None:
-        if not self.enabled:
-            return
-        event = {"type": kind, "time": time.time(), **fields}
-        line = json.dumps(event, default=str)
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
-                handle.flush()
-        print(line, flush=True)
 
 
 def is_main_process() -> bool:
@@ -85,14 +67,6 @@ def die_with_launcher() -> None:
     ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the launcher died before the request took effect
         os._exit(137)
-
-
-def last_checkpoint(folder: Path) -> Path | None:
-    """The newest checkpoint whose save completed (trainer_state.json is written last)."""
-    if not folder.is_dir():
-        return None
-    done = [p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").exists() and p.name.split("-")[-1].isdigit()]
-    return max(done, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
 
 def load_plan(path: Path):
@@ -131,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = session / "runs" / args.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     rank0 = is_main_process()
-    events = Events(args.events, enabled=rank0)
+    events = ProgressEvents(args.events, enabled=rank0)
     frozen = run_dir / "training.yaml"
     if args.warmup:
         plan_path = session / args.plan
@@ -154,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-def _cancelled(run_dir: Path, events: Events) -> None:
+def _cancelled(run_dir: Path, events: ProgressEvents) -> None:
     """SIGTERM (cancel): record it, so a cancelled run is not mistaken for an interrupted one."""
     if is_main_process():
         write_run_json(run_dir, status="cancelled", ended=time.time())
@@ -162,7 +136,7 @@ def _cancelled(run_dir: Path, events: Events) -> None:
     sys.exit(143)
 
 
-def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: Events) -> int:
+def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: ProgressEvents) -> int:
     import torch
 
     local_procs = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # processes sharing this machine's cores
@@ -309,7 +283,7 @@ class Progress:
             "reward_std": "reward_std", "kl": "kl", "rewards/margins": "reward_margin",
             "rewards/accuracies": "reward_accuracy", "mean_token_accuracy": "token_accuracy"}
 
-    def __init__(self, events: Events, run_dir: Path, total: int, warmup: bool = False):
+    def __init__(self, events: ProgressEvents, run_dir: Path, total: int, warmup: bool = False):
         self.events, self.run_dir, self.total, self.warmup = events, run_dir, total, warmup
         self.metrics = run_dir / "metrics.jsonl"
         self.tracker = None

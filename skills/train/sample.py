@@ -11,8 +11,9 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
+
+from skills.common.events import ProgressEvents
 
 
 def reference_of(row: dict) -> str | None:
@@ -35,10 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     session = Path(args.session).resolve()
 
-    def emit(kind: str, **fields) -> None:
-        if args.events:
-            with open(args.events, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"type": kind, "time": time.time(), **fields}) + "\n")
+    emit = ProgressEvents(args.events, echo=False)
 
     import torch
 

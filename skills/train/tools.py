@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, Waiver, tool
-from skills.train import runs
+from skills.common import jobs
 from skills.common.basemodel import fits_in_memory, param_count
+from skills.train import runs
 from skills.train.datafacts import DataFacts, inspect_data
 from skills.train.plan import LOAD_SECONDS, apply_overrides, fit_budget, format_seconds, heuristic_estimate, size_plan
 from skills.train.recommend import recommend
@@ -222,9 +223,9 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     runs.launch(ctx, "train-warmup", runs.job_argv(ctx.session_dir, "warmup", warmup_steps=WARMUP_STEPS), run_dir)
     runs.follow(run_dir, lambda events: [ctx.emit({"type": "progress", "task": "warm-up", "done": e.get("step"), "total": e.get("total_steps")})
                                          for e in events if e.get("type") == "progress"], ctx.jobs)
-    measured = runs.read_json(run_dir / "estimate.json")
+    measured = jobs.read_json(run_dir / "estimate.json")
     if not measured.get("seconds_per_step"):
-        raise ToolError("the warm-up did not finish; its log ends with:\n" + runs.log_tail(run_dir, ctx.jobs))
+        raise ToolError("the warm-up did not finish; its log ends with:\n" + jobs.log_tail(run_dir, ctx.jobs))
     sps = float(measured["seconds_per_step"])
     plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1),
                                  tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
@@ -318,7 +319,7 @@ def dry_run_reward(ctx: ToolContext, samples: Annotated[int, Field(ge=1, le=1000
     runs.follow(run_dir, lambda events: [ctx.emit({"type": "notice", "text": "sampling the base model's answers"})
                                          for e in events if e.get("type") == "progress"], ctx.jobs)
     if not out.exists():
-        raise ToolError("sampling the base model failed; its log ends with:\n" + runs.log_tail(run_dir, ctx.jobs))
+        raise ToolError("sampling the base model failed; its log ends with:\n" + jobs.log_tail(run_dir, ctx.jobs))
     rows = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines() if l.strip()]
     try:
         report = analyze([r["prompt"] for r in rows], [r["completion"] for r in rows], [r.get("reference") for r in rows],
@@ -431,7 +432,7 @@ def _check_reward_ready(ctx: ToolContext, plan: TrainingPlan) -> None:
     spec = _load(ctx, plan.reward or REWARD, RewardSpec)
     if spec is None or not ctx.path(spec.code_path).exists():
         raise ToolError("an RL plan needs reward.yaml and reward.py: call write_reward first")
-    report = runs.read_json(ctx.path(REWARD_REPORT))
+    report = jobs.read_json(ctx.path(REWARD_REPORT))
     if not report or report.get("reward_sha256") != _sha(ctx.path(spec.code_path)):
         raise ToolError("the current reward.py has not been dry-run yet: call dry_run_reward first")
     if not report.get("ok"):
@@ -477,7 +478,7 @@ def cancel_training(ctx: ToolContext, run_id: str | None = None) -> ToolResult:
         run_id: The run to stop; omit for the latest.
     """
     run_dir = _latest_run(ctx, run_id)
-    if not runs.cancel(run_dir, ctx.jobs):
+    if not jobs.cancel(run_dir, ctx.jobs):
         return ToolResult(content=f"Run {run_dir.name} is not running.")
     from skills.train.job import write_run_json
 

@@ -63,12 +63,14 @@ def test_tools_of_all_skills_and_the_common_tools(tmp_path):
 
 
 def test_tool_context_gets_settings_without_secrets_and_a_job_starter(tmp_path, monkeypatch):
+    from skills.jobcontrol import JobControl
+
     monkeypatch.setenv("OPENAI_API_KEY", "sk-never-in-settings")
     session = Workspace(tmp_path / "ws").create("s")
     agent = build_agent(settings_for(tmp_path, model="openai/x"), session, None)
     ctx = agent._context()
     assert ctx.settings["model"] == "openai/x" and "sk-never-in-settings" not in repr(ctx.settings)
-    assert callable(ctx.start_job) and ctx.session_dir == session.dir
+    assert isinstance(ctx.jobs, JobControl) and ctx.session_dir == session.dir
 
 
 def test_system_prompt_lists_skills_and_loads_only_the_current_body(tmp_path):

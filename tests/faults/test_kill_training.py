@@ -2,7 +2,7 @@
 the checkpoint and finishes the planned steps, with one metrics line per step.
 
 Real training of the embedded SmolLM2-135M with LoRA, 2 steps of batch 2, a checkpoint every
-step, killed after the first (about a minute on 2 idle CPU cores, more when they are busy). tests/skills/test_train_e2e.py covers a whole run.
+step, killed after the first (about a minute on 2 idle CPU cores, more when they are busy). tests/skills/train/test_train_e2e.py covers a whole run.
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def run_check_generator(tmp_path: Path, attack: Attack, world: dict, in_verify: 
 def run_dry_run_reward(tmp_path: Path, attack: Attack, world: dict, monkeypatch):
     from skills.train import runs
     from skills.train import tools as train_tools
-    from tests.skills.test_train_fixtures import make_session
+    from tests.skills.train.test_train_fixtures import make_session
 
     session = make_session(tmp_path / "ws", n_train=8, n_eval=2, fmt="prompt_only")
     ctx = ToolContext(session_dir=session, approved_waivers=["no_quality_report"])

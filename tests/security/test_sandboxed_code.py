@@ -1,8 +1,11 @@
 """Generated code (data generators, verifiers, reward.py) runs in synth.sandbox.run_python: code that
-loops forever, allocates too much memory, writes outside its folder, starts processes or calls C
-functions is stopped, and the failure comes back as a clear error; nothing lands outside.
-tests/synth/test_sandbox.py covers the basic limits; here each threat goes through the real
-callers too: generate_dataset (generator code) and skills.train.scoring (reward.py).
+loops forever or allocates too much memory is stopped, through run_python and through the real
+callers (generate_dataset for generator code, skills.train.scoring for reward.py), and the failure
+comes back as a clear error. test_kernel_sandbox.py runs the attack matrix (sandbox_attacks.py:
+absolute writes, os.open, symlinks, os.system, fork_exec, ...) through every tool that runs generated
+code; here are the escapes it lacks (a relative path, a rename out of the folder, a write through
+libc) and the writes inside the folder that must keep working. tests/synth/test_sandbox.py covers
+the basic limits.
 """
 
 from __future__ import annotations
@@ -24,13 +27,8 @@ HOG = "def {fn}(p):\n    blocks = []\n    while True:\n        blocks.append(byt
 
 def escape_code(fn: str, target: Path, how: str) -> str:
     bodies = {
-        "open": f"    open({str(target)!r}, 'w').write('pwned')\n",
-        "os.open": f"    import os\n    os.close(os.open({str(target)!r}, os.O_WRONLY | os.O_CREAT))\n",
         "relative": "    open('../" + target.name + "', 'w').write('pwned')\n",
         "rename": f"    import os\n    open('x', 'w').write('pwned')\n    os.rename('x', {str(target)!r})\n",
-        "symlink": f"    import os\n    os.symlink('/etc', 'link')\n    open('link/../{target.parent.name}/{target.name}', 'w')\n",
-        "shell": f"    import os\n    os.system('touch {target}')\n",
-        "subprocess": f"    import subprocess\n    subprocess.run(['touch', {str(target)!r}])\n",
         "ctypes": f"    import ctypes\n    libc = ctypes.CDLL(None, use_errno=True)\n"
                   f"    if libc.creat({str(target).encode()!r}, 0o644) < 0:\n"
                   f"        raise OSError(ctypes.get_errno(), 'creat failed')\n",
@@ -49,7 +47,7 @@ def test_code_that_eats_memory_is_stopped_and_reported():
     assert not result.ok and "memory" in result.error.lower()
 
 
-@pytest.mark.parametrize("how", ["open", "os.open", "relative", "rename", "symlink", "shell", "subprocess", "ctypes"])
+@pytest.mark.parametrize("how", ["relative", "rename", "ctypes"])
 def test_writing_outside_its_folder_is_refused_and_reported(tmp_path, how):
     work, outside = tmp_path / "work", tmp_path / "outside"
     work.mkdir()
@@ -84,27 +82,24 @@ def bank(tmp_path):
     return session, load_spec(session / "use_case.yaml", UseCaseSpec), load_spec(session / "data_generation.yaml", DataGenerationSpec)
 
 
-@pytest.mark.parametrize("threat", ["loop", "memory", "escape"])
-def test_generated_generator_code_is_stopped_and_reported(bank, tmp_path, threat):
+@pytest.mark.parametrize("threat", ["loop", "memory"])
+def test_generated_generator_code_is_stopped_and_reported(bank, threat):
     from synth.generate import GenerationError, generate_dataset
 
     session, use_case, spec = bank
-    target = tmp_path / "escaped-by-generator.txt"
-    code = {"loop": LOOP.format(fn="generate"), "memory": HOG.format(fn="generate"),
-            "escape": escape_code("generate", target, "open")}[threat]
+    code = {"loop": LOOP.format(fn="generate"), "memory": HOG.format(fn="generate")}[threat]
     (session / "generator.py").write_text(code)
     gen = spec.generator.model_copy(update={"kind": "programmatic", "template": None, "code_path": "generator.py",
                                             "timeout_s": 2, "memory_mb": 256})
     small = spec.model_copy(update={"generator": gen, "train_count": 10, "eval_count": 2})
     with pytest.raises(GenerationError) as caught:
         generate_dataset(session, use_case, small)
-    expected = {"loop": "timed out", "memory": "memory", "escape": "Permission denied"}[threat]
-    assert expected in str(caught.value) or expected.lower() in str(caught.value).lower(), str(caught.value)
-    assert not target.exists()
+    expected = {"loop": "timed out", "memory": "memory"}[threat]
+    assert expected in str(caught.value).lower(), str(caught.value)
     assert not (session / "data" / "train.jsonl").exists()
 
 
-@pytest.mark.parametrize("threat", ["loop", "memory", "escape"])
+@pytest.mark.parametrize("threat", ["loop", "memory"])
 def test_reward_code_is_stopped_and_reported(tmp_path, threat):
     from skills.train.scoring import RewardError, code_scores
     from specs.reward import RewardSpec
@@ -114,13 +109,10 @@ def test_reward_code_is_stopped_and_reported(tmp_path, threat):
     session.mkdir()
     spec = load_spec(ROOT / "specs/examples/bank_transactions.reward.yaml", RewardSpec)
     spec = spec.model_copy(update={"timeout_s": 2, "memory_mb": 256})
-    target = tmp_path / "escaped-by-reward.txt"
-    code = {"loop": LOOP.format(fn="score"), "memory": HOG.format(fn="score"),
-            "escape": escape_code("score", target, "open")}[threat]
+    code = {"loop": LOOP.format(fn="score"), "memory": HOG.format(fn="score")}[threat]
     (session / "reward.py").write_text(code)
     with pytest.raises(RewardError) as caught:
         code_scores(session, spec, ["p"], ["groceries"], ["groceries"])
     message = str(caught.value).lower()
-    assert {"loop": "timed out", "memory": "memory", "escape": "permission denied"}[threat] in message, message
-    assert not target.exists()
+    assert {"loop": "timed out", "memory": "memory"}[threat] in message, message
     json.dumps(str(caught.value))  # the message is plain text the model and the person can read

@@ -10,9 +10,10 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from assistant.session_files import quality_limits
 from assistant.tui.screens.quality import QualityScreen
 from assistant.tui.widgets.quality import (QualitySummary, bar, bar_chart, diversity_text, histogram, limit_bar,
-                                           quality_limits, sparkline, summary_text)
+                                           sparkline, summary_text)
 from specs.quality import QualityReport
 from synth.generate import generate_dataset
 from synth.quality import blocking_findings, load_report, score_dataset, score_records, waive

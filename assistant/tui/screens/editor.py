@@ -22,10 +22,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from assistant.session_files import describe, save_spec_text, validate_unsaved
 from assistant.tui.diffs import change_message
 from assistant.tui.messages import SpecChanged
-from assistant.tui.validation import describe, validate_text
-from specs.io import atomic_write_text
 
 
 _APPROVED = re.compile(r"^status:[ \t]*['\"]?approved['\"]?[ \t]*(#.*)?$", re.MULTILINE)
@@ -61,7 +60,7 @@ class SpecEditorScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#editor-problems", OptionList).display = False
         self.query_one("#spec-editor", TextArea).focus()
-        self.problems = validate_text(self.name_on_disk, self.saved_text)
+        self.problems = validate_unsaved(self.name_on_disk, self.saved_text)
         self._show_problems(initial=True)
 
     @property
@@ -96,14 +95,14 @@ class SpecEditorScreen(Screen[None]):
     def action_save(self) -> bool:
         """Validate the editor text; write it only if valid. Returns whether it was saved."""
         text = self.text
-        self.problems = validate_text(self.name_on_disk, text)
+        self.problems = validate_unsaved(self.name_on_disk, text)
         if self.problems:
             self._show_problems()
             return False
         old = self.saved_text
         text = self._back_to_draft(old, text)
         if text != old:
-            atomic_write_text(self.path, text)
+            save_spec_text(self.path, text)
             self.saved_text = text
             message = change_message(self.name_on_disk, old, text)
             if message:

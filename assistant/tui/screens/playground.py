@@ -203,7 +203,7 @@ def evaluation_commands(app: Any) -> Iterator[SystemCommand]:
 
     def rated(result: dict | None) -> None:
         if result and result.get("rated"):
-            from skills.evaluate.report import agreement_sentence
+            from assistant.session_files import agreement_sentence
 
             app.notify(agreement_sentence(result), title="Judge agreement")
 

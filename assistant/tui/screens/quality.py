@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,11 +13,12 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from assistant.tui.widgets.quality import (coverage_text, diversity_text, duplicates_text, findings_text, header_text,
-                                           labels_text, overlap_text, pii_text, quality_limits, rows_text, tokens_text,
-                                           toxicity_text)
-from specs.errors import SpecError
-from specs.quality import Finding, QualityReport
-from synth.quality import QUALITY, blocking_findings, load_report
+                                           labels_text, overlap_text, pii_text, rows_text, tokens_text, toxicity_text)
+
+from assistant.session_files import QUALITY, quality_limits, read_quality
+
+if TYPE_CHECKING:
+    from specs.quality import Finding, QualityReport
 
 ROWS_SHOWN = 50
 
@@ -53,40 +54,8 @@ class QualityScreen(Screen[None]):
 
     def load(self) -> None:
         """Read data/quality.json (and the limits); on a missing or invalid file, set `problem`."""
-        path = self.session_dir / QUALITY
-        self.limits = quality_limits(self._limits_given if self._limits_given is not None else self._session_spec())
-        self.report = load_report(self.session_dir)
-        self.blocking = blocking_findings(self.session_dir) if self.report is not None else []
-        if self.report is not None:
-            self.problem = None
-        elif not path.exists():
-            self.problem = "No quality report yet; generate the data first " \
-                           f"(the data step scores it into {QUALITY})."
-        else:
-            self.problem = f"{QUALITY} is not a valid quality report: {self._why_invalid(path)}\n" \
-                           "Score the data again to rewrite it."
-
-    def _session_spec(self) -> Any:
-        from specs.data_generation import DataGenerationSpec
-        from specs.yamlio import load_spec
-
-        path = self.session_dir / "data_generation.yaml"
-        try:
-            return load_spec(path, DataGenerationSpec) if path.exists() else None
-        except SpecError:
-            return None
-
-    @staticmethod
-    def _why_invalid(path: Path) -> str:
-        from specs.yamlio import load_spec
-
-        try:
-            load_spec(path, QualityReport)
-        except SpecError as exc:
-            return str(exc).replace(str(path), QUALITY)
-        except OSError as exc:
-            return str(exc)
-        return "it could not be read"
+        view = read_quality(self.session_dir, self._limits_given)
+        self.report, self.blocking, self.limits, self.problem = view.report, view.blocking, view.limits, view.problem
 
     def sections(self) -> list[tuple[str, str, Text]]:
         """(id, heading, body) of each section of the report."""

@@ -7,7 +7,6 @@ once, so nothing is lost when the screen closes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from skills.evaluate import examples as ex
-from skills.evaluate import judge as judging
-from skills.evaluate.report import agreement_sentence
-from synth import scale
-
-
-def judged_metric(folder: Path) -> tuple[str, str]:
-    """(score column, what to rate): the first judge rubric of the report, else an overall rating."""
-    report_path = folder / "report.json"
-    if report_path.exists():
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-        for metric in report.get("metrics", []):
-            if metric.get("kind") == "judge":
-                return metric["key"], f"tenet `{metric.get('tenet') or metric['metric']}`"
-    return "overall", "the answer overall"
+from assistant.session_files import RatingRound, agreement_sentence
 
 
 class RatingScreen(Screen[dict]):
@@ -54,11 +39,10 @@ class RatingScreen(Screen[dict]):
     def __init__(self, session_dir: Path, eval_id: str | None = None, *, n: int = 20, seed: int = 0) -> None:
         super().__init__()
         self.session_dir = Path(session_dir)
-        self.eval_id = eval_id or ex.latest_eval_id(self.session_dir, finished=True)
-        self.folder = ex.eval_dir(self.session_dir, self.eval_id) if self.eval_id else None
-        self.rows = ex.load_results(self.folder) if self.folder else []
-        self.items = judging.rating_candidates(self.rows, n=n, seed=seed)
-        self.metric, self.what = judged_metric(self.folder) if self.folder else ("overall", "the answer")
+        self.round = RatingRound.open(self.session_dir, eval_id, n=n, seed=seed)
+        """The engine's rating round: the answers to rate and where each rating is saved."""
+        self.eval_id, self.folder, self.items = self.round.eval_id, self.round.folder, self.round.items
+        self.metric, self.what = self.round.metric, self.round.what
         self.position = 0
         self.rated = 0
 
@@ -93,13 +77,12 @@ class RatingScreen(Screen[dict]):
         self.query_one("#rt-output", Static).update(item.get("output") or "(empty answer)")
 
     def agreement(self) -> dict[str, Any]:
-        ratings = judging.load_ratings(self.folder) if self.folder else []
-        return judging.agreement(ratings, self.rows)
+        return self.round.agreement()
 
     def _summary(self) -> None:
         result = self.agreement()
-        if self.rated and self.folder is not None:
-            judging.update_report_agreement(self.folder)
+        if self.rated:
+            self.round.update_report()
         self.query_one("#rt-head", Static).update(f"Done: you rated {self.rated} answers. esc closes.")
         self.query_one("#rt-result", Static).update(agreement_sentence(result))
 
@@ -107,8 +90,7 @@ class RatingScreen(Screen[dict]):
         if not self.items or self.position >= len(self.items) or self.folder is None:
             return
         item = self.items[self.position]
-        judging.save_rating(self.folder, index=item["index"], variant=item["variant"], metric=self.metric,
-                            score=scale.normalize(int(stars)))
+        self.round.rate(item, stars)
         self.rated += 1
         self.position += 1
         self._show()
@@ -119,6 +101,6 @@ class RatingScreen(Screen[dict]):
             self._show()
 
     def action_finish(self) -> None:
-        if self.rated and self.folder is not None and self.position < len(self.items):
-            judging.update_report_agreement(self.folder)  # stopped early: the report still shows what was rated
+        if self.rated and self.position < len(self.items):
+            self.round.update_report()  # stopped early: the report still shows what was rated
         self.dismiss(self.agreement())

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TextArea
 
-from synth import seeds
+from assistant.session_files import EXAMPLES, SeedError, clean_seed, load_seeds, save_seeds
 
 CELL_CHARS = 48
 """Cells show at most this many characters; the editor shows the whole text."""
@@ -49,8 +49,8 @@ def shown(value: Any, limit: int = CELL_CHARS) -> Text:
 def baseline(row: dict[str, Any]) -> dict[str, Any]:
     """A row as it would be saved (to compare rows without counting added defaults as changes)."""
     try:
-        return seeds.clean_row(row)
-    except seeds.SeedError:
+        return clean_seed(row)
+    except SeedError:
         return row
 
 
@@ -66,7 +66,7 @@ def describe_save(changed: list[int], added: int, deleted: int, total: int) -> s
     if not parts:
         return None
     noun = "row" if total == 1 else "rows"
-    return f"I edited the seed examples in the table: {'; '.join(parts)}. {seeds.EXAMPLES} now has {total} {noun}."
+    return f"I edited the seed examples in the table: {'; '.join(parts)}. {EXAMPLES} now has {total} {noun}."
 
 
 class CellEditor(TextArea):
@@ -119,7 +119,7 @@ class SeedTableScreen(Screen[str | None]):
     def __init__(self, session_dir: Path) -> None:
         super().__init__()
         self.session_dir = Path(session_dir)
-        loaded = seeds.load(self.session_dir)
+        loaded = load_seeds(self.session_dir)
         self.rows: list[dict[str, Any]] = copy.deepcopy(loaded)
         self.origins: list[int | None] = list(range(len(loaded)))
         """Per shown row: its position when the screen opened, or None for an added row."""
@@ -182,7 +182,7 @@ class SeedTableScreen(Screen[str | None]):
         unsaved = " · unsaved changes" if self.dirty else ""
         noun = "row" if len(self.rows) == 1 else "rows"
         self.query_one("#seeds-title", Static).update(
-            Text(f"Seed examples · {seeds.EXAMPLES} · {len(self.rows)} {noun}{unsaved}"))
+            Text(f"Seed examples · {EXAMPLES} · {len(self.rows)} {noun}{unsaved}"))
 
     def _changed(self) -> None:
         self._confirm_discard = False
@@ -270,19 +270,19 @@ class SeedTableScreen(Screen[str | None]):
         cleaned = []
         for k, item in enumerate(self.rows):
             try:
-                cleaned.append(seeds.clean_row(item))
-            except seeds.SeedError as exc:
+                cleaned.append(clean_seed(item))
+            except SeedError as exc:
                 field = "input" if "non-empty `input`" in str(exc) else "#"
                 self.table.move_cursor(row=k, column=self.columns.index(field))
                 self._say(f"row {k}: {exc}. Nothing was saved.")
                 return
-        seeds.save(self.session_dir, cleaned)
+        save_seeds(self.session_dir, cleaned)
         self.rows = copy.deepcopy(cleaned)
         self.saved_rows = copy.deepcopy(cleaned)
         self.saved_origins = list(self.origins)
         self.saved = True
         noun = "row" if len(cleaned) == 1 else "rows"
-        self._say(f"Saved {len(cleaned)} {noun} to {seeds.EXAMPLES}.")
+        self._say(f"Saved {len(cleaned)} {noun} to {EXAMPLES}.")
         self._changed()
 
     def summary(self) -> str | None:

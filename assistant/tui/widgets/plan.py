@@ -1,11 +1,12 @@
-"""The plan: the journey's steps (skills.catalog ORDER) marked done, current or next."""
+"""The plan: the journey's steps (assistant.steps.JOURNEY) marked done, current or next."""
 
 from __future__ import annotations
 
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from skills.catalog import ORDER
+from assistant.steps import JOURNEY as ORDER
+from assistant.steps import step_descriptions
 
 TITLES = {
     "use_case": "Use case",
@@ -28,15 +29,6 @@ def step_states(phase: str | None) -> list[tuple[str, str]]:
     return out
 
 
-def _descriptions() -> dict[str, str]:
-    try:
-        from skills.catalog import discover
-
-        return {skill.name: skill.description for skill in discover()}
-    except Exception:  # noqa: BLE001 - a broken SKILL.md must not take the UI down; its test reports it
-        return {}
-
-
 class PlanView(Static):
     """Steps done (✓), current (▶) and next (·)."""
 
@@ -44,7 +36,7 @@ class PlanView(Static):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._descriptions = _descriptions()
+        self._descriptions = step_descriptions()
         self.border_title = "Plan"
 
     def render(self) -> str:

@@ -8,19 +8,21 @@ most and colored by status: green ok, yellow a warning (or a waived blocking fin
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
-from specs.quality import Finding, QualityReport
+from assistant.session_files import quality_limits
+
+if TYPE_CHECKING:
+    from specs.quality import Finding, QualityReport
 
 BLOCKS = "▏▎▍▌▋▊▉█"
 """Horizontal eighths: BLOCKS[k] is k+1 eighths of a cell."""
 SPARKS = "▁▂▃▄▅▆▇█"
 """Vertical eighths, lowest first."""
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "waived": "yellow", "blocking": "bold red"}
-DEFAULT_LIMITS: dict[str, float] = {"max_duplicate_rate": 0.05, "max_label_imbalance": 10.0}
 CARD_LINES = 14
 REPORT_HINT = "f3 opens the full quality report"
 
@@ -46,23 +48,6 @@ def sparkline(counts: Iterable[float]) -> str:
     if top <= 0:
         return " " * len(values)
     return "".join(" " if v == 0 else SPARKS[max(0, min(7, round(v / top * 8) - 1))] for v in values)
-
-
-def quality_limits(spec: Any = None) -> dict[str, float]:
-    """The limits the charts draw: from a DataGenerationSpec, its `quality` mapping, or defaults."""
-    limits = dict(DEFAULT_LIMITS)
-    if spec is None:
-        return limits
-    if isinstance(spec, Mapping):
-        source = spec.get("quality", spec)
-    else:
-        quality = getattr(spec, "quality", spec)
-        source = quality.model_dump() if hasattr(quality, "model_dump") else {}
-    for key in limits:
-        value = source.get(key) if isinstance(source, Mapping) else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            limits[key] = float(value)
-    return limits
 
 
 def _matches(finding: Finding, codes: Iterable[str]) -> bool:
@@ -473,7 +458,7 @@ class QualitySummary(Static):
     """
 
     def __init__(self, report: QualityReport, blocking: list[Finding] | None = None, *,
-                 limits: Mapping[str, float] | Any = None, id: str | None = None) -> None:
+                 limits: Mapping[str, float] | None = None, id: str | None = None) -> None:
         self.report = report
         self.blocking = list(blocking or [])
         super().__init__(summary_text(report, self.blocking, limits), id=id,

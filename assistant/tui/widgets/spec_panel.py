@@ -11,8 +11,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from assistant.tui.validation import describe, validate_path
-from specs.registry import SPEC_FILES
+from assistant.session_files import SPEC_FILES, describe, validate_path
 
 
 @dataclass

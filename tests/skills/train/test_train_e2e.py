@@ -41,7 +41,7 @@ def test_sft_lora_beats_base_on_held_out(tmp_path, monkeypatch):
     events = []
     ctx.emit = events.append
     done = call(tools.wait_for_training, ctx)
-    assert not done.is_error, done.content + "\n" + tools.runs.log_tail(session / "runs" / started.data["run_id"], ctx.jobs)
+    assert not done.is_error, done.content + "\n" + tools.jobs.log_tail(session / "runs" / started.data["run_id"], ctx.jobs)
     assert done.phase == "evaluate"
     run = session / "runs" / started.data["run_id"]
     assert (run / "final" / "adapter_model.safetensors").exists()

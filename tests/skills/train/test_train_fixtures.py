@@ -8,7 +8,7 @@ from pathlib import Path
 from synth.records import to_training_row
 from synth.templates import classification
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 LABELS = ["groceries", "dining", "transport", "utilities", "housing", "healthcare"]
 SYSTEM = "Category of this transaction? One of: groceries, dining, transport, utilities, housing, healthcare."
 

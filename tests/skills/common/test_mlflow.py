@@ -12,7 +12,7 @@ import pytest
 
 from skills.common.tracking import RunTracker, default_uri, tracking_uri
 from specs.training import TrainingPlan
-from test_train_fixtures import make_session
+from tests.skills.train.test_train_fixtures import make_session
 
 
 def _log_a_run(session, uri):

@@ -14,7 +14,7 @@ from assistant.session import Workspace
 from specs.quality import Finding, QualityReport
 from tests.loopback import LoopbackServer, Reply, ToolCallSpec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PII = "pii_in_outputs"
 
 

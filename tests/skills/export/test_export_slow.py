@@ -16,7 +16,7 @@ from skills.export import tools as X
 from skills.toolkit import ToolContext
 from specs import lineage
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ROWS = [("2026-01-03 REWE SAGT DANKE -23.10 EUR", "groceries"), ("2026-01-04 UBER TRIP -12.00 EUR", "transport"),
         ("2026-01-05 NETFLIX.COM -9.99 EUR", "entertainment"), ("2026-01-06 SALARY ACME +3100.00 EUR", "income")]
 
@@ -46,7 +46,9 @@ def test_export_merges_answers_and_links_back_to_the_spec(tmp_path, monkeypatch)
     assert trained.returncode == 0, trained.stderr[-2000:]
     lineage.record(session, "run", "runs/r1/final", inputs=["training.yaml", "data/eval.jsonl"])
 
-    ctx = ToolContext(session_dir=session)
+    from assistant.jobs import JobRunner
+
+    ctx = ToolContext(session_dir=session, jobs=JobRunner(session))  # the app's runner starts the export job
     wrote = X.write_export_spec.run(ctx, X.write_export_spec.validate({"formats": ["hf_merged", "gguf", "ollama", "vllm"]}))
     assert not wrote.is_error, wrote.content
     preview = X.export_model.describe(ctx, X.export_model.validate({}))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,7 @@ from skills.guiding import GuideState, LastTool
 from skills.toolkit import ToolContext
 from specs.yamlio import save_spec
 from synth import importing
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synth"))
-from families import FAMILIES, QUEUES
+from tests.synth.families import FAMILIES, QUEUES
 
 FAST = {"quality_embeddings": False}
 EMAILS = {
@@ -237,7 +234,7 @@ def test_a_reference_document_grounds_the_teacher_instead_of_being_imported_as_r
     from specs.data_generation import DataGenerationSpec
     from specs.use_case import OwnData
     from specs.yamlio import load_spec
-    from families import FAQ
+    from tests.synth.families import FAQ
 
     session = _session(tmp_path, "faq_bot")
     document = tmp_path / "faq.md"

@@ -9,7 +9,7 @@ import json
 
 from assistant.headless import EXIT_FAILED, Printer, drive
 from assistant.session import Workspace
-from fakes import ScriptedModel, call, say
+from tests.fakes import ScriptedModel, call, say
 from test_headless import tunesmith
 
 LABELED = "Label user comments as Toxic, Neutral or Supportive for our moderators. We have 300 labeled comments."

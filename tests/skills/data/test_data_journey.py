@@ -73,7 +73,7 @@ async def test_guided_data_step_follows_the_teacher_job_to_the_gate(tmp_path, mo
 
     responder.count = 0
     monkeypatch.setenv("TUNESMITH_QUALITY_EMBEDDINGS", "0")
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     session = Workspace(tmp_path / "ws").create("teacher")
     shutil.copy(root / "specs/examples/bank_transactions.use_case.yaml", session.dir / "use_case.yaml")
     spec = load_spec(root / "specs/examples/bank_transactions.data_generation.yaml", DataGenerationSpec)

@@ -14,7 +14,7 @@ import pytest
 from skills.train import launch
 from specs.training import TrainingPlan
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _plan(**compute) -> TrainingPlan:

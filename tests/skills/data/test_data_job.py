@@ -14,7 +14,7 @@ from specs.data_generation import DataGenerationSpec
 from specs.yamlio import load_spec, save_spec
 from tests.fake_openai import FakeOpenAI
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _responder(messages):

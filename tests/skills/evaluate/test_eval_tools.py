@@ -17,7 +17,7 @@ from specs.training import TrainingPlan
 from specs.yamlio import load_spec, save_spec
 from tests.loopback import LoopbackServer, Reply
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "specs" / "examples"
 RECORDS = [("2026-01-03 REWE SAGT DANKE -23.10 EUR", "groceries"), ("2026-01-04 UBER TRIP -12.00 EUR", "transport"),
            ("2026-01-05 NETFLIX.COM -9.99 EUR", "entertainment"), ("2026-01-06 SALARY ACME +3100.00 EUR", "income")]
 OUTPUTS = {"base": ["I think groceries", "Category: travel", "entertainment", "Sure! income."],
@@ -37,7 +37,9 @@ def session(tmp_path):
 
 
 def ctx_for(folder, **settings):
-    return ToolContext(session_dir=folder, settings=settings)
+    from assistant.jobs import JobRunner
+
+    return ToolContext(session_dir=folder, settings=settings, jobs=JobRunner(folder))
 
 
 def call(tool, ctx, **args):
@@ -244,7 +246,7 @@ def test_run_and_wait_through_the_job_runner(session, monkeypatch):
     call(T.write_evaluation_spec, ctx_for(session))
     monkeypatch.setattr(T, "_new_eval_id", lambda: "e7")
     write_outputs(session, "e7")  # answers exist: the job only scores, reports and logs
-    ctx = ToolContext(session_dir=session, start_job=JobRunner(session).start)
+    ctx = ToolContext(session_dir=session, jobs=JobRunner(session))
     started = call(T.run_evaluation, ctx)
     assert not started.is_error, started.content
     assert started.data["eval_id"] == "e7" and (session / "jobs" / f"{started.data['job_id']}.json").exists()
@@ -277,14 +279,18 @@ def test_the_shipped_example_spec_runs_with_settings_from_the_contract(session):
 
 
 def test_waiting_on_an_evaluation_killed_with_the_app_reports_it_instead_of_waiting(session):
+    from assistant.jobs import JobState
+
     folder = session / "evals" / "e9"
     folder.mkdir(parents=True)
     (folder / "events.jsonl").write_text(json.dumps({"type": "progress", "task": "generate base", "done": 8, "total": 120}) + "\n")
     (folder / "job.json").write_text(json.dumps({"job_id": "j9"}))
     (session / "jobs").mkdir()
     argv = ["python", "-m", "skills.evaluate.job", "--eval-id", "e9", "--events", str(folder / "events.jsonl")]
-    state = {"id": "j9", "status": "running", "pid": 999999, "argv": argv, "exit_marker": str(session / "jobs" / "j9.exit")}
-    (session / "jobs" / "j9.json").write_text(json.dumps(state))
+    base = session / "jobs" / "j9"
+    state = JobState(id="j9", name="evaluate", status="running", pid=999999, argv=argv, started="2026-01-01T00:00:00+00:00",
+                     log=f"{base}.log", events=str(folder / "events.jsonl"), exit_marker=f"{base}.exit")
+    (session / "jobs" / "j9.json").write_text(state.model_dump_json())
     result = call(T.wait_for_evaluation, ctx_for(session), eval_id="e9", timeout_s=30)
     assert result.is_error and "e9 failed without a report" in result.content
 

@@ -13,7 +13,7 @@ from skills.data import tools as data_tools
 from skills.guiding import GuideState, LastTool
 from skills.toolkit import ToolContext
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FAST = {"quality_embeddings": False}  # the MiniLM subprocess is covered in tests/synth
 
 

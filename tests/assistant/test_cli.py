@@ -16,7 +16,7 @@ import assistant
 from assistant import cli
 from assistant.config import ENV, Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("textual", "litellm", "torch", "transformers", "trl", "peft", "mlflow", "datasets",
          "sentence_transformers", "numpy", "pydantic", "ruamel")
 

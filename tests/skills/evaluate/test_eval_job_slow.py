@@ -15,7 +15,7 @@ from skills.toolkit import ToolContext
 from specs.evaluation import EvaluationSpec
 from specs.yamlio import load_spec, save_spec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RECORDS = [("2026-01-03 REWE SAGT DANKE -23.10 EUR", "groceries"), ("2026-01-04 UBER TRIP -12.00 EUR", "transport"),
            ("2026-01-05 NETFLIX.COM -9.99 EUR", "entertainment"), ("2026-01-06 SALARY ACME +3100.00 EUR", "income"),
            ("2026-01-07 SHELL STATION -45.00 EUR", "transport"), ("2026-01-08 RENT MAY -950.00 EUR", "housing"),
