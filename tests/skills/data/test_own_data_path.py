@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,8 +24,7 @@ from specs.yamlio import load_spec, save_spec
 from synth.quality import distinct_n, load_report, near_duplicates, overlap, score_records, why_no_eval
 from synth.records import from_training_row, read_jsonl
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from families import FAMILIES
+from tests.synth.families import FAMILIES
 
 FAST = {"quality_embeddings": False}
 
