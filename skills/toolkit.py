@@ -18,6 +18,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from skills.jobcontrol import JobControl
+from skills.settings import ToolSettings
 
 Permission = Literal["always", "ask", "never"]
 
@@ -92,8 +93,8 @@ class ToolContext:
     """What a running tool may use. Built by the engine; skills never import the engine."""
 
     session_dir: Path
-    settings: dict[str, Any] = field(default_factory=dict)
-    """teacher_model, judge_model, api_base, workspace, ... (never API keys)."""
+    settings: ToolSettings = field(default_factory=ToolSettings)
+    """What the person configured that tools use (skills/settings.py; never API keys)."""
     emit: Callable[[dict[str, Any]], None] = lambda event: None
     """Send a progress event (e.g. {"type": "progress", "done": 3, "total": 10}) to the UI."""
     jobs: JobControl | None = None

@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -251,13 +252,26 @@ def parse_teacher_record(text: str, axes: dict[str, str]) -> tuple[dict[str, Any
 
 def generate_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGenerationSpec, *,
                      emit: Emit | None = None, cancel: threading.Event | None = None,
-                     settings: dict[str, Any] | None = None, client: Any = None) -> dict[str, Any]:
+                     teacher_model: str | None = None, api_base: str | None = None,
+                     workspace: str | Path | None = None, client: Any = None) -> dict[str, Any]:
     """Generate (resuming), verify, and write data/train.jsonl and data/eval.jsonl. Returns the report.
 
+    ``teacher_model`` and ``api_base`` are the teacher's when the spec's generator names none;
+    ``workspace`` shares the teacher's answer cache across sessions (see ``cache_dir``).
     Only one generation runs per session at a time (a lock file); a second raises GenerationError."""
     session_dir = Path(session_dir)
+    teacher = Teacher(teacher_model, api_base, Path(workspace) if workspace else None)
     with generation_lock(session_dir):
-        return _generate(session_dir, use_case, spec, emit, cancel, settings or {}, client)
+        return _generate(session_dir, use_case, spec, emit, cancel, teacher, client)
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """The configured teacher (used when the spec's generator names no model or server)."""
+
+    model: str | None = None
+    api_base: str | None = None
+    workspace: Path | None = None
 
 
 LOCK = "data/.generate.lock"
@@ -288,7 +302,7 @@ def generation_running(session_dir: str | Path) -> bool:
 
 
 def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, emit: Emit | None,
-              cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
+              cancel: threading.Event | None, teacher: Teacher, client: Any) -> dict[str, Any]:
     started = time.monotonic()
     examples = seedrows.load(session_dir)
     if spec.generator.kind != "teacher":  # expansions and templates draw on all the person's training rows, not 20 seeds
@@ -312,7 +326,7 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
     usage = None
     try:
         if kind == "teacher":
-            usage = _run_teacher(session_dir, use_case, spec, todo, writers, examples, progress, cancel, settings, client)
+            usage = _run_teacher(session_dir, use_case, spec, todo, writers, examples, progress, cancel, teacher, client)
         else:
             for split in SPLITS:
                 if kind == "programmatic":
@@ -342,16 +356,16 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
 
 def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, todo: dict[str, list[int]],
                  writers: dict[str, PartialWriter], examples: list[dict[str, Any]], progress: Progress,
-                 cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
+                 cancel: threading.Event | None, teacher: Teacher, client: Any) -> dict[str, Any]:
     from synth.llm import LLMClient, LLMUnreachable, configured_timeout, run_sync
 
     gen = spec.generator
     if client is None:
-        model = gen.model or settings.get("teacher_model")
+        model = gen.model or teacher.model
         if not model:
             raise GenerationError("the teacher generator needs a model: set generator.model or --teacher-model")
-        client = LLMClient(model, api_base=gen.api_base or settings.get("api_base"),
-                           cache_dir=cache_dir(session_dir, settings), concurrency=gen.concurrency,
+        client = LLMClient(model, api_base=gen.api_base or teacher.api_base,
+                           cache_dir=cache_dir(session_dir, teacher.workspace), concurrency=gen.concurrency,
                            max_retries=gen.max_retries, timeout_s=max(gen.timeout_s, configured_timeout()))
     jobs = [(split, i) for split in SPLITS for i in todo[split]]
     documents = grounding_texts(session_dir, spec)
@@ -395,9 +409,8 @@ def _sourced(record: dict[str, Any], source: str) -> dict[str, Any]:
     return {**record, "meta": meta}
 
 
-def cache_dir(session_dir: Path, settings: dict[str, Any]) -> Path:
+def cache_dir(session_dir: Path, workspace: str | Path | None) -> Path:
     """Teacher responses are cached per workspace when one is known (shared across sessions), else per session."""
-    workspace = settings.get("workspace")
     return Path(workspace) / "cache" / "llm" if workspace else Path(session_dir) / "data" / ".cache" / "llm"
 
 

@@ -222,6 +222,16 @@ def test_the_layer_check_catches_violations(tmp_path, monkeypatch):
     assert all("a step never imports another step" in p for p in step_problems)
 
 
+def test_every_job_script_writes_progress_through_the_one_writer():
+    """A module that takes ``--events`` (a job script) writes its progress events with
+    skills/common/events.py, not by hand."""
+    takers = sorted(m for m, path in MODULES.items()
+                    if m.startswith("skills.") and 'add_argument("--events"' in path.read_text(encoding="utf-8"))
+    assert len(takers) >= 5, takers
+    by_hand = [m for m in takers if "skills.common.events" not in {t for t, _, _ in _imports(m, MODULES[m])}]
+    assert by_hand == [], f"job scripts writing events by hand: {by_hand}; use skills.common.events.ProgressEvents"
+
+
 # -- dynamic: import each module in a fresh process --------------------------------------------------
 
 # One helper process imports nothing of ours; for each module it forks a child that imports just

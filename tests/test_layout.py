@@ -8,7 +8,8 @@ test named for a step (test_train_*, test_eval_*, ...) lives in that step's fold
 tests/skills/<sub>/ imports skills.<sub> when it imports any package under skills/, and is named for
 <sub> when it imports none. Four folders test across the layers (ACROSS); the two checks of the
 whole layout (this file and test_layers.py) sit at the top. Every product package folder has its
-test folder, and test file names are unique: pytest imports them by basename (no __init__.py).
+test folder, snapshots sit beside their test, and test file names are unique: pytest imports them
+by basename (no __init__.py).
 """
 
 from __future__ import annotations
@@ -134,6 +135,10 @@ def layout_problems(root: Path) -> list[str]:
         elif not packages and not _named_for(name, sub):
             problems.append(f"{where}: neither named for {sub} (test_{sub}_*) nor importing skills.{sub}; "
                             f"move it beside the package it tests")
+    for shots in sorted((root / "tests").rglob("__snapshots__/*")):
+        if shots.is_dir() and not (shots.parent.parent / f"{shots.name}.py").exists():
+            problems.append(f"{shots.relative_to(root)}: no {shots.name}.py beside __snapshots__/; "
+                            f"pytest-textual-snapshot looks for the SVGs next to their test")
     for name, count in sorted(Counter(p.name for p in _test_files(root)).items()):
         if count > 1:
             problems.append(f"tests/**/{name}: {count} test files share this name; pytest imports them by basename")
@@ -155,7 +160,8 @@ def test_the_layout_check_catches_strays(tmp_path):
         "tests/specs/test_io.py": "",
         "tests/skills/test_toolkit.py": "from skills.train import job\n",
         "tests/skills/test_eval_metrics.py": "", "tests/skills/train/test_launch.py": "from skills.common import tracking\n",
-        "tests/skills/train/test_train_jobs.py": "", "tests/skills/train/test_stray.py": "", "tests/skills/evaluate/test_agent.py": "from skills.evaluate import job\n",
+        "tests/skills/train/test_train_jobs.py": "", "tests/skills/train/test_stray.py": "",
+        "tests/tui/__snapshots__/test_app/screen.svg": "", "tests/tui/__snapshots__/test_moved/screen.svg": "", "tests/skills/evaluate/test_agent.py": "from skills.evaluate import job\n",
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -171,4 +177,6 @@ def test_the_layout_check_catches_strays(tmp_path):
     assert "tests/skills/train/test_stray.py: neither named for train" in problems
     assert "tests/skills/train/test_train_jobs.py" not in problems
     assert "tests/**/test_agent.py: 2 test files share this name" in problems
-    assert len(problems.splitlines()) == 8, problems
+    assert "tests/tui/__snapshots__/test_moved: no test_moved.py beside __snapshots__/" in problems
+    assert "__snapshots__/test_app" not in problems
+    assert len(problems.splitlines()) == 9, problems

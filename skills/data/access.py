@@ -1,4 +1,5 @@
-"""What the data step's tools share: the session's use case and data spec, the teacher, a diff."""
+"""What the data step's tools share: the session's use case and data spec, the teacher, a diff, the
+embeddings setting."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def _data_spec(ctx: ToolContext, required: bool = True) -> DataGenerationSpec | 
 
 def _teacher(ctx: ToolContext, spec: DataGenerationSpec | None = None) -> tuple[str | None, str | None]:
     gen = spec.generator if spec else None
-    model = (gen.model if gen else None) or ctx.settings.get("teacher_model")
-    base = (gen.api_base if gen else None) or ctx.settings.get("api_base")
+    model = (gen.model if gen else None) or ctx.settings.teacher_model
+    base = (gen.api_base if gen else None) or ctx.settings.api_base
     return model, base
 
 
@@ -47,7 +48,7 @@ def _client(ctx: ToolContext, model: str, api_base: str | None, concurrency: int
     from synth.generate import cache_dir
     from synth.llm import LLMClient
 
-    return LLMClient(model, api_base=api_base, cache_dir=cache_dir(ctx.session_dir, ctx.settings),
+    return LLMClient(model, api_base=api_base, cache_dir=cache_dir(ctx.session_dir, ctx.settings.workspace),
                      concurrency=concurrency)
 
 

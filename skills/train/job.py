@@ -162,6 +162,14 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
 
     rows = read_rows(session / plan.data.train_path)
+    trained_prompt: dict[str, Any] = {}
+    if plan.data.system_prompt == "short" and plan.technique in ("sft", "dpo"):
+        from skills.common.prompt import shorten_rows
+
+        rows, used = shorten_rows(rows)
+        if used is not None:
+            trained_prompt["system_prompt"] = used
+            events.emit("log", message=f"system prompt shortened for training and for asking this model: {used!r}")
     if plan.technique == "sft" and plan.data.general_mix_ratio > 0:
         general_rows = general.load_or_make(session, plan, model, tokenizer, events.emit)
         rows = general.mix(rows, general_rows, plan.data.general_mix_ratio, seed=hp.seed)
@@ -198,7 +206,7 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     if not args.warmup and rank0:
         write_run_json(run_dir, run_id=args.run_id, status="running", total_steps=max_steps, technique=plan.technique,
                        adapter=plan.adapter, base_model=plan.base_model, mlflow_run_id=mlflow_id,
-                       mlflow_uri=tracker.uri if tracker else None, pid=os.getpid(), started=time.time())
+                       mlflow_uri=tracker.uri if tracker else None, pid=os.getpid(), started=time.time(), **trained_prompt)
 
     class Callback(TrainerCallback):
         def on_log(self, targs, state, control, logs=None, **kwargs):
@@ -249,10 +257,24 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     return 0
 
 
+def score_answers_only() -> None:
+    """Make TRL's fused LM head score only the positions the loss counts (the answer's tokens) on every
+    device. TRL does so only where Triton runs (CUDA, XPU) and elsewhere scores every position, to keep
+    tile shapes fixed for compilers; eager CPU training compiles nothing, and on short answers most of
+    the LM head's work (a 49k-word vocabulary at every prompt token) is then skipped. Same loss, same
+    gradients; measured in skills/train/references/speed.md (tests/bench/answer_only_head.py)."""
+    from trl.trainer import utils as trl_utils
+
+    trl_utils._use_triton = lambda device: True  # the module's only use: whether to score answer positions only
+
+
 def build_trainer(plan, model, tokenizer, dataset, peft_config, common: dict[str, Any], session: Path, hp):
     """The TRL trainer for the plan's technique."""
     if plan.technique == "sft":
         from trl import SFTConfig, SFTTrainer
+
+        if plan.hyperparameters.answer_only_head:
+            score_answers_only()
 
         grouped = hp.group_by_length and not hp.packing  # fewer padding tokens per batch: more useful tokens/s
         config = SFTConfig(**common, max_length=hp.max_length, packing=hp.packing,
@@ -353,7 +375,7 @@ def _lineage(session: Path, run_dir: Path, plan, tracker) -> None:
 
         inputs = [p for p in ("training.yaml", plan.data.train_path, plan.reward or "", "reward.py") if p and (session / p).exists()]
         lineage.record(session, "run", str((run_dir / "final").relative_to(session)), inputs=inputs,
-                       run_id=run_dir.name, mlflow_run_id=getattr(tracker, "mlflow_run_id", None),
+                       run_id=run_dir.name, mlflow_run_id=tracker.mlflow_run_id if tracker else None,
                        technique=plan.technique, adapter=plan.adapter, base_model=plan.base_model)
     except Exception:  # noqa: BLE001 - lineage must not fail a finished training
         pass

@@ -109,7 +109,7 @@ def judge_scores(spec: RewardSpec, prompts: list[str], completions: list[str], r
     results = run_sync(client.map(requests))
     out: list[dict[str, float]] = [{} for _ in completions]
     for (i, name), result in zip(index, results):
-        out[i][name] = parse_judge(getattr(result, "text", "")) if not isinstance(result, BaseException) else 0.0
+        out[i][name] = parse_judge(result.text) if not isinstance(result, BaseException) else 0.0
     return out
 
 

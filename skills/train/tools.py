@@ -21,7 +21,7 @@ from skills.train.plan import LOAD_SECONDS, apply_overrides, fit_budget, format_
 from skills.train.recommend import recommend
 from specs.reward import RewardSpec
 from specs.base import WaitSeconds
-from specs.training import BatchSize, LearningRate, MixRatio, Steps, TimeEstimate, TrainingPlan
+from specs.training import BatchSize, LearningRate, MixRatio, Recommended, Steps, Technique, TimeEstimate, TrainingPlan
 from specs.use_case import UseCaseSpec
 
 PLAN, REWARD, REWARD_REPORT = "training.yaml", "reward.yaml", "runs/dryrun/report.json"
@@ -41,7 +41,7 @@ def _load(ctx: ToolContext, name: str, model):
     try:
         return load_spec(path, model)
     except SpecError as exc:
-        problems = "; ".join(f"line {p.line}: {p.path}: {p.message}" for p in getattr(exc, "problems", [])[:5])
+        problems = "; ".join(f"line {p.line}: {p.path}: {p.message}" for p in exc.problems[:5])
         raise ToolError(f"{name} is not valid ({problems or exc}); fix it first") from exc
 
 
@@ -115,7 +115,7 @@ def recommend_technique(ctx: ToolContext, base_score: float | None = None) -> To
     """
     use_case = _use_case(ctx)
     facts = _facts(ctx)
-    rec = recommend(use_case, facts, judge_available=bool(ctx.settings.get("judge_model")), base_score=base_score)
+    rec = recommend(use_case, facts, judge_available=bool(ctx.settings.judge_model), base_score=base_score)
     text = rec.text() + f"\nData: {facts.summary()}"
     return ToolResult(content=text, data=rec.as_dict() | {"data": facts.summary()})
 
@@ -129,12 +129,16 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
     base_model = base_model or use_case.base_model
     if not base_model.startswith("embedded:") and not Path(base_model).is_absolute() and (ctx.session_dir / base_model).exists():
         base_model = str(ctx.path(base_model))  # e.g. runs/<id>/final: an SFT run as the base of RL
-    rec = recommend(use_case, facts, n_params=param_count(base_model), judge_available=bool(ctx.settings.get("judge_model")))
-    technique = technique or rec.technique
-    adapter = adapter or (rec.adapter if technique == rec.technique else ("lora" if technique != "sft" else rec.adapter))
+    rec = recommend(use_case, facts, n_params=param_count(base_model), judge_available=bool(ctx.settings.judge_model))
+    recommended = Recommended(technique=rec.technique, adapter=rec.adapter, reason=rec.reason)
+    technique = Technique(technique) if technique else recommended.technique
+    adapter = adapter or (recommended.adapter if technique == recommended.technique
+                          else "lora" if technique.needs_reference_model else recommended.adapter)
     _check_memory(base_model, adapter)
-    reason = rec.reason if technique == rec.technique and adapter == rec.adapter else f"{technique.upper()} with {adapter}, chosen by the person."
+    chosen = (technique, adapter) == (recommended.technique, recommended.adapter)
+    reason = recommended.reason if chosen else f"{technique.label} with {adapter}, chosen by the person."
     plan, notes = size_plan(technique, adapter, base_model, facts, reward=REWARD, reason=reason)
+    plan.recommended = recommended
     try:
         plan = apply_overrides(plan, overrides)
     except ValueError as exc:
@@ -144,12 +148,12 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
     if old and old.estimate and "heuristic" not in (old.estimate.measured_on or "heuristic"):
         same = ("technique", "adapter", "base_model")
         same_hp = ("batch_size", "grad_accum", "max_length", "num_generations", "max_completion_length")
-        if all(getattr(old, k) == getattr(plan, k) for k in same) and \
-                all(getattr(old.hyperparameters, k) == getattr(plan.hyperparameters, k) for k in same_hp):
+        if old.model_dump(include=set(same)) == plan.model_dump(include=set(same)) and \
+                old.hyperparameters.model_dump(include=set(same_hp)) == plan.hyperparameters.model_dump(include=set(same_hp)):
             sps = old.estimate.seconds_per_step
             plan.estimate = old.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1)})
     if overrides.get("max_steps") is None:
-        cut = fit_budget(plan, ctx.settings.get("train_minutes"))
+        cut = fit_budget(plan, ctx.settings.train_minutes)
         if cut:
             notes.append(cut)
     return plan, notes
@@ -171,7 +175,7 @@ def _preview_plan(ctx: ToolContext, technique=None, adapter=None, base_model=Non
 
 
 @tool("ask", preview=_preview_plan)
-def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr", "rlaif"] | None = None,
+def write_training_plan(ctx: ToolContext, technique: Technique | None = None,
                         adapter: Literal["lora", "full"] | None = None, base_model: str | None = None,
                         max_steps: Steps | None = None, learning_rate: LearningRate | None = None,
                         batch_size: BatchSize | None = None, general_mix_ratio: MixRatio | None = None) -> ToolResult:
@@ -229,7 +233,7 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     sps = float(measured["seconds_per_step"])
     plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1),
                                  tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
-    cut = fit_budget(plan, ctx.settings.get("train_minutes"))
+    cut = fit_budget(plan, ctx.settings.train_minutes)
     save_spec(ctx.path(PLAN), plan)
     return ToolResult(content=f"Measured {sps:.2f} s a step ({measured.get('tokens_per_second')} tokens/s): "
                               f"{plan.hyperparameters.max_steps} steps take about {format_seconds(plan.estimate.total_seconds)}. "
@@ -244,10 +248,10 @@ def _reward_pair(ctx: ToolContext, from_tenets: bool) -> tuple[RewardSpec, str, 
 
     if from_tenets or not ctx.path(REWARD).exists():
         plan = _load(ctx, PLAN, TrainingPlan)
-        technique = plan.technique if plan else "rlvr"
+        technique = plan.technique if plan else Technique.RLVR
         try:
-            spec, notes = compile_reward(_use_case(ctx), technique, judge_model=ctx.settings.get("reward_judge_model")
-                                         or ctx.settings.get("judge_model") if technique == "rlaif" else None)
+            spec, notes = compile_reward(_use_case(ctx), technique,
+                                         judge_model=ctx.settings.judge_model if technique.needs_judge else None)
         except ValueError as exc:
             raise ToolError(str(exc)) from exc
     else:
