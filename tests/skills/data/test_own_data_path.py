@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from skills.data import tools as data_tools
+from skills.settings import ToolSettings
 from skills.toolkit import ToolContext
 from specs.data_generation import DataGenerationSpec
 from specs.yamlio import load_spec, save_spec
@@ -26,7 +27,7 @@ from synth.records import from_training_row, read_jsonl
 
 from tests.synth.families import FAMILIES
 
-FAST = {"quality_embeddings": False}
+FAST = ToolSettings(quality_embeddings=False)
 
 
 def _intents(r: random.Random) -> list[dict]:
