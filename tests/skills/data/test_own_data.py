@@ -259,13 +259,15 @@ def test_a_reference_document_grounds_the_teacher_instead_of_being_imported_as_r
 
 def test_rows_that_share_a_specific_phrase_stay_on_one_side_of_the_split():
     from synth.quality import overlap
+    from synth.split import stratified_split
 
     bodies = [f"The parcel number {k} was left with neighbour {k} instead of the locker at the station" for k in range(30)]
     rows = [{"input": f"{greeting} {body}", "output": "shipping", "meta": {"source": "person", "line": str(k)}}
             for k, body in enumerate(bodies) for greeting in ("Hi,", "Dear support,")]
     rows += [{"input": f"Please refund invoice {k} which was charged twice by mistake last month", "output": "billing",
               "meta": {"source": "person", "line": str(100 + k)}} for k in range(30)]
-    train, held = importing.stratified_split(rows, 0.2, by_label=True)
+    split = stratified_split(rows, 0.2, by_label=True)
+    train, held = split.train, split.eval
     assert held and {r["output"] for r in held} == {"shipping", "billing"}
     assert overlap([r["input"] for r in train], [r["input"] for r in held], 8) == []
 
