@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Protocol
 
 from pydantic import ValidationError
 
 from assistant.approvals import NO_APPROVER, Approver, Policy, asks_person, needs_person
-from assistant.events import (ApprovalRequested, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
+from assistant.config import Settings, tool_settings
+from assistant.events import (ApprovalRequested, AssistantMessage, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
                               Question, ToolCallStarted, ToolFinished, TurnEnded, Usage)
 from assistant import history, steps
 from assistant.model import ContextTooLong, Model, ModelError, ModelReply
@@ -22,6 +23,7 @@ from assistant.session import Session, assistant_record, tool_record, user_recor
 from assistant.textcalls import find_calls
 from skills.catalog import tools_for_step
 from skills.jobcontrol import JobControl
+from skills.settings import ToolSettings
 from skills.toolkit import Preview, Tool, ToolContext, ToolResult
 
 PROMPT_BUDGET_TOKENS = 3_000
@@ -54,15 +56,31 @@ class FormatError(Exception):
     """The model's reply could not be used; the message is appended for the model to read."""
 
 
+class Driver(Protocol):
+    """What the app drives: the agent loop below, or a stand-in with the same surface (tests)."""
+
+    notices: list[Notice]
+    """Shown once when the session opens (e.g. the offline banner)."""
+
+    def send(self, text: str) -> AsyncGenerator[Event, None]: ...
+
+    def resume(self) -> AsyncGenerator[Event, None]: ...
+
+    def interrupt(self, cancel_jobs: bool = False) -> None: ...
+
+    @property
+    def tool_running(self) -> str | None: ...
+
+
 class Agent:
     def __init__(self, session: Session, model: Model, tools: list[Tool], approver: Approver | None = None,
-                 policy: Policy | None = None, settings: Any = None, *, max_steps: int = 30,
+                 policy: Policy | None = None, settings: Settings | ToolSettings | None = None, *, max_steps: int = 30,
                  system_prompt: Callable[[Session], str] | None = None,
                  jobs: JobControl | None = None, context_tokens: int = 16_000) -> None:
         self.session, self.model, self.approver = session, model, approver
         self.tools = {tool.name: tool for tool in tools}
         self.policy = policy or Policy.for_session(session.meta)
-        self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
+        self.settings = tool_settings(settings)
         self.max_steps, self.jobs = max_steps, jobs
         self.context_tokens = context_tokens
         """The planner's context window: requests are shortened to fit it (history.fit)."""
@@ -96,7 +114,7 @@ class Agent:
         """The name of the tool running now, if any."""
         return self._running_name if self._running is not None else None
 
-    async def send(self, text: str) -> AsyncIterator[Event]:
+    async def send(self, text: str) -> AsyncGenerator[Event, None]:
         """Append the person's words and run until the turn ends."""
         self._skip(unanswered_calls(self.session.records()), "Not run: stopped before it finished.")
         self.session.meta.pending_approval = None
@@ -104,7 +122,7 @@ class Agent:
         async for event in self._turn([]):
             yield event
 
-    async def resume(self) -> AsyncIterator[Event]:
+    async def resume(self) -> AsyncGenerator[Event, None]:
         """Continue after a restart: re-ask a pending approval, finish unanswered tool calls."""
         records = self.session.records()
         pending = unanswered_calls(records)
@@ -225,6 +243,7 @@ class Agent:
                                  reply.cost_usd)
         extra = {"recovered_from_text": written} if written is not None else {}
         self.session.append(assistant_record(reply.content, reply.tool_calls, model=self.model.name, **extra))
+        yield AssistantMessage(reply.content, list(reply.tool_calls))
         yield Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.cached_prompt_tokens, step,
                     counted.prompt_tokens + counted.completion_tokens)
         yield reply
@@ -364,7 +383,7 @@ class Agent:
         return notices
 
     def _context(self) -> ToolContext:
-        return ToolContext(session_dir=self.session.dir, settings=dict(self.settings), jobs=self.jobs)
+        return ToolContext(session_dir=self.session.dir, settings=self.settings, jobs=self.jobs)
 
 
 def _run_safely(tool: Tool, ctx: ToolContext, args: Any) -> ToolResult:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Protocol
+from typing import Iterable, Literal, Protocol
 
 from assistant.events import ApprovalRequested, Decision
+from assistant.session import SessionMeta
 from skills.toolkit import Tool
 
 Rule = Literal["allow", "reject", "ask"]
@@ -104,16 +105,15 @@ class Policy:
         return True
 
     @classmethod
-    def for_session(cls, meta: Any, policy_file: str | Path | None = None) -> "Policy":
-        """The session's remembered rules plus an optional policy file."""
-        stored = getattr(meta, "approval_rules", None) or {}
-        policy = cls(rules={k: v for k, v in dict(stored).items() if v in ("allow", "reject")})
+    def for_session(cls, meta: SessionMeta | None, policy_file: str | Path | None = None) -> "Policy":
+        """The session's remembered rules (none without a session) plus an optional policy file."""
+        policy = cls(rules=dict(meta.approval_rules) if meta is not None else {})
         if policy_file:
             policy.file_rules, policy.file_default = load_policy_file(policy_file)
             policy.source = f"policy file {Path(policy_file).name}"
         return policy
 
-    def store(self, meta: Any) -> None:
+    def store(self, meta: SessionMeta) -> None:
         """Write the remembered rules into the session meta (the caller saves it)."""
         meta.approval_rules = dict(self.rules)
 

@@ -61,6 +61,10 @@ def _common_options() -> argparse.ArgumentParser:
     add("--timeout", metavar="SECONDS", type=float, default=argparse.SUPPRESS,
         help="seconds to wait for a model's answer (planner, teacher, judge) before giving up on that request "
              "(env TUNESMITH_TIMEOUT; default 600, for local models on a CPU)")
+    add("--no-quality-embeddings", dest="quality_embeddings", action="store_const", const=False,
+        default=argparse.SUPPRESS,
+        help="skip the embedding spread (a MiniLM subprocess) in the data quality report "
+             "(env TUNESMITH_QUALITY_EMBEDDINGS=0)")
     add("--yes", "-y", action="store_true", default=argparse.SUPPRESS,
         help="allow every approval without asking (headless) / skip confirmations")
     return common

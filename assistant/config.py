@@ -12,6 +12,8 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from skills.settings import ToolSettings
+
 DEFAULT_TIMEOUT_S = 600.0
 """Seconds to wait for a model's first token or next chunk: a 1.5B model on a 2-core CPU needs minutes
 before the first token of a long request (docs: README, Local models)."""
@@ -26,6 +28,7 @@ ENV = {
     "yes": "TUNESMITH_YES",
     "train_minutes": "TUNESMITH_TRAIN_MINUTES",
     "timeout": "TUNESMITH_TIMEOUT",
+    "quality_embeddings": "TUNESMITH_QUALITY_EMBEDDINGS",
 }
 """Setting name -> environment variable."""
 
@@ -60,6 +63,9 @@ class Settings(BaseModel):
     """Seconds to wait for an answer of the planner, teacher or judge before giving up on that request
     (a streaming answer that keeps arriving is never cut); a timed-out request is not sent again
     while the server may still be working on it (--timeout or TUNESMITH_TIMEOUT)."""
+    quality_embeddings: bool = True
+    """Measure the embedding spread of the inputs in the quality report (a MiniLM subprocess, about
+    10-30 s); --no-quality-embeddings or TUNESMITH_QUALITY_EMBEDDINGS=0 turns it off."""
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> "Settings":
@@ -96,9 +102,19 @@ class Settings(BaseModel):
         """True when no planner LLM is configured (the guided planner runs)."""
         return not self.model
 
-    def for_tools(self) -> dict[str, Any]:
-        """The plain dict a skill's ToolContext gets (never secrets: Settings holds none)."""
-        return {key: (str(value) if isinstance(value, Path) else value) for key, value in self.model_dump().items()}
+    def for_tools(self) -> ToolSettings:
+        """What a skill's tools and guides read (``ctx.settings``); built here and nowhere else.
+        Never secrets: Settings holds none."""
+        return ToolSettings(workspace=self.workspace, teacher_model=self.teacher_model, judge_model=self.judge_model,
+                            api_base=self.api_base, train_minutes=self.train_minutes,
+                            quality_embeddings=self.quality_embeddings)
+
+
+def tool_settings(settings: Settings | ToolSettings | None) -> ToolSettings:
+    """The tools' settings of the app's Settings (``for_tools``); ToolSettings as given; None: the defaults."""
+    if isinstance(settings, Settings):
+        return settings.for_tools()
+    return settings if settings is not None else ToolSettings()
 
 
 class SettingsError(ValueError):

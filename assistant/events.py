@@ -58,7 +58,9 @@ class TextDelta(Event):
 
 @dataclass
 class AssistantMessage(Event):
-    """The assistant's complete message for one model call."""
+    """The assistant's complete message for one model call, once it is recorded: after its TextDelta
+    pieces and before its tool calls run. ``content`` is what the log keeps (a tool call the model
+    wrote as text is taken out of it), so the app shows what a resumed session replays."""
 
     content: str
     tool_calls: list[dict[str, Any]] = field(default_factory=list)

@@ -19,11 +19,13 @@ import json
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
+from assistant.config import Settings, tool_settings
 from assistant.events import TextDelta
 from assistant.model import ModelError, ModelReply
 from skills import catalog
 from skills.guiding import GuideState, LastTool, Turn
 from skills.jobcontrol import JobControl
+from skills.settings import ToolSettings
 
 CONFIGURE_HINT = (
     "Configure an LLM to go on: start with --model <litellm model string> (or set TUNESMITH_MODEL), "
@@ -37,13 +39,13 @@ class GuidedModel:
 
     name = "guided (offline)"
 
-    def __init__(self, session_dir: str | Path, settings: Any = None, *,
+    def __init__(self, session_dir: str | Path, settings: Settings | ToolSettings | None = None, *,
                  phase: Callable[[], str] | None = None,
                  records: Callable[[], list[dict[str, Any]]] | None = None,
                  jobs: JobControl | None = None) -> None:
         self.session_dir = Path(session_dir)
         self.jobs = jobs
-        self.settings = settings.for_tools() if hasattr(settings, "for_tools") else dict(settings or {})
+        self.settings = tool_settings(settings)
         self._phase = phase
         self._records = records
 
@@ -111,7 +113,7 @@ class GuidedModel:
                 is_error=bool(record.get("is_error", str(last.get("content", "")).startswith(("Error", "Not run")))),
                 data=dict(record.get("data") or {}),
             )
-        return GuideState(self.session_dir, chat, last_user, last_tool, dict(self.settings), self.jobs)
+        return GuideState(self.session_dir, chat, last_user, last_tool, self.settings, self.jobs)
 
     def _tool_record(self, call_id: str | None) -> dict[str, Any]:
         """The logged tool record (it carries is_error and data that chat messages leave out)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.events import ApprovalRequested, Decision
+from assistant.session import SessionMeta
 from specs.io import atomic_write_text
 
 APPROVALS_DIR = "approvals"
@@ -52,9 +53,9 @@ def call_key(request: ApprovalRequested) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def pending_request(meta: Any) -> ApprovalRequested | None:
+def pending_request(meta: SessionMeta) -> ApprovalRequested | None:
     """The session's pending approval (from its meta), or None."""
-    data = dict(getattr(meta, "pending_approval", None) or {})
+    data = dict(meta.pending_approval or {})
     if not data.get("tool"):
         return None
     return ApprovalRequested(call_id=str(data.get("call_id", "")), tool=str(data["tool"]),

@@ -10,7 +10,10 @@ context has room for the conversation.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.session import Session
 
 ROLE = """You are tunesmith, a terminal assistant that helps a person customize an open model: use-case
 spec, training data, training, evaluation against the base model, export. What you make are files
@@ -29,11 +32,11 @@ MAX_NAMES = 8
 """Names listed per folder; the rest are counted."""
 
 
-def system_prompt(session: Any) -> str:
+def system_prompt(session: Session) -> str:
     """Build the prompt for the session's current phase (re-built before every model call)."""
     from skills import catalog
 
-    phase = getattr(session.meta, "phase", "use_case")
+    phase = session.meta.phase
     lines = [ROLE, "", RULES, "", "Steps of the journey, in order:"]
     body = ""
     for skill in catalog.discover():

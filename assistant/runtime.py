@@ -7,7 +7,7 @@ from typing import Any
 
 from assistant.agent import Agent
 from assistant.approvals import Approver, Policy, PolicyFileError, YesApprover, policy_conflicts, unknown_tools_in_policy
-from assistant.config import DEFAULT_TIMEOUT_S
+from assistant.config import Settings
 from assistant.events import Notice
 from assistant.jobs import JobRunner
 from assistant.session import Session
@@ -22,15 +22,14 @@ OFFLINE_BANNER = (
 )
 
 
-def build_model(settings: Any, session: Session, jobs: JobRunner | None = None) -> Any:
+def build_model(settings: Settings, session: Session, jobs: JobRunner | None = None) -> Any:
     """LitellmModel when a planner model is configured, else the offline GuidedModel (whose guides
     see the session's jobs through ``jobs``)."""
-    model_name = getattr(settings, "model", None)
+    model_name = settings.model
     if model_name:
         from assistant.model import LitellmModel
 
-        return LitellmModel(model_name, api_base=getattr(settings, "api_base", None),
-                            timeout_s=getattr(settings, "timeout", None) or DEFAULT_TIMEOUT_S)
+        return LitellmModel(model_name, api_base=settings.api_base, timeout_s=settings.timeout)
     from assistant.guided import GuidedModel
 
     return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records,
@@ -56,7 +55,7 @@ def collect_tools() -> list[Tool]:
     return list(tools.values())
 
 
-def build_agent(settings: Any, session: Session, approver: Approver | None = None, *,
+def build_agent(settings: Settings, session: Session, approver: Approver | None = None, *,
                 tools: list[Tool] | None = None, model: Any = None) -> Agent:
     """The agent for this session. Headless runs: ``settings.yes`` gives the --yes approver when no
     approver is passed; ``settings.policy_file`` adds standing rules from a YAML file."""
@@ -66,20 +65,20 @@ def build_agent(settings: Any, session: Session, approver: Approver | None = Non
         tools = [*collect_tools(), step_tool(lambda: session.meta.phase, session.records)]
     jobs = JobRunner(session.dir)
     model = model or build_model(settings, session, jobs)
-    policy_file = getattr(settings, "policy_file", None)
+    policy_file = settings.policy_file
     policy = Policy.for_session(session.meta, policy_file)
     conflicts = policy_conflicts(policy, tools)
     if conflicts:
         raise PolicyFileError(f"{policy_file}: " + "; ".join(conflicts))
-    if approver is None and getattr(settings, "yes", False):
+    if approver is None and settings.yes:
         approver = YesApprover()
-    session.meta.planner_model = getattr(settings, "model", None)
+    session.meta.planner_model = settings.model
     agent = Agent(session, model, tools, approver=approver, policy=policy, settings=settings,
                   jobs=jobs)
-    if not getattr(settings, "model", None):
+    if not settings.model:
         agent.notices.append(Notice(OFFLINE_BANNER, "info"))
     person_only = sorted(t.name for t in tools if t.person_only)
-    if (policy.file_default == "allow" and policy_file) or getattr(settings, "yes", False):
+    if (policy.file_default == "allow" and policy_file) or settings.yes:
         if person_only:
             agent.notices.append(Notice(f"Only the person can allow {', '.join(person_only)}: "
                                         "--yes and policy files do not cover them.", "info"))

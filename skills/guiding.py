@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from skills.jobcontrol import JobControl
+from skills.settings import ToolSettings
 
 
 @dataclass
@@ -33,7 +34,8 @@ class GuideState:
     """The person's latest words, when the last message is the person's."""
     last_tool: LastTool | None
     """The last tool result, when the last message is a tool result."""
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: ToolSettings = field(default_factory=ToolSettings)
+    """What the person configured (skills/settings.py), as tools get it."""
     jobs: JobControl | None = None
     """The engine's job runner (to see whether a job still runs); None without an engine."""
 

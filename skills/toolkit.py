@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from skills.jobcontrol import JobControl
+from skills.settings import ToolSettings
 
 Permission = Literal["always", "ask", "never"]
 
@@ -92,8 +93,8 @@ class ToolContext:
     """What a running tool may use. Built by the engine; skills never import the engine."""
 
     session_dir: Path
-    settings: dict[str, Any] = field(default_factory=dict)
-    """teacher_model, judge_model, api_base, workspace, ... (never API keys)."""
+    settings: ToolSettings = field(default_factory=ToolSettings)
+    """What the person configured that tools use (skills/settings.py; never API keys)."""
     emit: Callable[[dict[str, Any]], None] = lambda event: None
     """Send a progress event (e.g. {"type": "progress", "done": 3, "total": 10}) to the UI."""
     jobs: JobControl | None = None
@@ -220,6 +221,14 @@ def compact_schema(node: Any) -> Any:
     return out
 
 
+def _checked(check: Callable[[BaseModel], None]) -> Callable[[BaseModel], BaseModel]:
+    def run_check(args: BaseModel) -> BaseModel:
+        check(args)
+        return args
+
+    return run_check
+
+
 def _kwargs(args: BaseModel) -> dict[str, Any]:
     return {name: getattr(args, name) for name in type(args).model_fields}
 
@@ -252,9 +261,11 @@ def tool(
     name: str | None = None,
     preview: Callable[..., Preview] | None = None,
     person_only: bool = False,
+    check: Callable[[BaseModel], None] | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]:
     """Declare a tool. The function's first parameter is the ToolContext. ``person_only``: only the
-    person can allow it (see Tool.person_only)."""
+    person can allow it (see Tool.person_only). ``check(args)`` raises ValueError for arguments that are
+    wrong together (e.g. too many combinations): it runs with the validation, before approval."""
 
     def wrap(fn: Callable[..., Any]) -> Tool:
         description, param_docs = _docstring_parts(fn.__doc__ or "")
@@ -266,7 +277,9 @@ def tool(
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[param.name] = (annotation, Field(default=default, description=param_docs.get(param.name)))
         model_name = "".join(part.title() for part in fn.__name__.split("_")) + "Args"
-        args_model = create_model(model_name, __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields)
+        validators = {"check": model_validator(mode="after")(_checked(check))} if check else None
+        args_model = create_model(model_name, __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
+                                  __validators__=validators, **fields)
         return Tool(
             name=name or fn.__name__,
             description=description or fn.__name__,

@@ -82,9 +82,13 @@ class QualityThresholds(Spec):
     max_duplicate_rate: float = Field(default=0.05, ge=0, le=1)
     """Largest acceptable share of exact or near-duplicate records."""
     near_duplicate_jaccard: float = Field(default=0.85, gt=0, le=1)
-    """MinHash Jaccard similarity at or above which two records count as near duplicates."""
+    """MinHash Jaccard similarity (character 5-grams of the inputs) at or above which two training records with
+    the same answer count as near duplicates; a generated record that close to any record is not added."""
     min_records: int = Field(default=50, ge=1, le=1_000_000)
-    """Fewest usable training records."""
+    """Fewest usable training records (tunesmith proposes 30 when your own rows are the data)."""
+    min_distinct_2: float = Field(default=0.1, ge=0, le=1)
+    """Share of distinct word pairs among the training inputs below which they repeat themselves; a generated
+    record must bring at least this share of word pairs the data does not have yet."""
     max_label_imbalance: float = Field(default=10.0, ge=1, le=1_000_000)
     """Largest acceptable ratio between the most and least frequent label."""
     allow_train_eval_overlap: bool = False

@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from specs.base import MAX_TEXT, Seed, SessionPath, Spec, SpecFile
 
-Technique = Literal["sft", "dpo", "rlvr", "rlaif"]
-REWARD_TECHNIQUES: tuple[Technique, ...] = ("rlvr", "rlaif")
-"""The RL techniques: they train against a reward (reward.yaml and the generated reward.py)."""
 
+class Technique(StrEnum):
+    """How a model is trained: `sft` learns from gold answers, `dpo` from preference pairs, `rlvr` is RL
+    with a verifiable (program-checked) reward, `rlaif` RL with an LLM judge's reward."""
 
-def needs_reward(technique: str) -> bool:
-    """Whether ``technique`` trains against a reward (GRPO with a verifiable or a judged reward)."""
-    return technique in REWARD_TECHNIQUES
+    SFT = "sft"
+    DPO = "dpo"
+    RLVR = "rlvr"
+    RLAIF = "rlaif"
+
+    @property
+    def is_rl(self) -> bool:
+        """Trained with GRPO: the model samples answers and a reward scores them."""
+        return self in (Technique.RLVR, Technique.RLAIF)
+
+    @property
+    def needs_reward(self) -> bool:
+        """Trains against a reward (reward.yaml and the generated reward.py)."""
+        return self.is_rl
+
+    @property
+    def needs_judge(self) -> bool:
+        """Its reward is an LLM judge's rubric (a judge model must be configured)."""
+        return self is Technique.RLAIF
+
+    @property
+    def needs_pairs(self) -> bool:
+        """Learns from preference pairs (chosen and rejected answers)."""
+        return self is Technique.DPO
+
+    @property
+    def needs_gold(self) -> bool:
+        """Learns from gold answers (input and output records)."""
+        return self is Technique.SFT
+
+    @property
+    def needs_reference_model(self) -> bool:
+        """Keeps a frozen reference model (DPO and GRPO): LoRA's base weights can serve as it."""
+        return self is not Technique.SFT
+
+    @property
+    def label(self) -> str:
+        """How messages name it: SFT, DPO, RLVR, RLAIF."""
+        return self.value.upper()
 Adapter = Literal["lora", "full"]
 Steps = Annotated[int, Field(ge=1, le=1_000_000)]
 """Optimizer steps (1 to 1,000,000)."""
@@ -31,7 +68,7 @@ class Hyperparameters(Spec):
     """Optimizer and trainer settings; the defaults are sized to the machine and the data."""
 
     learning_rate: LearningRate = 2e-4
-    """Peak learning rate. LoRA: 2e-4 to 5e-4; full fine-tune: about 5e-5; DPO: 5e-5; GRPO: 1e-4 to 2e-4."""
+    """Peak learning rate. LoRA: 2e-4 to 5e-4; full fine-tune: 5e-5 to 1e-4; DPO: 5e-5; GRPO: 1e-4 to 2e-4."""
     max_steps: Steps = 60
     """Optimizer steps to train for. Takes precedence over epochs."""
     epochs: float = Field(default=1.0, gt=0, le=1000)
@@ -47,6 +84,9 @@ class Hyperparameters(Spec):
     group_by_length: bool = True
     """Put SFT records of similar length in the same batch, so less of each batch is padding (faster when
     record lengths vary; the order is still shuffled in large groups). Ignored when packing is on."""
+    answer_only_head: bool = True
+    """SFT: run the LM head only on the answer's tokens, the only ones the loss counts (same loss, less
+    work per step on the CPU, where TRL otherwise scores every position)."""
     warmup_ratio: float = Field(default=0.05, ge=0, lt=1)
     """Share of steps spent warming up the learning rate."""
     weight_decay: float = Field(default=0.0, ge=0, le=10)
@@ -97,6 +137,10 @@ class DataMix(Spec):
     """Training records, relative to the session folder."""
     eval_path: SessionPath = "data/eval.jsonl"
     """Held-out records, relative to the session folder."""
+    system_prompt: Literal["full", "short"] = "full"
+    """`short`: SFT and DPO train with the first sentence of the records' system prompt (the task, without the
+    list of labels or format rules the model learns from its data), fewer tokens on every step; the run
+    records it and evaluation, the playground and export ask the model the same way. `full`: as written."""
     general_mix_ratio: MixRatio = 0.0
     """Share of general instruction data mixed in against forgetting (on by default for full fine-tunes)."""
     general_data_path: SessionPath | None = None
@@ -116,17 +160,31 @@ class TimeEstimate(Spec):
     """The machine the warm-up ran on."""
 
 
+class Recommended(Spec):
+    """What the assistant recommended for this use case, data and machine when the plan was written."""
+
+    technique: Technique
+    """The technique the ranking put first."""
+    adapter: Adapter
+    """LoRA or a full fine-tune, for this model on this machine."""
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    """Why that technique and adapter."""
+
+
 class TrainingPlan(SpecFile):
     """How to train: technique, adapter, hyperparameters, compute and data."""
 
-    technique: Technique = "sft"
+    technique: Technique = Technique.SFT
     """`sft`: learn from gold answers; `dpo`: from preference pairs; `rlvr`: RL with a verifiable reward; `rlaif`: RL with an LLM judge's reward."""
     adapter: Adapter = "lora"
     """`lora` trains small adapter matrices (less memory); `full` trains every weight."""
     base_model: str = Field(default="embedded:SmolLM2-135M-Instruct", min_length=1, max_length=500)
     """The model to train; normally copied from the use-case spec."""
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
-    """Why this technique and adapter were recommended."""
+    """Why this technique and adapter: the recommendation's reason, or that the person chose them."""
+    recommended: Recommended | None = None
+    """The recommendation the plan was written from (technique and adapter above differ from it when
+    the person chose others); later steps read it from here instead of ranking again."""
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
     """Optimizer and trainer settings."""
     compute: Compute = Field(default_factory=Compute)
@@ -142,8 +200,8 @@ class TrainingPlan(SpecFile):
 
     @property
     def needs_reward(self) -> bool:
-        """The plan's technique trains against a reward (see ``needs_reward``)."""
-        return needs_reward(self.technique)
+        """The plan's technique trains against a reward (``Technique.needs_reward``)."""
+        return self.technique.needs_reward
 
     @model_validator(mode="after")
     def _reward_for_rl(self) -> "TrainingPlan":

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -24,6 +25,7 @@ from specs.use_case import UseCaseSpec
 from synth import seeds as seedrows
 from synth.plan import currency_of, is_transaction_task, known_label_share, wants_answer_line
 from synth.quality import leaking_grams, ngram_set
+from synth.topup import TopUp, settle_eval
 from synth.records import PartialWriter, read_jsonl, request_hash, to_training_row, write_jsonl
 from synth.sandbox import run_python, unconfined_approved
 from synth.templates import classification
@@ -94,7 +96,7 @@ def template_payload(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str
                      examples: list[dict[str, Any]]) -> dict[str, Any]:
     contract = use_case.contract
     return {"labels": list(contract.labels or []), "schema": contract.output_schema, "start": start, "n": n,
-            "seed": spec.seed, "split": split, "axes": axes_payload(spec), "examples": examples[:50],
+            "seed": spec.seed, "split": split, "axes": axes_payload(spec), "examples": examples[:200],
             "task_type": use_case.task_type, "answer_line": wants_answer_line(use_case),
             "currency": currency_of(use_case, examples)}
 
@@ -208,13 +210,26 @@ def grounding_texts(session_dir: Path, spec: DataGenerationSpec, limit: int = 60
 
 def generate_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGenerationSpec, *,
                      emit: Emit | None = None, cancel: threading.Event | None = None,
-                     settings: dict[str, Any] | None = None, client: Any = None) -> dict[str, Any]:
+                     teacher_model: str | None = None, api_base: str | None = None,
+                     workspace: str | Path | None = None, client: Any = None) -> dict[str, Any]:
     """Generate (resuming), verify, and write data/train.jsonl and data/eval.jsonl. Returns the report.
 
+    ``teacher_model`` and ``api_base`` are the teacher's when the spec's generator names none;
+    ``workspace`` shares the teacher's answer cache across sessions (see ``cache_dir``).
     Only one generation runs per session at a time (a lock file); a second raises GenerationError."""
     session_dir = Path(session_dir)
+    teacher = Teacher(teacher_model, api_base, Path(workspace) if workspace else None)
     with generation_lock(session_dir):
-        return _generate(session_dir, use_case, spec, emit, cancel, settings or {}, client)
+        return _generate(session_dir, use_case, spec, emit, cancel, teacher, client)
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """The configured teacher (used when the spec's generator names no model or server)."""
+
+    model: str | None = None
+    api_base: str | None = None
+    workspace: Path | None = None
 
 
 LOCK = "data/.generate.lock"
@@ -245,12 +260,12 @@ def generation_running(session_dir: str | Path) -> bool:
 
 
 def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, emit: Emit | None,
-              cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
+              cancel: threading.Event | None, teacher: Teacher, client: Any) -> dict[str, Any]:
     started = time.monotonic()
     examples = seedrows.load(session_dir)
-    if spec.generator.kind in ("offline", "teacher"):  # expansion and the teacher's examples draw on all of the person's rows
-        known = {str(e.get("input")) for e in examples}
-        examples += [r for r in read_jsonl(session_dir / IMPORTED) if str(r.get("input")) not in known]
+    # every generator (the expansion, templates, the teacher's examples) draws on all of the person's rows, not 20 seeds
+    known = {str(e.get("input")) for e in examples}
+    examples += [r for r in read_jsonl(session_dir / IMPORTED) if str(r.get("input")) not in known]
     partial_root = session_dir / "data" / ".partial"
     print_ = fingerprint(use_case, spec, examples)
     marker = partial_root / "fingerprint"
@@ -269,7 +284,7 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
     usage = None
     try:
         if kind == "teacher":
-            usage = _run_teacher(session_dir, use_case, spec, todo, writers, examples, progress, cancel, settings, client)
+            usage = _run_teacher(session_dir, use_case, spec, todo, writers, examples, progress, cancel, teacher, client)
         else:
             for split in SPLITS:
                 if kind == "programmatic":
@@ -300,7 +315,7 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
 
 def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, todo: dict[str, list[int]],
                  writers: dict[str, PartialWriter], examples: list[dict[str, Any]], progress: Progress,
-                 cancel: threading.Event | None, settings: dict[str, Any], client: Any) -> dict[str, Any]:
+                 cancel: threading.Event | None, teacher: Teacher, client: Any) -> dict[str, Any]:
     """Ask the teacher for every record still to do; returns its usage and what its replies needed
     repaired (``repaired``: repair -> count). A teacher nobody answers, or one that answers after the
     timeout, stops the batch at once (GenerationError); what it made stays in data/.partial."""
@@ -308,11 +323,11 @@ def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationS
 
     gen = spec.generator
     if client is None:
-        model = gen.model or settings.get("teacher_model")
+        model = gen.model or teacher.model
         if not model:
             raise GenerationError("the teacher generator needs a model: set generator.model or --teacher-model")
-        client = LLMClient(model, api_base=gen.api_base or settings.get("api_base"),
-                           cache_dir=cache_dir(session_dir, settings), concurrency=gen.concurrency,
+        client = LLMClient(model, api_base=gen.api_base or teacher.api_base,
+                           cache_dir=cache_dir(session_dir, teacher.workspace), concurrency=gen.concurrency,
                            max_retries=gen.max_retries, timeout_s=max(gen.timeout_s, configured_timeout()))
     jobs = [(split, i) for split in SPLITS for i in todo[split]]
     documents = grounding_texts(session_dir, spec)
@@ -358,24 +373,6 @@ def with_rejected(record: dict[str, Any], labels: list[str], k: int) -> dict[str
     return {**record, "chosen": chosen, "rejected": others[k % len(others)]}
 
 
-def _without_near_copies(records: list[dict[str, Any]], spec: DataGenerationSpec,
-                         dropped: dict[str, int]) -> list[dict[str, Any]]:
-    """Generated records that nearly copy an earlier record (MinHash Jaccard at the report's threshold)
-    teach nothing new: they are dropped here. The person's rows always stay (the report flags theirs)."""
-    from synth.quality import near_duplicates
-
-    if len(records) < 2:
-        return records
-    copies = near_duplicates([str(r["input"]) for r in records], spec.quality.near_duplicate_jaccard)
-    out = []
-    for record, copy_of in zip(records, copies):
-        if copy_of is not None and (record.get("meta") or {}).get("source") != "person":
-            dropped["near copy of another record"] = dropped.get("near copy of another record", 0) + 1
-            continue
-        out.append(record)
-    return out
-
-
 def _sourced(record: dict[str, Any], source: str) -> dict[str, Any]:
     """The record with ``meta.source`` saying where it came from (kept when the generator set it)."""
     meta = dict(record.get("meta") or {})
@@ -383,83 +380,108 @@ def _sourced(record: dict[str, Any], source: str) -> dict[str, Any]:
     return {**record, "meta": meta}
 
 
-def cache_dir(session_dir: Path, settings: dict[str, Any]) -> Path:
+def cache_dir(session_dir: Path, workspace: str | Path | None) -> Path:
     """Teacher responses are cached per workspace when one is known (shared across sessions), else per session."""
-    workspace = settings.get("workspace")
     return Path(workspace) / "cache" / "llm" if workspace else Path(session_dir) / "data" / ".cache" / "llm"
+
+
+def _count(dropped: dict[str, int], reason: str, by: int = 1) -> None:
+    dropped[reason] = dropped.get(reason, 0) + by
 
 
 def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
              writers: dict[str, PartialWriter]) -> dict[str, Any]:
-    """Verify, drop exact duplicates and eval copies of train, and write the TRL files."""
+    """Verify, keep only the generated records that add something (synth.topup), hold the person's eval rows
+    apart from training, and write the TRL files."""
     code_verifier = None
     if spec.generator.kind == "programmatic":
         code = programmatic_code(session_dir, spec)
         code_verifier = code if _defines(code, "verify") else None
     verifier = Verifier(use_case, spec, session_dir, code_verifier=code_verifier)
     dropped: dict[str, int] = {}
-    for writer in writers.values():
+    by_split: dict[str, dict[str, int]] = {split: {} for split in SPLITS}
+    not_added: dict[str, int] = {}
+    for split, writer in writers.items():
         for reason, count in writer.dropped().items():
-            dropped[reason] = dropped.get(reason, 0) + count
+            _count(dropped, reason, count)
+            _count(by_split[split], reason, count)
+            if split == "train":
+                _count(not_added, reason, count)
     imported = read_jsonl(session_dir / IMPORTED)
     imported_eval = read_jsonl(session_dir / IMPORTED_EVAL)
     labels = list(use_case.contract.labels or [])
-    final: dict[str, list[dict[str, Any]]] = {}
-    seen_train: set[str] = set()
-    train_grams: set[tuple[str, ...]] = set()
     paraphrases = PartialWriter(session_dir / "data" / ".partial" / "paraphrase.jsonl")
     paraphrases.close()
     for reason, count in paraphrases.dropped().items():
-        dropped[reason] = dropped.get(reason, 0) + count
+        _count(dropped, reason, count)
     source = {"programmatic": "template", "teacher": "teacher", "offline": "offline"}[spec.generator.kind]
     n = spec.quality.overlap_ngram
-    person = [str(r.get("input", "")) for r in imported + imported_eval]
-    boilerplate = set().union(*(ngram_set(x, n) for x in person)) - leaking_grams(person, n) if person else set()
-    held_grams = set().union(*(ngram_set(str(r.get("input", "")), n) for r in imported_eval)) - boilerplate \
-        if imported_eval else set()
-    for split in SPLITS:
-        records = [_sourced(r, source) for _, r in writers[split].records()]
-        if split == "train":
-            records = imported + records + [_sourced(r, "paraphrase") for _, r in paraphrases.records()]
-            if held_grams:  # a generated record must not repeat a phrase of the person's held-out rows
-                before = len(records)
-                records = [r for r in records if (r.get("meta") or {}).get("source") == "person"
-                           or not ngram_set(str(r.get("input", "")), n) & held_grams]
-                if before > len(records):
-                    dropped["shares a phrase with your eval rows"] = before - len(records)
-        else:
-            records = imported_eval + records
+    top_up = TopUp(spec, imported_eval, [str(r.get("input", "")) for r in imported + imported_eval])
+
+    def verified(records: list[dict[str, Any]], split: str) -> list[dict[str, Any]]:
         if spec.format == "preference":
             records = [with_rejected(r, labels, k) for k, r in enumerate(records)]
         outcome = verifier.check_all(records)
-        for reason, count in outcome.dropped.items():
-            dropped[reason] = dropped.get(reason, 0) + count
-        kept, seen = [], set()
-        for record in outcome.kept:
-            key = " ".join(str(record["input"]).lower().split())
-            if key in seen:
-                dropped["exact duplicate"] = dropped.get("exact duplicate", 0) + 1
+        for record, reason in zip(records, outcome.reasons):
+            if reason is not None:
+                _count(dropped, reason)
+                _count(by_split[split], reason)
+                if split == "train" and (record.get("meta") or {}).get("source") != "person":
+                    _count(not_added, reason)
+        return outcome.kept
+
+    generated = [_sourced(r, source) for _, r in writers["train"].records()]
+    generated += [_sourced(r, "paraphrase") for _, r in paraphrases.records()]
+    train: list[dict[str, Any]] = []
+    for record in verified(imported + generated, "train"):
+        text = str(record["input"])
+        if (record.get("meta") or {}).get("source") == "person":
+            if " ".join(text.lower().split()) in top_up.seen:
+                _count(dropped, "exact duplicate")
                 continue
-            if split == "eval" and key in seen_train:
-                dropped["eval copy of a train input"] = dropped.get("eval copy of a train input", 0) + 1
-                continue
-            if split == "eval" and train_grams and (record.get("meta") or {}).get("source") != "person" \
-                    and ngram_set(str(record["input"]), spec.quality.overlap_ngram) & train_grams:
-                dropped["eval shares a phrase with train"] = dropped.get("eval shares a phrase with train", 0) + 1
-                continue
-            seen.add(key)
-            kept.append(record)
-        if split == "train":
-            kept = _without_near_copies(kept, spec, dropped)
-            seen_train = {" ".join(str(r["input"]).lower().split()) for r in kept}
-            if not spec.quality.allow_train_eval_overlap:  # a generated eval record that leaks is not kept
-                train_grams = leaking_grams([str(r["input"]) for r in kept], spec.quality.overlap_ngram)
-        final[split] = kept
+            top_up.add(text)
+            train.append(record)
+            continue
+        reason = top_up.reason(text)
+        if reason is None:
+            train.append(record)
+        else:
+            _count(dropped, reason)
+            _count(not_added, reason)
+    seen_train = {" ".join(str(r["input"]).lower().split()) for r in train}
+    train_grams = set() if spec.quality.allow_train_eval_overlap else leaking_grams([str(r["input"]) for r in train], n)
+    evals, seen = [], set()
+    for record in verified(imported_eval + [_sourced(r, source) for _, r in writers["eval"].records()], "eval"):
+        key = " ".join(str(record["input"]).lower().split())
+        person = (record.get("meta") or {}).get("source") == "person"
+        reason = "exact duplicate" if key in seen else "eval copy of a train input" if key in seen_train else None
+        if reason is None and not person and (top_up.train_index.copy_of(str(record["input"])) is not None or
+                                              ngram_set(str(record["input"]), n) & train_grams):
+            reason = "eval shares a phrase with train"
+        if reason is not None:
+            _count(dropped, reason)
+            _count(by_split["eval"], reason)
+            continue
+        seen.add(key)
+        evals.append(record)
+    moved = 0
+    if not spec.quality.allow_train_eval_overlap:
+        train, evals, moved = settle_eval(train, evals, n)
+        if moved:
+            _count(dropped, "held-out row moved to training (shares a phrase with it)", moved)
     system = use_case.contract.system_prompt
+    final = {"train": train, "eval": evals}
     for split in SPLITS:
         write_jsonl(session_dir / "data" / f"{split}.jsonl",
                     [to_training_row(r, spec.format, system) for r in final[split]])
     sources = {split: dict(Counter(str((r.get("meta") or {}).get("source", source)) for r in final[split]))
                for split in SPLITS}
-    return {"train_records": len(final["train"]), "eval_records": len(final["eval"]), "dropped": dropped,
-            "sources": sources, "imported_records": len(imported), "imported_eval_records": len(imported_eval), "paraphrased_records": len(paraphrases.records()), "files": ["data/train.jsonl", "data/eval.jsonl"]}
+    report = {"train_records": len(train), "eval_records": len(evals), "dropped": dropped,
+              "dropped_by_split": by_split, "sources": sources, "imported_records": len(imported),
+              "imported_eval_records": len(imported_eval), "paraphrased_records": len(paraphrases.records()),
+              "files": ["data/train.jsonl", "data/eval.jsonl"]}
+    if imported:
+        person = sum(1 for r in train if (r.get("meta") or {}).get("source") == "person")
+        report["top_up"] = {"person": person, "asked": spec.train_count + len(paraphrases.records()),
+                            "added": len(train) - person, "not_added": not_added}
+    return report

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from synth.records import read_jsonl
+from synth.split import NEAR, NGRAM, stratified_split
 
 IMPORTED = "data/imported.jsonl"
 """The person's rows that join training (verified like generated ones)."""
@@ -237,6 +238,28 @@ def _is_number(text: str) -> bool:
         return bool(ANSWER_LINE.search(text)) and final_number(text) is not None
 
 
+def numeric_answer(record: dict[str, Any], answer_line: bool, pattern: str | None) -> dict[str, Any]:
+    """A math row with its answer in the contract's form. With ``answer_line`` (the contract asks for a final
+    `Answer: <number>` line) an answer without that line gets it, the number read as the metric reads it (the
+    last number); a number-only contract whose ``pattern`` the answer breaks gets that number alone. An answer
+    with no number is left as it is (verification says so)."""
+    import re
+
+    from synth.answers import ANSWER_LINE, NUMBER
+
+    answer = str(record.get("output") or "").strip()
+    lines = ANSWER_LINE.findall(answer)
+    numbers = NUMBER.findall(lines[-1]) if lines else []
+    token = numbers[0] if numbers else (NUMBER.findall(answer) or [None])[-1]
+    if token is None:
+        return record
+    if answer_line and not lines:
+        answer = (answer + "\n" if answer != token else "") + f"Answer: {token}"
+    elif not answer_line and pattern and not re.fullmatch(pattern, answer) and re.fullmatch(pattern, token):
+        answer = token
+    return {**record, "output": answer}
+
+
 # --- mapping, validating, deduplicating, splitting ----------------------------------------------------------
 
 def _flatten(turns: list[dict[str, Any]]) -> tuple[str, str] | None:
@@ -309,98 +332,76 @@ def _key(record: dict[str, Any]) -> str:
     return " ".join(str(record.get("input", "")).lower().split())
 
 
+def _answer(record: dict[str, Any]) -> str:
+    return " ".join(str(record.get("output", record.get("chosen", ""))).lower().split())
+
+
 def clean(records: list[dict[str, Any]], check: Callable[[dict[str, Any]], str | None],
-          seen: set[str] | None = None) -> tuple[list[dict[str, Any]], list[str], dict[str, int]]:
-    """Records that pass ``check`` (the contract), first copy of each input only."""
+          seen: set[str] | None = None, near: float = NEAR,
+          near_of: list[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], list[str], dict[str, int]]:
+    """Records that pass ``check`` (the contract): the first copy of each input only, and no near copy (the
+    quality report's measure: MinHash Jaccard >= ``near``) of an earlier row with the same answer. With
+    ``near_of`` (the training rows, when these are the person's eval file), no near copy of any of those."""
+    from synth.quality import NearCopyIndex
+
     seen = set() if seen is None else seen
     kept, problems, dropped = [], [], Counter()
+    lines: dict[str, list[str]] = defaultdict(list)
+    indexes: dict[str, NearCopyIndex] = defaultdict(lambda: NearCopyIndex(near))
+    train_index = NearCopyIndex(near)
+    for row in near_of or []:
+        train_index.add(str(row.get("input", "")))
     for record in records:
         line = record["meta"].get("line", "?")
-        reason = "empty input" if not str(record.get("input", "")).strip() else check(record)
+        text = str(record.get("input", ""))
+        reason = "empty input" if not text.strip() else check(record)
         if reason is None and _key(record) in seen:
             reason = "duplicate input"
+        copy = None
+        if reason is None and near_of is not None:
+            copy = train_index.copy_of(text)
+            reason = None if copy is None else "near copy of a training row"
+        if reason is None and near_of is None:
+            copy = indexes[_answer(record)].copy_of(text)
+            reason = None if copy is None else "near copy of an earlier row with the same answer"
         if reason is not None:
             dropped[reason] += 1
-            problems.append(f"line {line}: {reason}")
+            where = f" (line {lines[_answer(record)][copy]})" if near_of is None and copy is not None else ""
+            problems.append(f"line {line}: {reason}{where}")
             continue
         seen.add(_key(record))
+        indexes[_answer(record)].add(text)
+        lines[_answer(record)].append(line)
         kept.append(record)
     return kept, problems, dict(dropped)
 
 
-def _clusters(records: list[dict[str, Any]], threshold: float = 0.85, n: int = 8) -> list[int]:
-    """For each record, a representative of its group: records that nearly copy each other or share
-    a record-specific n-word phrase (the quality report's leakage test) belong to one group."""
-    from synth.quality import leaking_grams, ngram_set, near_duplicates
-
-    texts = [str(r.get("input", "")) for r in records]
-    parent = list(range(len(records)))
-
-    def find(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    def join(a: int, b: int) -> None:
-        parent[find(a)] = find(b)
-
-    if len(records) > 1:
-        for k, other in enumerate(near_duplicates(texts, threshold)):
-            if other is not None:
-                join(k, other)
-    specific = leaking_grams(texts, n, common_share=0.05)  # stricter than the report: expansion repeats phrases
-    first: dict[tuple[str, ...], int] = {}
-    for k, text in enumerate(texts):
-        for gram in ngram_set(text, n) & specific:
-            if gram in first:
-                join(k, first[gram])
-            else:
-                first[gram] = k
-    return [find(k) for k in range(len(records))]
-
-
-def stratified_split(records: list[dict[str, Any]], share: float, by_label: bool, seed: int = 0,
-                     most: int = 500) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(train, eval): about ``share`` of the rows held out (at most ``most``), the same share of each label.
-    Near-duplicate rows stay on the same side, so the eval split never holds a near copy of a training row."""
-    root = _clusters(records)
-    groups: dict[str, dict[int, list[int]]] = defaultdict(dict)
-    for k, record in enumerate(records):
-        groups[str(record.get("output", "")) if by_label else ""].setdefault(root[k], []).append(k)
-    rng = random.Random(seed)
-    wanted = min(most, round(len(records) * share))
-    held: set[int] = set()
-    for _, clusters in sorted(groups.items()):
-        members = sum(len(c) for c in clusters.values())
-        if members < 2 or len(clusters) < 2:
-            continue  # a label seen once (or only as copies of one row) stays in training
-        order = list(clusters.values())
-        rng.shuffle(order)
-        take = max(1, round(members * wanted / max(1, len(records))))
-        taken = 0
-        for cluster in order[:-1]:  # at least one cluster stays in training
-            if taken >= take:
-                break
-            held.update(cluster)
-            taken += len(cluster)
-    return [r for k, r in enumerate(records) if k not in held], [r for k, r in enumerate(records) if k in held]
-
-
 def prepare(rows: list[dict[str, Any]], mapping: dict[str, str], check: Callable[[dict[str, Any]], str | None], *,
             by_label: bool, eval_rows: list[dict[str, Any]] | None = None, eval_share: float = 0.2,
-            seed: int = 0) -> Prepared:
-    """Map, validate, dedupe and split the person's rows (their eval file, when given, is the eval split)."""
+            seed: int = 0, near: float = NEAR, ngram: int = NGRAM,
+            normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Prepared:
+    """Map, validate, dedupe and split the person's rows (their eval file, when given, is the eval split).
+    ``normalize`` puts a mapped row's answer in the contract's form before it is checked."""
     mapped = map_rows(rows, mapping)
-    kept, problems, dropped = clean(mapped, check)
+    if normalize is not None:
+        mapped = [normalize(r) for r in mapped]
+    kept, problems, dropped = clean(mapped, check, near=near)
     if eval_rows is not None:
         seen = {_key(r) for r in kept}
-        held, eval_problems, eval_dropped = clean(map_rows(eval_rows, mapping, "the eval file"), check, seen)
+        evals = map_rows(eval_rows, mapping, "the eval file")
+        if normalize is not None:
+            evals = [normalize(r) for r in evals]
+        held, eval_problems, eval_dropped = clean(evals, check, seen, near=near, near_of=kept)
         problems += [f"eval file {p}" for p in eval_problems]
         for reason, count in eval_dropped.items():
             dropped[f"eval: {reason}"] = dropped.get(f"eval: {reason}", 0) + count
         return Prepared(kept, held, problems, dropped, "file")
-    train, held = stratified_split(kept, eval_share, by_label, seed)
+    split = stratified_split(kept, eval_share, by_label, seed, n=ngram, threshold=near)
+    train, held = split.train, split.eval
+    if split.aside:
+        reason = "set aside: shares a phrase with a held-out row (neither trained on nor evaluated)"
+        dropped[reason] = len(split.aside)
+        problems += [f"line {r['meta'].get('line', '?')}: {reason}" for r in split.aside]
     for record in held:
         record["meta"]["split"] = "eval"
     return Prepared(train, held, problems, dropped, "split")

@@ -83,6 +83,11 @@ def default_axes(use_case: UseCaseSpec, generator: GeneratorSpec | None = None) 
     return axes
 
 
+OWN_DATA_MIN_RECORDS = 30
+"""The fewest training records when the person's own rows are the data: a file of 60-100 rows keeps about 80%
+for training once the eval split is held out and near copies are dropped, and a top-up adds only distinct records."""
+
+
 def default_spec(use_case: UseCaseSpec, teacher_model: str | None = None, api_base: str | None = None,
                  fmt: str = "sft", own_records: int = 0) -> DataGenerationSpec:
     """The data generation spec tunesmith proposes for this use case (with ``own_records`` of the person's
@@ -98,6 +103,7 @@ def default_spec(use_case: UseCaseSpec, teacher_model: str | None = None, api_ba
         diversity_axes=default_axes(use_case, generator),
         generator=generator,
         verification=VerificationRules(min_input_chars=3, max_output_chars=use_case.contract.max_output_chars),
-        quality=QualityThresholds(max_tokens=256 if short else 512),
+        quality=QualityThresholds(max_tokens=256 if short else 512,
+                                  min_records=OWN_DATA_MIN_RECORDS if own_records else QualityThresholds().min_records),
         seed=0,
     )

@@ -11,7 +11,6 @@ person's waiver in quality.json.
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from specs.data_generation import DataGenerationSpec
 from specs.io import atomic_write_text
 from specs.quality import Finding, QualityReport
 from specs.use_case import UseCaseSpec
+from synth.coverage import content_coverage, words as _words
 from synth.pii import find_pii, find_toxic
 from synth.records import answer_text, from_training_row, read_jsonl, sha256_files
 
@@ -44,10 +44,6 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
 def data_files(session_dir: Path) -> tuple[Path, Path]:
     return Path(session_dir) / "data" / "train.jsonl", Path(session_dir) / "data" / "eval.jsonl"
 
@@ -58,28 +54,67 @@ def current_hash(session_dir: Path) -> str:
 
 # --- metrics ----------------------------------------------------------------------------------------
 
-def near_duplicates(texts: list[str], threshold: float, num_perm: int = 64) -> list[int | None]:
-    """For each text, the index of an earlier near-duplicate (MinHash Jaccard >= threshold over char 5-grams), or None."""
+def _shingles(text: str) -> list[bytes]:
+    norm = _norm(text)
+    return [g.encode("utf-8") for g in {norm[j:j + 5] for j in range(max(1, len(norm) - 4))}]
+
+
+def near_duplicates(texts: list[str], threshold: float, num_perm: int = 64,
+                    answers: list[str] | None = None) -> list[int | None]:
+    """For each text, the index of an earlier near-duplicate (MinHash Jaccard >= threshold over char 5-grams), or None.
+
+    With ``answers``, only an earlier text with the same answer counts: two nearly identical inputs with
+    different answers ("turn the lights on" / "off", 30 or 60 days' notice) are a contrast to learn, not a copy."""
     from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     out: list[int | None] = []
-    shingles = []
-    for text in texts:
-        norm = _norm(text)
-        shingles.append([g.encode("utf-8") for g in {norm[j:j + 5] for j in range(max(1, len(norm) - 4))}])
-    for k, m in enumerate(MinHash.bulk(shingles, num_perm=num_perm, seed=1)):
-        hits = lsh.query(m)
-        out.append(min(int(h) for h in hits) if hits else None)
+    same = [_norm(a) for a in answers] if answers is not None else None
+    for k, m in enumerate(MinHash.bulk([_shingles(t) for t in texts], num_perm=num_perm, seed=1)):
+        hits = [int(h) for h in lsh.query(m)]
+        if same is not None:
+            hits = [h for h in hits if same[h] == same[k]]
+        out.append(min(hits) if hits else None)
         lsh.insert(str(k), m, check_duplication=False)
     return out
+
+
+class NearCopyIndex:
+    """Texts seen so far, to ask whether a new one nearly copies any of them (the measure of ``near_duplicates``)."""
+
+    def __init__(self, threshold: float, num_perm: int = 64):
+        from datasketch import MinHashLSH
+
+        self.num_perm, self.size = num_perm, 0
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+
+    def _hash(self, text: str):
+        from datasketch import MinHash
+
+        m = MinHash(num_perm=self.num_perm, seed=1)
+        m.update_batch(_shingles(text))
+        return m
+
+    def copy_of(self, text: str) -> int | None:
+        """The position (in the order added) of the first text this one nearly copies, or None."""
+        hits = self._lsh.query(self._hash(text)) if self.size else []
+        return min(int(h) for h in hits) if hits else None
+
+    def add(self, text: str) -> None:
+        self._lsh.insert(str(self.size), self._hash(text), check_duplication=False)
+        self.size += 1
+
+
+def word_grams(text: str, n: int) -> list[tuple[str, ...]]:
+    """The text's word n-grams in order (repeats kept): what distinct-n counts."""
+    words = _words(text)
+    return [tuple(words[j:j + n]) for j in range(len(words) - n + 1)]
 
 
 def distinct_n(texts: list[str], n: int) -> float:
     total, seen = 0, set()
     for text in texts:
-        words = _words(text)
-        grams = [tuple(words[j:j + n]) for j in range(len(words) - n + 1)]
+        grams = word_grams(text, n)
         total += len(grams)
         seen.update(grams)
     return round(len(seen) / total, 4) if total else 0.0
@@ -109,65 +144,6 @@ def overlap(train: list[str], evals: list[str], n: int) -> list[int]:
     return [k for k, text in enumerate(evals) if ngram_set(text, n) & grams]
 
 
-REALIZED_GAP = 0.3
-"""A value's records must differ from the other values' in how often some word occurs by at least this share."""
-
-
-def _features(text: str) -> set[str]:
-    """What a text says and how it is written: its words (numbers aside) and the shapes of its tokens
-    (`Aa`, `A`, `0-0-0`, `·`), so a change of case, layout or punctuation counts as much as new words."""
-    words = {w for w in _words(text) if not w.isdigit()}
-    shapes = {"shape:" + re.sub(r"(.)\1+", r"\1", re.sub(r"[A-Z]", "A", re.sub(r"[a-z]", "a", re.sub(r"\d", "0", tok))))
-              for tok in text.split()}
-    return words | shapes | {f"length:{len(text.split()) // 6}"}
-
-
-def _word_shares(texts: list[str]) -> dict[str, float]:
-    counts: Counter = Counter()
-    for text in texts:
-        counts.update(_features(text))
-    return {w: c / max(1, len(texts)) for w, c in counts.items()}
-
-
-def content_coverage(train: list[dict[str, Any]], spec: DataGenerationSpec, labels: list[str]) -> dict[str, Any]:
-    """Per axis and value: records tagged with it (``counts``) and records whose content shows it
-    (``content_counts``). A label axis counts answers. Any other value counts its records only when
-    their words, token shapes or lengths differ from each other value's records (some feature at least
-    30 points more or less frequent), so a value that changed nothing covers nothing; with under 5
-    records it is not judged."""
-    out: dict[str, Any] = {}
-    for axis in spec.diversity_axes:
-        values = [v.value for v in axis.values]
-        tagged = Counter(str((r.get("meta") or {}).get(axis.name)) for r in train)
-        counts = {v: tagged.get(v, 0) for v in values}
-        gaps: dict[str, float] = {}
-        if labels and set(values) <= set(labels):
-            answers = Counter(answer_text(r).strip() for r in train)
-            content = {v: answers.get(v, 0) for v in values}
-        else:
-            texts: dict[str, list[str]] = {v: [] for v in values}
-            for record in train:
-                value = str((record.get("meta") or {}).get(axis.name))
-                if value in texts:
-                    texts[value].append(str(record.get("input", "")))
-            content = {}
-            shares = {v: _word_shares(group) for v, group in texts.items() if len(group) >= 5}
-            for value, own in texts.items():
-                others = [v for v in shares if v != value]
-                if value not in shares or not others:
-                    content[value] = len(own)  # too few records to judge
-                    continue
-                mine = shares[value]
-                gaps[value] = round(min(max(abs(mine.get(w, 0.0) - shares[u].get(w, 0.0)) for w in set(mine) | set(shares[u]))
-                                        for u in others), 3)  # it must differ from every other value
-                content[value] = len(own) if gaps[value] >= REALIZED_GAP else 0
-        out[axis.name] = {"counts": counts, "content_counts": content,
-                          "covered": round(sum(1 for c in content.values() if c) / max(1, len(values)), 3)}
-        if gaps:
-            out[axis.name]["word_gap"] = gaps
-    return out
-
-
 def _percentile(values: list[int], q: float) -> int:
     if not values:
         return 0
@@ -188,16 +164,18 @@ def score_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGene
     train = [from_training_row(r) for r in read_jsonl(train_path)]
     evals = [from_training_row(r) for r in read_jsonl(eval_path)]
     gen_report = session_dir / "data" / "generation.json"
-    dropped = {}
-    if gen_report.exists():
-        dropped = json.loads(gen_report.read_text(encoding="utf-8")).get("dropped", {})
+    generation = json.loads(gen_report.read_text(encoding="utf-8")) if gen_report.exists() else {}
+    dropped = generation.get("dropped", {})
     report = score_records(train, evals, use_case, spec, embeddings=embeddings, tokenizer=tokenizer, emit=emit,
-                           raw_train=read_jsonl(train_path), raw_eval=read_jsonl(eval_path), cancel=cancel)
+                           raw_train=read_jsonl(train_path), raw_eval=read_jsonl(eval_path), cancel=cancel,
+                           eval_gap=None if evals else why_no_eval(generation))
     report.dropped = dropped
+    if generation.get("top_up"):
+        report.findings.append(top_up_finding(generation["top_up"]))
     if dropped:
         total = sum(dropped.values())
         report.findings.append(Finding(code="dropped_by_verification", severity="info",
-                                       message=f"{total} records were dropped by verification: " +
+                                       message=f"{total} records were left out by verification and deduplication: " +
                                        ", ".join(f"{k} ({v})" for k, v in sorted(dropped.items(), key=lambda x: -x[1]))))
     report.data_hash = current_hash(session_dir)
     previous = load_report(session_dir)
@@ -210,10 +188,43 @@ def score_dataset(session_dir: str | Path, use_case: UseCaseSpec, spec: DataGene
     return report
 
 
+def _reasons(dropped: dict[str, int]) -> str:
+    return ", ".join(f"{reason} ({count})" for reason, count in sorted(dropped.items(), key=lambda x: -x[1]))
+
+
+def why_no_eval(generation: dict[str, Any]) -> str:
+    """Why a generation left the eval split empty, from its report (data/generation.json)."""
+    if not generation:
+        return "data/eval.jsonl is empty"
+    held = generation.get("imported_eval_records", 0)
+    made = (generation.get("generated") or {}).get("eval", 0)
+    lost = (generation.get("dropped_by_split") or {}).get("eval") or {}
+    if not held and not made:
+        return ("none were asked for: your data held out no rows and data_generation.yaml's generator made none; "
+                "import your data with an eval share, give your own eval file, or raise eval_count")
+    asked = " and ".join(part for part in (f"{held} of your held-out rows" if held else "",
+                                           f"{made} generated records" if made else "") if part)
+    return f"{asked} went in and none passed" + (f": {_reasons(lost)}" if lost else "")
+
+
+def top_up_finding(top_up: dict[str, Any]) -> Finding:
+    """What the generated top-up of the person's rows added, and why not more (informational, never a block)."""
+    asked, added = top_up.get("asked", 0), top_up.get("added", 0)
+    why = top_up.get("not_added") or {}
+    message = f"your {top_up.get('person', 0)} training rows were topped up with {added} of the {asked} generated " \
+              "records asked for" + (f"; not added: {_reasons(why)}" if why else "") + "."
+    if added < asked:
+        message += (" A generated record joins only when it nearly copies no other record and no eval record, shares "
+                    "no phrase with your eval rows and brings word pairs the data does not have yet.")
+    return Finding(code="top_up", severity="info", message=message)
+
+
 def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_case: UseCaseSpec,
                   spec: DataGenerationSpec, *, embeddings: bool = True, tokenizer: bool = True,
                   emit: Callable[[dict[str, Any]], None] | None = None, raw_train: list[dict[str, Any]] | None = None,
-                  raw_eval: list[dict[str, Any]] | None = None, cancel: Any = None) -> QualityReport:
+                  raw_eval: list[dict[str, Any]] | None = None, cancel: Any = None,
+                  eval_gap: str | None = None) -> QualityReport:
+    """The report of these records; ``eval_gap`` says why there are no eval records, when there are none."""
     q = spec.quality
     timings: dict[str, float] = {}
     findings: list[Finding] = []
@@ -247,11 +258,11 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
             mark(f"train:{k}", f"exact duplicate of train:{first_seen[key]}")
         else:
             first_seen[key] = k
-    near_of = near_duplicates(inputs, q.near_duplicate_jaccard) if inputs else []
+    near_of = near_duplicates(inputs, q.near_duplicate_jaccard, answers=answers) if inputs else []
     exact_set = set(exact)
     near = [k for k, other in enumerate(near_of) if other is not None and k not in exact_set]
     for k in near:
-        mark(f"train:{k}", f"near duplicate of train:{near_of[k]}")
+        mark(f"train:{k}", f"near duplicate of train:{near_of[k]} (same answer)")
     n_train = max(1, len(train))
     dup_rate = (len(exact) + len(near)) / n_train
     metrics["duplicates"] = {"exact": len(exact), "near": len(near), "exact_rate": round(len(exact) / n_train, 4),
@@ -270,9 +281,10 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
     step("diversity")
     metrics["distinct"] = {"distinct_1": distinct_n(inputs, 1), "distinct_2": distinct_n(inputs, 2),
                            "distinct_3": distinct_n(inputs, 3)}
-    if inputs and metrics["distinct"]["distinct_2"] < 0.1:
+    if inputs and metrics["distinct"]["distinct_2"] < q.min_distinct_2:
         findings.append(Finding(code="low_diversity", severity="medium",
-                                message=f"inputs reuse the same word pairs (distinct-2 = {metrics['distinct']['distinct_2']})."))
+                                message=f"inputs reuse the same word pairs (distinct-2 = {metrics['distinct']['distinct_2']}, "
+                                        f"the floor is {q.min_distinct_2:g})."))
     if embeddings and len(inputs) >= 2:
         step("embeddings")
         from synth.embed import embedding_spread
@@ -351,6 +363,10 @@ def score_records(train: list[dict[str, Any]], evals: list[dict[str, Any]], use_
     if tox_rows:
         findings.append(Finding(code="toxicity", severity="medium", rows=tox_rows[:MAX_ROWS],
                                 message=f"{len(tox_rows)} records contain words from the toxicity word list."))
+    if not evals:
+        findings.append(Finding(code="no_eval_records", severity="high",
+                                message="there are no eval records, so evaluation cannot compare the tuned model with the "
+                                        "base model" + (f": {eval_gap}" if eval_gap else "") + "."))
     # leakage
     step("overlap")
     eval_inputs = [str(r.get("input", "")) for r in evals]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterable
+from typing import Any, AsyncGenerator, Callable, Iterable
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -18,6 +18,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from assistant import events as ev
+from assistant.agent import Driver
+from assistant.config import Settings
+from assistant.session import Session, Workspace
 from assistant.session_files import describe
 from assistant.tui.approver import TuiApprover
 from assistant.tui.diffs import change_message
@@ -33,15 +36,9 @@ from assistant.tui.widgets.progress import ProgressCard
 from assistant.tui.widgets.spec_panel import SpecPanel
 from assistant.tui.widgets.status import StatusBar
 
-AgentFactory = Callable[[Any, Any, Any], Any]
+AgentFactory = Callable[[Settings, Session, TuiApprover], Driver]
 """(settings, session, approver) -> Agent; assistant.runtime.build_agent by default."""
 
-NO_LLM_BANNER = (
-    "No LLM is configured: the offline guided planner drives this session. For a smarter assistant, "
-    "start with --model (or set TUNESMITH_MODEL), e.g. `tunesmith --model openai/gpt-4.1`, "
-    "`--model ollama/qwen3`, or `--model openai/NAME --api-base http://127.0.0.1:8000/v1`; "
-    "the provider key comes from its usual environment variable."
-)
 SEED_TOOLS = frozenset({"draft_seed_examples", "show_seed_examples"})
 """After these, the chat points to the seed table (f2)."""
 FORCE_STOP_S = 3.0
@@ -52,7 +49,7 @@ WELCOME = "Describe what you want a model to do, in your own words. For example:
           "sorts bank transactions into our 12 categories.*"
 
 
-def _default_factory(settings: Any, session: Any, approver: Any) -> Any:
+def _default_factory(settings: Settings, session: Session, approver: TuiApprover) -> Driver:
     from assistant.runtime import build_agent
 
     return build_agent(settings, session, approver)
@@ -73,11 +70,11 @@ class TunesmithApp(App[None]):
 
     def __init__(
         self,
-        settings: Any,
-        session: Any = None,
+        settings: Settings,
+        session: Session | None = None,
         agent_factory: AgentFactory | None = None,
         resume: bool = False,
-        workspace: Any = None,
+        workspace: Workspace | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -85,7 +82,7 @@ class TunesmithApp(App[None]):
         self.agent_factory = agent_factory or _default_factory
         self.resume_on_start = resume
         self._workspace = workspace
-        self.agent: Any = None
+        self.agent: Driver | None = None
         self.approver = TuiApprover(self)
         self.busy = False
         self.pending: list[str] = []
@@ -125,11 +122,9 @@ class TunesmithApp(App[None]):
         return self.query_one("#specs", SpecPanel)
 
     @property
-    def workspace(self) -> Any:
+    def workspace(self) -> Workspace:
         if self._workspace is None:
-            from assistant.session import Workspace
-
-            self._workspace = Workspace(getattr(self.settings, "workspace", None))
+            self._workspace = Workspace(self.settings.workspace)
         return self._workspace
 
     async def on_mount(self) -> None:
@@ -141,22 +136,20 @@ class TunesmithApp(App[None]):
         else:
             await self.open_session(self.new_session(), resume=False)
 
-    def new_session(self) -> Any:
-        return self.workspace.create(planner_model=getattr(self.settings, "model", None))
+    def new_session(self) -> Session:
+        return self.workspace.create(planner_model=self.settings.model)
 
     # -- sessions ---------------------------------------------------------------------------
-    async def open_session(self, session: Any, resume: bool = False) -> bool:
+    async def open_session(self, session: Session, resume: bool = False) -> bool:
         """Show `session`: its conversation, phase, specs; with resume, continue what was pending."""
-        lock = getattr(session, "lock", None)
-        if lock is not None:
-            try:
-                lock()
-                session.check_writable()
-            except Exception as exc:  # noqa: BLE001 - held elsewhere or unwritable: say so, keep the current one
-                self.notify(str(exc), title="Cannot open the session", severity="error")
-                if session is not self.session:
-                    session.close()
-                return False
+        try:
+            session.lock()
+            session.check_writable()
+        except Exception as exc:  # noqa: BLE001 - held elsewhere or unwritable: say so, keep the current one
+            self.notify(str(exc), title="Cannot open the session", severity="error")
+            if session is not self.session:
+                session.close()
+            return False
         self.generation += 1
         await self._stop_agent()
         self.busy = False
@@ -173,13 +166,12 @@ class TunesmithApp(App[None]):
         meta = session.meta
         status = self.status_bar
         status.session_name = session.name
-        status.model = getattr(self.settings, "model", None) or "guided (offline)"
+        status.model = self.settings.model or "guided (offline)"
         status.phase = meta.phase
-        usage = getattr(meta, "usage", None)
-        if usage is not None:
-            here = usage.by_step.get(meta.phase)
-            status.set_usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.cached_prompt_tokens,
-                             meta.phase, here.prompt_tokens + here.completion_tokens if here else 0)
+        usage = meta.usage
+        here = usage.by_step.get(meta.phase)
+        status.set_usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.cached_prompt_tokens,
+                         meta.phase, here.prompt_tokens + here.completion_tokens if here else 0)
         self.query_one("#plan", PlanView).phase = meta.phase
         self.spec_panel.set_session_dir(session.dir)
         self.sub_title = session.name
@@ -187,7 +179,7 @@ class TunesmithApp(App[None]):
         self.cards = await replay(self.chat, records)
         questions = [w for w in self.chat.children if isinstance(w, QuestionCard) and w.answered is None]
         self.active_question = questions[-1] if questions else None
-        for problem in getattr(session, "problems", []) or []:
+        for problem in session.problems:
             await self.chat.add_notice(problem, "warning")
         try:
             self.agent = self.agent_factory(self.settings, session, self.approver)
@@ -195,14 +187,10 @@ class TunesmithApp(App[None]):
             self.agent = None
             await self.chat.add_notice(f"The assistant could not start: {type(exc).__name__}: {exc}", "error")
             return True
-        notices = getattr(self.agent, "notices", None)
-        if notices:
-            # Shown now rather than after the person's first message (the agent would drain them then).
-            for notice in list(notices):
-                await self.chat.add_notice(notice.text, notice.level)
-            notices.clear()
-        elif notices is None and not getattr(self.settings, "model", None):
-            await self.chat.add_notice(NO_LLM_BANNER, "info")
+        # Shown now rather than after the person's first message (the agent would drain them then).
+        for notice in self.agent.notices:
+            await self.chat.add_notice(notice.text, notice.level)
+        self.agent.notices.clear()
         if not records:
             await self.chat.add_assistant(WELCOME)
         if resume and records and records[-1].get("type") != "question":
@@ -231,9 +219,8 @@ class TunesmithApp(App[None]):
             self.action_focus_prompt()
 
     def _close_session(self) -> None:
-        close = getattr(self.session, "close", None)
-        if close is not None:
-            close()
+        if self.session is not None:
+            self.session.close()
 
     def on_unmount(self) -> None:
         if self.session is not None:
@@ -255,7 +242,7 @@ class TunesmithApp(App[None]):
         self.push_screen(SessionPicker(metas), picked)
 
     # -- the agent worker --------------------------------------------------------------------
-    def _run_agent(self, make_stream: Callable[[], AsyncIterator[Any]]) -> None:
+    def _run_agent(self, make_stream: Callable[[], AsyncGenerator[Any, None]]) -> None:
         self.turns += 1
         self.busy = True
         self.spec_panel.watch_edits = False  # the agent's own writes are not the person's edits
@@ -263,7 +250,7 @@ class TunesmithApp(App[None]):
         self.status_bar.busy = "working… (esc interrupts)"
         self.run_worker(self._drive(make_stream), group="agent", exclusive=True, exit_on_error=False)
 
-    async def _drive(self, make_stream: Callable[[], AsyncIterator[Any]]) -> None:
+    async def _drive(self, make_stream: Callable[[], AsyncGenerator[Any, None]]) -> None:
         error: str | None = None
         generation = self.generation
         stream = make_stream()
@@ -276,12 +263,10 @@ class TunesmithApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - shown to the person, the app keeps running
             error = f"{type(exc).__name__}: {exc}"
         finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                try:
-                    await aclose()
-                except BaseException:  # noqa: BLE001 - closing a cancelled stream may raise
-                    pass
+            try:
+                await stream.aclose()
+            except BaseException:  # noqa: BLE001 - closing a cancelled stream may raise
+                pass
             self.post_message(AgentIdle(error, generation))
 
     async def _stop_agent(self) -> None:
@@ -412,9 +397,7 @@ class TunesmithApp(App[None]):
         if not self.busy or self.agent is None or not message.card.active:
             message.card.finish()
             return
-        interrupt = getattr(self.agent, "interrupt", None)
-        if interrupt is not None:
-            interrupt(cancel_jobs=True)
+        self.agent.interrupt(cancel_jobs=True)
         self.status_bar.busy = "cancelling… (what was made is kept)"
         self._arm_force_stop(FORCE_STOP_TOOL_S)
 
@@ -525,16 +508,14 @@ class TunesmithApp(App[None]):
         """Ask the agent to stop at its next safe point; cancel the turn if it does not within 3 s."""
         if not self.busy:
             return
-        interrupt = getattr(self.agent, "interrupt", None)
-        if interrupt is None:
+        if self.agent is None:
             await self._stop_agent()
             return
-        interrupt()
+        self.agent.interrupt()
         self.status_bar.busy = "stopping…"
         # A running tool stops at its next safe point (a record, a measure, a poll) and keeps its work:
         # give it time before the turn is cut off.
-        running = getattr(self.agent, "tool_running", None)
-        self._arm_force_stop(FORCE_STOP_TOOL_S if running else FORCE_STOP_S)
+        self._arm_force_stop(FORCE_STOP_TOOL_S if self.agent.tool_running else FORCE_STOP_S)
 
     def _arm_force_stop(self, seconds: float) -> None:
         turn = self.turns
@@ -565,18 +546,15 @@ class TunesmithApp(App[None]):
                                 self.action_quality_report)
         yield SystemCommand("Help", "Show every key", self.action_help)
         yield SystemCommand("Quit", "Quit tunesmith (the session is saved; resume continues it)", self.action_quit)
-        try:
-            from assistant.tui.screens.playground import evaluation_commands
-        except ImportError:
-            evaluation_commands = None
-        if evaluation_commands is not None:
-            yield from evaluation_commands(self)
+        from assistant.tui.screens.playground import evaluation_commands
+
+        yield from evaluation_commands(self)
         for command in super().get_system_commands(screen):
             if command.title != "Quit":
                 yield command
 
 
-def run_app(settings: Any, session: Any = None, resume: bool = False) -> int:
+def run_app(settings: Settings, session: Session | None = None, resume: bool = False) -> int:
     """Run the TUI until the person quits; returns an exit code."""
     app = TunesmithApp(settings, session, resume=resume)
     app.run()

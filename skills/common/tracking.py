@@ -78,8 +78,9 @@ class RunTracker:
         self.enabled = True
         self._mlflow: Any = None
 
-    def start(self, plan: Any, existing_run_id: str | None = None) -> str | None:
-        """Start (or continue) the MLflow run and log params, tags, dataset and spec hashes."""
+    def start(self, plan: Any, existing_run_id: str | None = None, parent_run_id: str | None = None) -> str | None:
+        """Start (or continue) the MLflow run and log params, tags, dataset and spec hashes; with
+        ``parent_run_id`` (the active run of this process) it is that run's child, e.g. a sweep's trial."""
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         try:
             import mlflow
@@ -95,7 +96,7 @@ class RunTracker:
             self.mlflow_run_id = run.info.run_id
             mlflow.set_tag("tunesmith.resumed", "true")
             return self.mlflow_run_id
-        run = mlflow.start_run(run_name=self.run_id)
+        run = mlflow.start_run(run_name=self.run_id, nested=parent_run_id is not None, parent_run_id=parent_run_id)
         self.mlflow_run_id = run.info.run_id
         data = plan.model_dump(mode="json", exclude={"estimate", "reason"})
         params = flatten("", data, {})

@@ -3,7 +3,6 @@ embeddings setting."""
 
 from __future__ import annotations
 
-import os
 from difflib import unified_diff
 
 from skills.toolkit import ToolContext, ToolError
@@ -40,8 +39,8 @@ def _data_spec(ctx: ToolContext, required: bool = True) -> DataGenerationSpec | 
 
 def _teacher(ctx: ToolContext, spec: DataGenerationSpec | None = None) -> tuple[str | None, str | None]:
     gen = spec.generator if spec else None
-    model = (gen.model if gen else None) or ctx.settings.get("teacher_model")
-    base = (gen.api_base if gen else None) or ctx.settings.get("api_base")
+    model = (gen.model if gen else None) or ctx.settings.teacher_model
+    base = (gen.api_base if gen else None) or ctx.settings.api_base
     return model, base
 
 
@@ -49,7 +48,7 @@ def _client(ctx: ToolContext, model: str, api_base: str | None, concurrency: int
     from synth.generate import cache_dir
     from synth.llm import LLMClient
 
-    return LLMClient(model, api_base=api_base, cache_dir=cache_dir(ctx.session_dir, ctx.settings),
+    return LLMClient(model, api_base=api_base, cache_dir=cache_dir(ctx.session_dir, ctx.settings.workspace),
                      concurrency=concurrency)
 
 
@@ -57,11 +56,3 @@ def _diff(ctx: ToolContext, name: str, new_text: str) -> str:
     path = ctx.path(name)
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     return "".join(unified_diff(old.splitlines(True), new_text.splitlines(True), f"a/{name}", f"b/{name}"))
-
-
-def _embeddings(ctx: ToolContext) -> bool:
-    """Embedding spread costs a subprocess with sentence-transformers (~10-30 s); the setting
-    ``quality_embeddings`` or TUNESMITH_QUALITY_EMBEDDINGS=0 turns it off."""
-    if "quality_embeddings" in ctx.settings:
-        return bool(ctx.settings["quality_embeddings"])
-    return os.environ.get("TUNESMITH_QUALITY_EMBEDDINGS", "1").strip().lower() not in ("0", "false", "no", "off")

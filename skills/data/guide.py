@@ -130,7 +130,7 @@ def _import_turn(state: GuideState) -> Turn | None:
 def _start_turn(state: GuideState) -> Turn:
     """The first turn of the step: the person's data first when they have some, else seeds (or what is needed)."""
     use_case, own = _own_data(state)
-    teacher = bool(state.settings.get("teacher_model"))
+    teacher = bool(state.settings.teacher_model)
     if own is not None and own.kind == "reference_document" and own.path and not state.exists("data_generation.yaml"):
         return Turn(text=f"Your document {own.path} grounds the examples: the teacher draws questions and answers "
                          "from it.", tool="attach_document",
@@ -196,7 +196,7 @@ def next_turn(state: GuideState) -> Turn | None:
                     arguments={"question": SEED_QUESTION, "choices": [CONTINUE, "Draft them again", OWN_DATA]})
     if _said(state, "draft them again"):
         return Turn(text="Drafting new seed examples.", tool="draft_seed_examples",
-                    arguments={"count": 12, "use_teacher": bool(state.settings.get("teacher_model"))})
+                    arguments={"count": 12, "use_teacher": bool(state.settings.teacher_model)})
 
     if not state.exists("data_generation.yaml"):
         return Turn(text="Next, data_generation.yaml: how many records, which diversity axes, which generator and "

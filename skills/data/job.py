@@ -42,16 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: cancel.set())
     use_case = load_spec(session / "use_case.yaml", UseCaseSpec)
     spec = load_spec(session / "data_generation.yaml", DataGenerationSpec)
-    settings = {k: v for k, v in {"teacher_model": args.teacher_model, "api_base": args.api_base,
-                                  "workspace": args.workspace}.items() if v}
+    teacher = {"teacher_model": args.teacher_model, "api_base": args.api_base, "workspace": args.workspace}
     try:
-        report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
+        report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, **teacher)
         if report["status"] == "done" and spec.generator.paraphrase and not args.no_paraphrase:
             from skills.data.paraphrase import paraphrase_records
 
             emit({"type": "paraphrase", **paraphrase_records(session, use_case, spec, emit=emit, cancel=cancel)})
             if not cancel.is_set():
-                report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, settings=settings)
+                report = generate_dataset(session, use_case, spec, emit=emit, cancel=cancel, **teacher)
     except GenerationError as exc:  # e.g. the teacher is unreachable: what was made stays in data/.partial
         emit({"type": "failed", "message": str(exc)})
         return 1

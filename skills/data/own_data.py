@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -13,7 +14,7 @@ from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
 from specs.io import atomic_write_text
 from specs.yamlio import save_spec
 from synth import importing, seeds
-from synth.plan import default_spec
+from synth.plan import default_spec, wants_answer_line
 
 
 def _source(ctx: ToolContext, path: str) -> Path:
@@ -104,9 +105,15 @@ def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Li
     spec = _data_spec(ctx, required=False) or default_spec(use_case, fmt=_mapped_format(mapping))
     spec = spec.model_copy(update={"format": _mapped_format(mapping)})
     verifier = Verifier(use_case, spec, ctx.session_dir)
+    normalize = None
+    if use_case.task_type == "math":  # a number the person wrote is checkable: in the contract's answer form
+        pattern = spec.verification.output_regex or use_case.contract.output_regex
+        normalize = functools.partial(importing.numeric_answer, answer_line=wants_answer_line(use_case), pattern=pattern)
     try:
         prepared = importing.prepare(rows, mapping, verifier.check, by_label=bool(use_case.contract.labels),
-                                     eval_rows=eval_rows, eval_share=min(0.5, max(0.05, eval_share)))
+                                     eval_rows=eval_rows, eval_share=min(0.5, max(0.05, eval_share)),
+                                     near=spec.quality.near_duplicate_jaccard, ngram=spec.quality.overlap_ngram,
+                                     normalize=normalize)
     except importing.DataFileError as exc:
         raise ToolError(f"{source.name}: {exc}") from exc
     if not prepared.train:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from skills.common.jobs import cancel, follow, job_running, launch, log_tail, read_json
-from skills.data.access import _data_spec, _embeddings, _teacher, _use_case
+from skills.data.access import _data_spec, _teacher, _use_case
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from specs.base import WaitSeconds
 from specs.data_generation import DataGenerationSpec
@@ -61,10 +61,11 @@ def _run_generation(ctx: ToolContext, spec: DataGenerationSpec, use_case: UseCas
     from synth.generate import generate_dataset
     from synth.quality import ScoringCancelled, score_dataset, summary
 
-    report = generate_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, settings=ctx.settings, cancel=ctx.cancel)
+    report = generate_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, teacher_model=ctx.settings.teacher_model,
+                              api_base=ctx.settings.api_base, workspace=ctx.settings.workspace, cancel=ctx.cancel)
     if report["status"] == "done":
         try:
-            quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, embeddings=_embeddings(ctx),
+            quality = score_dataset(ctx.session_dir, use_case, spec, emit=ctx.emit, embeddings=ctx.settings.quality_embeddings,
                                     cancel=ctx.cancel)
             report["quality"] = summary(quality)
         except ScoringCancelled as exc:
@@ -103,10 +104,11 @@ def generate_data(ctx: ToolContext) -> ToolResult:
     if background:
         events = ctx.path("data/generate.events.jsonl")
         argv = [sys.executable, "-m", "skills.data.job", "--session", str(ctx.session_dir), "--events", str(events)]
-        for key in ("teacher_model", "api_base", "workspace"):
-            if ctx.settings.get(key):
-                argv += [f"--{key.replace('_', '-')}", str(ctx.settings[key])]
-        if not _embeddings(ctx):
+        for flag, value in (("--teacher-model", ctx.settings.teacher_model), ("--api-base", ctx.settings.api_base),
+                            ("--workspace", ctx.settings.workspace)):
+            if value:
+                argv += [flag, str(value)]
+        if not ctx.settings.quality_embeddings:
             argv.append("--no-embeddings")
         if ctx.jobs is not None:
             info = launch(ctx, "generate-data", argv, ctx.path(JOB_DIR))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skills.data.access import _data_spec, _embeddings, _use_case
+from skills.data.access import _data_spec, _use_case
 from skills.toolkit import Preview, ToolContext, ToolError, ToolResult, tool
 from specs import lineage
 
@@ -18,7 +18,7 @@ def score_data(ctx: ToolContext) -> ToolResult:
 
     try:
         report = score_dataset(ctx.session_dir, _use_case(ctx), _data_spec(ctx), emit=ctx.emit,
-                               embeddings=_embeddings(ctx), cancel=ctx.cancel)
+                               embeddings=ctx.settings.quality_embeddings, cancel=ctx.cancel)
     except ScoringCancelled as exc:
         return ToolResult(content=f"Stopped: {exc}.", data={"status": "cancelled"})
     return ToolResult(content=summary(report), data={"blocking": [f.code for f in report.blocking()]},
@@ -75,7 +75,7 @@ def finish_data_step(ctx: ToolContext) -> ToolResult:
                         " Fix the data (edit data_generation.yaml, regenerate) or ask the person to waive.")
     spec = _data_spec(ctx)
     generator = spec.generator
-    teacher = (generator.model or ctx.settings.get("teacher_model")) if generator.kind == "teacher" else None
+    teacher = (generator.model or ctx.settings.teacher_model) if generator.kind == "teacher" else None
     lineage.record(ctx.session_dir, "data", "data/train.jsonl", inputs=["use_case.yaml", "data_generation.yaml", "data/eval.jsonl"],
                    generator=generator.kind, template=generator.template, teacher=teacher, seed=spec.seed)
     waived = [f.code for f in load_report(ctx.session_dir).findings if f.waived] if ctx.path("data/quality.json").exists() else []

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from skills.evaluate.examples import BASE
-from skills.evaluate.metrics import parse_json
+from skills.common.metrics import parse_json
 from synth.answers import final_number
 
 SET_PATH = Path(__file__).with_name("general_set.jsonl")

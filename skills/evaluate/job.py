@@ -23,7 +23,7 @@ from skills.common.events import ProgressEvents
 from skills.evaluate import examples as ex
 from skills.evaluate import forgetting
 from skills.evaluate import judge as judging
-from skills.evaluate import metrics as code_metrics
+from skills.common import metrics as code_metrics
 from skills.evaluate.plan import judged_tenets
 from skills.evaluate.report import agreement_sentence, build_report, metric_columns, summary, write_report
 
@@ -40,13 +40,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def variants_to_run(spec: Any, system_prompt: str | None, run_ids: list[str]) -> list[dict[str, Any]]:
-    """Base first, then the prompt-only baseline, then each run."""
+def variants_to_run(spec: Any, system_prompt: str | None, run_ids: list[str], session: Path | None = None) -> list[dict[str, Any]]:
+    """Base first, then the prompt-only baseline, then each run (asked with the system prompt it was trained
+    with, skills.common.prompt.run_system_prompt, when ``session`` is given)."""
+    from skills.common.prompt import run_system_prompt
+
     plan = [{"name": ex.BASE, "run": None, "system": system_prompt, "replace": False}]
     if spec.include_prompt_baseline and spec.baseline_system_prompt:
         plan.append({"name": ex.PROMPT_BASELINE, "run": None, "system": spec.baseline_system_prompt, "replace": True})
     for run_id in run_ids:
-        plan.append({"name": ex.run_variant(run_id), "run": run_id, "system": system_prompt, "replace": False})
+        system = run_system_prompt(session / "runs" / run_id, system_prompt) if session is not None else system_prompt
+        plan.append({"name": ex.run_variant(run_id), "run": run_id, "system": system, "replace": system != system_prompt})
     return plan
 
 
@@ -137,7 +141,7 @@ def generate_general(model: Any, tokenizer: Any, items: list[dict[str, Any]], ba
 
 def score_code(rows: list[dict[str, Any]], spec: Any, variants: list[str], session: Path, use_case: Any = None) -> None:
     """Code metrics; settings a metric leaves out (labels, schema, pattern, length) come from the contract."""
-    from skills.evaluate.plan import contract_params
+    from skills.common.usecase_metrics import contract_params
 
     for metric in spec.metrics:
         if metric.code is None:
@@ -288,7 +292,7 @@ def evaluate(args: argparse.Namespace, emit: ProgressEvents) -> dict[str, Any]:
     items = ex.load_examples(session / spec.eval_path, spec.max_examples)
     if not items:
         raise ValueError(f"{spec.eval_path} holds no records to evaluate")
-    plan = variants_to_run(spec, system_prompt, args.run_id)
+    plan = variants_to_run(spec, system_prompt, args.run_id, session)
     names = [v["name"] for v in plan]
     emit("start", eval_id=args.eval_id, examples=len(items), variants=names, base_model=base_model)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from skills.common.usecase_metrics import answer_tokens, code_tenet_metric, standard_metrics
 from specs.evaluation import EvaluationSpec, JudgeRubric, MetricSpec
 from specs.use_case import Tenet, UseCaseSpec
 from synth import scale
@@ -37,32 +38,6 @@ The model's answer:
 
 Score how well the answer meets the tenet: """ + scale.SCALE_TEXT + "."
 
-STANDARD_BY_TASK: dict[str, list[str]] = {
-    "classification": ["accuracy"],
-    "extraction": ["exact_match"],
-    "question_answering": ["f1", "exact_match"],
-    "summarization": ["rouge_l"],
-    "rewriting": ["rouge_l"],
-    "generation": ["rouge_l"],
-    "math": ["numeric_tolerance"],
-    "chat": ["rouge_l"],
-}
-"""Standard reference-based metrics added per task type (when no tenet already uses them)."""
-
-
-def contract_params(use_case: UseCaseSpec, metric: str) -> dict[str, Any]:
-    """Settings a code metric takes from the contract (labels, schema, pattern, length)."""
-    contract = use_case.contract
-    if metric in ("label_match", "accuracy") and contract.labels:
-        return {"labels": list(contract.labels)}
-    if metric == "json_schema" and contract.output_schema:
-        return {"schema": contract.output_schema}
-    if metric == "regex" and contract.output_regex:
-        return {"pattern": contract.output_regex}
-    if metric == "length_bounds" and contract.max_output_chars:
-        return {"max_chars": contract.max_output_chars}
-    return {}
-
 
 def judge_rubric(tenet: Tenet) -> JudgeRubric:
     text = JUDGE_TEMPLATE.format(name=tenet.name, description=tenet.description.strip(),
@@ -73,25 +48,7 @@ def judge_rubric(tenet: Tenet) -> JudgeRubric:
 def tenet_metric(tenet: Tenet, use_case: UseCaseSpec) -> MetricSpec:
     if tenet.measured_by == "judge":
         return MetricSpec(name=tenet.name, tenet=tenet.name, judge=judge_rubric(tenet))
-    params = {**contract_params(use_case, tenet.metric or ""), **tenet.params}
-    return MetricSpec(name=tenet.name, tenet=tenet.name, code=tenet.metric, params=params)
-
-
-def standard_metrics(use_case: UseCaseSpec, taken: set[str], names: set[str]) -> list[MetricSpec]:
-    out = []
-    wanted = list(STANDARD_BY_TASK.get(use_case.task_type, []))
-    if use_case.contract.output_format == "json" and not {"json_valid", "json_schema"} & taken:
-        wanted.append("json_valid")
-    for metric in wanted:
-        if metric in taken or (metric == "accuracy" and "label_match" in taken) or metric in names:
-            continue
-        params = contract_params(use_case, metric)
-        if metric == "exact_match" and use_case.contract.output_format == "json":
-            params = {"json": True}
-        if metric == "numeric_tolerance":
-            params = {"tolerance": 1e-6}
-        out.append(MetricSpec(name=metric, code=metric, params=params))
-    return out
+    return code_tenet_metric(tenet, use_case)
 
 
 def baseline_prompt(use_case: UseCaseSpec) -> str:
@@ -130,11 +87,8 @@ def build_spec(use_case: UseCaseSpec, *, judge_model: str | None = None, include
     })
     if max_examples is not None:
         data["max_examples"] = max_examples
-    if use_case.contract.max_output_chars and "max_new_tokens" not in data:
-        data["max_new_tokens"] = max(16, min(256, use_case.contract.max_output_chars // 3 + 8))
-    elif use_case.contract.labels and "max_new_tokens" not in data:
-        # a label is a few tokens: room for the longest label and a little more, not a paragraph
-        data["max_new_tokens"] = max(12, max(len(label) for label in use_case.contract.labels) // 2 + 8)
+    if answer_tokens(use_case.contract) and "max_new_tokens" not in data:
+        data["max_new_tokens"] = answer_tokens(use_case.contract)
     return EvaluationSpec.model_validate(data)
 
 

@@ -40,6 +40,9 @@ class Models:
 
         use_case = load_optional(session / "use_case.yaml", UseCaseSpec)
         self.system_prompt = use_case.contract.system_prompt if use_case else None
+        from skills.common.prompt import run_system_prompt
+
+        self.tuned_prompt = run_system_prompt(session / "runs" / run_id, self.system_prompt) if run_id else self.system_prompt
         base_model = use_case.base_model if use_case else "embedded:SmolLM2-135M-Instruct"
         self.generation = generation
         self.run = generation.run_model_dir(session, run_id) if run_id else None
@@ -52,7 +55,8 @@ class Models:
         self.variants = [BASE] + ([TUNED] if self.run else [])
 
     def answer(self, variant: str, messages: list[dict[str, str]], max_new_tokens: int) -> str:
-        conversation = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else []) + messages
+        system = self.tuned_prompt if variant == TUNED else self.system_prompt  # each model asked as it was trained
+        conversation = ([{"role": "system", "content": system}] if system else []) + messages
         if variant == TUNED and self.full is not None:
             model, tokenizer = self.full
             return self.generation.generate(model, tokenizer, [conversation], max_new_tokens=max_new_tokens)[0]

@@ -53,7 +53,7 @@ def _existing(ctx: ToolContext) -> EvaluationSpec | None:
 
 
 def _proposed(ctx: ToolContext, judge_model: str | None, include_prompt_baseline: bool, max_examples: int | None) -> EvaluationSpec:
-    judge_model = judge_model or ctx.settings.get("judge_model")
+    judge_model = judge_model or ctx.settings.judge_model
     spec = build_spec(_use_case(ctx), judge_model=judge_model, include_prompt_baseline=include_prompt_baseline,
                       max_examples=max_examples, existing=_existing(ctx))
     spec.status = "approved"  # allowing the write is the person's approval of what the diff shows
@@ -144,8 +144,8 @@ def _command(ctx: ToolContext, eval_id: str, run_ids: list[str]) -> list[str]:
             "--eval-id", eval_id, "--events", str(ctx.path(f"evals/{eval_id}/events.jsonl"))]
     for run_id in run_ids:
         argv += ["--run-id", run_id]
-    if ctx.settings.get("api_base"):
-        argv += ["--api-base", str(ctx.settings["api_base"])]
+    if ctx.settings.api_base:
+        argv += ["--api-base", ctx.settings.api_base]
     return argv
 
 

@@ -94,6 +94,11 @@ def model_card(session: Path, name: str, use_case: Any, plan: Any, run_dir: Path
         parts.append(f"- Labels: {', '.join(c.labels)}")
     if c.system_prompt:
         parts.append(f"- System prompt: {c.system_prompt}")
+    from skills.common.prompt import run_system_prompt
+
+    trained = run_system_prompt(run_dir, c.system_prompt)
+    if trained != c.system_prompt:
+        parts.append(f"- Trained with, and to be asked with, the shortened system prompt: {trained or '(none)'}")
     parts.append("\n## Success tenets\n")
     parts += [f"- **{t.name}** ({t.measured_by}{': ' + t.metric if t.metric else ''}): {t.description}" for t in use_case.success_tenets]
     quality = session / "data" / "quality.json"

@@ -61,11 +61,14 @@ def check_prompts(session: Path, limit: int = CHECK_PROMPTS) -> list[list[dict[s
     return out
 
 
-def with_system(messages: list[dict[str, str]], system_prompt: str | None) -> list[dict[str, str]]:
-    """The record's own system prompt, else the contract's (as the evaluation asks)."""
-    if not system_prompt or (messages and messages[0]["role"] == "system"):
+def with_system(messages: list[dict[str, str]], system_prompt: str | None, replace: bool = False) -> list[dict[str, str]]:
+    """The record's own system prompt, else the contract's (as the evaluation asks); with ``replace``,
+    ``system_prompt`` instead of the record's (a run trained with a shortened prompt)."""
+    has_system = bool(messages) and messages[0]["role"] == "system"
+    if has_system and not replace:
         return messages
-    return [{"role": "system", "content": system_prompt}, *messages]
+    rest = messages[1:] if has_system else messages
+    return ([{"role": "system", "content": system_prompt}] if system_prompt else []) + rest
 
 
 def answers(gguf_file: Path, conversations: list[list[dict[str, str]]], max_tokens: int, threads: int | None = None) -> list[str]:

@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = pick_run(session, spec.run_id)
     plan = load_spec(run_dir / "training.yaml") if (run_dir / "training.yaml").exists() else load_spec(session / "training.yaml")
     use_case = load_spec(session / "use_case.yaml")
+    from skills.common.prompt import run_system_prompt
+
+    system_prompt = run_system_prompt(run_dir, use_case.contract.system_prompt)  # the words the model was trained with
+    replace = system_prompt != use_case.contract.system_prompt
     out = session / spec.output_dir
     out.mkdir(parents=True, exist_ok=True)
     name = spec.model_name or session.name
@@ -79,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     # Prove the folder answers through transformers' pipeline, with the chat template it carries.
     generator = pipeline("text-generation", model=str(hf_dir), tokenizer=str(hf_dir), device="cpu")
     probe = _probe_prompt(session)
-    messages = ([{"role": "system", "content": use_case.contract.system_prompt}] if use_case.contract.system_prompt else [])
+    messages = ([{"role": "system", "content": system_prompt}] if system_prompt else [])
     messages.append({"role": "user", "content": probe})
     answer = generator(messages, max_new_tokens=32, do_sample=False)[0]["generated_text"][-1]["content"]
     atomic_write_text(out / "verify.json", json.dumps({"prompt": probe, "answer": answer}, indent=2))
@@ -100,14 +104,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             (out / "GGUF.md").unlink(missing_ok=True)
             written.append(gguf_file.name)
-            check = check_gguf(session, gguf_file, model, tokenizer, use_case, spec, events, torch.get_num_threads())
+            check = check_gguf(session, gguf_file, model, tokenizer, spec, events, torch.get_num_threads(),
+                               system_prompt, replace)
             atomic_write_text(out / "gguf_check.json", json.dumps(check, indent=2, ensure_ascii=False) + "\n")
             written.append("gguf_check.json")
         done += 1
         events("progress", task="export", done=done, total=total, message="gguf step finished")
     if "ollama" in spec.formats:
         source = f"./{gguf_file.name}" if gguf_file.exists() else "./hf"
-        atomic_write_text(out / "Modelfile", ollama_modelfile(source, use_case.contract.system_prompt))
+        atomic_write_text(out / "Modelfile", ollama_modelfile(source, system_prompt))
         written.append("Modelfile")
         done += 1
         events("progress", task="export", done=done, total=total, message="Ollama Modelfile written")
@@ -151,13 +156,14 @@ def convert_gguf(hf_dir: Path, outfile: Path, outtype: str, timeout_s: float = 1
     return True, tail
 
 
-def check_gguf(session: Path, gguf_file: Path, model, tokenizer, use_case, spec, events: ProgressEvents, threads: int) -> dict:
+def check_gguf(session: Path, gguf_file: Path, model, tokenizer, spec, events: ProgressEvents, threads: int,
+               system_prompt: str | None, replace: bool = False) -> dict:
     """The GGUF file run in llama.cpp against the merged model: the evaluation's first prompts, greedy."""
     import torch
 
-    prompts = [gguf.with_system(m, use_case.contract.system_prompt) for m in gguf.check_prompts(session)]
+    prompts = [gguf.with_system(m, system_prompt, replace) for m in gguf.check_prompts(session)]
     if not prompts:
-        prompts = [gguf.with_system([{"role": "user", "content": _probe_prompt(session)}], use_case.contract.system_prompt)]
+        prompts = [gguf.with_system([{"role": "user", "content": _probe_prompt(session)}], system_prompt)]
     max_tokens = _eval_max_tokens(session)
     check = {"file": gguf_file.name, "quantization": spec.gguf_quantization,
              "size_mb": round(gguf_file.stat().st_size / 1e6, 1), "max_tokens": max_tokens,

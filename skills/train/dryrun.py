@@ -8,6 +8,7 @@ no useful signal.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from dataclasses import dataclass, field
 from typing import Callable
@@ -50,7 +51,7 @@ class DryRunReport:
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"ok": self.ok}
+        return dataclasses.asdict(self) | {"ok": self.ok}
 
 
 def _mean(values: list[float]) -> float:

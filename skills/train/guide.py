@@ -89,6 +89,15 @@ def next_turn(state: GuideState) -> Turn | None:
     if not measured and not (last and last.name == "measure_training_speed"):
         return Turn(text="I will time a few real training steps on this machine so the estimate is a measurement, not a guess.",
                     tool="measure_training_speed")
+    if last is not None and last.name == "run_sweep" and not last.is_error and last.data.get("best_trial"):
+        number = last.data["best_trial"]
+        return Turn(text=f"Trial {number} did best on the held-out records; I will put its settings into training.yaml "
+                         "(you see the diff first).", tool="write_training_plan", arguments={"sweep_trial": number})
+    if measured and _sweep_asked(state):
+        rate = plan.hyperparameters.learning_rate
+        return Turn(text="I will compare three learning rates around the plan's in short real trials, each scored on the "
+                         "held-out records; the card shows every trial and its time.",
+                    tool="run_sweep", arguments={"learning_rate": [round(rate / 2, 8), rate, round(rate * 2, 8)]})
     if last is not None and last.name == "start_training" and not last.is_error:
         run_id = last.data.get("run_id")
         return Turn(text="Training started. I will follow it and report loss and ETA as it goes.",
@@ -96,3 +105,13 @@ def next_turn(state: GuideState) -> Turn | None:
     return Turn(text=f"Everything is ready: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps. "
                      "Starting training needs your approval.", tool="start_training")
 
+
+def _sweep_asked(state: GuideState) -> bool:
+    """Whether the person asked for a sweep since the last one ran."""
+    asked = False
+    for message in state.messages:
+        if message.get("role") == "user" and "sweep" in str(message.get("content") or "").lower():
+            asked = True
+        elif message.get("role") == "tool" and message.get("name") == "run_sweep":
+            asked = False
+    return asked

@@ -143,45 +143,19 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     from skills.common.threads import cpu_threads
 
     torch.set_num_threads(cpu_threads(processes=local_procs))
-    from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
-
-    from skills.common.basemodel import resolve_model_path
+    from transformers import TrainerCallback
 
     hp = plan.hyperparameters
     max_steps = args.max_steps or hp.max_steps
-    on_gpu = plan.compute.device != "cpu" and torch.cuda.is_available()
-    model_path = resolve_model_path(plan.base_model)
     rank0 = is_main_process()
     events.emit("start", run_id=args.run_id, technique=plan.technique, adapter=plan.adapter,
                 total_steps=max_steps, base_model=plan.base_model, resume=args.resume, warmup=args.warmup,
                 num_processes=int(os.environ.get("WORLD_SIZE", "1")))
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
-
-    rows = read_rows(session / plan.data.train_path)
-    if plan.technique == "sft" and plan.data.general_mix_ratio > 0:
-        general_rows = general.load_or_make(session, plan, model, tokenizer, events.emit)
-        rows = general.mix(rows, general_rows, plan.data.general_mix_ratio, seed=hp.seed)
-    dataset = Dataset.from_list(rows)
-
-    peft_config = None
-    if plan.adapter == "lora":
-        from peft import LoraConfig
-
-        peft_config = LoraConfig(r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout,
-                                 target_modules=list(hp.lora_targets), task_type="CAUSAL_LM")
+    model, tokenizer = load_model(plan)
+    dataset, trained_prompt = training_dataset(plan, session, model, tokenizer, events.emit)
+    peft_config = lora_config(plan)
     checkpoints = run_dir / "checkpoints"
-    common: dict[str, Any] = dict(
-        output_dir=str(checkpoints), max_steps=max_steps, per_device_train_batch_size=hp.batch_size,
-        gradient_accumulation_steps=hp.grad_accum, learning_rate=hp.learning_rate, warmup_steps=hp.warmup_ratio,
-        weight_decay=hp.weight_decay, logging_steps=hp.logging_steps, save_steps=hp.save_steps, save_total_limit=2,
-        save_strategy="no" if args.warmup else "steps", seed=hp.seed, report_to=[], use_cpu=not on_gpu,
-        bf16=bool(on_gpu and torch.cuda.is_bf16_supported()), gradient_checkpointing=plan.compute.gradient_checkpointing,
-        disable_tqdm=True, dataloader_num_workers=0, include_num_input_tokens_seen="non_padding",
-    )
+    common = trainer_args(plan, checkpoints, max_steps, save=not args.warmup)
     progress = Progress(events, run_dir, max_steps, warmup=args.warmup or not rank0)  # other ranks write no metrics
     tracker, mlflow_id = None, None
     if plan.mlflow and not args.warmup and rank0:
@@ -198,7 +172,7 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     if not args.warmup and rank0:
         write_run_json(run_dir, run_id=args.run_id, status="running", total_steps=max_steps, technique=plan.technique,
                        adapter=plan.adapter, base_model=plan.base_model, mlflow_run_id=mlflow_id,
-                       mlflow_uri=tracker.uri if tracker else None, pid=os.getpid(), started=time.time())
+                       mlflow_uri=tracker.uri if tracker else None, pid=os.getpid(), started=time.time(), **trained_prompt)
 
     class Callback(TrainerCallback):
         def on_log(self, targs, state, control, logs=None, **kwargs):
@@ -249,10 +223,86 @@ def train(plan, session: Path, run_dir: Path, args: argparse.Namespace, events: 
     return 0
 
 
+def load_model(plan) -> tuple[Any, Any]:
+    """(model, tokenizer) of the plan's base model, in float32, with a pad token."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from skills.common.basemodel import resolve_model_path
+
+    model_path = resolve_model_path(plan.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    return model, tokenizer
+
+
+def training_dataset(plan, session: Path, model, tokenizer, emit) -> tuple[Any, dict[str, Any]]:
+    """(the training rows as a Dataset, the shortened system prompt trained on if any): the forgetting
+    guard's general rows mixed in for SFT."""
+    from datasets import Dataset
+
+    rows = read_rows(session / plan.data.train_path)
+    trained_prompt: dict[str, Any] = {}
+    if plan.data.system_prompt == "short" and plan.technique in ("sft", "dpo"):
+        from skills.common.prompt import shorten_rows
+
+        rows, used = shorten_rows(rows)
+        if used is not None:
+            trained_prompt["system_prompt"] = used
+            emit("log", message=f"system prompt shortened for training and for asking this model: {used!r}")
+    if plan.technique == "sft" and plan.data.general_mix_ratio > 0:
+        general_rows = general.load_or_make(session, plan, model, tokenizer, emit)
+        rows = general.mix(rows, general_rows, plan.data.general_mix_ratio, seed=plan.hyperparameters.seed)
+    return Dataset.from_list(rows), trained_prompt
+
+
+def lora_config(plan) -> Any | None:
+    """PEFT's LoRA settings of the plan, or None for a full fine-tune."""
+    if plan.adapter != "lora":
+        return None
+    from peft import LoraConfig
+
+    hp = plan.hyperparameters
+    return LoraConfig(r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout,
+                      target_modules=list(hp.lora_targets), task_type="CAUSAL_LM")
+
+
+def trainer_args(plan, output_dir: Path, max_steps: int, save: bool = True) -> dict[str, Any]:
+    """The trainer arguments every technique shares (``save``: write checkpoints every save_steps)."""
+    import torch
+
+    hp = plan.hyperparameters
+    on_gpu = plan.compute.device != "cpu" and torch.cuda.is_available()
+    return dict(
+        output_dir=str(output_dir), max_steps=max_steps, per_device_train_batch_size=hp.batch_size,
+        gradient_accumulation_steps=hp.grad_accum, learning_rate=hp.learning_rate, warmup_steps=hp.warmup_ratio,
+        weight_decay=hp.weight_decay, logging_steps=hp.logging_steps, save_steps=hp.save_steps, save_total_limit=2,
+        save_strategy="steps" if save else "no", seed=hp.seed, report_to=[], use_cpu=not on_gpu,
+        bf16=bool(on_gpu and torch.cuda.is_bf16_supported()), gradient_checkpointing=plan.compute.gradient_checkpointing,
+        disable_tqdm=True, dataloader_num_workers=0, include_num_input_tokens_seen="non_padding",
+    )
+
+
+def score_answers_only() -> None:
+    """Make TRL's fused LM head score only the positions the loss counts (the answer's tokens) on every
+    device. TRL does so only where Triton runs (CUDA, XPU) and elsewhere scores every position, to keep
+    tile shapes fixed for compilers; eager CPU training compiles nothing, and on short answers most of
+    the LM head's work (a 49k-word vocabulary at every prompt token) is then skipped. Same loss, same
+    gradients; measured in skills/train/references/speed.md (tests/bench/answer_only_head.py)."""
+    from trl.trainer import utils as trl_utils
+
+    trl_utils._use_triton = lambda device: True  # the module's only use: whether to score answer positions only
+
+
 def build_trainer(plan, model, tokenizer, dataset, peft_config, common: dict[str, Any], session: Path, hp):
     """The TRL trainer for the plan's technique."""
     if plan.technique == "sft":
         from trl import SFTConfig, SFTTrainer
+
+        if plan.hyperparameters.answer_only_head:
+            score_answers_only()
 
         grouped = hp.group_by_length and not hp.packing  # fewer padding tokens per batch: more useful tokens/s
         config = SFTConfig(**common, max_length=hp.max_length, packing=hp.packing,
@@ -353,7 +403,7 @@ def _lineage(session: Path, run_dir: Path, plan, tracker) -> None:
 
         inputs = [p for p in ("training.yaml", plan.data.train_path, plan.reward or "", "reward.py") if p and (session / p).exists()]
         lineage.record(session, "run", str((run_dir / "final").relative_to(session)), inputs=inputs,
-                       run_id=run_dir.name, mlflow_run_id=getattr(tracker, "mlflow_run_id", None),
+                       run_id=run_dir.name, mlflow_run_id=tracker.mlflow_run_id if tracker else None,
                        technique=plan.technique, adapter=plan.adapter, base_model=plan.base_model)
     except Exception:  # noqa: BLE001 - lineage must not fail a finished training
         pass

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from skills.common.basemodel import available_memory_bytes, fits_in_memory, param_count, training_memory_bytes
 from skills.train.datafacts import DataFacts
+from specs.training import Technique
 from specs.use_case import UseCaseSpec
 
 VERIFIABLE_METRICS = {"exact_match", "label_match", "json_valid", "json_schema", "regex", "numeric_tolerance"}
@@ -24,13 +25,13 @@ LARGE_MODEL = 1_000_000_000
 
 @dataclass
 class Option:
-    technique: str
+    technique: Technique
     score: float
     reason: str
 
     @property
     def label(self) -> str:
-        return self.technique.upper()
+        return self.technique.label
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Recommendation:
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def technique(self) -> str:
+    def technique(self) -> Technique:
         return self.ranked[0].technique
 
     @property
@@ -51,7 +52,7 @@ class Recommendation:
         return f"{self.ranked[0].reason} {self.adapter_reason}"
 
     def text(self) -> str:
-        lines = [f"Recommended: {self.technique.upper()} with {self.adapter.upper() if self.adapter == 'lora' else 'a full fine-tune'}."]
+        lines = [f"Recommended: {self.technique.label} with {self.adapter.upper() if self.adapter == 'lora' else 'a full fine-tune'}."]
         for rank, option in enumerate(self.ranked, start=1):
             lines.append(f"{rank}. {option.label} ({option.score:.1f}): {option.reason}")
         lines.append(f"Adapter: {self.adapter} — {self.adapter_reason}")
@@ -102,21 +103,21 @@ def recommend(
     # SFT: learns directly from gold answers; the first step whenever they exist.
     if gold:
         if open_ended and judged and not verifiable:
-            options.append(Option("sft", 3.0, f"{data.records} gold answers exist; SFT teaches the style and format directly (an RL or DPO pass can polish judged qualities afterwards)."))
+            options.append(Option(Technique.SFT, 3.0, f"{data.records} gold answers exist; SFT teaches the style and format directly (an RL or DPO pass can polish judged qualities afterwards)."))
         else:
-            options.append(Option("sft", 4.0, f"{data.records} records carry gold answers: SFT learns the format and the answers directly and is the cheapest, most stable technique."))
+            options.append(Option(Technique.SFT, 4.0, f"{data.records} records carry gold answers: SFT learns the format and the answers directly and is the cheapest, most stable technique."))
     elif pairs:
-        options.append(Option("sft", 2.0, "the chosen answers of the preference pairs can serve as SFT targets, but the rejected side's signal is lost."))
+        options.append(Option(Technique.SFT, 2.0, "the chosen answers of the preference pairs can serve as SFT targets, but the rejected side's signal is lost."))
     else:
-        options.append(Option("sft", 0.5, "needs gold answers; the data holds prompts only."))
+        options.append(Option(Technique.SFT, 0.5, "needs gold answers; the data holds prompts only."))
 
     # DPO: learns from chosen/rejected pairs.
     if pairs:
-        options.append(Option("dpo", 4.5, f"{data.records} preference pairs (chosen vs rejected) are exactly what DPO learns from, with no reward model and no sampling."))
+        options.append(Option(Technique.DPO, 4.5, f"{data.records} preference pairs (chosen vs rejected) are exactly what DPO learns from, with no reward model and no sampling."))
     elif judged and gold:
-        options.append(Option("dpo", 1.5, "possible if you build preference pairs (e.g. gold answer vs the base model's answer), but no pairs exist yet."))
+        options.append(Option(Technique.DPO, 1.5, "possible if you build preference pairs (e.g. gold answer vs the base model's answer), but no pairs exist yet."))
     else:
-        options.append(Option("dpo", 0.5, "needs preference pairs (chosen and rejected answers); the data has none."))
+        options.append(Option(Technique.DPO, 0.5, "needs preference pairs (chosen and rejected answers); the data has none."))
 
     # RLVR: RL against a program-checked reward.
     if verifiable:
@@ -130,9 +131,9 @@ def recommend(
         else:
             score, why = 2.5, (f"the tenets are checkable ({what}), so RLVR can refine after SFT (plan it with base_model "
                                "runs/<sft-run>/final); from the base model it gets little signal while the base rarely answers in format.")
-        options.append(Option("rlvr", score, why))
+        options.append(Option(Technique.RLVR, score, why))
     else:
-        options.append(Option("rlvr", 0.3, "no tenet is checkable by a program, so there is no verifiable reward."))
+        options.append(Option(Technique.RLVR, 0.3, "no tenet is checkable by a program, so there is no verifiable reward."))
 
     # RLAIF: RL with an LLM judge's rubric.
     if judged:
@@ -141,9 +142,9 @@ def recommend(
         if not judge_available:
             score -= 1.0
             why += " No judge model is configured yet (set one with --judge-model)."
-        options.append(Option("rlaif", score, why))
+        options.append(Option(Technique.RLAIF, score, why))
     else:
-        options.append(Option("rlaif", 0.8, "every tenet is checkable by code; a judge adds cost and noise over a verifiable reward."))
+        options.append(Option(Technique.RLAIF, 0.8, "every tenet is checkable by code; a judge adds cost and noise over a verifiable reward."))
 
     ranked = sorted(options, key=lambda o: -o.score)
     adapter, adapter_reason = choose_adapter(n_params, ranked[0].technique, available_bytes)
@@ -152,21 +153,22 @@ def recommend(
         warnings.append("no training data yet: generate it in the data step before training.")
     elif few:
         warnings.append(f"only {data.records} training records; 100+ varied records teach far more.")
-    if ranked[0].technique in ("rlvr", "rlaif") and data.format not in ("prompt_only", "sft", "preference"):
+    if ranked[0].technique.is_rl and data.format not in ("prompt_only", "sft", "preference"):
         warnings.append("RL needs prompts; none were found.")
     return Recommendation(ranked, adapter, adapter_reason, prompt_note(use_case, n_params, base_score), warnings)
 
 
-def choose_adapter(n_params: int | None, technique: str, available_bytes: int | None = None) -> tuple[str, str]:
+def choose_adapter(n_params: int | None, technique: Technique | str, available_bytes: int | None = None) -> tuple[str, str]:
     """LoRA or full, with the reason (model size against this machine's memory)."""
     size = f"{n_params / 1e6:.0f}M" if n_params else "unknown-size"
     full_ok, full_why = fits_in_memory(n_params, "full", available_bytes)
     lora_ok, lora_why = fits_in_memory(n_params, "lora", available_bytes)
     if not lora_ok:
         return "lora", f"even LoRA will not fit: {lora_why}."
-    if technique in ("dpo", "rlvr", "rlaif"):
+    technique = Technique(technique)
+    if technique.needs_reference_model:
         return "lora", (
-            f"{technique.upper()} needs a frozen reference model; with LoRA the base weights serve as the reference with no second copy, "
+            f"{technique.label} needs a frozen reference model; with LoRA the base weights serve as the reference with no second copy, "
             "and short runs are stable at LoRA learning rates."
         )
     have = available_bytes if available_bytes is not None else available_memory_bytes()

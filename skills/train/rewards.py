@@ -13,6 +13,7 @@ import pprint
 from pathlib import Path
 
 from specs.reward import RewardComponent, RewardSpec
+from specs.training import Technique
 from specs.use_case import UseCaseSpec
 from synth import answers
 
@@ -32,14 +33,15 @@ METRIC_TO_KIND = {
 """Tenet metrics a reward template can score; others (f1, rouge_l) are evaluation-only."""
 
 
-def compile_reward(use_case: UseCaseSpec, technique: str = "rlvr", judge_model: str | None = None) -> tuple[RewardSpec, list[str]]:
+def compile_reward(use_case: UseCaseSpec, technique: Technique | str = Technique.RLVR, judge_model: str | None = None) -> tuple[RewardSpec, list[str]]:
     """The reward spec for ``use_case`` and notes on tenets that could not become components."""
+    technique = Technique(technique)
     contract = use_case.contract
     components: list[RewardComponent] = []
     notes: list[str] = []
     for tenet in use_case.success_tenets:
         if tenet.measured_by == "judge":
-            if technique == "rlaif":
+            if technique.needs_judge:
                 components.append(RewardComponent(name=tenet.name, kind="judge", weight=1.0, tenet=tenet.name,
                                                   params={"rubric": tenet.rubric, "description": tenet.description}))
             else:

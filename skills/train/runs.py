@@ -18,6 +18,7 @@ from typing import Any, Callable
 from skills.common import jobs
 from skills.common.checkpoints import last_checkpoint
 from skills.jobcontrol import JobControl
+from skills.settings import ToolSettings
 from skills.toolkit import ToolContext
 
 
@@ -34,13 +35,13 @@ def job_argv(session: Path, run_id: str, plan: str = "training.yaml", resume: bo
     return argv
 
 
-def job_env(settings: dict[str, Any]) -> dict[str, str]:
+def job_env(settings: ToolSettings) -> dict[str, str]:
     """Environment a training job needs from the settings: where the reward's judge model answers."""
     env = {}
-    if settings.get("api_base") and not os.environ.get("TUNESMITH_JUDGE_API_BASE"):
-        env["TUNESMITH_JUDGE_API_BASE"] = str(settings["api_base"])
-    if settings.get("judge_model") and not os.environ.get("TUNESMITH_JUDGE_MODEL"):
-        env["TUNESMITH_JUDGE_MODEL"] = str(settings["judge_model"])
+    if settings.api_base and not os.environ.get("TUNESMITH_JUDGE_API_BASE"):
+        env["TUNESMITH_JUDGE_API_BASE"] = settings.api_base
+    if settings.judge_model and not os.environ.get("TUNESMITH_JUDGE_MODEL"):
+        env["TUNESMITH_JUDGE_MODEL"] = settings.judge_model
     return env
 
 

@@ -113,7 +113,7 @@ def judge_scores(spec: RewardSpec, prompts: list[str], completions: list[str], r
                           "rewards of 0; start the judge's server (or allow more time with --timeout) and train again.")
     out: list[dict[str, float]] = [{} for _ in completions]
     for (i, name), result in zip(index, results):
-        out[i][name] = parse_judge(getattr(result, "text", "")) if not isinstance(result, BaseException) else 0.0
+        out[i][name] = parse_judge(result.text) if not isinstance(result, BaseException) else 0.0
     return out
 
 

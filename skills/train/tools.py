@@ -15,13 +15,13 @@ from pydantic import Field
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, Waiver, tool
 from skills.common import jobs
 from skills.common.basemodel import fits_in_memory, param_count
-from skills.train import runs
+from skills.train import runs, sweep
 from skills.train.datafacts import DataFacts, inspect_data
 from skills.train.plan import LOAD_SECONDS, apply_overrides, fit_budget, format_seconds, heuristic_estimate, size_plan
 from skills.train.recommend import recommend
 from specs.reward import RewardSpec
 from specs.base import WaitSeconds
-from specs.training import BatchSize, LearningRate, MixRatio, Steps, TimeEstimate, TrainingPlan
+from specs.training import BatchSize, LearningRate, MixRatio, Recommended, Steps, Technique, TimeEstimate, TrainingPlan
 from specs.use_case import UseCaseSpec
 
 PLAN, REWARD, REWARD_REPORT = "training.yaml", "reward.yaml", "runs/dryrun/report.json"
@@ -41,7 +41,7 @@ def _load(ctx: ToolContext, name: str, model):
     try:
         return load_spec(path, model)
     except SpecError as exc:
-        problems = "; ".join(f"line {p.line}: {p.path}: {p.message}" for p in getattr(exc, "problems", [])[:5])
+        problems = "; ".join(f"line {p.line}: {p.path}: {p.message}" for p in exc.problems[:5])
         raise ToolError(f"{name} is not valid ({problems or exc}); fix it first") from exc
 
 
@@ -115,7 +115,7 @@ def recommend_technique(ctx: ToolContext, base_score: float | None = None) -> To
     """
     use_case = _use_case(ctx)
     facts = _facts(ctx)
-    rec = recommend(use_case, facts, judge_available=bool(ctx.settings.get("judge_model")), base_score=base_score)
+    rec = recommend(use_case, facts, judge_available=bool(ctx.settings.judge_model), base_score=base_score)
     text = rec.text() + f"\nData: {facts.summary()}"
     return ToolResult(content=text, data=rec.as_dict() | {"data": facts.summary()})
 
@@ -129,12 +129,16 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
     base_model = base_model or use_case.base_model
     if not base_model.startswith("embedded:") and not Path(base_model).is_absolute() and (ctx.session_dir / base_model).exists():
         base_model = str(ctx.path(base_model))  # e.g. runs/<id>/final: an SFT run as the base of RL
-    rec = recommend(use_case, facts, n_params=param_count(base_model), judge_available=bool(ctx.settings.get("judge_model")))
-    technique = technique or rec.technique
-    adapter = adapter or (rec.adapter if technique == rec.technique else ("lora" if technique != "sft" else rec.adapter))
+    rec = recommend(use_case, facts, n_params=param_count(base_model), judge_available=bool(ctx.settings.judge_model))
+    recommended = Recommended(technique=rec.technique, adapter=rec.adapter, reason=rec.reason)
+    technique = Technique(technique) if technique else recommended.technique
+    adapter = adapter or (recommended.adapter if technique == recommended.technique
+                          else "lora" if technique.needs_reference_model else recommended.adapter)
     _check_memory(base_model, adapter)
-    reason = rec.reason if technique == rec.technique and adapter == rec.adapter else f"{technique.upper()} with {adapter}, chosen by the person."
+    chosen = (technique, adapter) == (recommended.technique, recommended.adapter)
+    reason = recommended.reason if chosen else f"{technique.label} with {adapter}, chosen by the person."
     plan, notes = size_plan(technique, adapter, base_model, facts, reward=REWARD, reason=reason)
+    plan.recommended = recommended
     try:
         plan = apply_overrides(plan, overrides)
     except ValueError as exc:
@@ -144,25 +148,47 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
     if old and old.estimate and "heuristic" not in (old.estimate.measured_on or "heuristic"):
         same = ("technique", "adapter", "base_model")
         same_hp = ("batch_size", "grad_accum", "max_length", "num_generations", "max_completion_length")
-        if all(getattr(old, k) == getattr(plan, k) for k in same) and \
-                all(getattr(old.hyperparameters, k) == getattr(plan.hyperparameters, k) for k in same_hp):
+        if old.model_dump(include=set(same)) == plan.model_dump(include=set(same)) and \
+                old.hyperparameters.model_dump(include=set(same_hp)) == plan.hyperparameters.model_dump(include=set(same_hp)):
             sps = old.estimate.seconds_per_step
             plan.estimate = old.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1)})
     if overrides.get("max_steps") is None:
-        cut = fit_budget(plan, ctx.settings.get("train_minutes"))
+        cut = fit_budget(plan, ctx.settings.train_minutes)
         if cut:
             notes.append(cut)
     return plan, notes
 
 
-def _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio):
+def _plan_args(max_steps, learning_rate, batch_size, general_mix_ratio):
     return {"max_steps": max_steps, "learning_rate": learning_rate, "batch_size": batch_size, "general_mix_ratio": general_mix_ratio}
 
 
+def _new_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dict[str, Any],
+              sweep_trial: int | None) -> tuple[TrainingPlan, list[str]]:
+    """A plan sized from scratch, or the plan a sweep varied with one trial's settings (and the arguments given)."""
+    if not sweep_trial:
+        return _build_plan(ctx, technique, adapter, base_model, overrides)
+    base, trial, note = sweep.trial_plan(ctx.session_dir, sweep_trial)
+    given = {"technique": technique, "adapter": adapter, "base_model": base_model, **overrides}
+    try:
+        plan = apply_overrides(base, {**trial, **{k: v for k, v in given.items() if v is not None}})
+    except ValueError as exc:
+        raise ToolError(str(exc)) from exc
+    _check_memory(plan.base_model, plan.adapter)
+    same = ("batch_size", "grad_accum", "max_length")
+    if base.estimate and plan.adapter == base.adapter and \
+            all(getattr(plan.hyperparameters, k) == getattr(base.hyperparameters, k) for k in same):
+        sps = base.estimate.seconds_per_step
+        plan.estimate = base.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1)})
+    else:
+        plan.estimate = heuristic_estimate(plan, _facts(ctx, plan))
+    return plan, [note]
+
+
 def _preview_plan(ctx: ToolContext, technique=None, adapter=None, base_model=None, max_steps=None, learning_rate=None,
-                  batch_size=None, general_mix_ratio=None) -> Preview:
-    plan, notes = _build_plan(ctx, technique, adapter, base_model,
-                              _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio))
+                  batch_size=None, general_mix_ratio=None, sweep_trial=None) -> Preview:
+    plan, notes = _new_plan(ctx, technique, adapter, base_model,
+                            _plan_args(max_steps, learning_rate, batch_size, general_mix_ratio), sweep_trial)
     est = plan.estimate
     return Preview(summary=f"Write training.yaml: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps "
                            f"(about {format_seconds(est.total_seconds if est else None)}).\n" + "\n".join(notes),
@@ -171,10 +197,11 @@ def _preview_plan(ctx: ToolContext, technique=None, adapter=None, base_model=Non
 
 
 @tool("ask", preview=_preview_plan)
-def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr", "rlaif"] | None = None,
+def write_training_plan(ctx: ToolContext, technique: Technique | None = None,
                         adapter: Literal["lora", "full"] | None = None, base_model: str | None = None,
                         max_steps: Steps | None = None, learning_rate: LearningRate | None = None,
-                        batch_size: BatchSize | None = None, general_mix_ratio: MixRatio | None = None) -> ToolResult:
+                        batch_size: BatchSize | None = None, general_mix_ratio: MixRatio | None = None,
+                        sweep_trial: Annotated[int, Field(ge=1)] | None = None) -> ToolResult:
     """Write training.yaml with defaults sized to this machine and the data (batch size, max length from
     the records' token lengths, steps, learning rate, LoRA settings, packing, forgetting guard).
 
@@ -186,11 +213,12 @@ def write_training_plan(ctx: ToolContext, technique: Literal["sft", "dpo", "rlvr
         learning_rate: Override the learning rate.
         batch_size: Override the batch size.
         general_mix_ratio: Share (0-0.9) of general instruction data mixed in against forgetting.
+        sweep_trial: Take this run_sweep trial's settings (1 = the first).
     """
     from specs.yamlio import save_spec
 
-    plan, notes = _build_plan(ctx, technique, adapter, base_model,
-                              _plan_args(technique, adapter, base_model, max_steps, learning_rate, batch_size, general_mix_ratio))
+    plan, notes = _new_plan(ctx, technique, adapter, base_model,
+                            _plan_args(max_steps, learning_rate, batch_size, general_mix_ratio), sweep_trial)
     save_spec(ctx.path(PLAN), plan)
     est = plan.estimate
     text = (f"Wrote training.yaml: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps, "
@@ -229,7 +257,7 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     sps = float(measured["seconds_per_step"])
     plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1),
                                  tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
-    cut = fit_budget(plan, ctx.settings.get("train_minutes"))
+    cut = fit_budget(plan, ctx.settings.train_minutes)
     save_spec(ctx.path(PLAN), plan)
     return ToolResult(content=f"Measured {sps:.2f} s a step ({measured.get('tokens_per_second')} tokens/s): "
                               f"{plan.hyperparameters.max_steps} steps take about {format_seconds(plan.estimate.total_seconds)}. "
@@ -244,10 +272,10 @@ def _reward_pair(ctx: ToolContext, from_tenets: bool) -> tuple[RewardSpec, str, 
 
     if from_tenets or not ctx.path(REWARD).exists():
         plan = _load(ctx, PLAN, TrainingPlan)
-        technique = plan.technique if plan else "rlvr"
+        technique = plan.technique if plan else Technique.RLVR
         try:
-            spec, notes = compile_reward(_use_case(ctx), technique, judge_model=ctx.settings.get("reward_judge_model")
-                                         or ctx.settings.get("judge_model") if technique == "rlaif" else None)
+            spec, notes = compile_reward(_use_case(ctx), technique,
+                                         judge_model=ctx.settings.judge_model if technique.needs_judge else None)
         except ValueError as exc:
             raise ToolError(str(exc)) from exc
     else:
@@ -402,6 +430,8 @@ def start_training(ctx: ToolContext, resume_run: str | None = None) -> ToolResul
     active = [p.name for p in runs.list_runs(ctx.session_dir) if runs.run_state(p, ctx.jobs)["running"]]
     if active:
         raise ToolError(f"run {active[-1]} is still training; wait_for_training or cancel_training first")
+    if sweep.running_sweep(ctx):
+        raise ToolError(f"the sweep {sweep.running_sweep(ctx).name} is still running; run_sweep follows it to the end")
     if resume_run:
         run_dir = ctx.path(f"runs/{resume_run}")
         if not (run_dir / "training.yaml").exists():
@@ -516,3 +546,57 @@ def wait_for_training(ctx: ToolContext, run_id: str | None = None, timeout_s: Wa
     return ToolResult(content=_status_text(state) + (" Next: evaluate the tuned model against the base model." if finished else ""),
                       data={k: v for k, v in state.items() if k != "events"}, phase="evaluate" if finished else None,
                       is_error=state["status"] in ("failed", "interrupted"))
+
+
+# -- sweep --------------------------------------------------------------------------------------
+
+
+def _sweep_setup(ctx: ToolContext, grid: dict[str, list[Any]]) -> tuple[TrainingPlan, list[dict[str, Any]], dict[str, Any]]:
+    """The plan, the trials and how they are scored (the use case's code metrics on held-out records)."""
+    from specs.evaluation import EvaluationSpec
+
+    plan = _plan(ctx)
+    if plan.needs_reward:
+        _check_reward_ready(ctx, plan)
+    if not ctx.path(plan.data.eval_path).exists() or not ctx.path(plan.data.train_path).exists():
+        raise ToolError(f"a sweep trains on {plan.data.train_path} and scores on {plan.data.eval_path}; generate the data first")
+    scoring = sweep.scoring(_use_case(ctx), _load(ctx, "evaluation.yaml", EvaluationSpec), plan, ctx.path(plan.data.eval_path))
+    trials = sweep.build_trials(plan, grid, sweep.default_steps(plan, grid, scoring["score_seconds"]))
+    if not 2 <= len(trials) <= sweep.MAX_TRIALS:
+        raise ToolError(f"the grid makes {len(trials)} distinct trials with this plan ({plan.adapter}); a sweep runs 2 to "
+                        f"{sweep.MAX_TRIALS} (LoRA ranks vary LoRA trials only)")
+    sweep.check_fits(plan, trials, scoring["score_seconds"])
+    return plan, trials, scoring
+
+
+def _preview_sweep(ctx: ToolContext, **grid_args: Any) -> Preview:
+    folder = sweep.running_sweep(ctx)
+    if folder is not None:
+        return Preview(summary=f"Follow the sweep {folder.name}, which is still running (nothing new starts).")
+    plan, trials, scoring = _sweep_setup(ctx, sweep.grid_of(grid_args))
+    summary, seconds = sweep.preview_text(plan, trials, scoring)
+    est = plan.estimate
+    return Preview(summary=summary, command=" ".join(sweep.job_argv(ctx.session_dir, "<new sweep id>")),
+                   findings=_blocking(ctx), estimate=Estimate(seconds=seconds, note=est.measured_on if est else None))
+
+
+@tool("ask", preview=_preview_sweep, check=sweep.check_grid)
+def run_sweep(ctx: ToolContext, adapter: list[Literal["lora", "full"]] | None = None,
+              learning_rate: list[LearningRate] | None = None, lora_r: list[Annotated[int, Field(ge=1, le=1024)]] | None = None,
+              batch_size: list[BatchSize] | None = None, max_steps: list[Steps] | None = None) -> ToolResult:
+    """Compare settings of training.yaml by short real runs: every combination of the lists given (the
+    rest as planned), scored on held-out data; a trial behind the best at halfway stops early. 2-8 trials."""
+    folder = sweep.running_sweep(ctx)
+    if folder is None:
+        blocking = _blocking(ctx)
+        if blocking:
+            raise ToolError("the sweep trains on data with blocking quality findings (fix them, or allow this call to waive them):\n- "
+                            + "\n- ".join(blocking))
+        if any(runs.run_state(p, ctx.jobs)["running"] for p in runs.list_runs(ctx.session_dir)):
+            raise ToolError("a training run is still going; wait_for_training or cancel_training first")
+        grid = sweep.grid_of({"adapter": adapter, "learning_rate": learning_rate, "lora_r": lora_r,
+                              "batch_size": batch_size, "max_steps": max_steps})
+        plan, trials, scoring = _sweep_setup(ctx, grid)
+        _record_waivers(ctx)
+        folder = sweep.start(ctx, plan, trials, grid, scoring)
+    return sweep.follow_to_result(ctx, folder)

@@ -1,15 +1,19 @@
 """Shipped programmatic template: extraction of fields from text into JSON.
 
 Self-contained (standard library only). The fields come from the use case's JSON schema
-(``properties``); each field gets a value from a pool chosen by its name and type, the values are
-woven into one of several sentence shapes, and the answer is the JSON object of those values.
-``verify(record)`` checks the answer parses and every string/number value appears in the input.
+(``properties``). With examples (the person's rows or the seeds) whose answer values appear in their
+input, each record takes the shape of one example and puts new values where the example's values are:
+a number changes its size (same decimals), a date or an identifier keeps its form with new digits, and
+text takes a value the same field has in another example (else one from the field's pool). Without such
+examples the values are woven into one of several sentence shapes. The answer is the JSON object of the
+values. ``verify(record)`` checks the answer parses and every string/number value appears in the input.
 
-payload: {"schema": {...}, "start": int, "n": int, "seed": int, "split": str, "axes": {...}}
+payload: {"schema": {...}, "start": int, "n": int, "seed": int, "split": str, "axes": {...}, "examples": [...]}
 """
 
 import json
 import random
+import re
 
 POOLS = {
     "name": ["Ana Lopez", "Ben Carter", "Chen Wei", "Dara Okafor", "Eva Novak", "Farid Haddad", "Grace Kim",
@@ -76,6 +80,87 @@ def _value(rng, pool, spec):
     return rng.choice(POOLS[pool])
 
 
+def _slots(example):
+    """(spans, answer): where each of the example's answer values sits in its input, as (start, end, field)
+    spans that do not overlap; None when the answer is no JSON object or a value is not in the input."""
+    try:
+        answer = json.loads(str(example.get("output") or ""))
+    except ValueError:
+        return None
+    if not isinstance(answer, dict):
+        return None
+    text, spans = str(example.get("input", "")), []
+    for field, value in answer.items():
+        if value is None or isinstance(value, (bool, dict, list)):
+            continue
+        token = str(value)
+        found = [m.start() for m in re.finditer(r"(?<![\w.])" + re.escape(token) + r"(?![\w])", text)] or \
+            [m.start() for m in re.finditer(re.escape(token), text)]
+        free = [k for k in found if all(k >= end or k + len(token) <= start for start, end, _ in spans)]
+        if not free:
+            return None
+        spans.append((free[0], free[0] + len(token), field))
+    return (sorted(spans), answer) if spans else None
+
+
+def _digits(rng, text):
+    """The same form with new digits (a run keeps its first digit non-zero when it was)."""
+    out, first = [], True
+    for ch in text:
+        if ch.isdigit():
+            out.append(str(rng.randint(1 if first and ch != "0" else 0, 9)))
+            first = False
+        else:
+            out.append(ch)
+            first = True
+    return "".join(out)
+
+
+def _new_value(rng, field, value, spec, seen):
+    """A new value of the example's kind for ``field`` (see the module docstring)."""
+    if isinstance(value, int):
+        return max(1 if value > 0 else 0, int(round(value * rng.uniform(0.3, 3))))
+    if isinstance(value, float):
+        decimals = len(repr(value).split(".")[1]) if "." in repr(value) else 0
+        return round(value * rng.uniform(0.3, 3), min(decimals, 6))
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return "%04d-%02d-%02d" % (int(text[:4]) + rng.randint(-1, 1), rng.randint(1, 12), rng.randint(1, 28))
+    if re.search(r"\d", text):
+        return _digits(rng, text)
+    others = [v for v in seen.get(field, []) if v != text]
+    if others:
+        return rng.choice(others)
+    pool = POOLS.get(_pool_for(field, spec))
+    return rng.choice(pool) if pool else text
+
+
+def shaped_examples(examples):
+    """The examples a record can take its shape from, with their value spans and the values each field takes."""
+    usable, seen = [], {}
+    for example in examples:
+        slots = _slots(example)
+        if slots is None:
+            continue
+        usable.append((str(example.get("input", "")), slots[0], slots[1]))
+        for field, value in slots[1].items():
+            if isinstance(value, str) and value not in seen.setdefault(field, []):
+                seen[field].append(value)
+    return usable, seen
+
+
+def from_example(rng, shaped, seen, props):
+    """(input, answer): one example's text with new values where its values were."""
+    text, spans, answer = shaped
+    answer, parts, last = dict(answer), [], 0
+    for start, end, field in spans:
+        value = _new_value(rng, field, answer[field], props.get(field) or {}, seen)
+        answer[field] = value
+        parts += [text[last:start], str(value)]
+        last = end
+    return "".join(parts + [text[last:]]), answer
+
+
 def generate(payload):
     schema = payload.get("schema") or {"type": "object", "properties": {"name": {"type": "string"},
                                                                        "city": {"type": "string"}}}
@@ -83,10 +168,17 @@ def generate(payload):
     start, n, seed = int(payload.get("start", 0)), int(payload["n"]), payload.get("seed", 0)
     split = payload.get("split", "train")
     axes = payload.get("axes") or {}
+    usable, seen = shaped_examples(payload.get("examples") or [])
     out = []
     for i in range(start, start + n):
         rng = random.Random("%s:%s:%d" % (seed, split, i))
         meta = {name: rng.choices([v for v, _ in vals], [w for _, w in vals])[0] for name, vals in axes.items()}
+        if usable:
+            k = rng.randrange(len(usable))
+            text, answer = from_example(rng, usable[k], seen, props)
+            meta.update(shape="example", example=str(k))
+            out.append({"i": i, "input": text, "output": json.dumps(answer, ensure_ascii=False), "meta": meta})
+            continue
         answer = {field: _value(rng, _pool_for(field, spec), spec) for field, spec in props.items()}
         pairs = ["%s %s" % (field.replace("_", " "), value) for field, value in answer.items()]
         rng.shuffle(pairs)

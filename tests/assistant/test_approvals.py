@@ -18,11 +18,13 @@ from tests.fakes import QueueApprover, ScriptedModel, ScriptedTurn, collect
 
 RUNS: list[tuple[str, str, int]] = []
 """(tool, call id, number of log records when it ran)."""
+RUNNING: dict[str, object] = {}
+"""The call id and session of the call CallIdAgent runs now (the test tools read them)."""
 
 
 def _make(name: str, permission: str):
     def fn(ctx: ToolContext) -> str:
-        RUNS.append((name, ctx.settings["current_call"], len(ctx.settings["session"].records())))
+        RUNS.append((name, RUNNING["call_id"], len(RUNNING["session"].records())))
         return f"{name} ran"
 
     fn.__name__ = name
@@ -39,7 +41,7 @@ class CallIdAgent(Agent):
     """Passes the call id and session to the test tools so they can record when they ran."""
 
     async def _run(self, tool, ctx, args, call_id):
-        ctx.settings.update(current_call=call_id, session=self.session)
+        RUNNING.update(call_id=call_id, session=self.session)
         async for event in super()._run(tool, ctx, args, call_id):
             yield event
 
@@ -75,7 +77,7 @@ def test_policy_file_rules(tmp_path):
     path.write_text("default: reject\ntools:\n  ask_a: allow\n  ask_b: ask\n")
     rules, default = load_policy_file(path)
     assert rules == {"ask_a": "allow", "ask_b": "ask"} and default == "reject"
-    policy = Policy.for_session(object(), path)
+    policy = Policy.for_session(None, path)
     assert policy.gate(ASK_A).decision.by == "policy file policy.yaml"
     assert policy.gate(ASK_B).action == "ask"
     assert Policy(file_default="reject").gate(ASK_A).decision.kind == "reject_once"
@@ -157,7 +159,7 @@ def test_no_ask_tool_runs_without_a_recorded_allow(turns, decisions, has_approve
 
 def _person_only():
     def rate(ctx: ToolContext) -> str:
-        RUNS.append(("rate", ctx.settings.get("current_call", ""), 0))
+        RUNS.append(("rate", "", 0))
         return "rated"
 
     rate.__doc__ = "Record the person's ratings."

@@ -215,7 +215,7 @@ def test_settings_hold_no_secrets():
     assert set(ENV) == set(Settings.model_fields)
     with pytest.raises(TypeError):
         Settings.load({}, api_key="sk-nope")
-    dumped = json.dumps(Settings.load({"OPENAI_API_KEY": "sk-test-123"}).for_tools())
+    dumped = Settings.load({"OPENAI_API_KEY": "sk-test-123"}).for_tools().model_dump_json()
     assert "sk-test-123" not in dumped
 
 

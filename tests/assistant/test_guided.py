@@ -13,6 +13,7 @@ from assistant.events import Notice, PhaseChanged, Question, TextDelta, ToolCall
 from assistant.guided import GuidedModel
 from assistant.model import ModelReply
 from assistant.session import Workspace
+from skills.settings import ToolSettings
 from skills.guiding import GuideState, Turn
 from skills.toolkit import ToolContext, ToolResult, tool
 from tests.fakes import collect
@@ -79,7 +80,7 @@ def session(tmp_path):
 
 
 def agent_for(session):
-    model = GuidedModel(session.dir, {"teacher_model": None}, phase=lambda: session.meta.phase, records=session.records)
+    model = GuidedModel(session.dir, ToolSettings(), phase=lambda: session.meta.phase, records=session.records)
     return Agent(session, model, [save_thing, ask_user], system_prompt=lambda s: "offline")
 
 

@@ -21,10 +21,9 @@ from tests.loopback import LoopbackServer
 @pytest.fixture
 def journey(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback")
-    monkeypatch.setenv("TUNESMITH_QUALITY_EMBEDDINGS", "0")
     script.teacher_and_judge.count = 0
     with LoopbackServer(responder=script.teacher_and_judge) as server:
-        settings = Settings.load({}, workspace=str(tmp_path / "ws"), model=script.PLANNER, api_base=server.api_base,
+        settings = Settings.load({}, workspace=str(tmp_path / "ws"), quality_embeddings=False, model=script.PLANNER, api_base=server.api_base,
                                  teacher_model=script.TEACHER, judge_model=script.JUDGE, timeout=60)
         session = Workspace(tmp_path / "ws").create("llm")
         agent = build_agent(settings, session, YesApprover())

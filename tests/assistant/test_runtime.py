@@ -69,7 +69,8 @@ def test_tool_context_gets_settings_without_secrets_and_a_job_starter(tmp_path, 
     session = Workspace(tmp_path / "ws").create("s")
     agent = build_agent(settings_for(tmp_path, model="openai/x"), session, None)
     ctx = agent._context()
-    assert ctx.settings["model"] == "openai/x" and "sk-never-in-settings" not in repr(ctx.settings)
+    assert ctx.settings.judge_model == ctx.settings.teacher_model == "openai/x"
+    assert "sk-never-in-settings" not in repr(ctx.settings)
     assert isinstance(ctx.jobs, JobControl) and ctx.session_dir == session.dir
 
 

@@ -52,7 +52,7 @@ def teacher(concurrency: int, records: int, delay_s: float) -> dict:
             eval_count = max(1, records // 10)
             spec = spec.model_copy(update={"generator": gen, "train_count": records - eval_count, "eval_count": eval_count})
             started = time.perf_counter()
-            report = generate_dataset(folder / "session", use_case, spec, settings={"workspace": str(folder / "ws")})
+            report = generate_dataset(folder / "session", use_case, spec, workspace=folder / "ws")
             seconds = time.perf_counter() - started
         assert report["status"] == "done", report
         return {"concurrency": concurrency, "records": records, "seconds": round(seconds, 3),

@@ -72,7 +72,7 @@ def test_kill_generation_job_then_resume_without_duplicates(bank_session, bank_s
         assert not (bank_session / "data" / "train.jsonl").exists()
         paid_before = server.requests
 
-        report = generate_dataset(bank_session, use_case, spec, settings={"workspace": str(workspace)})
+        report = generate_dataset(bank_session, use_case, spec, workspace=workspace)
     assert report["status"] == "done"
     assert report["resumed_records"] >= len(before)
     rows = read_jsonl(partial)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from skills.toolkit import ToolContext
+from skills.settings import ToolSettings
 from tests.security.sandbox_attacks import ATTACKS, REFUSED, SECRET_TEXT, Attack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +100,7 @@ def run_check_generator(tmp_path: Path, attack: Attack, world: dict, in_verify: 
     else:
         code = _code(attack, world, "generate(payload)", records % "str(leaked)[:4000]")
     (session / "generator.py").write_text(code)
-    ctx = ToolContext(session_dir=session, settings={"quality_embeddings": False})
+    ctx = ToolContext(session_dir=session, settings=ToolSettings(quality_embeddings=False))
     return data_tools.check_generator.run(ctx, data_tools.check_generator.validate({"count": 3}))
 
 
@@ -248,7 +249,7 @@ def test_without_kernel_confinement_code_runs_only_after_the_typed_approval(tmp_
             " for i in range(payload['start'], payload['start'] + payload['n'])]\n")
         from skills.data import tools as data_tools
 
-        ctx = ToolContext(session_dir=session, settings={"quality_embeddings": False})
+        ctx = ToolContext(session_dir=session, settings=ToolSettings(quality_embeddings=False))
         refused = data_tools.check_generator.run(ctx, data_tools.check_generator.validate({"count": 3}))
         assert refused.is_error and REFUSED in refused.content and "Landlock" in refused.content
         answers = iter(["yes"])

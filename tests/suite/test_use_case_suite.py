@@ -41,9 +41,9 @@ class Family:
     fields: list[str] | None = None
     facets: dict[str, list[str]] | None = None
     kind: str = "unknown"
-    outcome: str = "gate"
+    outcome: str = "plan"
     """`plan`: the training plan is written; `gate`: the gate blocks with `gate`; `stuck`: the data step stops, saying `says`."""
-    gate: set[str] = field(default_factory=lambda: {"duplicates", "train_eval_overlap"})
+    gate: set[str] = field(default_factory=set)
     """For `gate`: the findings that may block it (seen on this family); at least one does."""
     says: str = ""
     technique: str | None = "sft"
@@ -51,44 +51,33 @@ class Family:
     """check -> why this family does not pass it today (the check runs and is expected to fail: xfail, strict)."""
 
 
-NEAR_COPIES = ("the offline expansion of the person's rows writes near-copies of them: distinct-2 of the training "
-               "inputs is under the floor")
 FAMILIES = [
     Family("support_routing", "Route incoming support emails to one of five queues: Billing, Technical, Shipping, Returns, "
            "Account. We have about 80 routed emails from last year.", "support_emails.csv", "classification",
-           labels=["Billing", "Technical", "Shipping", "Returns", "Account"], kind="labeled_examples",
-           outcome="plan", gate=set()),
+           labels=["Billing", "Technical", "Shipping", "Returns", "Account"], kind="labeled_examples"),
     Family("review_tags", "Tag product reviews with a sentiment (positive, neutral, negative) and topics like price, quality, "
            "delivery. We have tagged reviews.", "product_reviews.jsonl", "classification",
            facets={"sentiment": ["positive", "neutral", "negative"], "topics": ["price", "quality", "delivery"]},
-           kind="labeled_examples", outcome="plan", gate=set(), gaps={"data": NEAR_COPIES}),
+           kind="labeled_examples"),
     Family("shipment_fields", "Extract the shipment fields from logistics emails as JSON: tracking_number, carrier, origin, "
            "destination, ship_date, weight_kg. We have labeled examples.", "shipment_emails.jsonl", "extraction",
-           fields=["tracking_number", "carrier", "origin", "destination", "ship_date", "weight_kg"], kind="labeled_examples",
-           outcome="plan", gate=set(),
-           gaps={"data": "the shipped extraction template tops up 236 records around the person's 64: the embedding "
-                         "spread of the training inputs is 0.297, under the 0.3 floor"}),
+           fields=["tracking_number", "carrier", "origin", "destination", "ship_date", "weight_kg"], kind="labeled_examples"),
     Family("unit_conversion", "Solve unit-conversion word problems and answer with just the number. We have solved problems.",
-           "unit_problems.csv", "math", kind="input_output_pairs", outcome="plan", gate=set(),
-           gaps={"data": "the arithmetic verifier drops all 80 of the person's rows (no expression to check): train is "
-                         "the shipped arithmetic template only and eval is empty, yet the gate passes"}),
+           "unit_problems.csv", "math", kind="input_output_pairs"),
     Family("hotel_replies", "Write friendly replies to hotel guest reviews for our front-desk team. Make them sound warm and "
            "human. We have pairs of replies where one is preferred over the other.", "hotel_reply_pairs.jsonl",
-           "generation", kind="preference_pairs", outcome="plan", gate=set(), technique="dpo", gaps={"data": NEAR_COPIES}),
+           "generation", kind="preference_pairs", technique="dpo"),
     Family("bug_summaries", "Summarize bug reports in two lines for our engineers. We have past reports with summaries.",
-           "bug_reports.jsonl", "summarization", kind="input_output_pairs",
-           gate={"duplicates", "too_few_records", "train_eval_overlap"}),
+           "bug_reports.jsonl", "summarization", kind="input_output_pairs"),
     Family("legal_plain_english", "Rewrite legal clauses in plain English so our customers understand them. We have examples "
            "of clauses with rewrites.", "legal_clauses.jsonl", "rewriting", kind="input_output_pairs"),
     Family("smart_home_intents", "Detect the intent of smart-home voice commands: turn_on, turn_off, set_temperature, "
            "play_music, lock_door. We have labeled commands.", "smart_home_commands.csv", "classification",
-           labels=["turn_on", "turn_off", "set_temperature", "play_music", "lock_door"], kind="labeled_examples",
-           outcome="plan", gate=set()),
+           labels=["turn_on", "turn_off", "set_temperature", "play_music", "lock_door"], kind="labeled_examples"),
     Family("short_answer_grading", "Grade students' short answers on a scale from 1 to 5 for our teachers. We have graded "
-           "answers.", "short_answer_grades.csv", "classification", labels=["1", "2", "3", "4", "5"], kind="labeled_examples",
-           gaps={"data": NEAR_COPIES}),
+           "answers.", "short_answer_grades.csv", "classification", labels=["1", "2", "3", "4", "5"], kind="labeled_examples"),
     Family("faq_answers", "A bot that answers customer questions using only our FAQ document, for our support team.",
-           "faq.md", "question_answering", kind="reference_document", outcome="stuck", gate=set(),
+           "faq.md", "question_answering", kind="reference_document", outcome="stuck",
            says="I cannot draft seed examples offline", technique=None,
            gaps={"data": "offline, a question-answering task cannot be drafted from a document alone: it needs a few real "
                          "examples or a teacher model", "technique": "no training data without a teacher"}),

@@ -79,15 +79,15 @@ def test_teacher_generation_resumes_from_cache(bank_session, bank_specs, tmp_pat
         gen = spec.generator.model_copy(update={"kind": "teacher", "model": "openai/fake", "api_base": server.api_base,
                                                 "concurrency": 8})
         small = spec.model_copy(update={"generator": gen, "train_count": 60, "eval_count": 12})
-        settings = {"workspace": str(tmp_path / "ws")}
-        report = generate_dataset(bank_session, use_case, small, settings=settings)
+        workspace = tmp_path / "ws"
+        report = generate_dataset(bank_session, use_case, small, workspace=workspace)
         assert report["status"] == "done" and report["usage"]["calls"] == 72
         assert report["train_records"] >= 55, report
         # a fresh session with the same spec pays nothing: every answer comes from the workspace cache
         import shutil
         other = tmp_path / "other"
         shutil.copytree(bank_session, other, ignore=shutil.ignore_patterns("data"))
-        again = generate_dataset(other, use_case, small, settings=settings)
+        again = generate_dataset(other, use_case, small, workspace=workspace)
         assert again["usage"]["calls"] == 0 and again["usage"]["cache_hits"] == 72
         assert server.requests == 72
 

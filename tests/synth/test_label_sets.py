@@ -174,3 +174,18 @@ def test_writing_style_changes_the_content_and_coverage_is_measured_on_it():
     # difficulty is tagged on every record but the expansion cannot realize it: no content shows it
     assert all(coverage["difficulty"]["counts"].values())
     assert coverage["difficulty"]["covered"] < 1.0
+
+
+def test_training_names_carry_every_cue_word_and_the_held_out_merchants_stay_held_out():
+    """Training composes every training prefix with every keyword of its category, so each cue word is seen
+    under many names; the eval split's merchants (every fifth brand, the names on held-out prefixes) are
+    the same as ever and none of them is a training merchant."""
+    for category, entry in C.VOCAB.items():
+        train = set(C.merchants(category, "train", taken={category}))
+        held = C.merchants(category, "eval", taken={category})
+        assert not train & set(held)
+        brands = [m for k, m in enumerate(entry["merchants"]) if k % 5 == 4]
+        composed = [p + " " + entry["keywords"][k % len(entry["keywords"])] for k, p in enumerate(C._PREFIXES) if k % 4 == 3]
+        assert held[:len(brands) + len(composed)] == brands + composed
+        for keyword in entry["keywords"]:
+            assert any(m.endswith(" " + keyword) for m in train), (category, keyword)

@@ -90,7 +90,7 @@ ANSWERS = [("3 + 5 = 8\nAnswer: 8", 8.0), ("Answer: 1,200", 1200.0), ("I think 7
 
 @pytest.mark.parametrize("text,expected", ANSWERS)
 def test_metric_and_reward_read_a_numeric_answer_the_same_way(text, expected):
-    from skills.evaluate.metrics import numeric_tolerance
+    from skills.common.metrics import numeric_tolerance
     from skills.train.rewards import render_reward_code
     from specs.reward import RewardComponent, RewardSpec
 
@@ -107,7 +107,7 @@ def test_metric_and_reward_read_a_numeric_answer_the_same_way(text, expected):
 def test_math_template_gold_answers_satisfy_the_contract_they_are_made_for(tmp_path):
     import re
 
-    from skills.evaluate.metrics import score
+    from skills.common.metrics import score
     from skills.use_case.drafting import tenet_options
     from specs.use_case import UseCaseSpec
     from synth.seeds import draft_offline

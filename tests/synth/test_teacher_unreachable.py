@@ -17,7 +17,6 @@ from tests.loopback import LoopbackServer, Reply, closed_port
 
 def test_an_unreachable_teacher_stops_generation_and_keeps_the_records(bank_session, bank_specs, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback")
-    monkeypatch.setenv("TUNESMITH_QUALITY_EMBEDDINGS", "0")
     use_case, spec = bank_specs
     stop, answered = threading.Event(), []
 

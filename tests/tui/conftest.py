@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from assistant import events as ev
+from assistant.runtime import OFFLINE_BANNER
 
 USE_CASE_YAML = """\
 # yaml-language-server: $schema=../../specs/schemas/use_case.schema.json
@@ -53,8 +54,12 @@ class ReplayAgent:
     """An agent stand-in for screens: each send() replays the next list of events.
 
     An ApprovalRequested in the list is put to the approver, and its decision becomes a
-    DecisionRecorded, as the real loop does. Used where only drawing is under test.
+    DecisionRecorded, as the real loop does. Used where only drawing is under test. Like an agent
+    the runtime builds with no LLM configured, it carries the offline banner; interrupting stops the
+    replay at the next event, as the real loop stops at its next safe point.
     """
+
+    tool_running: str | None = None
 
     def __init__(self, approver: Any, turns: list[list[Any]], resume_turn: list[Any] | None = None) -> None:
         self.approver = approver
@@ -62,9 +67,19 @@ class ReplayAgent:
         self.resume_turn = resume_turn or []
         self.sent: list[str] = []
         self.decisions: list[ev.Decision] = []
+        self.notices: list[ev.Notice] = [ev.Notice(OFFLINE_BANNER, "info")]
+        self.interrupted = False
+
+    def interrupt(self, cancel_jobs: bool = False) -> None:
+        self.interrupted = True
 
     async def _play(self, events: list[Any]):
+        self.interrupted = False
         for event in events:
+            if self.interrupted:
+                yield ev.Notice("Stopped: you interrupted.", "warning")
+                yield ev.TurnEnded("interrupted")
+                return
             yield event
             if isinstance(event, ev.ApprovalRequested):
                 decision = await self.approver.decide(event)

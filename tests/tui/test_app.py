@@ -165,12 +165,15 @@ async def test_a_spec_fixed_outside_the_app_is_reported(settings, session):
 class SlowAgent:
     """Streams a long answer slowly; stops at the next chunk when interrupted, as the real loop does."""
 
+    tool_running: str | None = None
+
     def __init__(self, chunks: int = 3000, delay: float = 0.01) -> None:
         self.chunks, self.delay = chunks, delay
         self.interrupted = False
         self.streamed = 0
+        self.notices: list[ev.Notice] = []
 
-    def interrupt(self) -> None:
+    def interrupt(self, cancel_jobs: bool = False) -> None:
         self.interrupted = True
 
     async def send(self, text):

@@ -122,7 +122,7 @@ async def test_generation_draws_the_quality_card_and_f3_opens_the_report(setting
     from assistant.tui.screens.quality import QualityScreen
     from assistant.tui.widgets.quality import QualitySummary
 
-    monkeypatch.setenv("TUNESMITH_QUALITY_EMBEDDINGS", "0")
+    settings = settings.model_copy(update={"quality_embeddings": False})
     session = bank_session(settings, count=300)
     model = scripted([call("generate_data", {}), reply("The data is ready.")])
     app = app_for(settings, session, model)

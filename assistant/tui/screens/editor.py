@@ -85,7 +85,7 @@ class SpecEditorScreen(Screen[None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         problem = self.problems[int(event.option.id or 0)]
         editor = self.query_one("#spec-editor", TextArea)
-        if getattr(problem, "line", None):
+        if problem.line:
             editor.cursor_location = (problem.line - 1, max((problem.column or 1) - 1, 0))
         editor.focus()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,17 +13,16 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+if TYPE_CHECKING:
+    from assistant.session import SessionMeta
+
 NEW_SESSION = "\x00new"
 """Returned when the person asks for a new session instead."""
 
 
-def _fmt_updated(value: Any) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "astimezone"):
-        value = value.astimezone()  # the person's local time
-    text = value.isoformat(timespec="minutes") if hasattr(value, "isoformat") else str(value)
-    return text.replace("T", " ")[:16]
+def _fmt_updated(value: datetime) -> str:
+    """When a session was last saved, in the person's local time, to the minute."""
+    return value.astimezone().isoformat(timespec="minutes").replace("T", " ")[:16]
 
 
 class SessionPicker(ModalScreen[str | None]):
@@ -33,7 +33,7 @@ class SessionPicker(ModalScreen[str | None]):
         Binding("n", "new", "New session"),
     ]
 
-    def __init__(self, sessions: list[Any]) -> None:
+    def __init__(self, sessions: list[SessionMeta]) -> None:
         super().__init__()
         self.sessions = list(sessions)
 
@@ -42,11 +42,9 @@ class SessionPicker(ModalScreen[str | None]):
             yield Static("[b]Resume a session[/b]  ·  enter open · n new · esc cancel", id="picker-title")
             options = []
             for meta in self.sessions:
-                name = getattr(meta, "name", str(meta))
-                phase = getattr(meta, "phase", "") or ""
-                model = getattr(meta, "planner_model", "") or "guided"
-                updated = _fmt_updated(getattr(meta, "updated", None))
-                title = getattr(meta, "title", None)
+                name, phase, title = meta.name, meta.phase, meta.title
+                model = meta.planner_model or "guided"
+                updated = _fmt_updated(meta.updated)
                 label = f"[b]{name}[/b]  [dim]{phase} · {model} · {updated}[/dim]"
                 if title:
                     label += f"\n  [i]{escape(title)}[/i]"

@@ -12,7 +12,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from textual import on
 from textual.app import ComposeResult, SystemCommand
@@ -22,6 +22,9 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from assistant.jobs import Job, JobRunner
+
+if TYPE_CHECKING:
+    from assistant.tui.app import TunesmithApp
 
 SIDES = ("base", "tuned")
 
@@ -191,12 +194,12 @@ class PlaygroundScreen(Screen[None]):
         await self.stop()
 
 
-def evaluation_commands(app: Any) -> Iterator[SystemCommand]:
+def evaluation_commands(app: TunesmithApp) -> Iterator[SystemCommand]:
     """Command-palette entries that open the playground and the rating screen for the app's session.
 
     The app's ``get_system_commands`` hooks them in with ``yield from evaluation_commands(self)``.
     """
-    session = getattr(app, "session", None)
+    session = app.session
     if session is None:
         return
     from assistant.tui.screens.rating import RatingScreen

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, ProgressBar, Sparkline, Static
 
+from assistant.events import Progress
+
 CHART_KEYS = ("loss", "reward", "reward_margin", "kl", "eval_loss")
 """Numeric fields drawn as sparklines as they arrive (training curves)."""
 HISTORY = 400
@@ -60,8 +62,8 @@ class ProgressCard(Vertical):
             self.summary = "■ " + self.summary[2:]
             self.query_one(".progress-label", Static).update(self.summary)
 
-    def update_from(self, event: Any) -> None:
-        fields = dict(getattr(event, "fields", {}) or {})
+    def update_from(self, event: Progress) -> None:
+        fields = event.fields
         done = _num(event.done) or _num(fields.get("step")) or 0.0
         total = _num(event.total) or _num(fields.get("total_steps"))
         eta = _num(event.eta_s) if event.eta_s is not None else _num(fields.get("eta_seconds"))

@@ -11,11 +11,12 @@ import pytest
 from assistant.jobs import JobRunner
 from skills.data import tools as data_tools
 from skills.toolkit import ToolContext
+from skills.settings import ToolSettings
 from specs.yamlio import save_spec
 from tests.fake_openai import FakeOpenAI
 from synth.records import read_jsonl
 
-SETTINGS = {"quality_embeddings": False}
+SETTINGS = ToolSettings(quality_embeddings=False)
 
 
 def _cancel_after(ctx: ToolContext, done: int, events: list[dict]) -> None:
@@ -37,7 +38,7 @@ def test_inline_generation_stops_on_cancel_and_resumes_without_duplicates(bank_s
     use_case, spec = bank_specs
     big = spec.model_copy(update={"train_count": 4000, "eval_count": 200})
     save_spec(bank_session / "data_generation.yaml", big)
-    ctx = ToolContext(session_dir=bank_session, settings=dict(SETTINGS))
+    ctx = ToolContext(session_dir=bank_session, settings=SETTINGS)
     events: list[dict] = []
     _cancel_after(ctx, 200, events)
 
@@ -51,7 +52,7 @@ def test_inline_generation_stops_on_cancel_and_resumes_without_duplicates(bank_s
     assert not (bank_session / "data" / "train.jsonl").exists()
     assert any(e.get("rate") is not None and e.get("total") == 4200 for e in events), "progress has a rate and total"
 
-    again = data_tools.generate_data.fn(ToolContext(session_dir=bank_session, settings=dict(SETTINGS)))
+    again = data_tools.generate_data.fn(ToolContext(session_dir=bank_session, settings=SETTINGS))
     assert again.data["status"] == "done", again.content
     assert again.data["resumed_records"] == len(made) + len(made_eval)
     indices = _partial_indices(bank_session, "train")
@@ -68,7 +69,7 @@ def test_scoring_stops_on_cancel_and_keeps_the_last_report(bank_session, bank_sp
     generate_dataset(bank_session, use_case, spec)
     score_dataset(bank_session, use_case, spec, embeddings=False, tokenizer=False)
     before = (bank_session / "data" / "quality.json").read_text()
-    ctx = ToolContext(session_dir=bank_session, settings=dict(SETTINGS))
+    ctx = ToolContext(session_dir=bank_session, settings=SETTINGS)
     ctx.cancel.set()
     result = data_tools.score_data.fn(ctx)
     assert result.data == {"status": "cancelled"} and "score_data scores the data again" in result.content
@@ -104,7 +105,7 @@ def _responder(messages):
     return json.dumps({"input": f"CARD {counter * 7919} {label.upper()} SHOP", "output": label})
 
 
-def _start_teacher_job(session: Path, spec, api_base: str, settings: dict, *, concurrency: int, train: int):
+def _start_teacher_job(session: Path, spec, api_base: str, settings: ToolSettings, *, concurrency: int, train: int):
     """Point data_generation.yaml at the loopback teacher and start generate_data as a real background job."""
     gen = spec.generator.model_copy(update={"kind": "teacher", "model": "openai/fake", "api_base": api_base,
                                             "concurrency": concurrency})
@@ -116,7 +117,7 @@ def _start_teacher_job(session: Path, spec, api_base: str, settings: dict, *, co
 
 def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank_specs, tmp_path):
     use_case, spec = bank_specs
-    settings = {**SETTINGS, "workspace": str(tmp_path / "ws")}
+    settings = SETTINGS.model_copy(update={"workspace": tmp_path / "ws"})
     with FakeOpenAI(delay_s=0.2, responder=_responder) as server:
         started, runner = _start_teacher_job(bank_session, spec, server.api_base, settings, concurrency=2, train=40)
         assert started.data["background"] is True
@@ -147,7 +148,7 @@ def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank
 
 def test_esc_stops_watching_but_leaves_the_job_running(bank_session, bank_specs, tmp_path):
     use_case, spec = bank_specs
-    settings = {**SETTINGS, "workspace": str(tmp_path / "ws")}
+    settings = SETTINGS.model_copy(update={"workspace": tmp_path / "ws"})
     with FakeOpenAI(delay_s=0.2, responder=_responder) as server:
         _start_teacher_job(bank_session, spec, server.api_base, settings, concurrency=1, train=60)
         follow = ToolContext(session_dir=bank_session, settings=settings, jobs=JobRunner(bank_session))

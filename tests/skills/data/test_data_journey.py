@@ -24,9 +24,8 @@ async def test_guided_journey_passes_the_data_step(tmp_path, monkeypatch):
     from assistant.config import Settings
     from assistant.runtime import build_agent
 
-    monkeypatch.setenv("TUNESMITH_QUALITY_EMBEDDINGS", "0")
     session = Workspace(tmp_path / "ws").create("journey")
-    agent = build_agent(Settings.load({}, workspace=str(tmp_path / "ws")), session, YesApprover())
+    agent = build_agent(Settings.load({}, workspace=str(tmp_path / "ws"), quality_embeddings=False), session, YesApprover())
     text = "I need a model that categorizes bank transactions into our 12 categories."
     for _ in range(40):
         events = await _collect(agent.send(text))
@@ -72,7 +71,6 @@ async def test_guided_data_step_follows_the_teacher_job_to_the_gate(tmp_path, mo
                            "output": label})
 
     responder.count = 0
-    monkeypatch.setenv("TUNESMITH_QUALITY_EMBEDDINGS", "0")
     root = Path(__file__).resolve().parents[3]
     session = Workspace(tmp_path / "ws").create("teacher")
     shutil.copy(root / "specs/examples/bank_transactions.use_case.yaml", session.dir / "use_case.yaml")
@@ -87,7 +85,7 @@ async def test_guided_data_step_follows_the_teacher_job_to_the_gate(tmp_path, mo
                                                 "concurrency": 4})
         save_spec(session.dir / "data_generation.yaml", spec.model_copy(update={
             "generator": gen, "train_count": 120, "eval_count": 24}))
-        agent = build_agent(Settings.load({}, workspace=str(tmp_path / "ws")), session, YesApprover())
+        agent = build_agent(Settings.load({}, workspace=str(tmp_path / "ws"), quality_embeddings=False), session, YesApprover())
         seen: list = []
         for _ in range(12):
             seen += await _collect(agent.send("continue"))

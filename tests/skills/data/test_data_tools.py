@@ -12,9 +12,10 @@ from skills.data import guide
 from skills.data import tools as data_tools
 from skills.guiding import GuideState, LastTool
 from skills.toolkit import ToolContext
+from skills.settings import ToolSettings
 
 ROOT = Path(__file__).resolve().parents[3]
-FAST = {"quality_embeddings": False}  # the MiniLM subprocess is covered in tests/synth
+FAST = ToolSettings(quality_embeddings=False)  # the MiniLM subprocess is covered in tests/synth
 
 
 @pytest.fixture
@@ -126,8 +127,8 @@ def test_teacher_path_previews_cost_drafts_seeds_and_starts_a_job(session, tmp_p
     rows = [{"input": f"STARBUCKS STORE {i} 4.50", "output": "dining"} for i in range(6)]
     with FakeOpenAI(delay_s=0.0, responder=lambda messages: _json.dumps(rows)) as server:
         started = []
-        settings = {**FAST, "teacher_model": "openai/gpt-4.1-mini", "api_base": server.api_base,
-                    "workspace": str(tmp_path / "ws")}
+        settings = FAST.model_copy(update={"teacher_model": "openai/gpt-4.1-mini", "api_base": server.api_base,
+                    "workspace": tmp_path / "ws"})
         ctx = ToolContext(session_dir=session, settings=settings, jobs=_RecordingJobs(started, tmp_path))
         drafted = data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({"use_teacher": True}))
         assert not drafted.is_error and "STARBUCKS STORE 0" in drafted.content

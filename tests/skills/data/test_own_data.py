@@ -12,11 +12,12 @@ from skills.data import guide
 from skills.data import tools as data_tools
 from skills.guiding import GuideState, LastTool
 from skills.toolkit import ToolContext
+from skills.settings import ToolSettings
 from specs.yamlio import save_spec
 from synth import importing
 from tests.synth.families import FAMILIES, QUEUES
 
-FAST = {"quality_embeddings": False}
+FAST = ToolSettings(quality_embeddings=False)
 EMAILS = {
     "billing": ["I was charged twice for March.", "My invoice shows the wrong VAT number.", "Please refund the duplicate payment.",
                 "Why did my plan price go up?", "The receipt for order 5521 is missing."],
@@ -171,7 +172,7 @@ def test_without_data_offers_the_persons_data_and_never_drafts_placeholders(tmp_
     assert turn.tool == "ask_user" and guide.OWN_DATA in turn.arguments["choices"]
     assert "a teacher model" in turn.text and "a data file" in turn.text
     with_teacher = GuideState(session_dir=session, messages=[], last_user="continue", last_tool=None,
-                              settings={"teacher_model": "openai/t"})
+                              settings=ToolSettings(teacher_model="openai/t"))
     assert guide.next_turn(with_teacher).arguments == {"count": 12, "use_teacher": True}
 
 
@@ -242,7 +243,7 @@ def test_a_reference_document_grounds_the_teacher_instead_of_being_imported_as_r
     use_case = FAMILIES["faq_bot"][0].model_copy(update={"own_data": OwnData(has_data=True, kind="reference_document",
                                                                              path=str(document))})
     save_spec(session / "use_case.yaml", use_case)
-    settings = {"teacher_model": "openai/t", **FAST}
+    settings = FAST.model_copy(update={"teacher_model": "openai/t"})
     state = GuideState(session_dir=session, messages=[], last_user="continue", last_tool=None, settings=settings)
     turn = guide.next_turn(state)
     assert turn.tool == "attach_document" and turn.arguments["path"] == str(document)
@@ -258,13 +259,15 @@ def test_a_reference_document_grounds_the_teacher_instead_of_being_imported_as_r
 
 def test_rows_that_share_a_specific_phrase_stay_on_one_side_of_the_split():
     from synth.quality import overlap
+    from synth.split import stratified_split
 
     bodies = [f"The parcel number {k} was left with neighbour {k} instead of the locker at the station" for k in range(30)]
     rows = [{"input": f"{greeting} {body}", "output": "shipping", "meta": {"source": "person", "line": str(k)}}
             for k, body in enumerate(bodies) for greeting in ("Hi,", "Dear support,")]
     rows += [{"input": f"Please refund invoice {k} which was charged twice by mistake last month", "output": "billing",
               "meta": {"source": "person", "line": str(100 + k)}} for k in range(30)]
-    train, held = importing.stratified_split(rows, 0.2, by_label=True)
+    split = stratified_split(rows, 0.2, by_label=True)
+    train, held = split.train, split.eval
     assert held and {r["output"] for r in held} == {"shipping", "billing"}
     assert overlap([r["input"] for r in train], [r["input"] for r in held], 8) == []
 

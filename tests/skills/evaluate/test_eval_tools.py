@@ -10,6 +10,7 @@ import pytest
 from skills.evaluate import guide, job, judge
 from skills.evaluate import tools as T
 from skills.guiding import GuideState, LastTool
+from skills.settings import ToolSettings
 from skills.toolkit import ToolContext
 from specs.evaluation import EvaluationSpec
 from specs.reward import RewardComponent, RewardSpec
@@ -39,7 +40,7 @@ def session(tmp_path):
 def ctx_for(folder, **settings):
     from assistant.jobs import JobRunner
 
-    return ToolContext(session_dir=folder, settings=settings, jobs=JobRunner(folder))
+    return ToolContext(session_dir=folder, settings=ToolSettings(**settings), jobs=JobRunner(folder))
 
 
 def call(tool, ctx, **args):

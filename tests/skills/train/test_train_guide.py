@@ -56,3 +56,22 @@ def test_error_asks_the_person(tmp_path):
     session = make_session(tmp_path, n_train=20)
     turn = guide.next_turn(_state(session, "write_training_plan", error=True))
     assert turn.tool == "ask_user"
+
+
+def test_a_sweep_the_person_asks_for_runs_before_training_and_its_best_trial_is_applied(tmp_path):
+    session = make_session(tmp_path, n_train=20)
+    call(tools.write_training_plan, tool_ctx(session))
+    plan = load_spec(session / "training.yaml", TrainingPlan)
+    plan.estimate = TimeEstimate(seconds_per_step=3.0, total_seconds=200, measured_on="x86_64 2 CPU threads")
+    save_spec(session / "training.yaml", plan)
+    asked = [{"role": "user", "content": "Can you run a quick sweep first?"}]
+    turn = guide.next_turn(GuideState(session, asked, asked[0]["content"], None))
+    rate = plan.hyperparameters.learning_rate
+    assert turn.tool == "run_sweep" and turn.arguments == {"learning_rate": [rate / 2, rate, rate * 2]}
+    assert tools.run_sweep.validate(turn.arguments), "the guide's call passes the tool's checks"
+    ran = asked + [{"role": "tool", "name": "run_sweep", "content": "Best: t2."}]
+    turn = guide.next_turn(GuideState(session, ran, None, LastTool("run_sweep", "Best: t2.", False, {"best_trial": 2})))
+    assert turn.tool == "write_training_plan" and turn.arguments == {"sweep_trial": 2}
+    applied = ran + [{"role": "tool", "name": "write_training_plan", "content": "Wrote training.yaml"}]
+    turn = guide.next_turn(GuideState(session, applied, None, LastTool("write_training_plan", "Wrote", False)))
+    assert turn.tool == "start_training", "the sweep is not asked for twice"

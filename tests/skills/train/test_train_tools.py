@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from skills.settings import ToolSettings
 from skills.train import tools
 from skills.train.datafacts import inspect_data
 from specs.quality import Finding, QualityReport
@@ -36,7 +37,7 @@ def test_recommend_and_plan(tmp_path):
     call(tools.write_training_plan, ctx, adapter="full")
     plan = load_spec(session / "training.yaml", TrainingPlan)
     assert plan.data.general_mix_ratio > 0, "the forgetting guard is on for full fine-tunes"
-    assert plan.hyperparameters.learning_rate == 5e-5
+    assert plan.hyperparameters.learning_rate == 1e-4
 
 
 def test_big_model_refused(tmp_path):
@@ -126,13 +127,13 @@ def test_training_budget_cuts_the_planned_steps(tmp_path):
     unbounded = load_spec(session / "training.yaml", TrainingPlan)
     sps = unbounded.estimate.seconds_per_step
     minutes = (20 + sps * 35) / 60  # room for 35 steps after loading
-    result = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": minutes}), adapter="lora")
+    result = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes)), adapter="lora")
     plan = load_spec(session / "training.yaml", TrainingPlan)
     assert free is None and unbounded.hyperparameters.max_steps > 35
     assert plan.hyperparameters.max_steps == 35 and "training budget" in result.content
     assert plan.estimate.total_seconds <= minutes * 60 + 1
-    tiny = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": 0.1}), adapter="lora")
+    tiny = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=0.1)), adapter="lora")
     assert load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 30
     assert "still runs over the budget" in tiny.content
-    explicit = call(tools.write_training_plan, tool_ctx(session, settings={"train_minutes": minutes}), adapter="lora", max_steps=50)
+    explicit = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes)), adapter="lora", max_steps=50)
     assert not explicit.is_error and load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 50

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from skills.evaluate.metrics import sql_valid
+from skills.common.metrics import sql_valid
 from skills.use_case.infer import BANK_LABELS, infer
 from test_use_case_guide import Driver, slots
 

@@ -1,8 +1,8 @@
-"""Code metrics of the evaluation step, on answers whose scores are known."""
+"""Code metrics (skills/common/metrics.py, used by the evaluation and by sweeps), on answers whose scores are known."""
 
 import pytest
 
-from skills.evaluate import metrics
+from skills.common import metrics
 
 
 def test_exact_match_normalizes_case_punctuation_and_articles():
