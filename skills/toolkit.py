@@ -8,6 +8,7 @@ model, whose JSON Schema the LLM sees; the docstring's first paragraph is the de
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import threading
 import typing
@@ -152,15 +153,20 @@ class Tool:
     person_only: bool = False
     """Only the person may allow this call (waiving a quality finding, rating answers): never --yes,
     a policy file's allow, a remembered "always" rule or the planner. Such a tool has ``ask`` permission."""
+    _params: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.person_only and self.permission != "ask":
             raise ValueError(f"tool {self.name}: a person-only tool needs permission 'ask', not {self.permission!r}")
 
     def schema(self) -> dict[str, Any]:
-        """OpenAI-style function schema, compacted for the planner (see ``compact_schema``)."""
-        params = compact_schema(self.args_model.model_json_schema())
-        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": params}}
+        """OpenAI-style function schema, compacted for the planner (see ``compact_schema``). Built once per
+        tool (pydantic's schema generation costs milliseconds and every request sizes every tool's schema);
+        each call returns its own copy."""
+        if self._params is None:
+            self._params = json.dumps(compact_schema(self.args_model.model_json_schema()))
+        return {"type": "function", "function": {"name": self.name, "description": self.description,
+                                                 "parameters": json.loads(self._params)}}
 
     def validate(self, arguments: dict[str, Any]) -> BaseModel:
         """Validate arguments; raises pydantic.ValidationError."""
