@@ -15,6 +15,7 @@ from assistant.jobs import JobRunner
 from tests.synth.families import FAMILIES, FAQ
 from skills.data import tools as data
 from skills.data.own_data import attach_document
+from skills.settings import ToolSettings
 from skills.toolkit import ToolContext
 from specs.yamlio import save_spec
 from synth.quality import load_report
@@ -48,8 +49,8 @@ def test_each_family_passes_the_gate_with_teacher_records(family, teacher, tmp_p
     session = tmp_path / family
     session.mkdir()
     save_spec(session / "use_case.yaml", use_case)
-    settings = {"teacher_model": "openai/teacher", "api_base": server.api_base, "workspace": str(tmp_path / "ws"),
-                "quality_embeddings": False}
+    settings = ToolSettings(teacher_model="openai/teacher", api_base=server.api_base, workspace=tmp_path / "ws",
+                            quality_embeddings=False)
     ctx = ToolContext(session_dir=session, settings=settings, jobs=JobRunner(session) if family in IN_A_JOB else None)
     if family == "faq_bot":
         (tmp_path / "faq.md").write_text(FAQ)
