@@ -49,7 +49,6 @@ SUBPROCESS_ALLOWED = {
     LAUNCHER: "the job runner",
     "assistant.mlflow_cmd": "`tunesmith mlflow` runs the MLflow UI in the foreground until ctrl+c",
     "assistant.tui.screens.editor": "the person's $EDITOR, in the foreground, while the app is suspended",
-    "assistant.bench": "`make bench` runs the measuring scripts under tests/bench/ and waits for each",
     "synth.sandbox": "generated code runs in a confined child and is waited for within the call",
     "synth.embed": "the MiniLM embedding spread runs in a child (torch stays out of the app), waited for",
     "synth.tokens": "a tokenizer is converted once from the GGUF in a child, waited for",
