@@ -381,8 +381,11 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append((label, f"{r['seconds'] / 60:.1f} min{peak}"))
         for item in r.get("evaluation") or []:
             if item.get("variant") != "prompt_baseline" and item.get("base") is not None and item.get("mean") is not None:
+                low, high = item.get("interval") or (None, None)
+                change = (f" ({item['difference']:+.2f}, 95% CI [{low:+.2f}, {high:+.2f}], {item['records']} records)"
+                          if None not in (item.get("difference"), low, high) else "")
                 rows.append((f"demo evaluation: {item['metric']}, base → {item['variant']}",
-                             f"{item['base']:.2f} → {item['mean']:.2f}"))
+                             f"{item['base']:.2f} → {item['mean']:.2f}{change}"))
     return rows
 
 

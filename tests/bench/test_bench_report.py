@@ -48,7 +48,7 @@ def test_the_demo_row_carries_its_evaluation_outcome(tmp_path):
     rows = bench.table({"demo": {"seconds": 390.0, "until": "done", "largest_process_peak_gib": 4.6,
                                  "evaluation": evaluation}})
     assert rows == [("demo end to end", "6.5 min, largest process 4.6 GiB"),
-                    ("demo evaluation: correct_label, base → run-1", "0.03 → 0.26")]
+                    ("demo evaluation: correct_label, base → run-1", "0.03 → 0.26 (+0.22, 95% CI [+0.14, +0.31], 120 records)")]
     assert bench.demo_evaluation(tmp_path / "nothing") == []
 
 
