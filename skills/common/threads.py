@@ -12,9 +12,9 @@ LOADAVG = Path("/proc/loadavg")
 def others_running(path: Path = LOADAVG, samples: int = 10, interval_s: float = 0.02) -> float:
     """Tasks other than this one running or waiting for a core now: the mean over ``samples`` reads of the
     kernel's count of runnable tasks (the fourth field of /proc/loadavg, which counts the reader itself).
-    Unlike the 1-minute load average it does not still hold the work of steps that just ended (the
-    demo's data scoring and warm-up pushed it above 2 on an idle 2-core machine). Without /proc, the
-    1-minute load average."""
+    Unlike the 1-minute load average it does not still hold the work of steps that just ended: a
+    2-thread warm-up of two minutes alone leaves that average at about 1.7 (2 x (1 - e^-2)), so the
+    job after it would count its own step as others' load. Without /proc, the 1-minute load average."""
     counts = []
     try:
         for i in range(samples):
