@@ -30,6 +30,22 @@ def _nothing_written_into_the_checkout():
     assert not left, f"the tests wrote {left} into the checkout {root}; a job must write inside its session"
 
 
+@pytest.fixture(autouse=True)
+def _mlflow_store_stays_in_its_test():
+    """``mlflow.set_tracking_uri`` also writes ``$MLFLOW_TRACKING_URI`` (so that child processes inherit
+    it); a test that calls it would send every later test's jobs to its own store. Put both back."""
+    import sys
+
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if "mlflow" in sys.modules:
+        sys.modules["mlflow"].set_tracking_uri(before)
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
     """A Workspace in a temp folder, also set as $TUNESMITH_HOME for subprocesses."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from assistant import bench
+from tests.bench import run as bench
 
 
 def test_report_records_a_failure_and_keeps_going(tmp_path, monkeypatch, capsys):
@@ -40,16 +40,30 @@ def test_the_demo_row_carries_its_evaluation_outcome(tmp_path):
     folder.mkdir(parents=True)
     comparison = {"variant": "run-1", "against": "base", "n": 120, "mean_before": 0.03, "mean_after": 0.26,
                   "diff": 0.22, "ci_low": 0.14, "ci_high": 0.31}
+    general = {"variant": "run-1", "n": 80, "mean_before": 0.31, "mean_after": 0.25, "diff": -0.06,
+               "ci_low": -0.2, "ci_high": 0.07}
     (folder / "report.json").write_text(json.dumps({"metrics": [
-        {"key": "correct_label", "means": {"base": 0.03, "run-1": 0.26}, "comparisons": [comparison]}]}))
+        {"key": "correct_label", "means": {"base": 0.03, "run-1": 0.26}, "comparisons": [comparison]}],
+        "forgetting": {"comparisons": [general]}}))
+    run = tmp_path / "sessions" / "demo-1" / "runs" / "run-1"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"steps": 44, "total_steps": 44, "started": 100.0, "ended": 290.5}))
+    (run.parents[1] / "training.yaml").write_text("technique: sft\nestimate:\n  seconds_per_step: 4.747\n"
+                                                  "  total_seconds: 238.9\n  measured_on: x86_64, 1 CPU threads of 2\n")
     evaluation = bench.demo_evaluation(tmp_path)
     assert evaluation == [{"metric": "correct_label", "base": 0.03, "variant": "run-1", "mean": 0.26,
                            "difference": 0.22, "interval": [0.14, 0.31], "records": 120}]
-    rows = bench.table({"demo": {"seconds": 390.0, "until": "done", "largest_process_peak_gib": 4.6,
-                                 "evaluation": evaluation}})
+    training = bench.demo_training(tmp_path)
+    assert training == {"steps": 44, "total_steps": 44, "wall_seconds": 190.5, "seconds_per_step": 4.747,
+                        "measured_on": "x86_64, 1 CPU threads of 2"}
+    rows = bench.table({"demo": {"seconds": 390.0, "until": "done", "largest_process_peak_gib": 4.6, "training": training,
+                                 "evaluation": evaluation, "forgetting": bench.demo_forgetting(tmp_path)}})
     assert rows == [("demo end to end", "6.5 min, largest process 4.6 GiB"),
-                    ("demo evaluation: correct_label, base → run-1", "0.03 → 0.26")]
-    assert bench.demo_evaluation(tmp_path / "nothing") == []
+                    ("demo training run", "44 steps in 190 s, warm-up 4.75 s a step on x86_64, 1 CPU threads of 2"),
+                    ("demo evaluation: correct_label, base → run-1", "0.03 → 0.26 (+0.22, 95% CI [+0.14, +0.31], 120 records)"),
+                    ("demo general set (forgetting), base → run-1", "0.31 → 0.25 (-0.06, 95% CI [-0.20, +0.07], 80 items)")]
+    assert bench.demo_evaluation(tmp_path / "nothing") == [] and bench.demo_training(tmp_path / "nothing") is None
+    assert bench.demo_forgetting(tmp_path / "nothing") == []
 
 
 def _training_result():
@@ -71,7 +85,7 @@ def test_mfu_is_six_params_tokens_over_the_matmul_rate():
 
 
 def test_the_readme_table_is_rendered_from_the_report(tmp_path):
-    from assistant import bench_table
+    from tests.bench import table as bench_table
 
     report = {"started": "2026-12-02T03:00:00+00:00",
               "machine": {"cpu": "Some CPU", "cpus": 2, "memory_gib": 23.5, "python": "3.11.7", "torch": "2.13.0+cpu"},
@@ -95,6 +109,6 @@ def test_the_readme_table_is_rendered_from_the_report(tmp_path):
 
 
 def test_the_committed_readme_shows_the_committed_report():
-    from assistant import bench_table
+    from tests.bench import table as bench_table
 
-    assert bench_table.main(["--check"]) == 0, "run python -m assistant.bench_table after updating the bench report"
+    assert bench_table.main(["--check"]) == 0, "run python -m tests.bench.table after updating the bench report"

@@ -31,7 +31,8 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
     lines = [json.dumps({"prompt": [{"role": "user", "content": t}], "completion": [{"role": "assistant", "content": l}]})
              for t, l in RECORDS]
     (session / "data" / "eval.jsonl").write_text("\n".join(lines) + "\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TUNESMITH_THREADS": "2"}
+    store = f"sqlite:///{tmp_path / 'ws' / 'mlflow.db'}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TUNESMITH_THREADS": "2", "MLFLOW_TRACKING_URI": store}
     trained = subprocess.run([sys.executable, str(ROOT / "tests/skills/eval_adapter.py"), str(session / "data/eval.jsonl"),
                               str(session / "runs/r1/final"), "3"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert trained.returncode == 0, trained.stderr[-2000:]
@@ -47,7 +48,7 @@ def test_evaluation_job_compares_base_baseline_and_a_trained_adapter(tmp_path):
 
     import mlflow
 
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'ws' / 'mlflow.db'}")
+    mlflow.set_tracking_uri(store)
     # the training run's experiment, with its artifacts in the workspace as the training job makes it
     experiment_id = mlflow.MlflowClient().create_experiment(
         "tunesmith-train-test", artifact_location=(tmp_path / "ws" / "mlartifacts").resolve().as_uri())

@@ -1,6 +1,6 @@
 """`make bench`: measure the project's claims and write one JSON report plus a short table.
 
-    python -m assistant.bench [--out bench-report.json] [--quick] [--skip-demo] [--only NAME,...]
+    python -m tests.bench.run [--out bench-report.json] [--quick] [--skip-demo] [--only NAME,...]
 
 `--only` updates just those benchmarks in an existing report (each result says when and how it
 was measured).
@@ -22,7 +22,7 @@ and reports medians; one failing benchmark is recorded in the report and the oth
 
 `--quick` shrinks the long parts (fewer repeats and steps; the demo stops at the train step);
 `--skip-demo` leaves the demo out. Only the standard library is imported here. The README's Measured
-table is rendered from the committed report (assistant/bench_report.json) by `python -m assistant.bench_table`.
+table is rendered from the committed report (tests/bench/report.json) by `python -m tests.bench.table`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "bench-report.json"
 QUIET_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1",
              "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"}
@@ -255,8 +255,38 @@ def bench_demo(o: Options) -> dict[str, Any]:
     # ru_maxrss of waited-for descendants: the largest single process of the demo (the training job)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"seconds": seconds, "until": "train" if o.quick else "done",
-            "largest_process_peak_gib": round(peak_kib / 1024**2, 2),
-            "evaluation": demo_evaluation(workspace), "last_lines": out.strip().splitlines()[-3:]}
+            "largest_process_peak_gib": round(peak_kib / 1024**2, 2), "training": demo_training(workspace),
+            "evaluation": demo_evaluation(workspace), "forgetting": demo_forgetting(workspace),
+            "last_lines": out.strip().splitlines()[-3:]}
+
+
+def demo_training(workspace: Path) -> dict[str, Any] | None:
+    """The demo's training run: steps, wall seconds, and the warm-up's measured speed that cut the steps
+    to the training cap (None when it stopped before training)."""
+    runs = sorted(workspace.glob("sessions/*/runs/*/run.json"))
+    if not runs:
+        return None
+    run = json.loads(runs[-1].read_text(encoding="utf-8"))
+    out: dict[str, Any] = {"steps": run.get("steps"), "total_steps": run.get("total_steps")}
+    if run.get("started") and run.get("ended"):
+        out["wall_seconds"] = round(run["ended"] - run["started"], 1)
+    plan = runs[-1].parents[2] / "training.yaml"
+    for line in plan.read_text(encoding="utf-8").splitlines() if plan.exists() else []:
+        key, _, value = line.strip().partition(": ")  # the estimate block's flat fields; no YAML library here
+        if key in ("seconds_per_step", "measured_on") and key not in out:
+            out[key] = float(value) if key == "seconds_per_step" else value
+    return out
+
+
+def demo_forgetting(workspace: Path) -> list[dict[str, Any]]:
+    """The demo's general-set change per tuned run, with its interval (empty when it did not evaluate)."""
+    reports = sorted(workspace.glob("sessions/*/evals/*/report.json"))
+    if not reports:
+        return []
+    section = json.loads(reports[-1].read_text(encoding="utf-8")).get("forgetting") or {}
+    return [{"variant": c.get("variant"), "items": c.get("n"), "base": c.get("mean_before"), "mean": c.get("mean_after"),
+             "difference": c.get("diff"), "interval": [c.get("ci_low"), c.get("ci_high")]}
+            for c in section.get("comparisons", [])]
 
 
 def demo_evaluation(workspace: Path) -> list[dict[str, Any]]:
@@ -379,10 +409,22 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
         label = "demo end to end" if r["until"] == "done" else "demo until the train step (--quick)"
         peak = f", largest process {r['largest_process_peak_gib']:.1f} GiB" if r.get("largest_process_peak_gib") else ""
         rows.append((label, f"{r['seconds'] / 60:.1f} min{peak}"))
+        if t := r.get("training"):
+            speed = f", warm-up {t['seconds_per_step']:.2f} s a step on {t.get('measured_on', '?')}" if t.get("seconds_per_step") else ""
+            rows.append(("demo training run", f"{t['steps']} steps in {t.get('wall_seconds', 0):.0f} s{speed}"))
         for item in r.get("evaluation") or []:
             if item.get("variant") != "prompt_baseline" and item.get("base") is not None and item.get("mean") is not None:
+                low, high = item.get("interval") or (None, None)
+                change = (f" ({item['difference']:+.2f}, 95% CI [{low:+.2f}, {high:+.2f}], {item['records']} records)"
+                          if None not in (item.get("difference"), low, high) else "")
                 rows.append((f"demo evaluation: {item['metric']}, base → {item['variant']}",
-                             f"{item['base']:.2f} → {item['mean']:.2f}"))
+                             f"{item['base']:.2f} → {item['mean']:.2f}{change}"))
+        for item in r.get("forgetting") or []:
+            if None not in (item.get("base"), item.get("mean"), item.get("difference"), *(item.get("interval") or [None])):
+                low, high = item["interval"]
+                rows.append((f"demo general set (forgetting), base → {item['variant']}",
+                             f"{item['base']:.2f} → {item['mean']:.2f} ({item['difference']:+.2f}, 95% CI "
+                             f"[{low:+.2f}, {high:+.2f}], {item['items']} items)"))
     return rows
 
 
@@ -395,7 +437,7 @@ def markdown(rows: list[tuple[str, str]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report path (default bench-report.json)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and steps; the demo stops at training")
     parser.add_argument("--skip-demo", action="store_true", help="leave the demo out")
