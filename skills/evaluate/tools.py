@@ -83,7 +83,7 @@ def _unjudged_note(spec: EvaluationSpec) -> str:
 def _check_judge(ctx: ToolContext, spec: EvaluationSpec) -> str | None:
     """Refuse an evaluation judge equal to the reward judge unless the person waived that finding."""
     conflict = judging.judge_conflict(ctx.session_dir, spec.judge_model)
-    if conflict and not any(w == conflict or w.split(":", 1)[0] == judging.SAME_JUDGE for w in ctx.approved_waivers):
+    if conflict and not ctx.waived(judging.SAME_JUDGE):
         raise ToolError(conflict.replace("or allow to accept the risk", "or ask the person to allow it and waive "
                                          "this finding"))
     return conflict
