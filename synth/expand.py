@@ -2,9 +2,10 @@
 
 ``expand_seed(spec, split, index, examples, labels)`` makes record ``index`` from the examples. It swaps
 one part (a sentence; parts never cross a line, so the layout stays) for a part of another example in
-the same role (`Question:`, `Student (...):`, a free sentence): for a label task, from an example with
-the same label that shares the base's context (the parts seen with several labels, such as the question
-a student answers), so the label stays right; for any other task, only a part the answer does not rest
+the same role (`Question:`, `Student (...):`, a free sentence): for a label task (or any classification,
+whose answer judges the whole input), from an example with the same answer that shares the base's
+context (the parts seen with several labels, such as the question a student answers), so the label stays
+right; for any other task, only a part the answer does not rest
 on, so the answer stays right. Amounts and counts change (dates, times and identifiers such as `CO2`
 stay); a number the answer repeats changes in the answer too, and a number that is a label answer stays.
 Each sampled axis value changes the text the way it says (`formal` expands contractions and adds a
@@ -131,7 +132,8 @@ def _answer_free(part: str, answers: list[str]) -> bool:
 
 
 def _recombine(base: int, pool: _Pool, label_task: bool, rng: random.Random) -> list[list[str]]:
-    """The base example's parts with one part swapped for a part of another example in the same role.
+    """The base example's parts with one part swapped for a part of another example in the same role (a
+    field name, else the same place from the start or the end: an opening, a closing verdict).
 
     A label task swaps a part for one of an example with the same label that shares the base's context (its
     parts seen with several labels: a question, a reference answer), so the label stays right. Any other task
@@ -142,12 +144,13 @@ def _recombine(base: int, pool: _Pool, label_task: bool, rng: random.Random) -> 
     answer = str(example.get("output", ""))
     answers = [str(example[k]) for k in ANSWER_KEYS if example.get(k) is not None]
     context = {_key(p) for line in parts for p in line if label_task and pool.context(p)}
-    slots = [(i, j) for i, line in enumerate(parts) for j, p in enumerate(line)
-             if _key(p) not in context and (label_task or _answer_free(p, answers))]
+    places = [(i, j) for i, line in enumerate(parts) for j in range(len(line))]
+    slots = [n for n, (i, j) in enumerate(places)
+             if _key(parts[i][j]) not in context and (label_task or _answer_free(parts[i][j], answers))]
     if not slots:
         return parts
     present = {_key(p) for line in parts for p in line}
-    donors: list[str] = []
+    donors: list[tuple[str, int, int]] = []  # (part, place from the start, place from the end)
     for k, (other, other_parts) in enumerate(zip(pool.examples, pool.parts)):
         if k == base:
             continue
@@ -155,16 +158,21 @@ def _recombine(base: int, pool: _Pool, label_task: bool, rng: random.Random) -> 
         if label_task:
             if str(other.get("output", "")) != answer or not context <= {_key(p) for p in flat}:
                 continue
-            donors += [p for p in flat if _key(p) not in context]
+            fits = [_key(p) not in context for p in flat]
         else:
             other_answers = [str(other[key]) for key in ANSWER_KEYS if other.get(key) is not None]
-            donors += [p for p in flat if _answer_free(p, other_answers) and _answer_free(p, answers)]
-    i, j = rng.choice(slots)
-    role = _role(parts[i][j])
-    fitting = [d for d in dict.fromkeys(donors) if _role(d) == role and _key(d) not in present and len(d) > 3]
+            fits = [_answer_free(p, other_answers) and _answer_free(p, answers) for p in flat]
+        donors += [(p, n, len(flat) - 1 - n) for n, (p, ok) in enumerate(zip(flat, fits)) if ok]
+    at = rng.choice(slots)
+    i, j = places[at]
+    role, alone = _role(parts[i][j]), len(places) == 1
+    fitting = list(dict.fromkeys(
+        p for p, start, end in donors
+        if _role(p) == role and _key(p) not in present and len(p) > 3
+        and (role is not None or alone or start == at or end == len(places) - 1 - at)))
     if not fitting:
         return parts
-    if label_task and len(present) == 1 and role is None:  # one sentence: it gains one of the donor's
+    if label_task and alone and role is None:  # one sentence: it gains one of the donor's
         parts[i].insert(rng.choice([0, len(parts[i])]), rng.choice(fitting))
     else:
         parts[i][j] = rng.choice(fitting)
@@ -210,15 +218,16 @@ def _renumber(text: str, answers: dict[str, str], label_task: bool, rng: random.
 
 
 def expand_seed(spec: DataGenerationSpec, split: str, index: int, examples: list[dict[str, Any]],
-                labels: list[str] | None = None) -> dict[str, Any]:
-    """Record ``index`` of ``split``, made from the examples (see the module docstring)."""
+                labels: list[str] | None = None, classify: bool = False) -> dict[str, Any]:
+    """Record ``index`` of ``split``, made from the examples (see the module docstring). With ``classify`` the
+    answer judges the whole input (a label, or a JSON object of classes), so it is treated like a label."""
     rng = random.Random(f"{spec.seed}:{split}:{index}")
     meta = sample_axes(spec, split, index)
     wanted = [k for k, e in enumerate(examples) if str(e.get("output", "")) in meta.values()] or list(range(len(examples)))
     at = wanted[index % len(wanted)]
     base = examples[at]
     answer = str(base.get("output", base.get("chosen", "")))
-    label_task = bool(labels) and answer in (labels or [])
+    label_task = classify or (bool(labels) and answer in (labels or []))
     text = str(base["input"])
     if rng.random() < 0.7:
         text = _join(_recombine(at, _pool(examples), label_task, rng))

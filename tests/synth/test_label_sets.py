@@ -232,3 +232,26 @@ def test_expansion_keeps_structured_inputs_whole_and_answers_true():
         assert f"The {thing} was great." in record["input"]
         changed += record["input"] not in {p["input"] for p in pairs}
     assert changed > 20
+
+
+def test_a_classification_answer_is_never_moved_under_another_answers_sentences():
+    """Tags in a JSON object judge the whole review: a sentence comes only from a review with the same tags."""
+    import json
+
+    from specs.data_generation import DataGenerationSpec
+    from synth.expand import expand_seed
+
+    spec = DataGenerationSpec.model_validate({"diversity_axes": []})
+    tags = {"Great buy.": {"sentiment": "positive"}, "Love it.": {"sentiment": "positive"},
+            "Not good.": {"sentiment": "negative"}, "Disappointed.": {"sentiment": "negative"}}
+    pairs = [("lamp", "Great buy."), ("lamp", "Not good."), ("kettle", "Love it."), ("kettle", "Disappointed."),
+             ("chair", "Great buy."), ("chair", "Disappointed."), ("desk", "Love it."), ("desk", "Not good.")]
+    examples = [{"input": f"The {thing} arrived on time. {verdict}", "output": json.dumps(tags[verdict])}
+                for thing, verdict in pairs]
+    swapped = 0
+    for k in range(60):
+        record = expand_seed(spec, "train", k, examples, None, classify=True)
+        verdict = record["input"].split(". ", 1)[1]
+        assert tags[verdict] == json.loads(record["output"]), record
+        swapped += record["input"] not in {e["input"] for e in examples}
+    assert swapped > 10
