@@ -26,7 +26,7 @@ test: lint
 	exit $$status
 
 bench: $(STAMP)
-	$(PY) -m assistant.bench $(ARGS)
+	$(PY) -m tests.bench.run $(ARGS)
 
 schemas: $(STAMP)
 	$(PY) -m specs.schema --write

@@ -19,7 +19,7 @@ DESCRIPTION = (
 
 DEMO_TRAIN_MINUTES = 4.0
 """The demo's training budget unless --train-minutes says otherwise. The whole demo is meant to fit in 15
-minutes: its end-to-end time is the `demo` result of assistant/bench_report.json, and on the measured curve
+minutes: its end-to-end time is the `demo` result of tests/bench/report.json, and on the measured curve
 (skills/train/references/measured/demo_minutes_curve.json) 8 minutes gains nothing 4 do not, inside the intervals."""
 
 

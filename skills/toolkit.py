@@ -108,6 +108,10 @@ class ToolContext:
     cancel_jobs: bool = False
     """With ``cancel`` set: True when the person asked to cancel the work itself (the progress card's
     Cancel button), so a wait on a background job cancels the job too; False (esc) leaves jobs running."""
+    previewed: object | None = None
+    """What this call's preview worked out, kept for the run it asked approval for (the engine gives the
+    preview and the run one context): a tool that finds its own record here does what the card showed
+    instead of working it out again (e.g. write_training_plan writes the plan the person saw)."""
 
     @property
     def waivers(self) -> list[Waiver]:

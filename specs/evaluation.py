@@ -10,6 +10,8 @@ from specs.base import MAX_TEXT, SessionPath, Spec, SpecFile, session_relative
 from specs.use_case import CodeMetric
 
 ExampleCount = Annotated[int, Field(ge=1, le=1_000_000)]
+GeneralItems = Annotated[int, Field(ge=0, le=10_000)]
+"""How many items of the shipped general set an evaluation scores (0: no forgetting measure)."""
 """How many held-out records to evaluate (1 to 1,000,000)."""
 
 
@@ -80,7 +82,7 @@ class EvaluationSpec(SpecFile):
     """Prompts generated at once."""
     bootstrap_samples: int = Field(default=1000, ge=100, le=100_000)
     """Bootstrap resamples for confidence intervals."""
-    general_items: int | None = Field(default=80, ge=0)
+    general_items: GeneralItems | None = 80
     """Items of tunesmith's general set (arithmetic, facts, instructions, formats) scored on the base model and each tuned run to measure forgetting: the first N (each prefix holds every kind), null for the whole set (308), 0 to skip."""
     forgetting_threshold: float = Field(default=0.05, ge=0, le=1)
     """A tuned run whose general-set score falls by more than this (its interval below zero) is a finding on the report."""

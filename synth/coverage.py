@@ -48,9 +48,16 @@ _QUANTITY = re.compile(r"(?<![\w#.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![A-Za-z]*\d)|
 """A number standing for an amount: not part of an identifier (`TR2082`, `#1234`, `1Z99`)."""
 
 
+def quantity_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text states a magnitude (an amount, a count, a measure): (start, end) of each number that is no
+    date, time or part of an identifier (`CO2`, `TR2082`, `#1234`)."""
+    blanked = _NOT_QUANTITY.sub(lambda m: " " * len(m.group(0)), text)
+    return [m.span() for m in _QUANTITY.finditer(blanked)]
+
+
 def quantities(text: str) -> list[float]:
     """The magnitudes a text states (amounts, counts, measures), dates, times and identifiers aside."""
-    return [float(n.replace(",", "")) for n in _QUANTITY.findall(_NOT_QUANTITY.sub(" ", text))]
+    return [float(text[a:b].replace(",", "")) for a, b in quantity_spans(text)]
 
 
 def value_range(value: str) -> tuple[float, float] | None:

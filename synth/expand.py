@@ -1,12 +1,17 @@
 """Offline expansion of the person's examples: new records whose content really differs.
 
-``expand_seed(spec, split, index, examples, labels)`` makes record ``index`` from the examples:
-for a label task it recombines sentences of examples with the same label (the label stays right,
-the content is new); numbers that are not part of the answer change; and each sampled axis value
-changes the text the way it says (`formal` expands contractions and adds a greeting, `casual`
-contracts and drops formalities, `terse` drops filler words, `upper`/`lower` change case for label
-tasks only, where the answer does not quote the input). An axis value it cannot realize leaves
-the text as it is, and the quality report's content coverage shows that.
+``expand_seed(spec, split, index, examples, labels)`` makes record ``index`` from the examples. It swaps
+one part (a sentence; parts never cross a line, so the layout stays) for a part of another example in
+the same role (`Question:`, `Student (...):`, a free sentence): for a label task (or any classification,
+whose answer judges the whole input), from an example with the same answer that shares the base's
+context (the parts seen with several labels, such as the question a student answers), so the label stays
+right; for any other task, only a part the answer does not rest
+on, so the answer stays right. Amounts and counts change (dates, times and identifiers such as `CO2`
+stay); a number the answer repeats changes in the answer too, and a number that is a label answer stays.
+Each sampled axis value changes the text the way it says (`formal` expands contractions and adds a
+greeting, `casual` contracts and drops formalities, `terse` drops filler words, `upper`/`lower` change
+case for label tasks only, where the answer does not quote the input). An axis value it cannot realize
+leaves the text as it is, and the quality report's content coverage shows that.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ CLOSINGS = ["Thank you.", "Kind regards.", "Many thanks in advance."]
 CASUAL_ENDS = ["thx", "cheers", "any help appreciated", "ty"]
 FILLER = {"the", "a", "an", "please", "of", "to", "just", "really", "very", "that", "hello", "hi", "dear", "thanks",
           "thank", "you", "kindly", "regards"}
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE = re.compile(r"(?<=[.!?])[ \t]+")
 
 
 def sample_axes(spec: DataGenerationSpec, split: str, index: int) -> dict[str, str]:
@@ -69,46 +74,168 @@ def restyle(text: str, value: str, rng: random.Random, change_case: bool) -> str
     return text
 
 
-def _recombine(text: str, others: list[str], rng: random.Random) -> str:
-    """Swap one sentence of ``text`` for a sentence of another example with the same label."""
-    donors = [s for other in others for s in _SENTENCE.split(other.strip()) if len(s) > 3]
-    if not donors:
-        return text
-    parts = _SENTENCE.split(text.strip())
-    if len(parts) >= 2:
-        parts[rng.randrange(len(parts))] = rng.choice(donors)
+ANSWER_KEYS = ("output", "chosen", "rejected", "reference")
+_ROLE = re.compile(r"^([A-Za-z][\w ]{0,20}?)\s*(?:\([^)]*\))?:\s")
+"""A part that opens with a field name (`Question:`, `Student (Kenji):`, `Reporter:`) plays that role."""
+_CONTENT_WORD = re.compile(r"[a-z]{4,}")
+
+
+def _parts(text: str) -> list[list[str]]:
+    """The text's lines, each split into its sentences (the layout is kept: parts never cross a line)."""
+    return [[p for p in _SENTENCE.split(line.strip()) if p] for line in text.split("\n")]
+
+
+def _join(parts: list[list[str]]) -> str:
+    return "\n".join(" ".join(line) for line in parts)
+
+
+def _key(part: str) -> str:
+    return " ".join(part.lower().split())
+
+
+def _role(part: str) -> str | None:
+    match = _ROLE.match(part)
+    return match.group(1).lower() if match else None
+
+
+class _Pool:
+    """What the examples say, per part: which answers each part occurs with (for a label task, a part seen
+    with several labels carries none: it is the context the label is judged in, like a question a student
+    answers), and each example's parts."""
+
+    def __init__(self, examples: list[dict[str, Any]]):
+        self.examples = examples
+        self.parts = [_parts(str(e.get("input", ""))) for e in examples]
+        self.answers_of: dict[str, set[str]] = {}
+        for example, parts in zip(examples, self.parts):
+            for part in (p for line in parts for p in line):
+                self.answers_of.setdefault(_key(part), set()).add(str(example.get("output", "")))
+
+    def context(self, part: str) -> bool:
+        return _role(part) is not None and len(self.answers_of.get(_key(part), ())) > 1
+
+
+_POOLS: list[_Pool] = []
+
+
+def _pool(examples: list[dict[str, Any]]) -> _Pool:
+    """The examples' pool, built once per examples list (a generation expands hundreds of records from one)."""
+    if not _POOLS or _POOLS[0].examples is not examples:
+        _POOLS[:] = [_Pool(examples)]
+    return _POOLS[0]
+
+
+def _answer_free(part: str, answers: list[str]) -> bool:
+    """No content word of the part is in the answer: the answer does not rest on what the part says."""
+    said = " ".join(answers).lower()
+    return not any(w in said for w in _CONTENT_WORD.findall(part.lower()))
+
+
+def _recombine(base: int, pool: _Pool, label_task: bool, rng: random.Random) -> list[list[str]]:
+    """The base example's parts with one part swapped for a part of another example in the same role (a
+    field name, else the same place from the start or the end: an opening, a closing verdict).
+
+    A label task swaps a part for one of an example with the same label that shares the base's context (its
+    parts seen with several labels: a question, a reference answer), so the label stays right. Any other task
+    swaps a part the answer does not rest on (no content word of it is in the answer) for such a part of
+    another example, so the answer stays right; a part the answer draws on is never replaced."""
+    example = pool.examples[base]
+    parts = [list(line) for line in pool.parts[base]]
+    answer = str(example.get("output", ""))
+    answers = [str(example[k]) for k in ANSWER_KEYS if example.get(k) is not None]
+    context = {_key(p) for line in parts for p in line if label_task and pool.context(p)}
+    places = [(i, j) for i, line in enumerate(parts) for j in range(len(line))]
+    slots = [n for n, (i, j) in enumerate(places)
+             if _key(parts[i][j]) not in context and (label_task or _answer_free(parts[i][j], answers))]
+    if not slots:
+        return parts
+    present = {_key(p) for line in parts for p in line}
+    donors: list[tuple[str, int, int]] = []  # (part, place from the start, place from the end)
+    for k, (other, other_parts) in enumerate(zip(pool.examples, pool.parts)):
+        if k == base:
+            continue
+        flat = [p for line in other_parts for p in line]
+        if label_task:
+            if str(other.get("output", "")) != answer or not context <= {_key(p) for p in flat}:
+                continue
+            fits = [_key(p) not in context for p in flat]
+        else:
+            other_answers = [str(other[key]) for key in ANSWER_KEYS if other.get(key) is not None]
+            fits = [_answer_free(p, other_answers) and _answer_free(p, answers) for p in flat]
+        donors += [(p, n, len(flat) - 1 - n) for n, (p, ok) in enumerate(zip(flat, fits)) if ok]
+    at = rng.choice(slots)
+    i, j = places[at]
+    role, alone = _role(parts[i][j]), len(places) == 1
+    fitting = list(dict.fromkeys(
+        p for p, start, end in donors
+        if _role(p) == role and _key(p) not in present and len(p) > 3
+        and (role is not None or alone or start == at or end == len(places) - 1 - at)))
+    if not fitting:
+        return parts
+    if label_task and alone and role is None:  # one sentence: it gains one of the donor's
+        parts[i].insert(rng.choice([0, len(parts[i])]), rng.choice(fitting))
     else:
-        parts.append(rng.choice(donors)) if rng.random() < 0.5 else parts.insert(0, rng.choice(donors))
-    return " ".join(parts)
+        parts[i][j] = rng.choice(fitting)
+    return parts
+
+
+def _new_number(token: str, rng: random.Random) -> str:
+    value = float(token.replace(",", ""))
+    if "." in token:
+        return f"{rng.uniform(0.5, 2) * value:.{len(token.split('.')[1])}f}"
+    return str(max(1, int(value * rng.uniform(0.3, 3))))
+
+
+def _renumber(text: str, answers: dict[str, str], label_task: bool, rng: random.Random) -> tuple[str, dict[str, str]]:
+    """The amounts, counts and measures of the text changed (dates, times and identifiers such as `CO2` stay).
+    For a label task a number that is the answer stays. For any other task a number the answer repeats is
+    changed in the answer too, the same way, so the answer still says what the input does."""
+    from synth.coverage import quantity_spans
+
+    spans = quantity_spans(text)
+    if not spans:
+        return text, answers
+    said = {k: {v[a:b] for a, b in quantity_spans(v)} for k, v in answers.items()}
+    new: dict[str, str] = {}
+    out, last = [], 0
+    for a, b in spans:
+        token = text[a:b]
+        if label_task and token in answers.values():
+            changed = token
+        else:
+            changed = new.setdefault(token, _new_number(token, rng))
+        out += [text[last:a], changed]
+        last = b
+    text = "".join(out) + text[last:]
+    if label_task:
+        return text, answers
+    moved = {}
+    for key, value in answers.items():
+        for token in sorted(said[key] & set(new), key=len, reverse=True):
+            value = re.sub(r"(?<![\w.,])" + re.escape(token) + r"(?![\w]|[.,]\d)", new[token], value)
+        moved[key] = value
+    return text, moved
 
 
 def expand_seed(spec: DataGenerationSpec, split: str, index: int, examples: list[dict[str, Any]],
-                labels: list[str] | None = None) -> dict[str, Any]:
-    """Record ``index`` of ``split``, made from the examples (see the module docstring)."""
+                labels: list[str] | None = None, classify: bool = False) -> dict[str, Any]:
+    """Record ``index`` of ``split``, made from the examples (see the module docstring). With ``classify`` the
+    answer judges the whole input (a label, or a JSON object of classes), so it is treated like a label."""
     rng = random.Random(f"{spec.seed}:{split}:{index}")
     meta = sample_axes(spec, split, index)
-    wanted = [e for e in examples if str(e.get("output", "")) in meta.values()] or examples
-    base = wanted[index % len(wanted)]
+    wanted = [k for k, e in enumerate(examples) if str(e.get("output", "")) in meta.values()] or list(range(len(examples)))
+    at = wanted[index % len(wanted)]
+    base = examples[at]
     answer = str(base.get("output", base.get("chosen", "")))
-    label_task = bool(labels) and answer in (labels or [])
+    label_task = classify or (bool(labels) and answer in (labels or []))
     text = str(base["input"])
-    if label_task:
-        same = [str(e["input"]) for e in examples if str(e.get("output", "")) == answer and e is not base]
-        if same and rng.random() < 0.7:
-            text = _recombine(text, same, rng)
-
-    def new_number(match: re.Match) -> str:
-        token = match.group(0)
-        if token in answer:
-            return token
-        if "." in token:
-            return f"{rng.uniform(0.5, 2) * float(token):.{len(token.split('.')[1])}f}"
-        return str(max(1, int(int(token) * rng.uniform(0.3, 3))))
-
-    text = re.sub(r"\d+(?:\.\d+)?", new_number, text)
+    if rng.random() < 0.7:
+        text = _join(_recombine(at, _pool(examples), label_task, rng))
+    answers = {k: str(base[k]) for k in ANSWER_KEYS if base.get(k) is not None}
+    text, answers = _renumber(text, answers, label_task, rng)
     for value in meta.values():
         if value != answer:
             text = restyle(text, value, rng, change_case=label_task)
-    record = {k: v for k, v in base.items() if k in ("output", "chosen", "rejected", "reference")}
-    record.update(input=text, meta={**meta, "seed_row": str(examples.index(base)), "source": "offline"})
+    record: dict[str, Any] = dict(answers)
+    record.update(input=text, meta={**meta, "seed_row": str(at), "source": "offline"})
     return record

@@ -192,7 +192,7 @@ def offline_records(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
         if lacking:  # nothing to expand for this label: counted, and the quality report names the label
             yield i, None, f"no example of the label {lacking[0]} to expand"
             continue
-        yield i, expand_seed(spec, split, i, examples, labels), None
+        yield i, expand_seed(spec, split, i, examples, labels, classify=use_case.task_type == "classification"), None
 
 
 def grounding_texts(session_dir: Path, spec: DataGenerationSpec, limit: int = 6000) -> dict[str, str]:

@@ -3,10 +3,12 @@
 Two checks. Statically (ast, every import in every module, lazy ones included): no import runs
 against the direction, textual only under assistant/tui/, litellm only in the two LLM modules,
 torch & co. never at module level outside job scripts, subprocess only in the job runner
-(assistant/jobs.py) and the few listed modules that wait for a child within one call, and no product
-module imports tests/ (test and bench helpers live there); assistant/tui/ imports specs, synth and
-skills only for types, under `if TYPE_CHECKING:` (the face asks the engine). Dynamically: every app module is imported
-in a fresh process and `sys.modules` must hold no textual (outside assistant.tui), no torch,
+(assistant/jobs.py) and the few listed modules that wait for a child within one call, only the
+runner names its own files (a job's .exit and .log), no product module imports tests/ (test and
+bench helpers live there), control flow asks a technique's properties instead of comparing it with
+its names, and assistant/tui/ imports specs, synth and skills only for types, under
+`if TYPE_CHECKING:` (the face asks the engine). Dynamically: every app module is imported in a
+fresh process and `sys.modules` must hold no textual (outside assistant.tui), no torch,
 transformers, trl, peft, accelerate or sentence_transformers, and no module of a higher layer.
 """
 
@@ -47,7 +49,6 @@ SUBPROCESS_ALLOWED = {
     LAUNCHER: "the job runner",
     "assistant.mlflow_cmd": "`tunesmith mlflow` runs the MLflow UI in the foreground until ctrl+c",
     "assistant.tui.screens.editor": "the person's $EDITOR, in the foreground, while the app is suspended",
-    "assistant.bench": "`make bench` runs the measuring scripts under tests/bench/ and waits for each",
     "synth.sandbox": "generated code runs in a confined child and is waited for within the call",
     "synth.embed": "the MiniLM embedding spread runs in a child (torch stays out of the app), waited for",
     "synth.tokens": "a tokenizer is converted once from the GGUF in a child, waited for",
@@ -230,6 +231,67 @@ def test_every_job_script_writes_progress_through_the_one_writer():
     assert len(takers) >= 5, takers
     by_hand = [m for m in takers if "skills.common.events" not in {t for t, _, _ in _imports(m, MODULES[m])}]
     assert by_hand == [], f"job scripts writing events by hand: {by_hand}; use skills.common.events.ProgressEvents"
+
+
+RUNNER_FILES = (".exit", ".log")
+"""Suffixes of the files the job runner keeps per job (``jobs/<id>.exit``, ``jobs/<id>.log``): private to it."""
+
+
+def test_only_the_runner_names_its_own_files():
+    """Nothing outside assistant/jobs.py reads a job's exit marker or log file: skills ask ``ctx.jobs``
+    (``handle.status()``, ``handle.log_tail()``), the face asks the runner's Job."""
+    found = []
+    for module, path in MODULES.items():
+        if module == LAUNCHER:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith(RUNNER_FILES):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    assert found == [], "the job runner's files are its own; ask it instead:\n" + "\n".join(found)
+
+
+def _names_technique(node: ast.AST) -> bool:
+    """``technique``, ``plan.technique``, or a tuple holding one (``(technique, adapter)``)."""
+    if isinstance(node, ast.Tuple):
+        return any(_names_technique(item) for item in node.elts)
+    return (isinstance(node, ast.Name) and node.id == "technique") or (
+        isinstance(node, ast.Attribute) and node.attr == "technique")
+
+
+def _spells_a_technique(node: ast.AST) -> bool:
+    """A technique written out: "sft", Technique.DPO, or a tuple/list/set of them."""
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return bool(node.elts) and all(_spells_a_technique(item) for item in node.elts)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return True
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "Technique"
+
+
+def _technique_comparisons(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(_names_technique(side) for side in sides) and any(_spells_a_technique(side) for side in sides):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_control_flow_asks_the_technique_not_its_name():
+    """Code decides by ``Technique``'s properties (is_rl, needs_reward, needs_judge, needs_pairs, needs_gold,
+    needs_reference_model), never by comparing a technique with its spelled-out names."""
+    found = [hit for module, path in MODULES.items() if not module.startswith("specs.") for hit in _technique_comparisons(path)]
+    assert found == [], "ask specs.training.Technique's properties instead:\n" + "\n".join(found)
+
+
+def test_the_technique_check_catches_names(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    bad = tmp_path / "bad.py"
+    bad.write_text("if plan.technique in ('rlvr', 'rlaif'):\n    pass\nok = technique.is_rl and technique == Technique.SFT\n"
+                   "fine = plan.technique.needs_gold and adapter == 'full'\nfull_sft = (technique, adapter) == ('sft', 'full')\n"
+                   "chosen = (technique, adapter) == (rec.technique, rec.adapter)\n")
+    assert sorted(int(hit.split(":")[1]) for hit in _technique_comparisons(bad)) == [1, 3, 5]
 
 
 # -- dynamic: import each module in a fresh process --------------------------------------------------

@@ -27,7 +27,7 @@ TUI = ("assistant/tui", "tests/tui")
 """The assistant.tui layer (see test_layers.LAYERS) is tested in tests/tui/, its snapshots beside it."""
 
 ACROSS = {
-    "tests/bench": "the measuring scripts `make bench` runs (assistant/bench.py) and a check of their report",
+    "tests/bench": "`make bench` (run.py), the measuring scripts it runs, its committed report and the README table (table.py), and a check of them",
     "tests/faults": "killed processes, a full disk, broken storage and teachers, through the real command",
     "tests/security": "confinement of model-written code and of the agent's file access, across the layers",
     "tests/suite": "headless journeys of ten use cases through every step",

@@ -109,7 +109,7 @@ def reward_judge(session_dir: Path) -> str | None:
     from specs.training import TrainingPlan
 
     plan = load_optional(Path(session_dir) / "training.yaml", TrainingPlan)
-    if plan is None or plan.technique != "rlaif":
+    if plan is None or not plan.technique.needs_judge:
         return None
     reward = load_optional(Path(session_dir) / (plan.reward or "reward.yaml"), RewardSpec)
     if reward is None:

@@ -69,7 +69,8 @@ def baseline_prompt(use_case: UseCaseSpec) -> str:
 
 
 def build_spec(use_case: UseCaseSpec, *, judge_model: str | None = None, include_prompt_baseline: bool = True,
-               max_examples: int | None = None, existing: EvaluationSpec | None = None) -> EvaluationSpec:
+               max_examples: int | None = None, general_items: int | None = None,
+               existing: EvaluationSpec | None = None) -> EvaluationSpec:
     """The evaluation spec for a use case; settings of an existing spec are kept where not given."""
     metrics = [tenet_metric(t, use_case) for t in use_case.success_tenets]
     taken = {str(m.code) for m in metrics if m.code}
@@ -87,6 +88,8 @@ def build_spec(use_case: UseCaseSpec, *, judge_model: str | None = None, include
     })
     if max_examples is not None:
         data["max_examples"] = max_examples
+    if general_items is not None:
+        data["general_items"] = general_items
     if answer_tokens(use_case.contract) and "max_new_tokens" not in data:
         data["max_new_tokens"] = answer_tokens(use_case.contract)
     return EvaluationSpec.model_validate(data)

@@ -16,7 +16,7 @@ from skills.evaluate.report import agreement_sentence, load_report, render_markd
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from specs.errors import SpecError
 from specs.base import WaitSeconds
-from specs.evaluation import EvaluationSpec, ExampleCount
+from specs.evaluation import EvaluationSpec, ExampleCount, GeneralItems
 from specs.use_case import UseCaseSpec
 from specs.yamlio import load_spec, render_spec, save_spec
 
@@ -52,10 +52,11 @@ def _existing(ctx: ToolContext) -> EvaluationSpec | None:
         return None
 
 
-def _proposed(ctx: ToolContext, judge_model: str | None, include_prompt_baseline: bool, max_examples: int | None) -> EvaluationSpec:
+def _proposed(ctx: ToolContext, judge_model: str | None, include_prompt_baseline: bool, max_examples: int | None,
+              general_items: int | None = None) -> EvaluationSpec:
     judge_model = judge_model or ctx.settings.judge_model
     spec = build_spec(_use_case(ctx), judge_model=judge_model, include_prompt_baseline=include_prompt_baseline,
-                      max_examples=max_examples, existing=_existing(ctx))
+                      max_examples=max_examples, general_items=general_items, existing=_existing(ctx))
     spec.status = "approved"  # allowing the write is the person's approval of what the diff shows
     return spec
 
@@ -82,15 +83,15 @@ def _unjudged_note(spec: EvaluationSpec) -> str:
 def _check_judge(ctx: ToolContext, spec: EvaluationSpec) -> str | None:
     """Refuse an evaluation judge equal to the reward judge unless the person waived that finding."""
     conflict = judging.judge_conflict(ctx.session_dir, spec.judge_model)
-    if conflict and not any(w == conflict or w.split(":", 1)[0] == judging.SAME_JUDGE for w in ctx.approved_waivers):
+    if conflict and not ctx.waived(judging.SAME_JUDGE):
         raise ToolError(conflict.replace("or allow to accept the risk", "or ask the person to allow it and waive "
                                          "this finding"))
     return conflict
 
 
 def _preview_write(ctx: ToolContext, judge_model: str | None = None, include_prompt_baseline: bool = True,
-                   max_examples: int | None = None) -> Preview:
-    spec = _proposed(ctx, judge_model, include_prompt_baseline, max_examples)
+                   max_examples: int | None = None, general_items: int | None = None) -> Preview:
+    spec = _proposed(ctx, judge_model, include_prompt_baseline, max_examples, general_items)
     existing = ctx.path(SPEC).read_text(encoding="utf-8") if ctx.path(SPEC).exists() else None
     text = render_spec(spec, existing)
     kinds = ", ".join(f"{m.name} ({'judge' if m.judge and not m.code else m.code}{' + judge' if m.judge and m.code else ''})"
@@ -101,7 +102,8 @@ def _preview_write(ctx: ToolContext, judge_model: str | None = None, include_pro
 
 @tool("ask", preview=_preview_write)
 def write_evaluation_spec(ctx: ToolContext, judge_model: str | None = None, include_prompt_baseline: bool = True,
-                          max_examples: ExampleCount | None = None) -> ToolResult:
+                          max_examples: ExampleCount | None = None,
+                          general_items: GeneralItems | None = None) -> ToolResult:
     """Write evaluation.yaml from the use case's success tenets: a code metric or a judge rubric per tenet, plus
     standard metrics that fit the task. Allowing it approves the spec. Call again to rewrite it after the tenets change.
 
@@ -109,8 +111,9 @@ def write_evaluation_spec(ctx: ToolContext, judge_model: str | None = None, incl
         judge_model: litellm model that judges tenets measured by a judge; omit to use the configured judge (none: those tenets are reported as not judged). Must differ from an RLAIF reward judge.
         include_prompt_baseline: also score the base model with a stronger system prompt, to show what prompting alone achieves.
         max_examples: evaluate only the first N held-out records (omit for all).
+        general_items: how many items of the shipped general set (the forgetting measure) base and each run answer; 0 turns the measure off; omit to keep the spec's count (default 80).
     """
-    spec = _proposed(ctx, judge_model, include_prompt_baseline, max_examples)
+    spec = _proposed(ctx, judge_model, include_prompt_baseline, max_examples, general_items)
     conflict = _check_judge(ctx, spec)
     save_spec(ctx.path(SPEC), spec)
     lines = [f"Wrote {SPEC} (approved) with {len(spec.metrics)} metrics: " + ", ".join(m.name for m in spec.metrics) + "."]

@@ -82,7 +82,7 @@ def model_card(session: Path, name: str, use_case: Any, plan: Any, run_dir: Path
     c = use_case.contract
     parts = [
         f"# {name}\n",
-        f"Fine-tuned from `{plan.base_model}` with tunesmith ({plan.technique.upper()}, {plan.adapter}).\n",
+        f"Fine-tuned from `{plan.base_model}` with tunesmith ({plan.technique.label}, {plan.adapter}).\n",
         "## Use case\n",
         f"- Problem: {use_case.business_problem}",
         f"- Users: {use_case.primary_users}",

@@ -102,7 +102,7 @@ def next_turn(state: GuideState) -> Turn | None:
         run_id = last.data.get("run_id")
         return Turn(text="Training started. I will follow it and report loss and ETA as it goes.",
                     tool="wait_for_training", arguments={"run_id": run_id} if run_id else {})
-    return Turn(text=f"Everything is ready: {plan.technique.upper()} with {plan.adapter}, {plan.hyperparameters.max_steps} steps. "
+    return Turn(text=f"Everything is ready: {plan.technique.label} with {plan.adapter}, {plan.hyperparameters.max_steps} steps. "
                      "Starting training needs your approval.", tool="start_training")
 
 

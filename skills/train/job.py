@@ -245,14 +245,14 @@ def training_dataset(plan, session: Path, model, tokenizer, emit) -> tuple[Any, 
 
     rows = read_rows(session / plan.data.train_path)
     trained_prompt: dict[str, Any] = {}
-    if plan.data.system_prompt == "short" and plan.technique in ("sft", "dpo"):
+    if plan.data.system_prompt == "short" and not plan.technique.is_rl:
         from skills.common.prompt import shorten_rows
 
         rows, used = shorten_rows(rows)
         if used is not None:
             trained_prompt["system_prompt"] = used
             emit("log", message=f"system prompt shortened for training and for asking this model: {used!r}")
-    if plan.technique == "sft" and plan.data.general_mix_ratio > 0:
+    if plan.technique.needs_gold and plan.data.general_mix_ratio > 0:
         general_rows = general.load_or_make(session, plan, model, tokenizer, emit)
         rows = general.mix(rows, general_rows, plan.data.general_mix_ratio, seed=plan.hyperparameters.seed)
     return Dataset.from_list(rows), trained_prompt
@@ -298,7 +298,7 @@ def score_answers_only() -> None:
 
 def build_trainer(plan, model, tokenizer, dataset, peft_config, common: dict[str, Any], session: Path, hp):
     """The TRL trainer for the plan's technique."""
-    if plan.technique == "sft":
+    if plan.technique.needs_gold:
         from trl import SFTConfig, SFTTrainer
 
         if plan.hyperparameters.answer_only_head:
@@ -308,7 +308,7 @@ def build_trainer(plan, model, tokenizer, dataset, peft_config, common: dict[str
         config = SFTConfig(**common, max_length=hp.max_length, packing=hp.packing,
                            train_sampling_strategy="group_by_length" if grouped else "random")
         return SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
-    if plan.technique == "dpo":
+    if plan.technique.needs_pairs:
         from trl import DPOConfig, DPOTrainer
 
         config = DPOConfig(**common, max_length=hp.max_length, beta=hp.beta)

@@ -24,8 +24,9 @@ REFERENCE_PARAMS = 134_515_008
 LOAD_SECONDS = 20.0
 """Model load, tokenization and the slow first steps."""
 
-LEARNING_RATES = {("sft", "lora"): 3e-4, ("sft", "full"): 1e-4, ("dpo", "lora"): 5e-5, ("dpo", "full"): 1e-5,
-                  ("rlvr", "lora"): 1.5e-4, ("rlvr", "full"): 2e-5, ("rlaif", "lora"): 1.5e-4, ("rlaif", "full"): 2e-5}
+LEARNING_RATES = {(Technique.SFT, "lora"): 3e-4, (Technique.SFT, "full"): 1e-4, (Technique.DPO, "lora"): 5e-5,
+                  (Technique.DPO, "full"): 1e-5, (Technique.RLVR, "lora"): 1.5e-4, (Technique.RLVR, "full"): 2e-5,
+                  (Technique.RLAIF, "lora"): 1.5e-4, (Technique.RLAIF, "full"): 2e-5}
 
 
 def has_gpu() -> bool:
@@ -55,11 +56,12 @@ def size_plan(technique: Technique | str, adapter: str, base_model: str, facts: 
         batch = 8 if mean < 100 else (4 if mean < 256 else 2)
     notes.append(f"batch_size {batch}: records average ~{mean:.0f} tokens on {'a GPU' if gpu else 'the CPU'}.")
     lr = LEARNING_RATES[(technique, adapter)]
-    notes.append(f"learning_rate {lr:g}: what moved short {technique.upper()} {adapter} runs in measurements"
-                 + (" (full SFT: 1e-4 beat 5e-5 on the demo, references/defaults.md)." if (technique, adapter) == ("sft", "full") else "."))
+    full_sft = technique.needs_gold and adapter == "full"
+    notes.append(f"learning_rate {lr:g}: what moved short {technique.label} {adapter} runs in measurements"
+                 + (" (full SFT: 1e-4 beat 5e-5 on the demo, references/defaults.md)." if full_sft else "."))
     records = max(1, facts.records)
     hp: dict[str, Any] = {"batch_size": batch, "max_length": max_length, "learning_rate": lr}
-    if technique == "sft":
+    if technique.needs_gold:
         epochs = 3.0 if records < 300 else (2.0 if records < 1000 else 1.0)
         steps = min(2000, max(30, math.ceil(records * epochs / batch)))
         notes.append(f"max_steps {steps}: about {epochs:g} passes over {records} records (at least 30 steps teach the format).")
@@ -71,7 +73,7 @@ def size_plan(technique: Technique | str, adapter: str, base_model: str, facts: 
         if not packing:
             notes.append("group_by_length on: records of similar length share a batch, so little of it is padding "
                          "and more of each step's work is real tokens.")
-    elif technique == "dpo":
+    elif technique.needs_pairs:
         epochs = 1.0
         steps = min(1000, max(20, math.ceil(records / batch)))
         notes.append(f"max_steps {steps}: one pass over {records} preference pairs.")
@@ -85,12 +87,12 @@ def size_plan(technique: Technique | str, adapter: str, base_model: str, facts: 
                      f"{hp['num_generations']} generations of up to {completion} tokens per prompt.")
     hp.update(max_steps=steps, epochs=epochs, save_steps=max(10, steps // 5), logging_steps=1 if steps <= 300 else 5)
     data = DataMix()
-    if technique == "sft":
+    if technique.needs_gold:
         data.system_prompt = "short"
         notes.append("system_prompt short: the run trains with the first sentence of the system prompt (the model learns "
                      "the labels and format from its data) and is asked the same way; "
                      f"{SHORT_PROMPT_NOTE}")
-    if adapter == "full" and technique == "sft":
+    if full_sft:
         data.general_mix_ratio = 0.1
         notes.append("general_mix_ratio 0.1: a full fine-tune mixes in the base model's own answers to generic prompts against forgetting.")
     plan = TrainingPlan(technique=technique, adapter=adapter, base_model=base_model, reason=reason,
@@ -101,7 +103,7 @@ def size_plan(technique: Technique | str, adapter: str, base_model: str, facts: 
 
 SHORT_PROMPT_NOTE = "measured on the demo's task: 45 instead of 75 tokens a record, 1.7x the records a second (references/speed.md)."
 
-MIN_STEPS = {"sft": 30, "dpo": 20, "rlvr": 40, "rlaif": 40}
+MIN_STEPS = {Technique.SFT: 30, Technique.DPO: 20, Technique.RLVR: 40, Technique.RLAIF: 40}
 """Fewest steps worth running: SFT needs ~30 to learn the format, GRPO ~40 before rewards move."""
 
 
@@ -129,10 +131,10 @@ def heuristic_estimate(plan: TrainingPlan, facts: DataFacts, gpu: bool = False) 
     scale = n_params / REFERENCE_PARAMS
     tokens_per_second = CPU_TOKENS_PER_SECOND_135M / scale * (20 if gpu else 1)
     padded = min(hp.max_length, facts.token_quantile(0.9) or hp.max_length)
-    if plan.technique == "sft":
+    if plan.technique.needs_gold:
         tokens = hp.batch_size * hp.grad_accum * padded
         seconds = tokens / tokens_per_second
-    elif plan.technique == "dpo":
+    elif plan.technique.needs_pairs:
         tokens = hp.batch_size * hp.grad_accum * padded * 2
         seconds = tokens * 1.25 / tokens_per_second
     else:

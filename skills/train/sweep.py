@@ -184,7 +184,7 @@ def preview_text(plan: TrainingPlan, trials: list[dict[str, Any]], scoring: dict
     est = plan.estimate
     lines = [f"- {t['id']}: {describe(t['settings'])}, {t['overrides']['max_steps']} steps, about {format_seconds(s)}"
              for t, s in zip(trials, seconds)]
-    text = (f"Sweep {len(trials)} short {plan.technique.upper()} trials of training.yaml on {plan.base_model}, each scored by "
+    text = (f"Sweep {len(trials)} short {plan.technique.label} trials of training.yaml on {plan.base_model}, each scored by "
             f"{scoring['metric']} on {scoring['eval_records']} held-out records; a trial more than {STOP_MARGIN:g} behind the "
             f"best earlier trial at its halfway check stops early, and none trains past {TRIAL_MINUTES:g} min. About "
             f"{format_seconds(sum(seconds))} in all at {est.seconds_per_step if est else '?'} s a step "

@@ -150,7 +150,8 @@ def train_evaluate_export(steps: int = 2) -> list[tuple[str | None, list[Reply]]
         ]),
         ("Evaluate it.", [
             call("export_model", {}, text="Exporting now."),                               # a later step's tool
-            call("write_evaluation_spec", {"include_prompt_baseline": False, "max_examples": 4}),
+            call("write_evaluation_spec", {"include_prompt_baseline": False, "max_examples": 4,
+                                            "general_items": "8"}),  # a number as a string, as models write it
             call("run_evaluation", {}),
             call("wait_for_evaluation", {}),
             say("The evaluation report is ready: base and tuned per tenet. Shall I go on to the export?"),

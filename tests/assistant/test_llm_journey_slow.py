@@ -33,6 +33,7 @@ async def test_a_scripted_llm_drives_the_whole_journey(journey, monkeypatch):
     assert run.exists()
     report = json.loads(next((session.dir / "evals").glob("*/report.json")).read_text())
     assert "sensible_for_unclear" in json.dumps(report), "the judge scored the judge tenet"
+    assert report["forgetting"]["items"] == 8, "the general set's size the planner asked for (as a string)"
     judged = [r for r in server.requests if r.get("model") == "judge"]
     assert judged and all("SCORE" in r["messages"][0]["content"] for r in judged)
     assert (session.dir / "export" / "hf" / "config.json").exists()

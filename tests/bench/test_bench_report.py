@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from assistant import bench
+from tests.bench import run as bench
 
 
 def test_report_records_a_failure_and_keeps_going(tmp_path, monkeypatch, capsys):
@@ -85,7 +85,7 @@ def test_mfu_is_six_params_tokens_over_the_matmul_rate():
 
 
 def test_the_readme_table_is_rendered_from_the_report(tmp_path):
-    from assistant import bench_table
+    from tests.bench import table as bench_table
 
     report = {"started": "2026-12-02T03:00:00+00:00",
               "machine": {"cpu": "Some CPU", "cpus": 2, "memory_gib": 23.5, "python": "3.11.7", "torch": "2.13.0+cpu"},
@@ -109,6 +109,6 @@ def test_the_readme_table_is_rendered_from_the_report(tmp_path):
 
 
 def test_the_committed_readme_shows_the_committed_report():
-    from assistant import bench_table
+    from tests.bench import table as bench_table
 
-    assert bench_table.main(["--check"]) == 0, "run python -m assistant.bench_table after updating the bench report"
+    assert bench_table.main(["--check"]) == 0, "run python -m tests.bench.table after updating the bench report"

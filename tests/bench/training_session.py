@@ -4,7 +4,7 @@ classification records as TRL prompt/completion rows, and a training.yaml.
     from tests.bench.training_session import make_training_session
     session = make_training_session(tmp / "s", n_train=64, max_steps=4, save_steps=2)
 
-Also a command line, used by assistant.bench:  python -m tests.bench.training_session DIR [--packing] ...
+Also a command line, used by tests/bench/run.py:  python -m tests.bench.training_session DIR [--packing] ...
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Benchmark helper: start the TUI headless on a new session and print the wall-clock time when its
-first screen has been painted, then exit. assistant.bench runs it as a subprocess and subtracts the
+first screen has been painted, then exit. tests/bench/run.py runs it as a subprocess and subtracts the
 time it started the process, so imports and interpreter start-up count.
 
     python -m tests.bench.tui_first_paint WORKSPACE      -> prints "PAINTED <unix time>"

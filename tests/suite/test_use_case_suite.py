@@ -1,7 +1,7 @@
 """The public use-case suite: ten task families, each driven headless from a plain description and a small
 data file through use_case -> data -> training plan with the offline guided planner (no training).
 
-Each family runs once: `tunesmith run --describe TEXT --data FILE --until evaluate --policy-file P`,
+Each family runs once (two at a time): `tunesmith run --describe TEXT --data FILE --until evaluate --policy-file P`,
 where P allows everything but timing and starting training (and the reward dry run), so a run ends at
 the quality gate (exit 1: regenerating gives the same data), where the data step cannot go on
 (exit 1, saying why), or with the plan written (exit 3: timing the training needs an approval). Then it checks what the person gave is kept (labels, fields),
@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,28 +92,57 @@ class Journey:
     session: Path
 
 
-_JOURNEYS: dict[str, Journey] = {}
 JOURNEY_TIMEOUT_S = 1200
 """One family's run takes well under a minute on an idle machine; much longer when many jobs share the CPUs."""
+JOURNEY_WORKERS = max(1, min(2, os.cpu_count() or 1))
+"""Families run this many at a time: a run is one busy process at a time (the planner, then its embedding
+subprocess), so two keep both cores of a small machine busy while each run's checks stay the same."""
 
 
-def journey(family: Family, tmp_path_factory) -> Journey:
-    """The family's headless run (once per test session; every check of the family reads it)."""
-    if family.name not in _JOURNEYS:
-        folder = tmp_path_factory.mktemp(family.name)
-        (folder / "policy.yaml").write_text(POLICY)
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TUNESMITH_QUALITY_EMBEDDINGS": "1"}
-        env.pop("TUNESMITH_YES", None)
-        argv = [sys.executable, "-m", "assistant.cli", "--workspace", str(folder / "ws"), "run", "--describe",
-                family.description, "--data", str(DATA / family.data), "--until", "evaluate",
-                "--policy-file", str(folder / "policy.yaml"), "--session-name", family.name]
-        session = folder / "ws" / "sessions" / family.name
-        try:
-            run = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=JOURNEY_TIMEOUT_S)
-            _JOURNEYS[family.name] = Journey(run.returncode, run.stdout + run.stderr, session)
-        except subprocess.TimeoutExpired as exc:  # every check of the family fails on it; none runs it again
-            _JOURNEYS[family.name] = Journey(-1, f"timed out after {JOURNEY_TIMEOUT_S} s\n{exc.stdout or ''}", session)
-    return _JOURNEYS[family.name]
+def run_journey(family: Family, folder: Path) -> Journey:
+    """The family's headless run in ``folder``."""
+    (folder / "policy.yaml").write_text(POLICY)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TUNESMITH_QUALITY_EMBEDDINGS": "1"}
+    env.pop("TUNESMITH_YES", None)
+    argv = [sys.executable, "-m", "assistant.cli", "--workspace", str(folder / "ws"), "run", "--describe",
+            family.description, "--data", str(DATA / family.data), "--until", "evaluate",
+            "--policy-file", str(folder / "policy.yaml"), "--session-name", family.name]
+    session = folder / "ws" / "sessions" / family.name
+    try:
+        run = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=JOURNEY_TIMEOUT_S)
+        return Journey(run.returncode, run.stdout + run.stderr, session)
+    except subprocess.TimeoutExpired as exc:  # every check of the family fails on it; none runs it again
+        return Journey(-1, f"timed out after {JOURNEY_TIMEOUT_S} s\n{exc.stdout or ''}", session)
+
+
+class Journeys:
+    """Each family's run, once per test session: the families the selected checks cover start together
+    (``JOURNEY_WORKERS`` at a time) and every check of a family waits for and reads its run."""
+
+    def __init__(self, families: list[Family], tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.pool = ThreadPoolExecutor(JOURNEY_WORKERS)
+        self.runs: dict[str, Future] = {}
+        for family in families:
+            self._start(family)
+
+    def _start(self, family: Family) -> Future:
+        if family.name not in self.runs:
+            self.runs[family.name] = self.pool.submit(run_journey, family, self.tmp_path_factory.mktemp(family.name))
+        return self.runs[family.name]
+
+    def __call__(self, family: Family) -> Journey:
+        return self._start(family).result()
+
+
+@pytest.fixture(scope="module")
+def journeys(request, tmp_path_factory):
+    here = Path(__file__).resolve()
+    selected = [item.callspec.params["family"] for item in request.session.items
+                if Path(item.path).resolve() == here and "family" in getattr(getattr(item, "callspec", None), "params", {})]
+    runs = Journeys(list({f.name: f for f in selected}.values()), tmp_path_factory)
+    yield runs
+    runs.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def cases(check: str) -> list:
@@ -132,11 +162,11 @@ def user_input(record: dict) -> str:
 
 
 @pytest.mark.parametrize("family", cases("interview"))
-def test_the_interview_keeps_what_the_person_gave(family, tmp_path_factory):
+def test_the_interview_keeps_what_the_person_gave(family, journeys):
     from specs.use_case import UseCaseSpec
     from specs.yamlio import load_spec
 
-    run = journey(family, tmp_path_factory)
+    run = journeys(family)
     assert "Traceback" not in run.out, run.out[-3000:]
     spec = load_spec(run.session / "use_case.yaml", UseCaseSpec)
     assert spec.status == "approved" and spec.task_type == family.task
@@ -154,8 +184,8 @@ def test_the_interview_keeps_what_the_person_gave(family, tmp_path_factory):
 
 
 @pytest.mark.parametrize("family", cases("data"))
-def test_the_data_is_varied_and_its_eval_split_is_held_out(family, tmp_path_factory):
-    run = journey(family, tmp_path_factory)
+def test_the_data_is_varied_and_its_eval_split_is_held_out(family, journeys):
+    run = journeys(family)
     train, evals = run.session / "data" / "train.jsonl", run.session / "data" / "eval.jsonl"
     assert train.exists() and evals.exists(), run.out[-2000:]
     metrics = json.loads((run.session / "data" / "quality.json").read_text())["metrics"]
@@ -170,8 +200,8 @@ def test_the_data_is_varied_and_its_eval_split_is_held_out(family, tmp_path_fact
 
 
 @pytest.mark.parametrize("family", cases("gate"))
-def test_the_gate_outcome_and_its_reason(family, tmp_path_factory):
-    run = journey(family, tmp_path_factory)
+def test_the_gate_outcome_and_its_reason(family, journeys):
+    run = journeys(family)
     quality = run.session / "data" / "quality.json"
     findings = json.loads(quality.read_text())["findings"] if quality.exists() else []
     blocking = {f["code"] for f in findings if f["severity"] == "high" and not f.get("waived")}
@@ -192,13 +222,13 @@ def test_the_gate_outcome_and_its_reason(family, tmp_path_factory):
 
 
 @pytest.mark.parametrize("family", cases("technique"))
-def test_the_recommended_technique(family, tmp_path_factory):
+def test_the_recommended_technique(family, journeys):
     from skills.train.datafacts import inspect_data
     from skills.train.recommend import recommend
     from specs.use_case import UseCaseSpec
     from specs.yamlio import load_spec
 
-    run = journey(family, tmp_path_factory)
+    run = journeys(family)
     data = run.session / "data"
     assert (data / "train.jsonl").exists(), "there is training data to recommend from"
     use_case = load_spec(run.session / "use_case.yaml", UseCaseSpec)

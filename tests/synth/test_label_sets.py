@@ -189,3 +189,69 @@ def test_training_names_carry_every_cue_word_and_the_held_out_merchants_stay_hel
         assert held[:len(brands) + len(composed)] == brands + composed
         for keyword in entry["keywords"]:
             assert any(m.endswith(" " + keyword) for m in train), (category, keyword)
+
+
+def test_expansion_keeps_structured_inputs_whole_and_answers_true():
+    """A label task's record keeps its layout and the context its label is judged in (a student's answer is
+    never moved under another question); an open-ended record changes a number the answer repeats in both, and
+    never replaces a sentence the answer draws on; identifiers (`CO2`) keep their digits."""
+    from specs.data_generation import DataGenerationSpec
+    from synth.expand import expand_seed
+
+    spec = DataGenerationSpec.model_validate({"diversity_axes": [{"name": "category", "values": [
+        {"value": "5"}, {"value": "1"}]}]})
+    questions = {"Why do we have seasons?": ("The axis is tilted.", ["The tilt of the axis.", "Because of the weather."]),
+                 "What gas do plants take in?": ("CO2.", ["They take in CO2.", "Oxygen, I guess."])}
+    examples = [{"input": f"Question: {q}\nReference: {ref}\nStudent ({name}): {answers[k]} {hedge}",
+                 "output": ["5", "1"][k]}
+                for q, (ref, answers) in questions.items() for k in range(2)
+                for name, hedge in (("Ana", "I think."), ("Ben", "Maybe."), ("Eva", "Sure."))]
+    known = {(e["input"].split("\n")[0], e["input"].split("\n")[1], e["output"]) for e in examples}
+    for k in range(40):
+        record = expand_seed(spec, "train", k, examples, ["5", "1"])
+        lines = record["input"].split("\n")
+        assert len(lines) == 3 and lines[2].startswith("Student (") and record["input"].count("Student") == 1
+        answer = lines[2].split("): ", 1)[1]
+        assert (lines[0], lines[1], record["output"]) in known
+        assert any(e["input"].startswith("\n".join(lines[:2])) and answer.split(".")[0] in e["input"]
+                   and e["output"] == record["output"] for e in examples), record["input"]
+        assert "CO2" in record["input"] or "plants" not in record["input"]
+
+    spec = DataGenerationSpec.model_validate({"diversity_axes": []})
+    pairs = [{"input": f"Stayed {n} nights in {city}. The {thing} was great. {mood}",
+              "chosen": f"Thank you for your {n} nights with us; we are glad the {thing} was great.",
+              "rejected": "Thanks for the feedback."}
+             for n, city, thing, mood in ((2, "Porto", "breakfast", "Mixed feelings."), (3, "Lyon", "spa", "Might come back."),
+                                         (5, "Turin", "view", "Overall fine."))]
+    changed = 0
+    for k in range(30):
+        record = expand_seed(spec, "train", k, pairs)
+        nights = re.search(r"Stayed (\d+) nights", record["input"]).group(1)
+        assert f"your {nights} nights" in record["chosen"], record
+        thing = re.search(r"glad the (\w+) was", record["chosen"]).group(1)
+        assert f"The {thing} was great." in record["input"]
+        changed += record["input"] not in {p["input"] for p in pairs}
+    assert changed > 20
+
+
+def test_a_classification_answer_is_never_moved_under_another_answers_sentences():
+    """Tags in a JSON object judge the whole review: a sentence comes only from a review with the same tags."""
+    import json
+
+    from specs.data_generation import DataGenerationSpec
+    from synth.expand import expand_seed
+
+    spec = DataGenerationSpec.model_validate({"diversity_axes": []})
+    tags = {"Great buy.": {"sentiment": "positive"}, "Love it.": {"sentiment": "positive"},
+            "Not good.": {"sentiment": "negative"}, "Disappointed.": {"sentiment": "negative"}}
+    pairs = [("lamp", "Great buy."), ("lamp", "Not good."), ("kettle", "Love it."), ("kettle", "Disappointed."),
+             ("chair", "Great buy."), ("chair", "Disappointed."), ("desk", "Love it."), ("desk", "Not good.")]
+    examples = [{"input": f"The {thing} arrived on time. {verdict}", "output": json.dumps(tags[verdict])}
+                for thing, verdict in pairs]
+    swapped = 0
+    for k in range(60):
+        record = expand_seed(spec, "train", k, examples, None, classify=True)
+        verdict = record["input"].split(". ", 1)[1]
+        assert tags[verdict] == json.loads(record["output"]), record
+        swapped += record["input"] not in {e["input"] for e in examples}
+    assert swapped > 10

@@ -328,3 +328,16 @@ def test_cancel_stops_the_evaluation_job_and_esc_only_stops_waiting(session):
     result = call(T.wait_for_evaluation, cancelling, eval_id="e10", timeout_s=30)
     assert result.data["status"] == "cancelled" and result.content.startswith("Cancelled evaluation e10")
     assert job.wait(timeout_s=30) != "running"
+
+
+def test_the_general_set_size_is_an_argument_kept_on_rewrite_and_shown_in_the_estimate(session):
+    ctx = ctx_for(session)
+    with pytest.raises(ValueError, match="general_items"):  # refused before approval, the field named
+        T.write_evaluation_spec.validate({"general_items": -3})
+    assert not call(T.write_evaluation_spec, ctx, general_items="12").is_error
+    assert load_spec(session / "evaluation.yaml", EvaluationSpec).general_items == 12
+    assert "12 general-set items x 1 models" in preview(T.run_evaluation, ctx).estimate.note
+    assert not call(T.write_evaluation_spec, ctx, judge_model="judge-a").is_error  # a rewrite keeps the count
+    assert load_spec(session / "evaluation.yaml", EvaluationSpec).general_items == 12
+    call(T.write_evaluation_spec, ctx, general_items=0)
+    assert "general-set" not in preview(T.run_evaluation, ctx).estimate.note

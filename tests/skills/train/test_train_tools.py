@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+from assistant.agent import Agent
+from assistant.events import ApprovalRequested, Decision
+from assistant.runtime import collect_tools
+from assistant.session import Workspace
 from skills.settings import ToolSettings
 from skills.train import tools
 from skills.train.datafacts import inspect_data
@@ -11,6 +16,7 @@ from specs.quality import Finding, QualityReport
 from specs.training import TrainingPlan
 from specs.yamlio import load_spec
 from test_train_fixtures import call, make_session, tool_ctx
+from tests.fakes import ScriptedModel, call as model_calls, collect, say
 
 
 def test_recommend_and_plan(tmp_path):
@@ -137,3 +143,42 @@ def test_training_budget_cuts_the_planned_steps(tmp_path):
     assert "still runs over the budget" in tiny.content
     explicit = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes)), adapter="lora", max_steps=50)
     assert not explicit.is_error and load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 50
+
+
+class ChangesTheDataThenAllows:
+    """The person at the approval card: while the card is open the gold answers give way to prompts only
+    (another window, an editor), then they allow the plan the card shows."""
+
+    asks_person = True
+
+    def __init__(self, session, prompt_only_data) -> None:
+        self.session, self.prompt_only_data = session, prompt_only_data
+        self.requests: list[ApprovalRequested] = []
+
+    async def decide(self, request: ApprovalRequested) -> Decision:
+        self.requests.append(request)
+        shutil.copytree(self.prompt_only_data, self.session / "data", dirs_exist_ok=True)
+        return Decision("allow_once", by="person", source="person")
+
+
+async def test_the_written_plan_is_the_plan_the_approval_card_showed(tmp_path):
+    """write_training_plan ranks the techniques and sizes the plan once per call: the approval card's diff
+    is byte for byte what lands in training.yaml, even when a ranking at write time would differ."""
+    session = make_session(tmp_path)
+    other = make_session(tmp_path / "other", n_train=20, fmt="prompt_only") / "data"
+    opened = Workspace(tmp_path).open("s")
+    opened.meta.phase = "train"
+    opened.save_meta()
+    model = ScriptedModel([model_calls("write_training_plan", {}), say("The plan is written.")])
+    approver = ChangesTheDataThenAllows(session, other)
+    events = await collect(Agent(opened, model, collect_tools(), approver=approver, system_prompt=lambda s: "test").send("plan it"))
+    model.assert_all_used()
+    [request] = approver.requests
+    diff = request.preview["diff"]
+    assert "+technique: sft" in diff and "Write training.yaml: SFT" in request.preview["summary"]
+    shown = "".join(line[1:] for line in diff.splitlines(True)[2:] if line.startswith("+"))
+    assert (session / "training.yaml").read_text(encoding="utf-8") == shown
+    finished = [e for e in events if type(e).__name__ == "ToolFinished"]
+    assert finished and not finished[0].is_error and "Wrote training.yaml: SFT" in finished[0].content
+    # the premise holds: sized afresh from the data as it is now, the plan would be another one
+    assert call(tools.write_training_plan, tool_ctx(session)).data["technique"] == "rlvr"

@@ -1,6 +1,6 @@
 """`make bench`: measure the project's claims and write one JSON report plus a short table.
 
-    python -m assistant.bench [--out bench-report.json] [--quick] [--skip-demo] [--only NAME,...]
+    python -m tests.bench.run [--out bench-report.json] [--quick] [--skip-demo] [--only NAME,...]
 
 `--only` updates just those benchmarks in an existing report (each result says when and how it
 was measured).
@@ -22,7 +22,7 @@ and reports medians; one failing benchmark is recorded in the report and the oth
 
 `--quick` shrinks the long parts (fewer repeats and steps; the demo stops at the train step);
 `--skip-demo` leaves the demo out. Only the standard library is imported here. The README's Measured
-table is rendered from the committed report (assistant/bench_report.json) by `python -m assistant.bench_table`.
+table is rendered from the committed report (tests/bench/report.json) by `python -m tests.bench.table`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "bench-report.json"
 QUIET_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1",
              "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"}
@@ -437,7 +437,7 @@ def markdown(rows: list[tuple[str, str]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report path (default bench-report.json)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and steps; the demo stops at training")
     parser.add_argument("--skip-demo", action="store_true", help="leave the demo out")

@@ -1,15 +1,15 @@
 """Render the README's Measured table from the committed bench report.
 
-    python -m assistant.bench_table [--report assistant/bench_report.json] [--readme README.md] [--check]
+    python -m tests.bench.table [--report tests/bench/report.json] [--readme README.md] [--check]
 
 The table sits in README.md between the markers ``<!-- bench-table:begin -->`` and
 ``<!-- bench-table:end -->``; everything between them is rewritten from the report: the machine
 (CPU, cores, memory, versions), when each benchmark ran and the load it ran under, then one row per
-measure (assistant.bench.table). ``--check`` exits 1 when the README is not what the report renders.
+measure (tests.bench.run.table). ``--check`` exits 1 when the README is not what the report renders.
 
-The report is committed (assistant/bench_report.json) so that every number in the README comes
+The report is committed (tests/bench/report.json) so that every number in the README comes
 from a file in the repository; `make bench` writes bench-report.json (ignored), and publishing a run
-is a deliberate copy: ``make bench ARGS="--out assistant/bench_report.json"``, then this script.
+is a deliberate copy: ``make bench ARGS="--out tests/bench/report.json"``, then this script.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.bench import REPO, markdown, table
+from tests.bench.run import REPO, markdown, table
 
-REPORT = REPO / "assistant" / "bench_report.json"
+REPORT = REPO / "tests" / "bench" / "report.json"
 README = REPO / "README.md"
 BEGIN, END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
 
@@ -31,11 +31,11 @@ def _day(stamp: str | None) -> str:
     return (stamp or "?")[:10]
 
 
-def render(report: dict[str, Any], source: str = "assistant/bench_report.json") -> str:
+def render(report: dict[str, Any], source: str = "tests/bench/report.json") -> str:
     """The block between the markers: the machine and dates, then the table."""
     m = report.get("machine", {})
     versions = ", ".join(f"{name} {m[name]}" for name in ("torch", "transformers", "trl", "textual", "litellm") if m.get(name))
-    lines = [f"Rendered by `python -m assistant.bench_table` from `{source}`. Machine: {m.get('cpu', '?')}, "
+    lines = [f"Rendered by `python -m tests.bench.table` from `{source}`. Machine: {m.get('cpu', '?')}, "
              f"{m.get('cpus', '?')} cores, {m.get('memory_gib', '?')} GiB; Python {m.get('python', '?')}; {versions}. "
              f"Report started {_day(report.get('started'))}.", ""]
     lines.append("| Benchmark | Measured (UTC) | Load average before | Settings |")
@@ -60,7 +60,7 @@ def replace_block(text: str, block: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.bench_table", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.table", description=__doc__.splitlines()[0])
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--readme", type=Path, default=README)
     parser.add_argument("--check", action="store_true", help="exit 1 when the README differs from the rendering")
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check:
         if new != text:
-            print(f"{args.readme}: the Measured table is not what {source} renders; run python -m assistant.bench_table",
+            print(f"{args.readme}: the Measured table is not what {source} renders; run python -m tests.bench.table",
                   file=sys.stderr)
             return 1
         return 0
