@@ -48,7 +48,7 @@ def guard_vs_noguard(rows: list[dict], samples: int) -> dict:
     from skills.evaluate.report import compare
 
     def one(subset: list[dict]) -> dict:
-        c = compare(subset, "general", "guard", against="noguard", samples=samples, top_k=0)
+        c = compare(subset, "general", "run:guard", against="run:noguard", samples=samples, top_k=0)
         return {k: c[k] for k in ("n", "mean_before", "mean_after", "diff", "ci_low", "ci_high", "win", "tie", "loss")}
 
     categories = sorted({r["category"] for r in rows})
@@ -88,7 +88,11 @@ def main() -> None:
         if not (session / "runs" / name / "final").exists():
             walls[f"train_{name}"] = run([sys.executable, "-m", "skills.train.job", "--session", str(session),
                                           "--plan", f"training_{name}.yaml", "--run-id", name], session / f"{name}.log")
+    for name in ("noguard", "guard"):  # a run trained by an earlier invocation keeps its own wall time
+        state = json.loads((session / "runs" / name / "run.json").read_text(encoding="utf-8"))
+        walls.setdefault(f"train_{name}", round(state["ended"] - state["started"], 1))
     eval_id = f"guard-{args.general_items}"
+    reused = (session / "evals" / eval_id / "outputs").is_dir()
     walls["evaluate"] = run([sys.executable, "-m", "skills.evaluate.job", "--session", str(session), "--eval-id", eval_id,
                              "--run-id", "noguard", "--run-id", "guard", "--no-mlflow"], session / "eval.log")
     folder = session / "evals" / eval_id
@@ -106,7 +110,7 @@ def main() -> None:
            "task": {m["key"]: {"means": m["means"], "changes": {c["variant"]: [c["diff"], c["ci_low"], c["ci_high"]]
                                                                 for c in m.get("comparisons", [])}}
                     for m in report["metrics"]},
-           "task_examples": args.examples, "wall_seconds": walls, "load_average_before": load_before,
+           "task_examples": args.examples, "wall_seconds": walls, "evaluation_reused_answers": reused, "load_average_before": load_before,
            "load_average_after": load()}
     if args.out:
         args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
