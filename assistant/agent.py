@@ -289,7 +289,7 @@ class Agent:
         if decision is not None:
             self.session.append({"type": "decision", "call_id": call_id, "tool": name, "decision": decision.kind,
                                  "comment": decision.comment, "by": decision.by, "source": decision.source,
-                                 "waive": decision.waive})
+                                 "waive": [waiver.to_dict() for waiver in decision.waive]})
             yield DecisionRecorded(call_id, name, decision.kind, decision.comment, decision.by, decision.needs_person,
                                    decision.source)
             if not decision.allowed:

@@ -32,6 +32,7 @@ def main(args: argparse.Namespace) -> int:
     from assistant.events import Decision
     from assistant.pending import BY_TERMINAL, person_only, pending_request, take_decision, write_decision
     from assistant.session import SessionError, Workspace
+    from skills.toolkit import Waiver
 
     if getattr(args, "yes", False):
         print("tunesmith approve: --yes cannot decide for the person; run it without --yes", file=sys.stderr)
@@ -65,12 +66,12 @@ def main(args: argparse.Namespace) -> int:
             kind = keys[answer.strip()]
             break
         print(f"Type one of {', '.join(keys)} or q.")
-    waive: list[str] = []
+    waive: list[Waiver] = []
     findings = list(request.preview.get("findings") or [])
     if kind.startswith("allow") and findings:
         for finding in findings:
             if (_ask(f"Waive '{finding}'? [y/N] ") or "").strip().lower() in ("y", "yes"):
-                waive.append(finding)
+                waive.append(Waiver.parse(finding))
         if len(waive) < len(findings):
             print("Not allowed: allowing waives every blocking finding, and not all were waived. Left pending.")
             return 1

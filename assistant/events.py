@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from skills.toolkit import Waiver
+
 DecisionKind = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 DecisionSource = Literal["person", "policy", "yes", "no_approver"]
 """Who decided: the person (app card, `tunesmith approve`, MCP elicitation), a standing rule or policy
@@ -20,13 +22,17 @@ class Decision:
     """Read by the model next, e.g. why it was rejected or what to change."""
     by: str = "person"
     """Who decided, in words for the log and the card (e.g. `person (tunesmith approve)`, `--yes`)."""
-    waive: list[str] = field(default_factory=list)
-    """Blocking finding codes the person waived with this decision."""
+    waive: list[Waiver] = field(default_factory=list)
+    """The blocking findings the person waived with this decision (``code: message`` text or a file's
+    ``{"code", "message"}`` object given here is read into records)."""
     needs_person: bool = False
     """A rejection because only the person can decide this call and no person was asked
     (--yes, a policy file, a headless run): headless runs stop there with exit 3."""
     source: DecisionSource = "person"
     """Who decided, typed: control flow reads this, never ``by``."""
+
+    def __post_init__(self) -> None:
+        self.waive = [Waiver.read(waiver) for waiver in self.waive]
 
     @property
     def allowed(self) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from assistant.events import ApprovalRequested, Decision
 from assistant.session import SessionMeta
+from skills.toolkit import Waiver
 from specs.io import atomic_write_text
 
 APPROVALS_DIR = "approvals"
@@ -67,7 +68,7 @@ def write_decision(session_dir: Path, request: ApprovalRequested, decision: Deci
     """Leave the person's decision on ``request`` for the session's writer to take."""
     path = Path(session_dir) / APPROVALS_DIR / f"{call_key(request)}.json"
     record = {"tool": request.tool, "arguments": request.arguments, "call_id": request.call_id,
-              "decision": decision.kind, "comment": decision.comment, "waive": list(decision.waive),
+              "decision": decision.kind, "comment": decision.comment, "waive": [waiver.to_dict() for waiver in decision.waive],
               "by": decision.by, "decided": datetime.now(timezone.utc).isoformat()}
     return atomic_write_text(path, json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
 
@@ -87,8 +88,11 @@ def take_decision(session_dir: Path, request: ApprovalRequested) -> Decision | N
     kind = record.get("decision")
     if record.get("tool") != tool or kind not in ("allow_once", "allow_always", "reject_once", "reject_always"):
         return None
-    return Decision(kind, record.get("comment") or None, by=str(record.get("by") or BY_TERMINAL),
-                    waive=[str(code) for code in record.get("waive") or []])
+    try:  # waivers are {"code", "message"} objects; files written before that hold "code: message" text
+        waive = [Waiver.read(value) for value in record.get("waive") or []]
+    except (TypeError, ValueError):
+        return None  # a waiver that names no finding decides nothing
+    return Decision(kind, record.get("comment") or None, by=str(record.get("by") or BY_TERMINAL), waive=waive)
 
 
 def waiting_decisions(session_dir: Path) -> list[dict[str, Any]]:

@@ -88,6 +88,24 @@ class Waiver:
         """Whether this waiver waives the finding ``code``/``message``."""
         return self.code == code and (not self.message or self.message == message.strip())
 
+    def to_dict(self) -> dict[str, str]:
+        """How files store it (pending decisions, the session log): ``{"code": ..., "message": ...}``."""
+        return {"code": self.code, "message": self.message}
+
+    @classmethod
+    def read(cls, value: Waiver | str | dict[str, Any]) -> Waiver:
+        """A waiver from a file's ``{"code": ..., "message": ...}`` object, or from the ``code: message``
+        text that older files (and the card's findings) hold; ValueError for anything else."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        if isinstance(value, dict):
+            code, message = value.get("code"), value.get("message") or ""
+            if isinstance(code, str) and code.strip() and isinstance(message, str):
+                return cls(code.strip(), message.strip())
+        raise ValueError(f"a waiver is an object {{\"code\": ..., \"message\": ...}} or text 'code: message', not {value!r}")
+
 
 @dataclass
 class ToolContext:
@@ -101,8 +119,9 @@ class ToolContext:
     jobs: JobControl | None = None
     """The engine's job runner (see skills/jobcontrol.py): the only way a tool starts, watches or
     cancels a background process. None where no engine is at hand; tools that need a job then refuse."""
-    approved_waivers: list[str] = field(default_factory=list)
-    """Finding codes the person waived when allowing this call."""
+    approved_waivers: list[Waiver] = field(default_factory=list)
+    """The findings the person waived when allowing this call (``code: message`` text given here is read
+    into records)."""
     cancel: threading.Event = field(default_factory=threading.Event)
     """Set when the person stops this call (esc, or the Cancel button of its progress card): long work
     stops at its next safe point and returns what it kept; a wait stops waiting."""
@@ -114,10 +133,13 @@ class ToolContext:
     preview and the run one context): a tool that finds its own record here does what the card showed
     instead of working it out again (e.g. write_training_plan writes the plan the person saw)."""
 
+    def __post_init__(self) -> None:
+        self.approved_waivers = [Waiver.read(waiver) for waiver in self.approved_waivers]
+
     @property
     def waivers(self) -> list[Waiver]:
-        """``approved_waivers`` read as records."""
-        return [Waiver.parse(text) for text in self.approved_waivers]
+        """The findings the person waived when allowing this call."""
+        return list(self.approved_waivers)
 
     def waived(self, code: str, message: str = "") -> bool:
         """Whether the person waived the finding ``code`` (with ``message``) when allowing this call."""

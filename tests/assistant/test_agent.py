@@ -40,7 +40,7 @@ def spend_money(ctx: ToolContext, dollars: float) -> ToolResult:
     RAN.append("spend_money")
     for step in range(3):
         ctx.emit({"type": "progress", "task": "spending", "done": step + 1, "total": 3, "note": "ok"})
-    return ToolResult(content=f"spent {dollars}", files=["receipt.txt"], data={"waived": ctx.approved_waivers})
+    return ToolResult(content=f"spent {dollars}", files=["receipt.txt"], data={"waived": [w.to_dict() for w in ctx.approved_waivers]})
 
 
 @tool("never")
@@ -182,7 +182,9 @@ async def test_ask_tool_with_approval_runs_and_forwards_progress(session, script
     assert [e.done for e in events if isinstance(e, Progress)] == [1, 2, 3]
     assert [e for e in events if isinstance(e, Progress)][0].fields == {"note": "ok"}
     finished = [e for e in events if isinstance(e, ToolFinished)][0]
-    assert finished.files == ["receipt.txt"] and finished.data == {"waived": ["dup"]}
+    assert finished.files == ["receipt.txt"] and finished.data == {"waived": [{"code": "dup", "message": ""}]}
+    logged = [r for r in session.records() if r.get("type") == "decision"]
+    assert logged[-1]["waive"] == [{"code": "dup", "message": ""}]
     decisions = [r for r in session.records() if r["type"] == "decision"]
     assert decisions[0]["decision"] == "allow_once" and decisions[0]["by"] == "person"
     assert session.meta.pending_approval is None

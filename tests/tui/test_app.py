@@ -111,7 +111,7 @@ async def test_allow_needs_each_blocking_finding_waived(settings, session):
         await pilot.press("a")
         await idle(pilot)
         decision = agents[0].decisions[0]
-        assert decision.kind == "allow_once" and decision.waive == ["pii_in_outputs", "train_eval_leakage"]
+        assert decision.kind == "allow_once" and decision.waive == [ev.Waiver("pii_in_outputs"), ev.Waiver("train_eval_leakage")]
 
 
 async def test_open_in_editor_saves_a_valid_edit_and_tells_the_agent(settings, session, tmp_path, monkeypatch):

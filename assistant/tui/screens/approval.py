@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, SelectionList, Static
 
 from assistant.approval_card import format_estimate
-from assistant.events import ApprovalRequested, Decision
+from assistant.events import ApprovalRequested, Decision, Waiver
 
 DECISION_LABELS = {
     "allow_once": "a  Allow once",
@@ -99,15 +99,16 @@ class ApprovalScreen(ModalScreen[Decision]):
             kind = "allow_once"
         comment = self.query_one("#approval-comment", Input).value.strip() or None
         findings = list(self.preview.get("findings") or [])
-        waived: list[str] = []
+        ticked: list[str] = []
         if findings:
-            waived = list(self.query_one("#approval-findings", SelectionList).selected)
-            missing = [f for f in findings if f not in waived]
+            ticked = list(self.query_one("#approval-findings", SelectionList).selected)
+            missing = [f for f in findings if f not in ticked]
             if kind.startswith("allow") and missing:
                 self.query_one("#approval-error", Static).update(
                     f"[red]Waive each blocking finding first ({len(missing)} left), or reject.[/]")
                 return
-        self.dismiss(Decision(kind=kind, comment=comment, by="person", waive=waived if kind.startswith("allow") else []))
+        waived = [Waiver.parse(finding) for finding in ticked] if kind.startswith("allow") else []
+        self.dismiss(Decision(kind=kind, comment=comment, by="person", waive=waived))
 
 
 def _args_text(arguments: dict[str, Any]) -> str:

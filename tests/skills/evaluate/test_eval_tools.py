@@ -11,7 +11,7 @@ from skills.evaluate import guide, job, judge
 from skills.evaluate import tools as T
 from skills.guiding import GuideState, LastTool
 from skills.settings import ToolSettings
-from skills.toolkit import ToolContext
+from skills.toolkit import ToolContext, Waiver
 from specs.evaluation import EvaluationSpec
 from specs.reward import RewardComponent, RewardSpec
 from specs.training import TrainingPlan
@@ -93,7 +93,7 @@ def test_eval_judge_equal_to_the_rlaif_reward_judge_is_flagged(session):
     assert any(f.startswith(judge.SAME_JUDGE) for f in card.findings)
     refused = call(T.write_evaluation_spec, ctx, judge_model="judge-a")
     assert refused.is_error and judge.SAME_JUDGE in refused.content and not (session / "evaluation.yaml").exists()
-    ctx.approved_waivers = list(card.findings)  # the person ticked the finding and allowed
+    ctx.approved_waivers = [Waiver.parse(finding) for finding in card.findings]  # the person ticked it and allowed
     result = call(T.write_evaluation_spec, ctx, judge_model="judge-a")
     assert "Warning" in result.content and judge.SAME_JUDGE in result.content
     ctx.approved_waivers = []
