@@ -15,6 +15,7 @@ litellm is imported lazily, with ``LITELLM_LOCAL_MODEL_COST_MAP=True`` so no pri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -153,6 +154,23 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
+async def _unless_cancelled(call: Awaitable[Completion], cancel: threading.Event | None,
+                            poll_s: float = 0.2) -> Completion:
+    """Await ``call``; when ``cancel`` is set first, abandon the request in flight and raise "cancelled".
+    A slow teacher (a local model takes tens of seconds a record) must not hold a stop for that long."""
+    if cancel is None:
+        return await call
+    task = asyncio.ensure_future(call)
+    while not task.done():
+        await asyncio.wait({task}, timeout=poll_s)
+        if cancel.is_set() and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            raise LLMError("cancelled")
+    return task.result()
+
+
 class LLMClient:
     """Async chat completions for one model with a cache, a concurrency bound and retries."""
 
@@ -217,7 +235,7 @@ class LLMClient:
                 raise LLMError("cancelled")
             if stopped:
                 raise type(stopped[0])(str(stopped[0]))
-            result = await self._call_with_retries(list(messages), params)
+            result = await _unless_cancelled(self._call_with_retries(list(messages), params), cancel)
         path = self._cache_path(key)
         if path is not None:
             atomic_write_text(path, json.dumps(asdict(result)))

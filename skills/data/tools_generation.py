@@ -33,10 +33,32 @@ def _estimate(ctx: ToolContext, spec: DataGenerationSpec) -> Estimate:
         est = estimate_cost(model or "", total, prompt, 120)
         cost = est["cost_usd"]
         note = f"teacher {model}; cached answers are not paid again" + ("" if cost is not None else "; no known price")
-        return Estimate(calls=total, tokens=est["tokens"], cost_usd=cost, seconds=total * 2.0 / spec.generator.concurrency,
-                        note=note)
+        api_base = spec.generator.api_base or ctx.settings.api_base
+        if _is_local(api_base):
+            seconds = total * local_call_seconds(prompt, 120)
+            note += (f"; a model served on this machine answers one request at a time, about "
+                     f"{local_call_seconds(prompt, 120):.0f} s a record here")
+        else:
+            seconds = total * 2.0 / spec.generator.concurrency
+        return Estimate(calls=total, tokens=est["tokens"], cost_usd=cost, seconds=round(seconds, 1), note=note)
     return Estimate(seconds=round(1 + total / 800, 1), calls=0, cost_usd=0.0,
                     note=f"{spec.generator.kind} generator on this machine; quality scoring adds ~10-40 s")
+
+
+# A 1.5B instruct model served by llama.cpp on two CPU cores (shared/MEASURED.md): ~35 prompt tokens/s,
+# ~6 generated tokens/s, one request at a time. A hosted API answers in ~2 s and in parallel.
+LOCAL_PROMPT_TOKENS_S, LOCAL_OUTPUT_TOKENS_S = 35.0, 6.0
+
+
+def local_call_seconds(prompt_tokens: int, output_tokens: int) -> float:
+    return prompt_tokens / LOCAL_PROMPT_TOKENS_S + output_tokens / LOCAL_OUTPUT_TOKENS_S
+
+
+def _is_local(api_base: str | None) -> bool:
+    from urllib.parse import urlparse
+
+    host = (urlparse(api_base).hostname or "") if api_base else ""
+    return host in {"localhost", "127.0.0.1", "::1", "0.0.0.0"} or host.startswith("127.")
 
 
 def _preview_generate(ctx: ToolContext) -> Preview:

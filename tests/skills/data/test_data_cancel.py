@@ -142,7 +142,9 @@ def test_the_background_job_is_followed_cancelled_and_resumed(bank_session, bank
         assert done.data["status"] == "done", done.content
         assert "Usable records" in done.content
         assert "Teacher: " in done.content and " calls, " in done.content, "what the teacher cost is reported"
-        assert server.requests == 44, "each record was requested once across the cancelled and the resumed job"
+        # A cancel abandons the requests in flight (at most the concurrency, 2) instead of waiting for them;
+        # every other record was requested once across the cancelled and the resumed job.
+        assert 44 <= server.requests <= 44 + 2, server.requests
     assert sorted(_partial_indices(bank_session, "train")) == list(range(40))
 
 

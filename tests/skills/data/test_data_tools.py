@@ -136,6 +136,8 @@ def test_teacher_path_previews_cost_drafts_seeds_and_starts_a_job(session, tmp_p
         assert "kind: teacher" in (session / "data_generation.yaml").read_text()
         preview = data_tools.generate_data.describe(ctx, data_tools.generate_data.validate({}))
         assert preview.estimate.calls == 720 and preview.estimate.tokens > 0 and preview.estimate.cost_usd > 0
+        # The teacher is served on this machine (loopback): one request at a time, tens of seconds each.
+        assert preview.estimate.seconds >= 720 * 20 and "one request at a time" in preview.estimate.note
         result = data_tools.generate_data.run(ctx, data_tools.generate_data.validate({}))
         assert "background job" in result.content
         name, argv = started[0]
@@ -159,3 +161,11 @@ def test_reading_the_persons_own_file_needs_an_approval_that_names_it(tmp_path):
     ctx = ToolContext(session_dir=tmp_path)
     preview = data_tools.inspect_data_file.describe(ctx, data_tools.inspect_data_file.validate({"path": "/etc/hostname"}))
     assert "/etc/hostname" in preview.summary
+
+
+def test_only_a_server_on_this_machine_counts_as_a_local_teacher():
+    from skills.data.tools_generation import _is_local
+
+    assert all(_is_local(u) for u in ("http://127.0.0.1:8080/v1", "http://localhost:11434", "http://[::1]:9000/v1"))
+    assert not any(_is_local(u) for u in (None, "", "https://api.openai.com/v1", "http://10.0.0.5:8000/v1",
+                                          "http://localhost.example.com/v1"))
