@@ -48,7 +48,9 @@ def test_sigterm_then_resume(tmp_path):
         assert events[-1]["type"] == "cancelled"
         again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert again.returncode == 0, again.stderr[-2000:]
-        assert server.requests == 34, "every record is requested exactly once across both runs"
+        # The stop abandons the requests in flight (at most the concurrency, 2); every other record is
+        # requested once across both runs.
+        assert 34 <= server.requests <= 34 + 2, server.requests
     rows = [json.loads(line) for line in partial.read_text().splitlines()]
     assert sorted(r["i"] for r in rows) == list(range(30))
     assert (session / "data" / "quality.json").exists()
