@@ -58,6 +58,9 @@ def _common_options() -> argparse.ArgumentParser:
         help="standing approval rules for headless runs (env TUNESMITH_POLICY_FILE)")
     add("--train-minutes", metavar="MIN", type=float, default=argparse.SUPPRESS,
         help="cap each training run's planned time; steps are cut to fit (env TUNESMITH_TRAIN_MINUTES)")
+    add("--train-min-steps", metavar="N", type=int, default=argparse.SUPPRESS,
+        help="fewest steps a cut to --train-minutes may leave, however slow the machine is "
+             "(env TUNESMITH_TRAIN_MIN_STEPS)")
     add("--timeout", metavar="SECONDS", type=float, default=argparse.SUPPRESS,
         help="seconds to wait for a model's answer (planner, teacher, judge) before giving up on that request "
              "(env TUNESMITH_TIMEOUT; default 600, for local models on a CPU)")

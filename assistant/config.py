@@ -27,6 +27,7 @@ ENV = {
     "policy_file": "TUNESMITH_POLICY_FILE",
     "yes": "TUNESMITH_YES",
     "train_minutes": "TUNESMITH_TRAIN_MINUTES",
+    "train_min_steps": "TUNESMITH_TRAIN_MIN_STEPS",
     "timeout": "TUNESMITH_TIMEOUT",
     "quality_embeddings": "TUNESMITH_QUALITY_EMBEDDINGS",
 }
@@ -59,6 +60,9 @@ class Settings(BaseModel):
     train_minutes: float | None = None
     """Cap on a training run's planned time, in minutes: plans are cut to the steps that fit,
     using the measured speed once the warm-up ran (--train-minutes or TUNESMITH_TRAIN_MINUTES)."""
+    train_min_steps: int | None = Field(None, ge=1, le=100_000)
+    """Fewest steps a cut to --train-minutes may leave: a busy machine makes slower steps, and this keeps
+    the training it buys from falling below a known-good count (--train-min-steps or TUNESMITH_TRAIN_MIN_STEPS)."""
     timeout: float = Field(DEFAULT_TIMEOUT_S, gt=0)
     """Seconds to wait for an answer of the planner, teacher or judge before giving up on that request
     (a streaming answer that keeps arriving is never cut); a timed-out request is not sent again
@@ -106,7 +110,7 @@ class Settings(BaseModel):
         """What a skill's tools and guides read (``ctx.settings``); built here and nowhere else.
         Never secrets: Settings holds none."""
         return ToolSettings(workspace=self.workspace, teacher_model=self.teacher_model, judge_model=self.judge_model,
-                            api_base=self.api_base, train_minutes=self.train_minutes,
+                            api_base=self.api_base, train_minutes=self.train_minutes, train_min_steps=self.train_min_steps,
                             quality_embeddings=self.quality_embeddings)
 
 

@@ -22,6 +22,12 @@ DEMO_TRAIN_MINUTES = 4.0
 minutes: its end-to-end time is the `demo` result of tests/bench/report.json, and on the measured curve
 (skills/train/references/measured/demo_minutes_curve.json) 8 minutes gains nothing 4 do not, inside the intervals."""
 
+DEMO_MIN_STEPS = 60
+"""The fewest training steps the demo's minutes cap may leave (unless --train-min-steps says otherwise). The cap
+is in minutes, so a busy machine (slower steps, fewer threads) would buy fewer steps and a weaker model: on the
+measured curve 39 steps gave 0.625 correct label and 86 steps 0.725, and a hand run cut to about 30 steps under
+load reached 0.50. At the 1-thread speed of the demo bench (about 5 s a step) 60 steps are 5 minutes of training."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--session-name", default=None, help="name of the demo session (default: demo-bank-transactions-N)")
@@ -38,14 +44,16 @@ def main(args: argparse.Namespace) -> int:
     from assistant.session import Workspace
 
     settings = Settings.from_args(args)
-    settings = settings.model_copy(update={"yes": True, "train_minutes": settings.train_minutes or DEMO_TRAIN_MINUTES})
+    settings = settings.model_copy(update={"yes": True, "train_minutes": settings.train_minutes or DEMO_TRAIN_MINUTES,
+                                           "train_min_steps": settings.train_min_steps or DEMO_MIN_STEPS})
     workspace = Workspace(settings.workspace)
     name = args.session_name or _free_name(workspace, "demo-bank-transactions")
     session = workspace.create(name, title="bank transaction categorizer")
     printer = Printer()
     printer.line(f"demo session {session.name} in {session.dir}")
     printer.line("approvals are granted automatically in the demo (as with --yes); each is printed")
-    printer.line(f"training is capped at {settings.train_minutes:g} minutes (--train-minutes to change)")
+    printer.line(f"training is capped at {settings.train_minutes:g} minutes, and at least {settings.train_min_steps} steps "
+                 "however slow the machine (--train-minutes, --train-min-steps to change)")
     printer.line(f"person: {DESCRIPTION}")
     agent = build_agent(settings, session)
     code = asyncio.run(drive(agent, DESCRIPTION, printer=printer, goal_phase=args.until))

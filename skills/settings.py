@@ -30,6 +30,9 @@ class ToolSettings(BaseModel):
     TUNESMITH_API_BASE)."""
     train_minutes: float | None = None
     """Cap on a training run's planned time, in minutes (--train-minutes or TUNESMITH_TRAIN_MINUTES)."""
+    train_min_steps: int | None = None
+    """Fewest steps a cut to ``train_minutes`` may leave, so a busy machine (slower steps) still trains
+    that many (--train-min-steps or TUNESMITH_TRAIN_MIN_STEPS); None: the technique's own floor."""
     quality_embeddings: bool = True
     """Whether the quality report measures the embedding spread of the inputs (a MiniLM subprocess,
     about 10-30 s); --no-quality-embeddings or TUNESMITH_QUALITY_EMBEDDINGS=0 turns it off."""

@@ -1,7 +1,8 @@
 """The comparison report: base against each other variant, per tenet and metric.
 
 For every score column (a code metric or a judge rubric of one MetricSpec) it gives each variant's
-mean, the paired difference against the base model with a seeded bootstrap confidence interval,
+mean, the paired difference against the base model with a seeded bootstrap confidence interval (and the
+variant's own mean with its interval, so "reaches 0.6" can be read off the report, not only the change),
 win/tie/loss counts and shares, and the examples that got worse the most. Pure Python.
 """
 
@@ -85,11 +86,13 @@ def compare(rows: list[dict[str, Any]], key: str, variant: str, *, against: str 
     win, tie, loss = win_tie_loss(pairs)
     n = len(pairs)
     ci = bootstrap_ci(diffs, samples=samples, seed=seed)
+    own = bootstrap_ci([a for _, a in pairs], samples=samples, seed=seed)
     worst.sort(key=lambda item: (-item["drop"], item["index"] if item["index"] is not None else 0))
     return {
         "variant": variant, "against": against, "n": n,
         "mean_before": mean([b for b, _ in pairs]), "mean_after": mean([a for _, a in pairs]),
         "diff": mean(diffs), "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+        "after_ci_low": own[0] if own else None, "after_ci_high": own[1] if own else None,
         "win": win, "tie": tie, "loss": loss,
         "better": win / n if n else None, "equal": tie / n if n else None, "worse": loss / n if n else None,
         "regressions": worst[:top_k],
@@ -132,6 +135,13 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{round(100 * value)}%"
 
 
+def _own_interval(comparison: dict[str, Any] | None) -> str:
+    """" [0.550, 0.717]": the 95% interval of a variant's own mean over the examples paired with the base."""
+    if not comparison or comparison.get("after_ci_low") is None or comparison.get("after_ci_high") is None:
+        return ""
+    return f" [{_num(comparison['after_ci_low'])}, {_num(comparison['after_ci_high'])}]"
+
+
 def shares_sentence(comparison: dict[str, Any]) -> str:
     """E.g. "better on 49%, equal on 41%, worse on 10% (of 37 examples)"."""
     if not comparison["n"]:
@@ -156,14 +166,15 @@ def render_markdown(report: dict[str, Any]) -> str:
         facts.insert(0, f"base model: {report['base_model']}")
     facts.append(f"judge: {report.get('judge_model') or 'none configured'}")
     lines += ["; ".join(facts) + ".", ""]
-    header = ["metric", "tenet", "how"] + variants + [f"Δ {v} vs base [95% CI]" for v in others] + [f"{v}: win / tie / loss" for v in others]
+    header = ["metric", "tenet", "how"] + [v if v == BASE else f"{v} [95% CI]" for v in variants] + [f"Δ {v} vs base [95% CI]" for v in others] + [f"{v}: win / tie / loss" for v in others]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for metric in report["metrics"]:
         cells = [metric["key"], metric.get("tenet") or "", metric["method"]]
         if metric["kind"] == "judge" and (metric.get("tenet") or metric["metric"]) in report.get("not_judged", []):
             lines.append("| " + " | ".join(cells + ["not judged"] * (len(header) - 3)) + " |")
             continue
-        cells += [_num(metric["means"].get(v)) for v in variants]
+        own = {c["variant"]: c for c in metric["comparisons"]}
+        cells += [_num(metric["means"].get(v)) + _own_interval(own.get(v)) for v in variants]
         cells += [f"{_signed(c['diff'])} [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}]" for c in metric["comparisons"]]
         cells += [f"{c['win']} / {c['tie']} / {c['loss']}" for c in metric["comparisons"]]
         lines.append("| " + " | ".join(cells) + " |")
@@ -243,8 +254,8 @@ def summary(report: dict[str, Any]) -> str:
     for metric in report["metrics"]:
         for c in metric["comparisons"]:
             if c["n"]:
-                lines.append(f"{metric['key']}: base {_num(c['mean_before'])} → {c['variant']} {_num(c['mean_after'])} "
-                             f"({_signed(c['diff'])}, 95% CI [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}]); "
+                lines.append(f"{metric['key']}: base {_num(c['mean_before'])} → {c['variant']} {_num(c['mean_after'])}"
+                             f"{_own_interval(c)} ({_signed(c['diff'])}, 95% CI [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}]); "
                              f"{shares_sentence(c)}")
     for c in (report.get("forgetting") or {}).get("comparisons", []):
         if c["n"]:

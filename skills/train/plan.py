@@ -107,20 +107,22 @@ MIN_STEPS = {Technique.SFT: 30, Technique.DPO: 20, Technique.RLVR: 40, Technique
 """Fewest steps worth running: SFT needs ~30 to learn the format, GRPO ~40 before rewards move."""
 
 
-def fit_budget(plan: TrainingPlan, minutes: float | None) -> str | None:
-    """Cut ``plan``'s steps so its estimate fits ``minutes`` (in place); return a note when it cut."""
+def fit_budget(plan: TrainingPlan, minutes: float | None, min_steps: int | None = None) -> str | None:
+    """Cut ``plan``'s steps so its estimate fits ``minutes`` (in place); return a note when it cut.
+    The cut never goes below the technique's floor (``MIN_STEPS``) or ``min_steps`` when that is higher."""
     if not minutes or plan.estimate is None or plan.estimate.seconds_per_step <= 0:
         return None
     hp = plan.hyperparameters
     fits = int((minutes * 60 - LOAD_SECONDS) / plan.estimate.seconds_per_step)
-    floor = MIN_STEPS.get(plan.technique, 20)
+    floor = max(MIN_STEPS.get(plan.technique, 20), min_steps or 0)
     if hp.max_steps <= max(fits, floor):
         return None
     steps = max(floor, fits)
     hp.max_steps = steps
     hp.save_steps = max(5, min(hp.save_steps, steps // 3))
     plan.estimate = plan.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + plan.estimate.seconds_per_step * steps, 1)})
-    over = " (the fewest steps worth running; it still runs over the budget)" if fits < floor else ""
+    over = (" (the fewest steps " + ("set by --train-min-steps" if min_steps and min_steps >= MIN_STEPS.get(plan.technique, 20)
+                                     else "worth running") + "; it still runs over the budget)") if fits < floor else ""
     return f"max_steps {steps}: cut to fit the training budget of {minutes:g} min{over}."
 
 

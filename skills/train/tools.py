@@ -70,7 +70,7 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     sps = float(measured["seconds_per_step"])
     plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1),
                                  tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
-    cut = fit_budget(plan, ctx.settings.train_minutes)
+    cut = fit_budget(plan, ctx.settings.train_minutes, ctx.settings.train_min_steps)
     save_spec(ctx.path(PLAN), plan)
     return ToolResult(content=f"Measured {sps:.2f} s a step ({measured.get('tokens_per_second')} tokens/s): "
                               f"{plan.hyperparameters.max_steps} steps take about {format_seconds(plan.estimate.total_seconds)}. "

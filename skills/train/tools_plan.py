@@ -68,7 +68,7 @@ def _build_plan(ctx: ToolContext, technique, adapter, base_model, overrides: dic
             sps = old.estimate.seconds_per_step
             plan.estimate = old.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1)})
     if overrides.get("max_steps") is None:
-        cut = fit_budget(plan, ctx.settings.train_minutes)
+        cut = fit_budget(plan, ctx.settings.train_minutes, ctx.settings.train_min_steps)
         if cut:
             notes.append(cut)
     return plan, notes

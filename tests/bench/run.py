@@ -302,7 +302,9 @@ def demo_evaluation(workspace: Path) -> list[dict[str, Any]]:
             out.append({"metric": metric.get("key"), "base": comparison.get("mean_before"),
                         "variant": comparison.get("variant"), "mean": comparison.get("mean_after"),
                         "difference": comparison.get("diff"),
-                        "interval": [comparison.get("ci_low"), comparison.get("ci_high")], "records": comparison.get("n")})
+                        "interval": [comparison.get("ci_low"), comparison.get("ci_high")], "records": comparison.get("n"),
+                        **({"mean_interval": [comparison["after_ci_low"], comparison["after_ci_high"]]}
+                           if comparison.get("after_ci_low") is not None else {})})
     return out
 
 
@@ -417,8 +419,10 @@ def table(results: dict[str, Any]) -> list[tuple[str, str]]:
                 low, high = item.get("interval") or (None, None)
                 change = (f" ({item['difference']:+.2f}, 95% CI [{low:+.2f}, {high:+.2f}], {item['records']} records)"
                           if None not in (item.get("difference"), low, high) else "")
+                own = item.get("mean_interval")
+                own = f" [{own[0]:.2f}, {own[1]:.2f}]" if own and None not in own else ""
                 rows.append((f"demo evaluation: {item['metric']}, base → {item['variant']}",
-                             f"{item['base']:.2f} → {item['mean']:.2f}{change}"))
+                             f"{item['base']:.2f} → {item['mean']:.2f}{own}{change}"))
         for item in r.get("forgetting") or []:
             if None not in (item.get("base"), item.get("mean"), item.get("difference"), *(item.get("interval") or [None])):
                 low, high = item["interval"]

@@ -48,6 +48,25 @@ def test_compare_on_known_data():
     assert rep.shares_sentence(result) == "better on 50%, equal on 40%, worse on 10% (of 10 examples)"
 
 
+def test_the_tuned_share_has_its_own_interval_in_the_report_and_the_summary(tmp_path):
+    # 40 examples, the tuned model right on 26 (0.65): its own interval brackets 0.65 and is wider than zero,
+    # and the summary line shows it next to the mean, so "at least 0.6" can be checked against the lower end.
+    tuned = [1] * 26 + [0] * 14
+    rows = rows_from([0] * 40, tuned)
+    result = rep.compare(rows, "correct_label", "run:r1", samples=500)
+    assert result["after_ci_low"] < 0.65 < result["after_ci_high"]
+    assert 0.45 < result["after_ci_low"] and result["after_ci_high"] < 0.85
+    columns = [c for c in rep.metric_columns(spec_with_judge()) if c["key"] == "correct_label"]
+    report = rep.build_report(rows, columns, [BASE, "run:r1"], eval_id="e1", samples=500)
+    own = f"[{result['after_ci_low']:.3f}, {result['after_ci_high']:.3f}]"
+    assert f"run:r1 0.650 {own} (+0.650" in rep.summary(report)
+    _, md = rep.write_report(tmp_path, report)
+    assert f"| 0.000 | 0.650 {own} |" in md.read_text() and "run:r1 [95% CI]" in md.read_text()
+    # a variant always right has a point interval; no paired example, no interval
+    assert rep.compare(rows_from([0, 1], [1, 1]), "correct_label", "run:r1")["after_ci_low"] == 1.0
+    assert rep.compare(rows_from([None], [1]), "correct_label", "run:r1")["after_ci_low"] is None
+
+
 def test_examples_without_a_score_are_left_out_of_the_pairs():
     rows = rows_from([1, None, 0], [1, 1, None])
     result = rep.compare(rows, "correct_label", "run:r1")

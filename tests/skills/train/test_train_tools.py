@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import pytest
 
 from assistant.agent import Agent
 from assistant.events import ApprovalRequested, Decision
@@ -143,6 +144,41 @@ def test_training_budget_cuts_the_planned_steps(tmp_path):
     assert "still runs over the budget" in tiny.content
     explicit = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes)), adapter="lora", max_steps=50)
     assert not explicit.is_error and load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 50
+
+
+def test_a_step_floor_keeps_a_slow_machine_from_cutting_the_training_below_it(tmp_path):
+    # The same minutes on a machine twice as slow fit half the steps; --train-min-steps holds the cut at its floor,
+    # says so, and never raises a plan that already asks for fewer steps.
+    session = make_session(tmp_path)
+    call(tools.write_training_plan, tool_ctx(session), adapter="lora")
+    unbounded = load_spec(session / "training.yaml", TrainingPlan)
+    sps, wanted = unbounded.estimate.seconds_per_step, unbounded.hyperparameters.max_steps
+    assert wanted >= 40
+    floor, fits = 34, wanted - 3
+    minutes = (20 + sps * fits) / 60
+    fast = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes, train_min_steps=floor)), adapter="lora")
+    assert load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == fits and "over the budget" not in fast.content
+    slow = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes / 2, train_min_steps=floor)), adapter="lora")
+    assert load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == floor
+    assert "set by --train-min-steps; it still runs over the budget" in slow.content
+    without = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes / 2)), adapter="lora")
+    half = int((minutes / 2 * 60 - 20) / sps)
+    assert half < floor and load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == max(30, half)
+    assert "set by --train-min-steps" not in without.content
+    few = call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes / 2, train_min_steps=floor)),
+               adapter="lora", max_steps=12)
+    assert not few.is_error and load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 12
+
+
+def test_the_step_floor_is_a_setting_with_a_flag_and_an_environment_variable(tmp_path):
+    from assistant.cli import build_parser
+    from assistant.config import Settings, SettingsError
+
+    args = build_parser().parse_args(["--workspace", str(tmp_path), "--train-min-steps", "60", "sessions"])
+    assert Settings.from_args(args, env={}).for_tools().train_min_steps == 60
+    assert Settings.load(env={"TUNESMITH_TRAIN_MIN_STEPS": "75"}).for_tools().train_min_steps == 75
+    with pytest.raises(SettingsError, match="--train-min-steps or TUNESMITH_TRAIN_MIN_STEPS"):
+        Settings.load(env={"TUNESMITH_TRAIN_MIN_STEPS": "0"})
 
 
 class ChangesTheDataThenAllows:
