@@ -61,6 +61,9 @@ def _common_options() -> argparse.ArgumentParser:
     add("--train-min-steps", metavar="N", type=int, default=argparse.SUPPRESS,
         help="fewest steps a cut to --train-minutes may leave, however slow the machine is "
              "(env TUNESMITH_TRAIN_MIN_STEPS)")
+    add("--teacher-minutes", metavar="MIN", type=float, default=argparse.SUPPRESS,
+        help="minutes of data generation for a teacher served on this machine (loopback --api-base): one request "
+             "is timed and the record counts fit that (env TUNESMITH_TEACHER_MINUTES; default 30)")
     add("--timeout", metavar="SECONDS", type=float, default=argparse.SUPPRESS,
         help="seconds to wait for a model's answer (planner, teacher, judge) before giving up on that request "
              "(env TUNESMITH_TIMEOUT; default 600, for local models on a CPU)")

@@ -28,6 +28,7 @@ ENV = {
     "yes": "TUNESMITH_YES",
     "train_minutes": "TUNESMITH_TRAIN_MINUTES",
     "train_min_steps": "TUNESMITH_TRAIN_MIN_STEPS",
+    "teacher_minutes": "TUNESMITH_TEACHER_MINUTES",
     "timeout": "TUNESMITH_TIMEOUT",
     "quality_embeddings": "TUNESMITH_QUALITY_EMBEDDINGS",
 }
@@ -63,6 +64,10 @@ class Settings(BaseModel):
     train_min_steps: int | None = Field(None, ge=1, le=100_000)
     """Fewest steps a cut to --train-minutes may leave: a busy machine makes slower steps, and this keeps
     the training it buys from falling below a known-good count (--train-min-steps or TUNESMITH_TRAIN_MIN_STEPS)."""
+    teacher_minutes: float = Field(30.0, gt=0, le=10_000)
+    """Minutes of data generation a teacher served on this machine (a loopback --api-base) is given: one of
+    its requests is timed and the first data_generation.yaml asks for the records that fit
+    (--teacher-minutes or TUNESMITH_TEACHER_MINUTES)."""
     timeout: float = Field(DEFAULT_TIMEOUT_S, gt=0)
     """Seconds to wait for an answer of the planner, teacher or judge before giving up on that request
     (a streaming answer that keeps arriving is never cut); a timed-out request is not sent again
@@ -111,6 +116,7 @@ class Settings(BaseModel):
         Never secrets: Settings holds none."""
         return ToolSettings(workspace=self.workspace, teacher_model=self.teacher_model, judge_model=self.judge_model,
                             api_base=self.api_base, train_minutes=self.train_minutes, train_min_steps=self.train_min_steps,
+                            teacher_minutes=self.teacher_minutes,
                             quality_embeddings=self.quality_embeddings)
 
 

@@ -33,6 +33,10 @@ class ToolSettings(BaseModel):
     train_min_steps: int | None = None
     """Fewest steps a cut to ``train_minutes`` may leave, so a busy machine (slower steps) still trains
     that many (--train-min-steps or TUNESMITH_TRAIN_MIN_STEPS); None: the technique's own floor."""
+    teacher_minutes: float = 30.0
+    """Minutes of generation a teacher served on this machine (a loopback --api-base) is given: the first
+    data_generation.yaml fits its record counts to that at the teacher's timed speed (--teacher-minutes or
+    TUNESMITH_TEACHER_MINUTES)."""
     quality_embeddings: bool = True
     """Whether the quality report measures the embedding spread of the inputs (a MiniLM subprocess,
     about 10-30 s); --no-quality-embeddings or TUNESMITH_QUALITY_EMBEDDINGS=0 turns it off."""

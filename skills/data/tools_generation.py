@@ -9,6 +9,7 @@ from typing import Any
 
 from skills.common.jobs import cancel, follow, job_running, launch, log_tail, read_json
 from skills.data.access import _data_spec, _teacher, _use_case
+from skills.data.teacher_speed import is_local, known_speed, local_call_seconds
 from skills.toolkit import Estimate, Preview, ToolContext, ToolError, ToolResult, tool
 from specs.base import WaitSeconds
 from specs.data_generation import DataGenerationSpec
@@ -35,9 +36,11 @@ def _estimate(ctx: ToolContext, spec: DataGenerationSpec) -> Estimate:
         note = f"teacher {model}; cached answers are not paid again" + ("" if cost is not None else "; no known price")
         api_base = spec.generator.api_base or ctx.settings.api_base
         if _is_local(api_base):
-            seconds = total * local_call_seconds(prompt, 120)
-            note += (f"; a model served on this machine answers one request at a time, about "
-                     f"{local_call_seconds(prompt, 120):.0f} s a record here")
+            timed = known_speed(ctx, model, api_base)
+            each = float(timed["seconds_per_record"]) if timed else local_call_seconds(prompt, 120)
+            seconds = total * each
+            note += (f"; a model served on this machine answers one request at a time, about {each:.0f} s a record "
+                     + (f"(timed on it, {timed['measured']})" if timed else "(the measured speed of a 1.5B model on two cores)"))
         else:
             seconds = total * 2.0 / spec.generator.concurrency
         return Estimate(calls=total, tokens=est["tokens"], cost_usd=cost, seconds=round(seconds, 1), note=note)
@@ -45,20 +48,9 @@ def _estimate(ctx: ToolContext, spec: DataGenerationSpec) -> Estimate:
                     note=f"{spec.generator.kind} generator on this machine; quality scoring adds ~10-40 s")
 
 
-# A 1.5B instruct model served by llama.cpp on two CPU cores (shared/MEASURED.md): ~35 prompt tokens/s,
-# ~6 generated tokens/s, one request at a time. A hosted API answers in ~2 s and in parallel.
-LOCAL_PROMPT_TOKENS_S, LOCAL_OUTPUT_TOKENS_S = 35.0, 6.0
-
-
-def local_call_seconds(prompt_tokens: int, output_tokens: int) -> float:
-    return prompt_tokens / LOCAL_PROMPT_TOKENS_S + output_tokens / LOCAL_OUTPUT_TOKENS_S
-
-
-def _is_local(api_base: str | None) -> bool:
-    from urllib.parse import urlparse
-
-    host = (urlparse(api_base).hostname or "") if api_base else ""
-    return host in {"localhost", "127.0.0.1", "::1", "0.0.0.0"} or host.startswith("127.")
+# A model served on this machine: its timing (data/teacher_speed.json) or the measured guess; a hosted API
+# answers in ~2 s and in parallel.
+_is_local = is_local
 
 
 def _preview_generate(ctx: ToolContext) -> Preview:

@@ -17,8 +17,14 @@ from synth.generate import GenerationError, sample_check
 from synth.plan import default_spec
 
 
-def _proposed_spec(ctx: ToolContext, changes: dict[str, Any] | None) -> DataGenerationSpec:
+def _proposed_spec(ctx: ToolContext, changes: dict[str, Any] | None, notes: list[str] | None = None,
+                   probe: bool = False) -> DataGenerationSpec:
+    """The spec to write: the file's as it is, or the defaults the first time, then ``changes``. The first
+    time, for a teacher served on this machine, the counts are fitted to --teacher-minutes at its speed
+    (timed with one real request when ``probe``; else its last timing, else the measured local guess);
+    ``notes`` collects what that did."""
     current = _data_spec(ctx, required=False)
+    first = current is None
     if current is None:
         model, base = _teacher(ctx)
         own, _ = importing.load_imported(ctx.session_dir)
@@ -26,6 +32,8 @@ def _proposed_spec(ctx: ToolContext, changes: dict[str, Any] | None) -> DataGene
         said_pairs = use_case.own_data is not None and use_case.own_data.kind == "preference_pairs" and not own
         fmt = "preference" if said_pairs or (own and all(r.get("chosen") and r.get("rejected") for r in own)) else "sft"
         current = default_spec(use_case, teacher_model=model, api_base=base, fmt=fmt, own_records=len(own))
+    if first and current.generator.kind == "teacher" and not {"train_count", "eval_count"} & set(changes or {}):
+        current = _fit_to_local_teacher(ctx, current, notes if notes is not None else [], probe)
     if not changes:
         return current
     data = current.model_dump(mode="json")
@@ -43,12 +51,46 @@ def _proposed_spec(ctx: ToolContext, changes: dict[str, Any] | None) -> DataGene
         raise ToolError(f"the change breaks {SPEC_FILE}: {exc}") from exc
 
 
+def _fit_to_local_teacher(ctx: ToolContext, spec: DataGenerationSpec, notes: list[str], probe: bool) -> DataGenerationSpec:
+    from skills.data import teacher_speed as speed
+    from synth.llm import LLMError
+
+    model, base = _teacher(ctx, spec)
+    if not model or not speed.is_local(base):
+        return spec
+    known = speed.known_speed(ctx, model, base)
+    if known is None and probe:
+        ctx.emit({"type": "notice", "text": f"Timing one request of the teacher {model} at {base} (a model on this machine "
+                                            "answers one request at a time)..."})
+        try:
+            known = speed.measure(ctx, spec, model, base)
+            notes.append(f"The teacher answered one real request in {known['seconds_per_record']:.1f} s "
+                         f"(kept in {speed.SPEED_FILE}; its answer is cached for the data job).")
+        except LLMError as exc:
+            notes.append(f"The teacher did not answer the timing request ({str(exc)[:200]}); the counts use the "
+                         "measured guess for a 1.5B model on two CPU cores. generate_data will need its server running.")
+    if known is not None:
+        seconds = float(known["seconds_per_record"])
+    else:
+        seconds = speed.local_call_seconds(speed.prompt_tokens(speed.first_request(ctx, spec)))
+        if not probe:
+            notes.append(f"The teacher is served on this machine: on approval one real request is timed first and the "
+                         f"counts fitted to {ctx.settings.teacher_minutes:g} min of generation (guessed now at "
+                         f"{seconds:.0f} s a record, the measured speed of a 1.5B model on two CPU cores).")
+    fitted, note = speed.fit_counts(spec, seconds, ctx.settings.teacher_minutes)
+    if note:
+        notes.append(note)
+    return fitted
+
+
 def _preview_spec(ctx: ToolContext, changes: dict[str, Any] | None = None) -> Preview:
-    spec = _proposed_spec(ctx, changes)
+    notes: list[str] = []
+    spec = _proposed_spec(ctx, changes, notes)
     existing = ctx.path(SPEC_FILE).read_text(encoding="utf-8") if ctx.path(SPEC_FILE).exists() else None
     text = render_spec(spec, existing, ctx.path(SPEC_FILE))
     return Preview(summary=f"Write {SPEC_FILE}: {spec.train_count} train + {spec.eval_count} eval records, "
-                           f"format {spec.format}, generator {spec.generator.kind}", diff=_diff(ctx, SPEC_FILE, text))
+                           f"format {spec.format}, generator {spec.generator.kind}" + "".join(f"\n{n}" for n in notes),
+                   diff=_diff(ctx, SPEC_FILE, text))
 
 
 @tool("ask", preview=_preview_spec)
@@ -60,12 +102,14 @@ def write_data_generation_spec(ctx: ToolContext, changes: dict[str, Any] | None 
         changes: Field path -> new value, e.g. {"train_count": 800, "generator.kind": "teacher",
             "quality.max_tokens": 256, "diversity_axes": [...]}. Omit to write the defaults.
     """
-    spec = _proposed_spec(ctx, changes)
+    notes: list[str] = []
+    spec = _proposed_spec(ctx, changes, notes, probe=True)
     save_spec(ctx.path(SPEC_FILE), spec)
     axes = ", ".join(f"{a.name} ({len(a.values)})" for a in spec.diversity_axes) or "none"
     return ToolResult(content=f"Wrote {SPEC_FILE}: {spec.train_count} train + {spec.eval_count} eval, format "
                               f"{spec.format}, generator {spec.generator.kind}"
-                              f"{' (' + spec.generator.template + ')' if spec.generator.template else ''}, axes {axes}.",
+                              f"{' (' + spec.generator.template + ')' if spec.generator.template else ''}, axes {axes}."
+                              + "".join(f" {n}" for n in notes),
                       files=[SPEC_FILE])
 
 

@@ -13,6 +13,8 @@ from skills.data import tools as data_tools
 from skills.guiding import GuideState, LastTool
 from skills.toolkit import ToolContext
 from skills.settings import ToolSettings
+from specs.data_generation import DataGenerationSpec
+from specs.yamlio import load_spec
 
 ROOT = Path(__file__).resolve().parents[3]
 FAST = ToolSettings(quality_embeddings=False)  # the MiniLM subprocess is covered in tests/synth
@@ -132,17 +134,66 @@ def test_teacher_path_previews_cost_drafts_seeds_and_starts_a_job(session, tmp_p
         ctx = ToolContext(session_dir=session, settings=settings, jobs=_RecordingJobs(started, tmp_path))
         drafted = data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({"use_teacher": True}))
         assert not drafted.is_error and "STARBUCKS STORE 0" in drafted.content
-        data_tools.write_data_generation_spec.run(ctx, data_tools.write_data_generation_spec.validate({}))
+        card = data_tools.write_data_generation_spec.describe(ctx, data_tools.write_data_generation_spec.validate({}))
+        assert "on approval one real request is timed first" in card.summary  # the card says what the call will send
+        before = server.requests
+        wrote = data_tools.write_data_generation_spec.run(ctx, data_tools.write_data_generation_spec.validate({}))
+        assert server.requests == before + 1 and "The teacher answered one real request in" in wrote.content
         assert "kind: teacher" in (session / "data_generation.yaml").read_text()
+        timed = _json.loads((session / "data/teacher_speed.json").read_text())
+        assert timed["model"] == "openai/gpt-4.1-mini" and timed["api_base"] == server.api_base
         preview = data_tools.generate_data.describe(ctx, data_tools.generate_data.validate({}))
+        # this teacher answers at once, so the usual counts stay, and the estimate is its own timing, one at a time
         assert preview.estimate.calls == 720 and preview.estimate.tokens > 0 and preview.estimate.cost_usd > 0
-        # The teacher is served on this machine (loopback): one request at a time, tens of seconds each.
-        assert preview.estimate.seconds >= 720 * 20 and "one request at a time" in preview.estimate.note
+        assert "one request at a time" in preview.estimate.note and "timed on it" in preview.estimate.note
+        assert preview.estimate.seconds == pytest.approx(720 * timed["seconds_per_record"], abs=0.1)
         result = data_tools.generate_data.run(ctx, data_tools.generate_data.validate({}))
         assert "background job" in result.content
         name, argv = started[0]
         assert name == "generate-data" and argv[1:3] == ["-m", "skills.data.job"]
         assert "--teacher-model" in argv and "--no-embeddings" in argv
+
+
+def test_a_slow_teacher_on_this_machine_gets_the_records_that_fit_its_minutes(session, tmp_path):
+    # A loopback teacher that takes 0.3 s a reply and a one-minute budget: one request is timed, and the spec asks
+    # for what fits a minute (not the usual 600 + 120), never under what the quality gate needs.
+    import json as _json
+
+    from tests.fake_openai import FakeOpenAI
+
+    rows = [{"input": f"CORNER CAFE {i} 6.20", "output": "dining"} for i in range(6)]
+    with FakeOpenAI(delay_s=0.3, responder=lambda messages: _json.dumps(rows)) as server:
+        settings = FAST.model_copy(update={"teacher_model": "openai/local", "api_base": server.api_base,
+                                           "workspace": tmp_path / "ws", "teacher_minutes": 1.0})
+        ctx = ToolContext(session_dir=session, settings=settings)
+        data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({"use_teacher": True}))
+        wrote = data_tools.write_data_generation_spec.run(ctx, data_tools.write_data_generation_spec.validate({}))
+        spec = load_spec(session / "data_generation.yaml", DataGenerationSpec)
+        seconds = _json.loads((session / "data/teacher_speed.json").read_text())["seconds_per_record"]
+        assert seconds >= 0.3
+        assert spec.train_count + spec.eval_count <= int(60 / seconds) and spec.train_count >= spec.quality.min_records
+        assert spec.eval_count >= 20 and "the usual 600 train + 120 eval records" in wrote.content
+        # the person's own count wins, and a later write keeps the file's counts
+        again = data_tools.write_data_generation_spec.run(ctx, data_tools.write_data_generation_spec.validate(
+            {"changes": {"train_count": 400}}))
+        assert not again.is_error and load_spec(session / "data_generation.yaml", DataGenerationSpec).train_count == 400
+
+
+def test_a_local_teacher_that_does_not_answer_the_timing_request_still_gets_a_spec(session, tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a free port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = FAST.model_copy(update={"teacher_model": "openai/local", "api_base": f"http://127.0.0.1:{port}/v1",
+                                       "workspace": tmp_path / "ws"})
+    ctx = ToolContext(session_dir=session, settings=settings)
+    wrote = data_tools.write_data_generation_spec.run(ctx, data_tools.write_data_generation_spec.validate({}))
+    assert not wrote.is_error and "did not answer the timing request" in wrote.content
+    spec = load_spec(session / "data_generation.yaml", DataGenerationSpec)
+    # the guess (tens of seconds a record on two cores) fits about a hundred records into 30 minutes
+    assert spec.generator.kind == "teacher" and 50 <= spec.train_count + spec.eval_count <= 200
+    assert not (session / "data/teacher_speed.json").exists()
 
 
 def test_guide_after_a_rejection_waits_for_the_person(session):
