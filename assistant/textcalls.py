@@ -1,12 +1,15 @@
 """Tool calls that a model wrote in its message text instead of the API's ``tool_calls`` field.
 
 Small local models often answer with a fenced JSON object ``{"name": ..., "arguments": {...}}``, a
-bare one, or the ``<tool_call>{...}</tool_call>`` form of several open chat templates. Such a text
-is taken as a call only when it names a tool the agent knows; anything else stays plain text.
+bare one, the ``<tool_call>{...}</tool_call>`` form of several open chat templates, or a Python-style
+call ``ask_user(question="...", choices=["a", "b"])`` (seen from Qwen2.5-Coder-1.5B under llama.cpp).
+Such a text is taken as a call only when it names a tool the agent knows (and, for the Python form,
+passes every argument by keyword as a literal); anything else stays plain text.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -27,21 +30,99 @@ class TextCalls:
 def find_calls(text: str, names: Iterable[str], id_prefix: str = "text_call") -> TextCalls | None:
     """The tool calls written in ``text`` whose name is in ``names``; None when there are none."""
     known = set(names)
-    if not text or not known or "{" not in text:
+    if not text or not known:
         return None
+    if "{" not in text:
+        return _python_form(text, known, id_prefix)
     for pattern in (_TAGGED, _FENCED):
         found, remaining = _from_blocks(pattern, text, known)
         if found:
             return TextCalls(_shaped(found, id_prefix), remaining)
     stripped = text.strip()
     start = stripped.find("{")
-    if start == -1:
-        return None
     parsed = _loads(stripped[start:])
     found = _calls_in(parsed, known) if parsed is not None else []
     if not found:
-        return None
+        return _python_form(text, known, id_prefix)
     return TextCalls(_shaped(found, id_prefix), stripped[:start].strip())
+
+
+_PY_START = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")
+_EMPTY_FENCE = re.compile(r"```[ \t]*\w*[ \t]*\n?\s*```")
+_WORDS = {"true": True, "false": False, "null": None, "none": None}
+
+
+def _python_form(text: str, known: set[str], id_prefix: str) -> TextCalls | None:
+    """Python-style calls of known tools, ``name(key=value, ...)``, each in order; None when there are none."""
+    found: list[tuple[str, Any]] = []
+    kept, pos = [], 0
+    for match in _PY_START.finditer(text):
+        if match.start() < pos or match.group(1) not in known:
+            continue
+        end = _closing(text, match.end() - 1)
+        call = _py_call(text[match.start():end]) if end is not None else None
+        if call is None:
+            continue
+        found.append(call)
+        kept.append(text[pos:match.start()])
+        pos = end
+    if not found:
+        return None
+    remaining = _EMPTY_FENCE.sub("", "".join(kept) + text[pos:])
+    return TextCalls(_shaped(found, id_prefix), re.sub(r"\n{3,}", "\n\n", remaining).strip())
+
+
+def _closing(text: str, open_at: int) -> int | None:
+    """Index just after the bracket that closes the one at ``open_at`` (strings and nesting respected)."""
+    depth, quote, i = 0, None, open_at
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _py_call(source: str) -> tuple[str, dict[str, Any]] | None:
+    try:
+        node = ast.parse(source.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.args:
+        return None
+    arguments: dict[str, Any] = {}
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            return None
+        try:
+            arguments[keyword.arg] = _literal(keyword.value)
+        except ValueError:
+            return None
+    return node.func.id, arguments
+
+
+def _literal(node: ast.AST) -> Any:
+    """A literal value, with JSON's true/false/null also read (small models mix the two)."""
+    if isinstance(node, ast.Name) and node.id.lower() in _WORDS:
+        return _WORDS[node.id.lower()]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [_literal(item) for item in node.elts]
+    if isinstance(node, ast.Dict):
+        if any(key is None for key in node.keys):
+            raise ValueError("** in a dict")
+        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
+    return ast.literal_eval(node)
 
 
 def _from_blocks(pattern: re.Pattern[str], text: str, known: set[str]) -> tuple[list[tuple[str, Any]], str]:

@@ -158,6 +158,11 @@ class TimeEstimate(Spec):
     """Measured training tokens per second."""
     measured_on: str | None = Field(default=None, max_length=500)
     """The machine the warm-up ran on."""
+    cut_from_steps: int | None = Field(default=None, ge=1, le=10_000_000)
+    """The plan's steps before they were cut to the training budget (--train-minutes); a warm-up that measures
+    faster steps than the guess re-fits from these, and a hand edit of max_steps stands."""
+    cut_to_steps: int | None = Field(default=None, ge=1, le=10_000_000)
+    """The steps that cut left (when max_steps still equals this, the steps are the budget's, not the person's)."""
 
 
 class Recommended(Spec):

@@ -113,16 +113,27 @@ def fit_budget(plan: TrainingPlan, minutes: float | None, min_steps: int | None 
     if not minutes or plan.estimate is None or plan.estimate.seconds_per_step <= 0:
         return None
     hp = plan.hyperparameters
+    est, restored = plan.estimate, None
+    if est.cut_from_steps and est.cut_to_steps == hp.max_steps and est.cut_from_steps > hp.max_steps:
+        restored = hp.max_steps
+        hp.max_steps = est.cut_from_steps  # the budget's own earlier cut (from a guess): fit again from the sized plan
+        plan.estimate = est = est.model_copy(update={"cut_from_steps": None, "cut_to_steps": None,
+                                                     "total_seconds": round(LOAD_SECONDS + est.seconds_per_step * hp.max_steps, 1)})
     fits = int((minutes * 60 - LOAD_SECONDS) / plan.estimate.seconds_per_step)
     floor = max(MIN_STEPS.get(plan.technique, 20), min_steps or 0)
     if hp.max_steps <= max(fits, floor):
-        return None
+        return None if restored is None else (f"max_steps {hp.max_steps}: the measured speed fits the plan's own steps in the "
+                                              f"training budget of {minutes:g} min (the guess had cut them to {restored}).")
     steps = max(floor, fits)
+    uncut = hp.max_steps
     hp.max_steps = steps
     hp.save_steps = max(5, min(hp.save_steps, steps // 3))
-    plan.estimate = plan.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + plan.estimate.seconds_per_step * steps, 1)})
+    plan.estimate = plan.estimate.model_copy(update={"total_seconds": round(LOAD_SECONDS + plan.estimate.seconds_per_step * steps, 1),
+                                                     "cut_from_steps": uncut, "cut_to_steps": steps})
     over = (" (the fewest steps " + ("set by --train-min-steps" if min_steps and min_steps >= MIN_STEPS.get(plan.technique, 20)
                                      else "worth running") + "; it still runs over the budget)") if fits < floor else ""
+    if restored is not None and steps != restored:
+        return f"max_steps {steps}: fitted again to the training budget of {minutes:g} min at the measured speed (was {restored}){over}."
     return f"max_steps {steps}: cut to fit the training budget of {minutes:g} min{over}."
 
 

@@ -68,8 +68,11 @@ def measure_training_speed(ctx: ToolContext) -> ToolResult:
     if not measured.get("seconds_per_step"):
         raise ToolError("the warm-up did not finish; its log ends with:\n" + jobs.log_tail(run_dir, ctx.jobs))
     sps = float(measured["seconds_per_step"])
+    earlier = plan.estimate
     plan.estimate = TimeEstimate(seconds_per_step=sps, total_seconds=round(LOAD_SECONDS + sps * plan.hyperparameters.max_steps, 1),
-                                 tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"))
+                                 tokens_per_second=measured.get("tokens_per_second"), measured_on=measured.get("measured_on"),
+                                 cut_from_steps=earlier.cut_from_steps if earlier else None,
+                                 cut_to_steps=earlier.cut_to_steps if earlier else None)
     cut = fit_budget(plan, ctx.settings.train_minutes, ctx.settings.train_min_steps)
     save_spec(ctx.path(PLAN), plan)
     return ToolResult(content=f"Measured {sps:.2f} s a step ({measured.get('tokens_per_second')} tokens/s): "

@@ -45,6 +45,39 @@ def test_text_that_is_not_a_known_call_stays_text(text):
     assert find_calls(text, NAMES) is None
 
 
+@pytest.mark.parametrize("text, arguments, remaining", [
+    ('lookup(merchant="Aldi")', {"merchant": "Aldi"}, ""),
+    ("Checking.\n```python\nlookup(merchant='Aldi', exact=true, limit=None)\n```", {"merchant": "Aldi", "exact": True, "limit": None},
+     "Checking."),
+    ('lookup(merchant="Aldi (Berlin), \\"the\\" one", tags=["a", "b"], where={"city": "Berlin"})',
+     {"merchant": 'Aldi (Berlin), "the" one', "tags": ["a", "b"], "where": {"city": "Berlin"}}, ""),
+])
+def test_a_python_style_call_becomes_a_call(text, arguments, remaining):
+    # Qwen2.5-Coder-1.5B under llama.cpp wrote `ask_user(question="...", choices=[...], allow_free_text=false)`
+    found = find_calls(text, NAMES)
+    assert found is not None and found.remaining == remaining
+    (call,) = found.calls
+    assert call["function"]["name"] == "lookup" and json.loads(call["function"]["arguments"]) == arguments
+
+
+def test_two_python_style_calls_in_one_message_run_in_order():
+    text = 'show_file(path="use_case.yaml")\n\nlookup(merchant="Aldi")'
+    found = find_calls(text, NAMES)
+    assert [c["function"]["name"] for c in found.calls] == ["show_file", "lookup"] and found.remaining == ""
+
+
+@pytest.mark.parametrize("text", [
+    "I will call lookup next.",
+    'lookup("Aldi")',  # positional: which parameter is meant is a guess
+    'lookup(merchant=open("/etc/passwd").read())',  # not a literal: never evaluated
+    'lookup(**{"merchant": "Aldi"})',
+    'fly_to_moon(speed="fast")',
+    'lookup(merchant="Aldi"',
+])
+def test_python_style_text_that_is_not_a_literal_known_call_stays_text(text):
+    assert find_calls(text, NAMES) is None
+
+
 def test_two_tagged_calls():
     text = ('<tool_call>{"name": "lookup", "arguments": {"merchant": "A"}}</tool_call>\n'
             '<tool_call>{"name": "show_file", "arguments": {"path": "x"}}</tool_call>')

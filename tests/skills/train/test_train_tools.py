@@ -170,6 +170,36 @@ def test_a_step_floor_keeps_a_slow_machine_from_cutting_the_training_below_it(tm
     assert not few.is_error and load_spec(session / "training.yaml", TrainingPlan).hyperparameters.max_steps == 12
 
 
+def test_a_warm_up_faster_than_the_guess_fits_the_budget_again_from_the_sized_plan(tmp_path):
+    # The plan is cut to the budget at the guessed speed; the warm-up then measures steps three times as fast
+    # (as measure_training_speed carries the estimate over): the steps go back up to what fits, not staying at
+    # the guess's cut. A max_steps the person edited by hand stands.
+    from skills.train.plan import fit_budget
+    from specs.training import TimeEstimate
+
+    session = make_session(tmp_path)
+    call(tools.write_training_plan, tool_ctx(session), adapter="lora")
+    sized = load_spec(session / "training.yaml", TrainingPlan)
+    sps, wanted = sized.estimate.seconds_per_step, sized.hyperparameters.max_steps
+    minutes = (20 + sps * 32) / 60
+    call(tools.write_training_plan, tool_ctx(session, settings=ToolSettings(train_minutes=minutes)), adapter="lora")
+    plan = load_spec(session / "training.yaml", TrainingPlan)
+    assert plan.hyperparameters.max_steps == 32 and plan.estimate.cut_from_steps == wanted
+
+    def measured(plan, seconds):
+        return plan.model_copy(update={"estimate": TimeEstimate(
+            seconds_per_step=seconds, total_seconds=20 + seconds * plan.hyperparameters.max_steps,
+            cut_from_steps=plan.estimate.cut_from_steps, cut_to_steps=plan.estimate.cut_to_steps)}, deep=True)
+
+    faster = measured(plan, sps / 3)
+    note = fit_budget(faster, minutes)
+    assert faster.hyperparameters.max_steps == min(wanted, int((minutes * 60 - 20) / (sps / 3)))
+    assert faster.hyperparameters.max_steps > 32 and "measured speed" in note
+    edited = measured(plan, sps / 3)
+    edited.hyperparameters.max_steps = 31  # the person's own number
+    assert fit_budget(edited, minutes) is None and edited.hyperparameters.max_steps == 31
+
+
 def test_the_step_floor_is_a_setting_with_a_flag_and_an_environment_variable(tmp_path):
     from assistant.cli import build_parser
     from assistant.config import Settings, SettingsError
