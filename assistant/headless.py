@@ -92,9 +92,18 @@ class Printer:
         self.line("   " + "  ".join(parts))
 
 
+GO_ON = ("continue. Nobody is at the keyboard in this headless run, so do not wait for me: call the next tool "
+         "of this step. Approvals are decided when a tool asks for one.")
+"""What a headless run says to an LLM planner that ended its turn without a question or a tool call (small local
+models often end with "Approve." or a summary): plain "continue" leaves them guessing. The guided planner gets
+"continue"."""
+
+
 async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Question], str] = first_choice,
-                printer: Callable[[Event], None] | None = None, goal_phase: str = "done", max_turns: int = 120) -> int:
-    """Run turns until the session reaches ``goal_phase``; answer questions with ``answer``."""
+                printer: Callable[[Event], None] | None = None, goal_phase: str = "done", max_turns: int = 120,
+                go_on: str = "continue") -> int:
+    """Run turns until the session reaches ``goal_phase``; answer questions with ``answer``, and a turn that
+    asked nothing with ``go_on``."""
     show = printer or Printer()
     session = agent.session
     events = agent.send(first_message) if first_message else agent.resume()
@@ -125,7 +134,7 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
             return EXIT_NEEDS_APPROVAL
         if ended is not None and ended.reason == "error":
             return EXIT_FAILED
-        reply = answer(question) if question is not None else "continue"
+        reply = answer(question) if question is not None else go_on
         repeated = watch.end_turn(session.meta.phase, reply)
         if repeated is not None:  # the same step with the same result again: only a person can change it
             if isinstance(show, Printer):

@@ -73,7 +73,10 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if first_message:
         printer.line(f"person: {first_message}")
-    code = asyncio.run(drive(agent, first_message, printer=printer, goal_phase=args.until, max_turns=args.max_turns))
+    from assistant.headless import GO_ON
+
+    code = asyncio.run(drive(agent, first_message, printer=printer, goal_phase=args.until, max_turns=args.max_turns,
+                             go_on="continue" if settings.offline else GO_ON))
     printer.line(f"finished at step {session.meta.phase} with exit code {code}")
     if session.meta.usage.prompt_tokens:  # an LLM planner ran (the offline one spends no tokens)
         printer.line("planner usage:")

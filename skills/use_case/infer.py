@@ -20,7 +20,8 @@ TASK_PATTERNS: list[tuple[str, str]] = [
     ("math", r"\b(arithmetic|math\w*|word problems?|calculat\w*|equations?|unit[- ]conversions?|convert\w* units?)\b"),
     ("classification", r"\b(categori[sz]\w*|classif\w*|label(s|ing|led)?\b|tag(s|ging)?\b|triage\w*|(sort|put|file|bucket)\w*\b.{0,60}?"
                        r"\binto\b|rout(e|es|ed|ing)\b|sentiment|spam|intents?\b|grad(e|es|ing)\b|scor(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d"
-                       r"|rat(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d|detect\w*\s+(the\s+)?(language|topic|intent))"),
+                       r"|rat(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d|detect\w*\s+(the\s+)?(language|topic|intent)"
+                       r"|\b(in|to|into)\s+one\s+of\s+(\w+\s+){0,3}(queues|categories|classes|labels|buckets|groups|bins|types)\b)"),
     ("summarization", r"\b(summar\w*|tl;?dr|condens\w*|digest)\b"),
     ("rewriting", r"\b(rewrit\w*|rephras\w*|paraphras\w*|translat\w*|simplif\w*|proofread\w*|polish\w*|plain[- ](english|language))\b"),
     ("question_answering", r"\b(answer\w* (\w+ ){0,2}questions|q&a|faqs?|question answering)\b"),
@@ -71,6 +72,9 @@ _USER_NOUNS = (
 _USERS = re.compile(
     r"\b(?:for|used by|by|helps?|so that|so|to help)\s+((?:(?:our|the|my|their)\s+)?(?:[\w-]+\s+){0,3}?"
     r"(?:" + _USER_NOUNS + r"))\b", re.I)
+_USED_BY = re.compile(r"\b(?:used|read|reviewed|seen|handled) by\s+((?:(?:our|the|my|their)\s+)?[A-Za-z-]+(?:\s+[A-Za-z-]+){0,2}?)"
+                      r"(?=\s*[.,;!?]|\s+(?:and|who|to|when|for|in|on|at)\b|\s*$)", re.I)
+"""Who uses the answers when they are not one of the known user nouns ("used by the pharmacists")."""
 _CONSTRAINT = re.compile(r"\b(must|never|always|should not|shouldn't|don't|do not|no more than|at most|within|"
                          r"under \d+|only in|in (english|german|french|spanish))\b", re.I)
 _INPUT = re.compile(r"\b(?:each|every|an?|the|one)\s+input\s+(?:is|will be)\s+([^;.]+)", re.I)
@@ -275,7 +279,11 @@ def _subject(text: str) -> str:
         before = before[1:]
     if before and before[-1] in STOP:
         before = []
-    return " ".join([*before, best[1]])
+    subject = " ".join([*before, best[1]])
+    written = re.search(r"\s+".join(map(re.escape, subject.split())), text, re.I)
+    if written and re.search(r"\b[A-Z]{2,}\b", written.group(0)):  # "IT helpdesk tickets": an acronym keeps its case
+        return re.sub(r"\b(?![A-Z]{2,}\b)\w+", lambda m: m.group(0).lower(), written.group(0))
+    return subject
 
 
 def _number(word: str) -> int | None:
@@ -322,9 +330,15 @@ def infer(description: str, task: str | None = None) -> Facts:
         facts.fields = _fields_from(plain, raw)
     if task == "tool_calling":
         facts.tools = _tools_from(plain, raw)
-    users = _USERS.search(plain)
+    users = _USERS.search(plain) or _USED_BY.search(plain)
     if users:
         facts.primary_users = users.group(1)
+    if facts.labels and facts.subject != "input":
+        label_words = {w.lower() for label in facts.labels for w in re.findall(r"[A-Za-z]+", label)}
+        if set(re.findall(r"[a-z]+", facts.subject.lower())) & label_words:  # the subject came from the label list
+            masked = re.sub(r"\b(?:" + "|".join(map(re.escape, sorted(label_words, key=len, reverse=True))) + r")\b",
+                            " ; ", text, flags=re.I)
+            facts.subject = _subject(masked)
     model = re.search(r"(?:^|\s)((?:~|\.{1,2})?/[\w.~/-]*[\w-])|(embedded:[\w.-]+|\b[\w.-]+/[\w.-]*\d[\w.-]*\b)", plain)
     if model:
         facts.base_model = model.group(1) or model.group(2)

@@ -96,6 +96,73 @@ def _preview_write(ctx: ToolContext, name, business_problem, primary_users, task
                            f"base model {spec.base_model}", diff=specfile.diff(old, new))
 
 
+# -- draft_use_case ----------------------------------------------------------------------------
+
+
+def _drafted(description: str) -> tuple[dict[str, Any], list[str], list[str]]:
+    """write_use_case arguments inferred from ``description`` (as the guided interview infers them), what
+    was taken from it, and what was guessed (to ask the person about)."""
+    from skills.use_case.guide import Draft, build_arguments
+    from skills.use_case.infer import infer
+
+    facts = infer(description)
+    draft = Draft(facts=facts, task=facts.task_type, users=facts.primary_users, labels=facts.labels,
+                  fields=facts.fields, tools=facts.tools, base=facts.base_model)
+    if draft.base is not None and not base_models.check_model(draft.base, "lora").fits:
+        draft.base = None
+    if facts.task_type is None:
+        raise ToolError("the description does not say what kind of task it is (put each input into a category, "
+                        "extract fields, summarize, answer questions, rewrite, ...): ask the person (ask_user), then call "
+                        "draft_use_case again with the description and their answer together")
+    taken, guessed = [f"task type {draft.task}"], []
+    if facts.labels:
+        taken.append("labels " + ", ".join(facts.labels))
+    if facts.facets:
+        taken.append("; ".join(f"{k}: {', '.join(v)}" for k, v in facts.facets.items()))
+    if facts.fields:
+        taken.append("fields " + ", ".join(facts.fields))
+    if facts.tools:
+        taken.append("tools " + ", ".join(facts.tools))
+    (taken if facts.primary_users else guessed).append(f"users {facts.primary_users or 'not stated'}")
+    if facts.own_data and facts.own_data.get("has_data"):
+        taken.append("the person has data of their own" + (f" ({facts.own_data['path']})" if facts.own_data.get("path") else ""))
+    guessed.append("the three success tenets (the usual ones for this task type)")
+    missing = {"classification": (not facts.labels and not facts.facets, "the labels"),
+               "extraction": (not facts.fields, "the fields"), "tool_calling": (not facts.tools, "the tool names")}
+    lacking, what = missing.get(draft.task or "", (False, ""))
+    if lacking:
+        raise ToolError(f"the description does not list {what}: ask the person for them (ask_user), then call "
+                        f"draft_use_case again with the description and their answer together")
+    return build_arguments(draft), taken, guessed
+
+
+def _preview_draft(ctx: ToolContext, description: str) -> Preview:
+    try:
+        arguments, taken, guessed = _drafted(description)
+    except ToolError as exc:
+        return Preview(summary=f"Draft {FILE}: not possible yet. {exc}")
+    preview = _preview_write(ctx, **arguments)
+    return Preview(summary=f"{preview.summary}\nTaken from the description: {'; '.join(taken)}. "
+                           f"Guessed: {'; '.join(guessed)}.", diff=preview.diff)
+
+
+@tool("ask", preview=_preview_draft)
+def draft_use_case(ctx: ToolContext, description: Annotated[str, Field(min_length=3, max_length=8000)]) -> ToolResult:
+    """Write a draft use_case.yaml inferred from the person's description, as the guided interview does:
+    task type, labels or fields as written, users, own data, three usual tenets. Easier than write_use_case;
+    the result says what was guessed. Then show it and ask what to change, or approval.
+
+    Args:
+        description: The person's description of the task, with their answers so far.
+    """
+    arguments, taken, guessed = _drafted(description)
+    result = write_use_case.run(ctx, write_use_case.validate(arguments))
+    if result.is_error:
+        return result
+    return ToolResult(content=f"Taken from the description: {'; '.join(taken)}. Guessed, to confirm with the person: "
+                              f"{'; '.join(guessed)}.\n{result.content}", data=result.data, files=result.files)
+
+
 @tool("ask", preview=_preview_write)
 def write_use_case(
     ctx: ToolContext,

@@ -61,7 +61,8 @@ def read(ctx) -> UseCaseSpec:
 def test_the_step_offers_its_tools_with_the_right_permissions():
     tools = {t.name: t for t in get("use_case").tools()}
     assert {name: t.permission for name, t in tools.items()} == {
-        "propose_base_model": "always", "write_use_case": "ask", "update_use_case": "ask", "approve_use_case": "ask",
+        "propose_base_model": "always", "draft_use_case": "ask", "write_use_case": "ask", "update_use_case": "ask",
+        "approve_use_case": "ask",
     }
     params = tools["write_use_case"].schema()["function"]["parameters"]
     assert set(params["required"]) == {"name", "business_problem", "primary_users", "task_type", "contract", "success_tenets"}

@@ -1,0 +1,73 @@
+"""A small local model drives the use-case step through the real `tunesmith run --describe`: it writes its
+calls in the message text, Python-style and as fenced JSON (as Qwen2.5-Coder-1.5B under llama.cpp does),
+leaves out the labels the first time, and leans on draft_use_case instead of filling write_use_case's typed
+contract. The session still ends the step with the person's labels as written and an approved spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from specs.use_case import UseCaseSpec
+from specs.yamlio import load_spec
+from tests.loopback import LoopbackServer, Reply
+
+ROOT = Path(__file__).resolve().parents[2]
+
+DESCRIPTION = ("Sort the refill requests our pharmacy gets by phone and web so the pharmacists see the urgent ones "
+               "first. We have no data yet.")
+LABELS = ["URGENT", "ROUTINE", "TRANSFER", "QUESTION"]
+
+
+def _small_model_replies() -> list[Reply]:
+    ask_task = {"name": "ask_user", "arguments": {
+        "question": "What should the model do with each request?",
+        "choices": [f"Put it in one of these queues: {', '.join(LABELS)}", "Write a reply"], "allow_free_text": True}}
+    ask_approval = {"name": "ask_user", "arguments": {
+        "question": "I drafted use_case.yaml. Do you approve it?", "choices": ["Approve it", "Change the tenets"]}}
+    return [
+        # the description, shortened: "sort" alone does not say which task, and the tool says to ask
+        Reply(text='draft_use_case(description="Sort pharmacy refill requests so urgent ones come first.")'),
+        Reply(text="```json\n" + json.dumps(ask_task) + "\n```"),
+        Reply(text="Drafting it again with your answer.\n\n"
+                   f'draft_use_case(description="{DESCRIPTION} Put it in one of these queues: {", ".join(LABELS)}. '
+                   'Used by the pharmacists.")'),
+        Reply(text=json.dumps(ask_approval)),
+        Reply(text="Approve."),  # ends the turn with neither a question nor a call
+        Reply(text="approve_use_case()"),
+        Reply(text="The use case is approved."),
+    ]
+
+
+def test_a_small_model_writing_calls_as_text_gets_an_approved_use_case_with_the_labels_as_written(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "sk-loopback-not-a-real-key",
+           "TUNESMITH_QUALITY_EMBEDDINGS": "0"}
+    for name in ("TUNESMITH_YES", "TUNESMITH_POLICY_FILE", "TUNESMITH_MODEL"):
+        env.pop(name, None)
+    with LoopbackServer(_small_model_replies()) as server:
+        run = subprocess.run([sys.executable, "-m", "assistant.cli", "--workspace", str(tmp_path / "ws"), "run",
+                              "--describe", DESCRIPTION, "--until", "data", "--yes", "--session-name", "rx",
+                              "--model", "openai/local", "--api-base", server.api_base],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        sent = server.requests
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "Traceback" not in out, out[-3000:]
+    session = tmp_path / "ws" / "sessions" / "rx"
+    spec = load_spec(session / "use_case.yaml", UseCaseSpec)
+    assert spec.status == "approved" and spec.task_type == "classification"
+    assert spec.contract.labels == LABELS and "pharmacists" in spec.primary_users.lower()
+    records = [json.loads(line) for line in (session / "conversation.jsonl").read_text().splitlines()]
+    calls = [c["function"]["name"] for r in records if r["type"] == "assistant" for c in r["message"].get("tool_calls") or []]
+    assert calls == ["draft_use_case", "ask_user", "draft_use_case", "ask_user", "approve_use_case"]
+    assert sum(1 for r in records if r.get("recovered_from_text")) == 5
+    # the first draft failed and said why; the model saw that message in its next request
+    tool_replies = [m for m in sent[1]["messages"] if m["role"] == "tool"]
+    assert "does not say what kind of task" in tool_replies[-1]["content"]
+    assert not (session / "use_case.yaml").read_text().count("generation")
+    assert "draft_use_case" in {t["function"]["name"] for t in sent[0]["tools"]}
+    # after "Approve." alone, the headless run tells the model nobody will answer and to call the next tool
+    last_user = [m for m in sent[5]["messages"] if m["role"] == "user"][-1]["content"]
+    assert last_user.startswith("continue. Nobody is at the keyboard") and "call the next tool" in last_user
