@@ -21,6 +21,9 @@ OFFLINE_BANNER = (
     "(OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) and never written to disk."
 )
 
+LOCAL_PLANNER_TEMPERATURE = 0.2
+"""Sampling temperature of a planner served on this machine (loopback --api-base or Ollama)."""
+
 
 def build_model(settings: Settings, session: Session, jobs: JobRunner | None = None) -> Any:
     """LitellmModel when a planner model is configured, else the offline GuidedModel (whose guides
@@ -29,7 +32,13 @@ def build_model(settings: Settings, session: Session, jobs: JobRunner | None = N
     if model_name:
         from assistant.model import LitellmModel
 
-        return LitellmModel(model_name, api_base=settings.api_base, timeout_s=settings.timeout)
+        from skills.data.teacher_speed import is_local
+
+        # A model served on this machine is a small one: sampling at the server's default (0.8 for llama.cpp)
+        # makes its tool calls wander; hosted models keep their provider's default (some accept no other).
+        local = model_name.startswith("ollama") or is_local(settings.api_base)
+        return LitellmModel(model_name, api_base=settings.api_base, timeout_s=settings.timeout,
+                            temperature=LOCAL_PLANNER_TEMPERATURE if local else None)
     from assistant.guided import GuidedModel
 
     return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records,

@@ -32,6 +32,7 @@ def find_calls(text: str, names: Iterable[str], id_prefix: str = "text_call") ->
     known = set(names)
     if not text or not known:
         return None
+    text = _ECHOED.sub("", text)  # tool schemas the model copied from its prompt are no calls
     if "{" not in text:
         return _python_form(text, known, id_prefix)
     for pattern in (_TAGGED, _FENCED):
@@ -42,9 +43,35 @@ def find_calls(text: str, names: Iterable[str], id_prefix: str = "text_call") ->
     start = stripped.find("{")
     parsed = _loads(stripped[start:])
     found = _calls_in(parsed, known) if parsed is not None else []
+    if found:
+        return TextCalls(_shaped(found, id_prefix), stripped[:start].strip())
+    return _named_objects(stripped, known, id_prefix) or _python_form(text, known, id_prefix)
+
+
+_ECHOED = re.compile(r"<tools>.*?(?:</tools>|$)", re.S)
+_NAMED = re.compile(r"\{\s*\"name\"\s*:")
+
+
+def _named_objects(text: str, known: set[str], id_prefix: str) -> TextCalls | None:
+    """Call objects ``{"name": ..., "arguments": ...}`` found anywhere in the text, e.g. inside extra braces
+    (``{{"name": "read_file", "arguments": {...}}}``, seen from Qwen2.5-Coder-1.5B)."""
+    found: list[tuple[str, Any]] = []
+    first, pos = None, 0
+    for match in _NAMED.finditer(text):
+        if match.start() < pos:
+            continue
+        try:
+            value, end = json.JSONDecoder().raw_decode(text, match.start())
+        except ValueError:
+            continue
+        calls = _calls_in(value, known)
+        if calls:
+            found += calls
+            first = match.start() if first is None else first
+            pos = end
     if not found:
-        return _python_form(text, known, id_prefix)
-    return TextCalls(_shaped(found, id_prefix), stripped[:start].strip())
+        return None
+    return TextCalls(_shaped(found, id_prefix), text[:first].rstrip(" {\n").strip())
 
 
 _PY_START = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")
@@ -160,6 +187,9 @@ def _calls_in(value: Any, known: set[str]) -> list[tuple[str, Any]]:
             return []
         if isinstance(item.get("function"), dict):  # {"type": "function", "function": {"name", "arguments"}}
             item = item["function"]
+        if "arguments" not in item and isinstance(item.get("parameters"), dict) and \
+                ("properties" in item["parameters"] or item["parameters"].get("type") == "object"):
+            return []  # a tool's schema (echoed from the prompt), not a call
         name = item.get("name") or item.get("tool")
         arguments = item.get("arguments", item.get("parameters", item.get("args", {})))
         if not isinstance(name, str) or name not in known:

@@ -113,3 +113,13 @@ def test_timeout_setting_reaches_the_planner_model(tmp_path):
     assert Settings.load({"TUNESMITH_TIMEOUT": "900"}, workspace=str(tmp_path), timeout=30).timeout == 30, "the flag wins"
     with pytest.raises(SettingsError, match=r"--timeout or TUNESMITH_TIMEOUT: .*number.*'soon'"):
         Settings.load({"TUNESMITH_TIMEOUT": "soon"}, workspace=str(tmp_path))
+
+
+def test_a_planner_served_on_this_machine_samples_cold_and_a_hosted_one_keeps_its_default(tmp_path):
+    from assistant.runtime import LOCAL_PLANNER_TEMPERATURE, build_model
+
+    session = Workspace(tmp_path / "ws").create("t")
+    local = build_model(Settings(workspace=tmp_path, model="openai/qwen", api_base="http://127.0.0.1:8080/v1"), session)
+    ollama = build_model(Settings(workspace=tmp_path, model="ollama/qwen2.5:1.5b-instruct"), session)
+    hosted = build_model(Settings(workspace=tmp_path, model="openai/gpt-4.1"), session)
+    assert local.temperature == ollama.temperature == LOCAL_PLANNER_TEMPERATURE and hosted.temperature is None

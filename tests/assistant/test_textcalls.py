@@ -60,6 +60,21 @@ def test_a_python_style_call_becomes_a_call(text, arguments, remaining):
     assert call["function"]["name"] == "lookup" and json.loads(call["function"]["arguments"]) == arguments
 
 
+def test_a_call_inside_extra_braces_after_an_echoed_tool_list_is_the_call_not_the_schema():
+    # Qwen2.5-Coder-1.5B copied a tool's schema from its prompt in <tools>, then wrote the call in doubled braces
+    text = ('<tools>\n{"type": "function", "function": {"name": "lookup", "description": "Look up a merchant.", '
+            '"parameters": {"type": "object", "properties": {"merchant": {"type": "string"}}, "required": ["merchant"]}}}\n'
+            '</tools>\n{{"name": "lookup", "arguments": {"merchant": "Aldi"}}}')
+    found = find_calls(text, NAMES)
+    assert found is not None and found.remaining == ""
+    (call,) = found.calls
+    assert json.loads(call["function"]["arguments"]) == {"merchant": "Aldi"}
+    echoed_only = text.split("</tools>")[0] + "</tools>"
+    assert find_calls(echoed_only, NAMES) is None  # a schema alone is no call
+    schema = '{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}'
+    assert find_calls(schema, NAMES) is None
+
+
 def test_two_python_style_calls_in_one_message_run_in_order():
     text = 'show_file(path="use_case.yaml")\n\nlookup(merchant="Aldi")'
     found = find_calls(text, NAMES)
