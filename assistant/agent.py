@@ -236,6 +236,10 @@ class Agent:
             found = find_calls(reply.content, self.tools, id_prefix=f"text_call_{len(self.session.records())}")
             if found is not None:
                 written, reply.content, reply.tool_calls = reply.content, found.remaining, found.calls
+        if getattr(reply, "cut_off", False) and not reply.tool_calls:
+            raise FormatError(f"(tunesmith) Your last reply ran on to the length limit ({reply.completion_tokens or 'many'} "
+                              "tokens) without a tool call, so it was cut off and dropped. Answer in a few sentences, "
+                              "or call one tool.")
         if reply.phase and reply.phase != self.session.meta.phase:
             yield self._set_phase(reply.phase)
         usage, step = self.session.meta.usage, self.session.meta.phase

@@ -38,6 +38,8 @@ class ModelReply:
     cost_usd: float = 0.0
     phase: str | None = None
     """Set only by the offline planner when it moved on to another step."""
+    cut_off: bool = False
+    """The answer reached ``max_tokens`` (finish_reason ``length``) and was cut off."""
 
 
 class ModelError(Exception):
@@ -93,6 +95,7 @@ class LitellmModel:
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
         temperature: float | None = None,
+        max_tokens: int | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
@@ -103,6 +106,8 @@ class LitellmModel:
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.temperature = temperature
+        self.max_tokens = max_tokens
+        """Cap on one answer's tokens (None: the provider's); a small model that loops would otherwise write on."""
         self.extra = dict(extra or {})
         self.retries_done = 0
         """How many retries this model made in total (tests and the status bar read it)."""
@@ -148,7 +153,10 @@ class LitellmModel:
             kwargs["api_base"] = self.api_base
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            kwargs["max_tokens"] = self.max_tokens
         text: list[str] = []
+        reasons: set[str] = set()
         calls: dict[int, dict[str, Any]] = {}
         chunks: list[Any] = []
         usage: Any = None
@@ -160,6 +168,8 @@ class LitellmModel:
                 usage = getattr(chunk, "usage", None) or usage
                 for choice in getattr(chunk, "choices", None) or []:
                     finished = finished or bool(getattr(choice, "finish_reason", None))
+                    if getattr(choice, "finish_reason", None):
+                        reasons.add(str(choice.finish_reason))
                     delta = choice.delta
                     if getattr(delta, "content", None):
                         text.append(delta.content)
@@ -170,7 +180,8 @@ class LitellmModel:
             raise _classify(litellm, exc, self.model, self.timeout_s) from None
         if not finished:
             raise _Retry("the stream ended before the answer was complete")
-        reply = ModelReply(content="".join(text), tool_calls=[_finish_call(calls[i], i) for i in sorted(calls)])
+        reply = ModelReply(content="".join(text), tool_calls=[_finish_call(calls[i], i) for i in sorted(calls)],
+                           cut_off="length" in reasons)
         if usage is not None:
             reply.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
             reply.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)

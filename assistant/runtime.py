@@ -23,6 +23,10 @@ OFFLINE_BANNER = (
 
 LOCAL_PLANNER_TEMPERATURE = 0.2
 """Sampling temperature of a planner served on this machine (loopback --api-base or Ollama)."""
+LOCAL_PLANNER_MAX_TOKENS = 1536
+"""Longest answer asked of a planner served on this machine: the longest tool call of the journey (write_use_case)
+takes well under 1,000 tokens, and a small model that loops (seen: 6,000+ tokens from a 1.5B model at 8 a second)
+would otherwise hold the run for many minutes."""
 
 
 def build_model(settings: Settings, session: Session, jobs: JobRunner | None = None) -> Any:
@@ -38,7 +42,8 @@ def build_model(settings: Settings, session: Session, jobs: JobRunner | None = N
         # makes its tool calls wander; hosted models keep their provider's default (some accept no other).
         local = model_name.startswith("ollama") or is_local(settings.api_base)
         return LitellmModel(model_name, api_base=settings.api_base, timeout_s=settings.timeout,
-                            temperature=LOCAL_PLANNER_TEMPERATURE if local else None)
+                            temperature=LOCAL_PLANNER_TEMPERATURE if local else None,
+                            max_tokens=LOCAL_PLANNER_MAX_TOKENS if local else None)
     from assistant.guided import GuidedModel
 
     return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records,

@@ -47,6 +47,8 @@ class Reply:
     """Reported as ``prompt_tokens_details.cached_tokens`` when not 0."""
     chunk_delay_s: float = 0.0
     """Pause before each streamed chunk (a slow model that keeps generating)."""
+    finish_reason: str | None = None
+    """Sent as the answer's finish_reason instead of stop/tool_calls (e.g. "length": max_tokens cut it off)."""
 
 
 class LoopbackServer:
@@ -238,7 +240,8 @@ def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "loopback"),
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+        "choices": [{"index": 0, "message": message,
+                     "finish_reason": reply.finish_reason or ("tool_calls" if calls else "stop")}],
         "usage": _usage(reply),
     }
 
@@ -267,7 +270,7 @@ def _chunks(reply: Reply, body: dict[str, Any]) -> list[dict[str, Any]]:
             "function": {"name": call["function"]["name"], "arguments": arguments[:half]},
         }]}))
         out.append(chunk({"tool_calls": [{"index": call["index"], "function": {"arguments": arguments[half:]}}]}))
-    out.append(chunk({}, "tool_calls" if reply.tool_calls else "stop"))
+    out.append(chunk({}, reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")))
     if (body.get("stream_options") or {}).get("include_usage"):
         final = chunk({})
         final["choices"] = []

@@ -125,3 +125,19 @@ async def test_a_call_written_in_the_content_runs_through_litellm_and_the_log_sa
     assert assistant["recovered_from_text"] == written and assistant["message"]["content"] == "I will look it up."
     assert assistant["message"]["tool_calls"][0]["function"]["name"] == "lookup"
     assert sent[-2]["tool_calls"][0]["function"]["name"] == "lookup" and sent[-1]["role"] == "tool"
+
+
+async def test_a_reply_cut_off_at_the_length_limit_is_dropped_and_the_model_told_to_be_short(tmp_path, monkeypatch):
+    # a small local model that loops writes on until max_tokens; the run neither keeps that text nor stops
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback")
+    rambling = "<tools>\n" + "I will look up the merchant and then " * 40
+    with LoopbackServer([Reply(text=rambling, finish_reason="length", completion_tokens=1536),
+                         Reply(text='lookup(merchant="Aldi")'), Reply(text="Aldi is groceries.")]) as server:
+        session = Workspace(tmp_path / "ws").create("s")
+        model = LitellmModel("openai/loopback", api_base=server.api_base, timeout_s=5, max_retries=0, max_tokens=1536)
+        events = await collect(Agent(session, model, [lookup], system_prompt=lambda s: "Be brief.").send("Aldi?"))
+        assert [e.content for e in events if isinstance(e, ToolFinished)] == ["Aldi: groceries"]
+        assert server.requests[0]["max_tokens"] == 1536
+        second = server.requests[1]["messages"]
+    assert "cut off and dropped" in second[-1]["content"] and "1536 tokens" in second[-1]["content"]
+    assert not any(rambling[:40] in str(m.get("content")) for m in second)
