@@ -63,6 +63,11 @@ def why_not_offered(tool_: Tool, phase: str, records: list[dict[str, Any]]) -> s
             f"go on with the {phase} step (its playbook says how it ends).")
 
 
+ENDING_TOOLS = {"use_case": "approve_use_case", "data": "finish_data_step", "train": "wait_for_training",
+                "evaluate": "finish_evaluation", "export": "export_model"}
+"""The tool whose success moves each step on (named in go_to_step's error, for models that cannot find it)."""
+
+
 def step_tool(phase: Any, records: Any) -> Tool:
     """The ``go_to_step`` tool for one session: ``phase()`` gives its step now, ``records()`` its log."""
 
@@ -77,8 +82,11 @@ def step_tool(phase: Any, records: Any) -> Tool:
         if step not in catalog.ORDER:
             raise ToolError(f"there is no step {step!r}; steps: {', '.join(catalog.ORDER)}")
         if step not in allowed:
+            ends = ENDING_TOOLS.get(now)
+            how = (f"call {ends} (once the person agreed to what it finishes)" if ends
+                   else "its playbook says which tool ends it")
             raise ToolError(f"the {step} step is not open yet (open: {', '.join(allowed)}); finish the {now} "
-                            f"step first: its playbook says which tool ends it")
+                            f"step first: {how}")
         if step == now:
             return ToolResult(content=f"Already in the {step} step.", data={"step": step})
         return ToolResult(content=f"Now in the {step} step: its playbook and tools are loaded.",

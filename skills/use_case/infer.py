@@ -265,7 +265,7 @@ def _subject(text: str) -> str:
     best = None
     for noun in NOUNS:
         match = re.search(r"(?<!\bthat )(?<!\bwhich )(?<!\bwho )(?<!\bto )(?<!\bit )\b" + re.escape(noun)
-                          + r"(s|es)?\b(?!\s+(?:the|a|an|one|our|my|it|them)\b)", lowered)
+                          + r"(s|es)?\b(?!\s+(?:the|a|an|one|our|my|it|them|is|was)\b)", lowered)
         if match and (best is None or match.start() < best[0]):
             best = (match.start(), match.group(0))
     if best is None:
