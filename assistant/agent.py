@@ -233,7 +233,8 @@ class Agent:
             raise FormatError("(tunesmith) Your last reply was empty. Answer the person, or call one of the tools.")
         written = None
         if not reply.tool_calls:
-            found = find_calls(reply.content, self.tools, id_prefix=f"text_call_{len(self.session.records())}")
+            found = find_calls(reply.content, self.tools, id_prefix=f"text_call_{len(self.session.records())}",
+                               params={name: list(tool.args_model.model_fields) for name, tool in self.tools.items()})
             if found is not None:
                 written, reply.content, reply.tool_calls = reply.content, found.remaining, found.calls
         if getattr(reply, "cut_off", False) and not reply.tool_calls:

@@ -13,7 +13,7 @@ import ast
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
 _FENCED = re.compile(r"```[ \t]*(?:json|tool_call|tool|javascript|js)?[ \t]*\n(.*?)\n?[ \t]*```", re.S | re.I)
@@ -27,14 +27,18 @@ class TextCalls:
     remaining: str
 
 
-def find_calls(text: str, names: Iterable[str], id_prefix: str = "text_call") -> TextCalls | None:
-    """The tool calls written in ``text`` whose name is in ``names``; None when there are none."""
+def find_calls(text: str, names: Iterable[str], id_prefix: str = "text_call",
+               params: Mapping[str, Sequence[str]] | None = None) -> TextCalls | None:
+    """The tool calls written in ``text`` whose name is in ``names``; None when there are none. ``params``
+    (tool -> its parameter names in order) lets a Python-style call pass arguments by position
+    (``go_to_step("data")``); without it only keywords count."""
     known = set(names)
+    order = {name: list(names_) for name, names_ in (params or {}).items()}
     if not text or not known:
         return None
     text = _ECHOED.sub("", text)  # tool schemas the model copied from its prompt are no calls
     if "{" not in text:
-        return _python_form(text, known, id_prefix)
+        return _python_form(text, known, id_prefix, order)
     for pattern in (_TAGGED, _FENCED):
         found, remaining = _from_blocks(pattern, text, known)
         if found:
@@ -45,7 +49,7 @@ def find_calls(text: str, names: Iterable[str], id_prefix: str = "text_call") ->
     found = _calls_in(parsed, known) if parsed is not None else []
     if found:
         return TextCalls(_shaped(found, id_prefix), stripped[:start].strip())
-    return _named_objects(stripped, known, id_prefix) or _python_form(text, known, id_prefix)
+    return _named_objects(stripped, known, id_prefix) or _python_form(text, known, id_prefix, order)
 
 
 _ECHOED = re.compile(r"<tools>.*?(?:</tools>|$)", re.S)
@@ -79,7 +83,7 @@ _EMPTY_FENCE = re.compile(r"```[ \t]*\w*[ \t]*\n?\s*```")
 _WORDS = {"true": True, "false": False, "null": None, "none": None}
 
 
-def _python_form(text: str, known: set[str], id_prefix: str) -> TextCalls | None:
+def _python_form(text: str, known: set[str], id_prefix: str, order: dict[str, list[str]]) -> TextCalls | None:
     """Python-style calls of known tools, ``name(key=value, ...)``, each in order; None when there are none."""
     found: list[tuple[str, Any]] = []
     kept, pos = [], 0
@@ -87,7 +91,7 @@ def _python_form(text: str, known: set[str], id_prefix: str) -> TextCalls | None
         if match.start() < pos or match.group(1) not in known:
             continue
         end = _closing(text, match.end() - 1)
-        call = _py_call(text[match.start():end]) if end is not None else None
+        call = _py_call(text[match.start():end], order) if end is not None else None
         if call is None:
             continue
         found.append(call)
@@ -121,14 +125,22 @@ def _closing(text: str, open_at: int) -> int | None:
     return None
 
 
-def _py_call(source: str) -> tuple[str, dict[str, Any]] | None:
+def _py_call(source: str, params: dict[str, list[str]]) -> tuple[str, dict[str, Any]] | None:
     try:
         node = ast.parse(source.strip(), mode="eval").body
     except (SyntaxError, ValueError):
         return None
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.args:
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
         return None
+    order = params.get(node.func.id) or []
+    if len(node.args) > len(order):
+        return None  # positional arguments need the tool's parameter order
     arguments: dict[str, Any] = {}
+    for name, value in zip(order, node.args):
+        try:
+            arguments[name] = _literal(value)
+        except ValueError:
+            return None
     for keyword in node.keywords:
         if keyword.arg is None:
             return None

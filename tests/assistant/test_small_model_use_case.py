@@ -30,7 +30,7 @@ def _small_model_replies() -> list[Reply]:
         "question": "I drafted use_case.yaml. Do you approve it?", "choices": ["Approve it", "Change the tenets"]}}
     return [
         # the description, shortened: "sort" alone does not say which task, and the tool says to ask
-        Reply(text='draft_use_case(description="Sort pharmacy refill requests so urgent ones come first.")'),
+        Reply(text='draft_use_case("Sort pharmacy refill requests so urgent ones come first.")'),  # by position
         Reply(text="```json\n" + json.dumps(ask_task) + "\n```"),
         Reply(text="Drafting it again with your answer.\n\n"
                    f'draft_use_case(description="{DESCRIPTION} Put it in one of these queues: {", ".join(LABELS)}. '

@@ -75,6 +75,14 @@ def test_a_call_inside_extra_braces_after_an_echoed_tool_list_is_the_call_not_th
     assert find_calls(schema, NAMES) is None
 
 
+def test_positional_arguments_follow_the_tools_parameter_order_when_it_is_known():
+    order = {"lookup": ["merchant", "exact"], "show_file": ["path"]}
+    found = find_calls('show_file("use_case.yaml")\nlookup("Aldi", True)', NAMES, params=order)
+    assert [json.loads(c["function"]["arguments"]) for c in found.calls] == [{"path": "use_case.yaml"},
+                                                                             {"merchant": "Aldi", "exact": True}]
+    assert find_calls('show_file("a", "b")', NAMES, params=order) is None  # more than the tool takes
+
+
 def test_two_python_style_calls_in_one_message_run_in_order():
     text = 'show_file(path="use_case.yaml")\n\nlookup(merchant="Aldi")'
     found = find_calls(text, NAMES)
@@ -83,7 +91,7 @@ def test_two_python_style_calls_in_one_message_run_in_order():
 
 @pytest.mark.parametrize("text", [
     "I will call lookup next.",
-    'lookup("Aldi")',  # positional: which parameter is meant is a guess
+    'lookup("Aldi")',  # positional, and the tool's parameter order not given: which one is meant is a guess
     'lookup(merchant=open("/etc/passwd").read())',  # not a literal: never evaluated
     'lookup(**{"merchant": "Aldi"})',
     'fly_to_moon(speed="fast")',
