@@ -99,13 +99,43 @@ def _preview_write(ctx: ToolContext, name, business_problem, primary_users, task
 # -- draft_use_case ----------------------------------------------------------------------------
 
 
-def _drafted(description: str) -> tuple[dict[str, Any], list[str], list[str]]:
-    """write_use_case arguments inferred from ``description`` (as the guided interview infers them), what
-    was taken from it, and what was guessed (to ask the person about)."""
+def _persons_words(ctx: ToolContext) -> str:
+    """What the person wrote in this session (their description and answers), oldest first; not the headless
+    run's "continue" nudges."""
+    import json as _json
+
+    path = ctx.path("conversation.jsonl")
+    words = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        try:
+            record = _json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict) or record.get("type") != "user" or record.get("hidden"):
+            continue
+        content = (record.get("message") or {}).get("content")
+        if isinstance(content, str) and content.strip() and not content.lower().startswith("continue"):
+            words.append(content.strip())
+    return "\n".join(words)
+
+
+def _drafted(description: str, person: str = "") -> tuple[dict[str, Any], list[str], list[str]]:
+    """write_use_case arguments inferred from the person's own words in the session (``person``) and, where
+    those do not say the task, the planner's ``description`` too (as the guided interview infers them), what
+    was taken, and what was guessed (to ask the person about). A small model's paraphrase loses the labels
+    or the task; the person's words are read first."""
     from skills.use_case.guide import Draft, build_arguments
     from skills.use_case.infer import infer
 
-    facts = infer(description)
+    facts = infer(person) if person else infer(description)
+    if person and (facts.task_type is None or (facts.task_type == "classification" and not facts.labels and not facts.facets)):
+        facts = infer(person + "\n" + description)
+    if person and facts.primary_users is None:
+        facts.primary_users = infer(description).primary_users  # who uses it, as the planner heard it
     draft = Draft(facts=facts, task=facts.task_type, users=facts.primary_users, labels=facts.labels,
                   fields=facts.fields, tools=facts.tools, base=facts.base_model)
     if draft.base is not None and not base_models.check_model(draft.base, "lora").fits:
@@ -138,7 +168,7 @@ def _drafted(description: str) -> tuple[dict[str, Any], list[str], list[str]]:
 
 def _preview_draft(ctx: ToolContext, description: str) -> Preview:
     try:
-        arguments, taken, guessed = _drafted(description)
+        arguments, taken, guessed = _drafted(description, _persons_words(ctx))
     except ToolError as exc:
         return Preview(summary=f"Draft {FILE}: not possible yet. {exc}")
     preview = _preview_write(ctx, **arguments)
@@ -148,14 +178,15 @@ def _preview_draft(ctx: ToolContext, description: str) -> Preview:
 
 @tool("ask", preview=_preview_draft)
 def draft_use_case(ctx: ToolContext, description: Annotated[str, Field(min_length=3, max_length=8000)]) -> ToolResult:
-    """Write a draft use_case.yaml inferred from the person's description, as the guided interview does:
+    """Write a draft use_case.yaml inferred from the person's words in this session and your description,
+    as the guided interview does:
     task type, labels or fields as written, users, own data, three usual tenets. Easier than write_use_case;
     the result says what was guessed. Then show it and ask what to change, or approval.
 
     Args:
         description: The person's description of the task, with their answers so far.
     """
-    arguments, taken, guessed = _drafted(description)
+    arguments, taken, guessed = _drafted(description, _persons_words(ctx))
     result = write_use_case.run(ctx, write_use_case.validate(arguments))
     if result.is_error:
         return result

@@ -71,3 +71,26 @@ def test_a_small_model_writing_calls_as_text_gets_an_approved_use_case_with_the_
     # after "Approve." alone, the headless run tells the model nobody will answer and to call the next tool
     last_user = [m for m in sent[5]["messages"] if m["role"] == "user"][-1]["content"]
     assert last_user.startswith("continue. Nobody is at the keyboard") and "call the next tool" in last_user
+
+
+def test_draft_use_case_reads_the_persons_own_words_when_the_models_paraphrase_lost_the_labels(tmp_path):
+    # Qwen2.5-Coder-1.5B passed "Draft a use_case.yaml for the task of reading the CSV file and routing tickets to
+    # the appropriate queue": no labels. The person's message in the session has them, and they win.
+    from assistant.records import user_record
+    from assistant.session import Workspace
+    from skills.toolkit import ToolContext
+    from skills.use_case.tools import draft_use_case
+
+    session = Workspace(tmp_path / "ws").create("it")
+    session.append(user_record("Route our IT helpdesk tickets to one of five queues: hardware, software, network, "
+                               "access, other. Our service desk agents use it."))
+    session.append(user_record("continue. Nobody is at the keyboard in this headless run, so do not wait for me: "
+                               "call the next tool of this step."))
+    ctx = ToolContext(session_dir=session.dir)
+    paraphrase = ("Draft a use_case.yaml for the task of reading the CSV file and routing tickets to the appropriate "
+                  "queue based on the ticket type.")
+    result = draft_use_case.run(ctx, draft_use_case.validate({"description": paraphrase}))
+    assert not result.is_error, result.content
+    spec = load_spec(session.dir / "use_case.yaml", UseCaseSpec)
+    assert spec.task_type == "classification" and spec.contract.labels == ["hardware", "software", "network", "access", "other"]
+    assert "IT helpdesk ticket" in spec.name and spec.task_type != "tool_calling"  # the nudge's words are not read
