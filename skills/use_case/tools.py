@@ -191,7 +191,9 @@ def draft_use_case(ctx: ToolContext, description: Annotated[str, Field(min_lengt
     if result.is_error:
         return result
     return ToolResult(content=f"Taken from the description: {'; '.join(taken)}. Guessed, to confirm with the person: "
-                              f"{'; '.join(guessed)}.\n{result.content}", data=result.data, files=result.files)
+                              f"{'; '.join(guessed)}.\n{result.content}\nNext: ask_user whether to approve it (choices "
+                              "\"Approve it\" and what to change); once the person approves, call approve_use_case.",
+                      data=result.data, files=result.files)
 
 
 @tool("ask", preview=_preview_write)
