@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import statistics
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.train_levers import LABELS, collate, demo_prompts, encode
+from tests.bench.train_levers import collate, demo_prompts, demo_setup, encode
 
 
 def main() -> None:
@@ -32,19 +31,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
-    from skills.common.basemodel import resolve_model_path
-    from synth.templates import classification
-
-    threads = int(os.environ.get("TUNESMITH_THREADS") or os.cpu_count() or 1)
-    torch.set_num_threads(threads)
-    load_before = [round(x, 2) for x in os.getloadavg()]
-    path = resolve_model_path("embedded:SmolLM2-135M-Instruct")
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    records = classification.generate({"labels": LABELS, "n": 512, "seed": 1, "split": "train",
-                                       "axes": {"style": [[s, 1] for s in classification._STYLES]}})
+    threads, load_before, path, tokenizer, pad, records = demo_setup(torch)
     items = encode(tokenizer, records, demo_prompts()["short"])
     total = args.warmup + args.steps
     data = [collate(torch, items[k * args.batch:(k + 1) * args.batch], pad) for k in range(total)]

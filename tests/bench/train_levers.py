@@ -83,14 +83,10 @@ def padding_share(items, batch: int, grouped: bool, seed: int = 0) -> float:
     return round(1 - real / padded, 3)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=8, help="timed steps per setting (after one untimed)")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--out", type=Path, default=None, help="also write the result JSON here")
-    args = parser.parse_args()
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def demo_setup(torch, n: int = 512) -> tuple[int, list[float], str, object, int, list[dict]]:
+    """Threads (set), the load average before, the embedded model's path, its tokenizer and pad id, and ``n``
+    records of the demo's task: what each bench script of the demo's batches starts from."""
+    from transformers import AutoTokenizer
 
     from skills.common.basemodel import resolve_model_path
     from synth.templates import classification
@@ -101,8 +97,21 @@ def main() -> None:
     path = resolve_model_path("embedded:SmolLM2-135M-Instruct")
     tokenizer = AutoTokenizer.from_pretrained(path)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    records = classification.generate({"labels": LABELS, "n": 512, "seed": 1, "split": "train",
+    records = classification.generate({"labels": LABELS, "n": n, "seed": 1, "split": "train",
                                        "axes": {"style": [[s, 1] for s in classification._STYLES]}})
+    return threads, load_before, path, tokenizer, pad, records
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=8, help="timed steps per setting (after one untimed)")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=None, help="also write the result JSON here")
+    args = parser.parse_args()
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    threads, load_before, path, tokenizer, pad, records = demo_setup(torch)
     prompts = demo_prompts()
     encoded = {name: encode(tokenizer, records, text) for name, text in prompts.items()}
     tokens_per_record = {name: round(statistics.mean(len(ids) for ids, _ in items), 1) for name, items in encoded.items()}
