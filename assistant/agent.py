@@ -52,6 +52,12 @@ class RepeatedFailure(AgentStop):
     reason = "error"
 
 
+def _writes_tool_response(text: str) -> bool:
+    """Whether a reply imitates the chat template's tool result (small models write the person's answer there)."""
+    lowered = text.lower()
+    return "<tool_response>" in lowered or "</tool_response>" in lowered
+
+
 class FormatError(Exception):
     """The model's reply could not be used; the message is appended for the model to read."""
 
@@ -237,6 +243,12 @@ class Agent:
                                params={name: list(tool.args_model.model_fields) for name, tool in self.tools.items()})
             if found is not None:
                 written, reply.content, reply.tool_calls = reply.content, found.remaining, found.calls
+        if not reply.tool_calls and _writes_tool_response(reply.content):
+            ends = steps.ENDING_TOOLS.get(self.session.meta.phase)
+            raise FormatError("(tunesmith) Your last reply wrote a <tool_response> itself, so it was dropped: tool "
+                              "results and the person's replies come only from tunesmith, after a tool call. Call a "
+                              "tool instead: ask_user to ask the person" + (f", or {ends} when this step's work is done"
+                                                                              if ends else "") + ".")
         if getattr(reply, "cut_off", False) and not reply.tool_calls:
             raise FormatError(f"(tunesmith) Your last reply ran on to the length limit ({reply.completion_tokens or 'many'} "
                               "tokens) without a tool call, so it was cut off and dropped. Answer in a few sentences, "

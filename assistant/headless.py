@@ -24,6 +24,17 @@ def first_choice(question: Question) -> str:
     return question.choices[0] if question.choices else "continue"
 
 
+NO_ONE_TO_ASK = ("Nobody is at the keyboard to answer questions in this headless run. Take what my first message "
+                 "says; where it is silent, choose the usual default, say which, and call the next tool of this step.")
+"""A headless run's answer to an LLM planner's question that offers no choices: "continue" answers nothing, and a
+small model asks again."""
+
+
+def first_choice_or_decide(question: Question) -> str:
+    """Headless answers for an LLM planner: the first choice, or NO_ONE_TO_ASK when the question has none."""
+    return question.choices[0] if question.choices else NO_ONE_TO_ASK
+
+
 class Printer:
     """Plain, line-oriented progress for a terminal or a CI log."""
 
@@ -99,11 +110,19 @@ models often end with "Approve." or a summary): plain "continue" leaves them gue
 "continue"."""
 
 
+def go_on_for(phase: str) -> str:
+    """GO_ON for one step, naming the tool that ends it (a small model that wrote "Approve." needs the name)."""
+    from assistant.steps import ENDING_TOOLS
+
+    ends = ENDING_TOOLS.get(phase)
+    return GO_ON + (f" When this step's work is done, call {ends} to end it." if ends else "")
+
+
 async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Question], str] = first_choice,
                 printer: Callable[[Event], None] | None = None, goal_phase: str = "done", max_turns: int = 120,
-                go_on: str = "continue") -> int:
+                go_on: str | Callable[[str], str] = "continue") -> int:
     """Run turns until the session reaches ``goal_phase``; answer questions with ``answer``, and a turn that
-    asked nothing with ``go_on``."""
+    asked nothing with ``go_on`` (a text, or a function of the step the session is at)."""
     show = printer or Printer()
     session = agent.session
     events = agent.send(first_message) if first_message else agent.resume()
@@ -134,7 +153,7 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
             return EXIT_NEEDS_APPROVAL
         if ended is not None and ended.reason == "error":
             return EXIT_FAILED
-        reply = answer(question) if question is not None else go_on
+        reply = answer(question) if question is not None else (go_on if isinstance(go_on, str) else go_on(session.meta.phase))
         repeated = watch.end_turn(session.meta.phase, reply)
         if repeated is not None:  # the same step with the same result again: only a person can change it
             if isinstance(show, Printer):

@@ -73,10 +73,11 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if first_message:
         printer.line(f"person: {first_message}")
-    from assistant.headless import GO_ON
+    from assistant.headless import first_choice, first_choice_or_decide, go_on_for
 
     code = asyncio.run(drive(agent, first_message, printer=printer, goal_phase=args.until, max_turns=args.max_turns,
-                             go_on="continue" if settings.offline else GO_ON))
+                             go_on="continue" if settings.offline else go_on_for,
+                             answer=first_choice if settings.offline else first_choice_or_decide))
     printer.line(f"finished at step {session.meta.phase} with exit code {code}")
     if session.meta.usage.prompt_tokens:  # an LLM planner ran (the offline one spends no tokens)
         printer.line("planner usage:")
