@@ -110,19 +110,24 @@ models often end with "Approve." or a summary): plain "continue" leaves them gue
 "continue"."""
 
 
-def go_on_for(phase: str) -> str:
-    """GO_ON for one step, naming the tool that ends it (a small model that wrote "Approve." needs the name)."""
+def go_on_for(session: Any) -> str:
+    """GO_ON for the step the session is at: it names the tool that ends the step and the call its files point to
+    next (a small model that wrote "Approve." or an apology needs the names)."""
+    from assistant.next_call import next_call
     from assistant.steps import ENDING_TOOLS
 
-    ends = ENDING_TOOLS.get(phase)
+    phase = session.meta.phase
+    ends, hint = ENDING_TOOLS.get(phase), next_call(session.dir, phase)
+    if hint:
+        return f"continue. Nobody is at the keyboard in this headless run, so do not wait for me. Call this next: {hint}"
     return GO_ON + (f" When this step's work is done, call {ends} to end it." if ends else "")
 
 
 async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Question], str] = first_choice,
                 printer: Callable[[Event], None] | None = None, goal_phase: str = "done", max_turns: int = 120,
-                go_on: str | Callable[[str], str] = "continue") -> int:
+                go_on: str | Callable[[Any], str] = "continue") -> int:
     """Run turns until the session reaches ``goal_phase``; answer questions with ``answer``, and a turn that
-    asked nothing with ``go_on`` (a text, or a function of the step the session is at)."""
+    asked nothing with ``go_on`` (a text, or a function of the session)."""
     show = printer or Printer()
     session = agent.session
     events = agent.send(first_message) if first_message else agent.resume()
@@ -153,7 +158,7 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
             return EXIT_NEEDS_APPROVAL
         if ended is not None and ended.reason == "error":
             return EXIT_FAILED
-        reply = answer(question) if question is not None else (go_on if isinstance(go_on, str) else go_on(session.meta.phase))
+        reply = answer(question) if question is not None else (go_on if isinstance(go_on, str) else go_on(session))
         repeated = watch.end_turn(session.meta.phase, reply)
         if repeated is not None:  # the same step with the same result again: only a person can change it
             if isinstance(show, Printer):

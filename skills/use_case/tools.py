@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
@@ -333,6 +334,18 @@ def _preview_approve(ctx: ToolContext) -> Preview:
                    diff=specfile.diff(old, specfile.render(approved, old, ctx.session_dir)))
 
 
+def _first_data_call(spec: UseCaseSpec) -> str:
+    """The data step's first call, named where the approval's result is read (small models stop there otherwise)."""
+    own = spec.own_data
+    if own is not None and own.has_data and own.path:
+        if own.kind == "reference_document":
+            return f"It starts with the person's document: attach_document(path={json.dumps(own.path)})."
+        return f"It starts with the person's data: inspect_data_file(path={json.dumps(own.path)})."
+    if own is not None and own.has_data:
+        return "The person has data of their own: ask them for the file's path, then inspect_data_file(path=...)."
+    return "It starts with seed examples: draft_seed_examples()."
+
+
 @tool("ask", preview=_preview_approve)
 def approve_use_case(ctx: ToolContext) -> ToolResult:
     """Mark use_case.yaml approved and move on to the data step. Call it only after the person said
@@ -348,7 +361,7 @@ def approve_use_case(ctx: ToolContext) -> ToolResult:
     digest = hashlib.sha256(ctx.path(FILE).read_bytes()).hexdigest()
     lineage.record(ctx.session_dir, "use_case", FILE, version=spec.version, base_model=spec.base_model)
     return ToolResult(
-        content=f"{FILE} is approved ({spec.name}). Next step: data (seed examples and the data generation spec).",
+        content=f"{FILE} is approved ({spec.name}). Next step: data. {_first_data_call(spec)}",
         data={"path": FILE, "status": "approved", "sha256": digest},
         files=[FILE],
         phase=NEXT_PHASE,

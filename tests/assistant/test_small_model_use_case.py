@@ -70,7 +70,9 @@ def test_a_small_model_writing_calls_as_text_gets_an_approved_use_case_with_the_
     assert "draft_use_case" in {t["function"]["name"] for t in sent[0]["tools"]}
     # after "Approve." alone, the headless run tells the model nobody will answer and to call the next tool
     last_user = [m for m in sent[5]["messages"] if m["role"] == "user"][-1]["content"]
-    assert last_user.startswith("continue. Nobody is at the keyboard") and "call the next tool" in last_user
+    assert last_user.startswith("continue. Nobody is at the keyboard")
+    # the person approved the draft and the model wrote "Approve." instead of the call: the nudge names it
+    assert "Call this next: approve_use_case()" in last_user
 
 
 def test_draft_use_case_reads_the_persons_own_words_when_the_models_paraphrase_lost_the_labels(tmp_path):
@@ -103,7 +105,7 @@ COMMENTS = ("Label the comments people leave on our recipe site as PRAISE, COMPL
 def test_a_model_that_writes_the_persons_reply_itself_is_told_to_call_a_tool_and_gets_the_ending_tool_named(tmp_path):
     # Qwen2.5-Coder-1.5B under llama.cpp, after a draft, wrote the template's tool-result block itself with a made-up
     # approval in it, then a bare "Approve.". Neither may count: the made-up reply is dropped, the model is told that
-    # only tunesmith writes tool results, and the headless nudge names approve_use_case.
+    # only tunesmith writes tool results, and the headless nudge names the call to make.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "sk-loopback-not-a-real-key",
            "TUNESMITH_QUALITY_EMBEDDINGS": "0"}
     for name in ("TUNESMITH_YES", "TUNESMITH_POLICY_FILE", "TUNESMITH_MODEL"):
@@ -133,4 +135,4 @@ def test_a_model_that_writes_the_persons_reply_itself_is_told_to_call_a_tool_and
     assert "<tool_response> itself" in told and "approve_use_case" in told
     assert not any("The person replied" in (m.get("content") or "") for m in sent[2]["messages"])
     nudge = [m["content"] for m in sent[3]["messages"] if m["role"] == "user"][-1]
-    assert nudge.startswith("continue. Nobody is at the keyboard") and "call approve_use_case to end it" in nudge
+    assert nudge.startswith("continue. Nobody is at the keyboard") and "Call this next: ask_user(" in nudge

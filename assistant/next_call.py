@@ -1,0 +1,103 @@
+"""The likely next call of a step, read from the session's files alone: what a headless run names when an LLM
+planner ended its turn without a question or a call.
+
+Small local models (1.5B) often stop with an apology or a summary where the playbook says which tool comes next;
+naming that tool, with the arguments the files give, is what gets them moving. It is a hint, not a decision:
+the model still calls the tool, and every gate still applies. The guided planner does not use it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _use_case(folder: Path) -> Any | None:
+    from specs.use_case import UseCaseSpec
+    from specs.yamlio import SpecError, load_spec
+
+    try:
+        return load_spec(folder / "use_case.yaml", UseCaseSpec)
+    except (SpecError, OSError):  # a broken or missing file: the step's own tools say what is wrong
+        return None
+
+
+def _proposal(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / "data" / "import_proposal.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _last_person_words(folder: Path) -> str:
+    """The last message the person (or a headless answer) wrote, not counting tunesmith's hidden notes."""
+    try:
+        lines = (folder / "conversation.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("type") == "user" and not record.get("hidden"):
+            return str((record.get("message") or {}).get("content") or "")
+    return ""
+
+
+APPROVING = ("approve", "yes", "looks good", "ok", "lgtm")
+
+
+def _use_case_step(folder: Path) -> str | None:
+    if not (folder / "use_case.yaml").exists():
+        return "draft_use_case(description=<the person's first message, word for word>)"
+    spec = _use_case(folder)
+    if spec is None or spec.status == "approved":
+        return None
+    if _last_person_words(folder).strip().lower().startswith(APPROVING):
+        return "approve_use_case()"
+    return ('ask_user(question="Do you approve use_case.yaml as it is now?", choices=["Approve it", '
+            '"Change something"])')
+
+
+def _data_step(folder: Path) -> str | None:
+    spec = _use_case(folder)
+    own = getattr(spec, "own_data", None)
+    data = folder / "data"
+    imported = (data / "imported.jsonl").exists()
+    if own is not None and own.has_data and own.path and not imported:
+        if own.kind == "reference_document":
+            if not (folder / "data_generation.yaml").exists():
+                return f"attach_document(path={json.dumps(own.path)})"
+        else:
+            proposal = _proposal(folder)
+            if proposal is None:
+                return f"inspect_data_file(path={json.dumps(own.path)})"
+            return (f"import_data(path={json.dumps(proposal.get('path', own.path))}, "
+                    f"mapping={json.dumps(proposal.get('mapping') or {})}) once the person agrees to that mapping")
+    if not (data / "examples.jsonl").exists() and not imported:
+        return "draft_seed_examples()"
+    if not (folder / "data_generation.yaml").exists():
+        return "write_data_generation_spec()"
+    if not (data / "train.jsonl").exists():
+        return "generate_data() (then wait_for_data_generation() while its job runs)"
+    if not (data / "quality.json").exists():
+        return "score_data()"
+    return "show_quality_report(), then finish_data_step() once nothing blocks"
+
+
+def _train_step(folder: Path) -> str | None:
+    if not (folder / "training.yaml").exists():
+        return "recommend_technique(), then write_training_plan()"
+    return "start_training(), then wait_for_training()"
+
+
+STEPS = {"use_case": _use_case_step, "data": _data_step, "train": _train_step}
+
+
+def next_call(session_dir: str | Path, phase: str) -> str | None:
+    """The call the step's files point to next, as a line of text, or None when they do not tell."""
+    step = STEPS.get(phase)
+    return step(Path(session_dir)) if step is not None else None

@@ -1,0 +1,61 @@
+"""The headless hint for an LLM planner that stopped without a call: the call the step's files point to next,
+for a person with a data file, with a reference document and with nothing, across task families."""
+
+from __future__ import annotations
+
+import json
+
+from assistant.headless import go_on_for
+from assistant.next_call import next_call
+from assistant.records import user_record
+from assistant.session import Workspace
+from skills.toolkit import ToolContext
+from skills.use_case.tools import approve_use_case, draft_use_case
+
+
+def _drafted(tmp_path, name, description):
+    session = Workspace(tmp_path / "ws").create(name)
+    session.append(user_record(description))
+    result = draft_use_case.run(ToolContext(session_dir=session.dir),
+                                draft_use_case.validate({"description": description}))
+    assert not result.is_error, result.content
+    return session
+
+
+def test_the_use_case_hint_asks_for_approval_until_the_person_approves_then_names_approve_use_case(tmp_path):
+    session = Workspace(tmp_path / "ws").create("empty")
+    assert next_call(session.dir, "use_case").startswith("draft_use_case(")
+    session = _drafted(tmp_path, "memos", "Tag product reviews as POSITIVE, NEGATIVE or MIXED. We have no data yet.")
+    assert next_call(session.dir, "use_case").startswith('ask_user(question="Do you approve use_case.yaml')
+    session.append(user_record("Approve it"))
+    assert next_call(session.dir, "use_case") == "approve_use_case()"
+    nudge = go_on_for(session)
+    assert nudge.startswith("continue. Nobody is at the keyboard") and nudge.endswith("Call this next: approve_use_case()")
+
+
+def test_the_data_hint_starts_with_the_persons_file_and_then_its_proposed_mapping(tmp_path):
+    data = tmp_path / "tickets.csv"
+    data.write_text("ticket,queue\n" + "\n".join(f"printer {i} jams on tray two,hardware" for i in range(30)) + "\n")
+    session = _drafted(tmp_path, "it", f"Route IT tickets to one of these queues: hardware, software, other. "
+                                       f"We have labeled tickets in {data}.")
+    ctx = ToolContext(session_dir=session.dir)
+    result = approve_use_case.run(ctx, approve_use_case.validate({}))
+    assert f'inspect_data_file(path={json.dumps(str(data))})' in result.content  # the approval names the first call
+    assert next_call(session.dir, "data") == f"inspect_data_file(path={json.dumps(str(data))})"
+    from skills.data.own_data import inspect_data_file
+
+    assert not inspect_data_file.run(ctx, inspect_data_file.validate({"path": str(data)})).is_error
+    hint = next_call(session.dir, "data")
+    assert hint.startswith(f"import_data(path={json.dumps(str(data))}, mapping=") and '"ticket"' in hint and '"queue"' in hint
+
+
+def test_without_data_the_data_hint_is_the_seeds_and_a_document_is_attached(tmp_path):
+    session = _drafted(tmp_path, "math", "Answer unit-conversion word problems with a number. We have no data.")
+    assert "draft_seed_examples()" in approve_use_case.run(ToolContext(session_dir=session.dir),
+                                                           approve_use_case.validate({})).content
+    assert next_call(session.dir, "data") == "draft_seed_examples()"
+    (session.dir / "data").mkdir(exist_ok=True)
+    (session.dir / "data" / "examples.jsonl").write_text('{"input": "2 km in m?", "output": "2000"}\n')
+    assert next_call(session.dir, "data") == "write_data_generation_spec()"
+    assert next_call(session.dir, "train").startswith("recommend_technique()")
+    assert next_call(session.dir, "export") is None
