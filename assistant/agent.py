@@ -98,6 +98,15 @@ class Agent:
         self._interrupted = False
         self._running: ToolContext | None = None
         self._running_name: str | None = None
+        self._insist = False
+        """The next request starts the model's answer with its tool-call opening (``model.call_prefix``)."""
+
+    def insist_on_call(self) -> None:
+        """Start the model's next answer with the opening of a tool call, where its model can be prefilled
+        (``call_prefix``: a planner on a local server). A headless run uses it after a turn that ended without a
+        call; the agent itself after an empty or dropped reply. The model still writes the tool's name and
+        arguments; every gate applies."""
+        self._insist = bool(getattr(self.model, "call_prefix", None))
 
     def interrupt(self, cancel_jobs: bool = False) -> None:
         """Ask the loop to stop at the next safe point (between stream chunks or tool calls).
@@ -218,8 +227,11 @@ class Agent:
         schemas = shown.schemas()
         budget = self.context_tokens - REPLY_TOKENS - history.estimate_tokens([system, schemas])
         reply = None
+        prefix, self._insist = (getattr(self.model, "call_prefix", None) if self._insist else None), False
         for attempt in range(3):
             messages = [system, *history.fit(self.session.messages(close_dangling=True), max(budget, 1))]
+            if prefix:  # the answer continues this assistant text (a prefill); it is put back in front below
+                messages.append({"role": "assistant", "content": prefix})
             try:
                 async for item in self.model.stream(messages, schemas):
                     if self._interrupted:
@@ -235,7 +247,10 @@ class Agent:
                 budget = min(budget, history.estimate_tokens(messages[1:])) // 2  # half of what was sent
                 yield self._notice("The conversation is longer than the model can read: older messages are "
                                    "shortened in the request (the log keeps them) and it is sent again.", "warning")
+        if prefix and reply is not None and not reply.tool_calls:
+            reply.content = prefix + reply.content
         if reply is None or (not reply.content.strip() and not reply.tool_calls):
+            self.insist_on_call()
             raise FormatError("(tunesmith) Your last reply was empty. Answer the person, or call one of the tools.")
         written = None
         if not reply.tool_calls:
@@ -243,13 +258,19 @@ class Agent:
                                params={name: list(tool.args_model.model_fields) for name, tool in self.tools.items()})
             if found is not None:
                 written, reply.content, reply.tool_calls = reply.content, found.remaining, found.calls
+        if prefix and not reply.tool_calls:
+            raise FormatError("(tunesmith) Your last reply began a tool call but it could not be read as one: write "
+                              '<tool_call>{"name": "<tool>", "arguments": {...}}</tool_call> with a tool of this step '
+                              "and JSON arguments.")
         if not reply.tool_calls and _writes_tool_response(reply.content):
+            self.insist_on_call()
             ends = steps.ENDING_TOOLS.get(self.session.meta.phase)
             raise FormatError("(tunesmith) Your last reply wrote a <tool_response> itself, so it was dropped: tool "
                               "results and the person's replies come only from tunesmith, after a tool call. Call a "
                               "tool instead: ask_user to ask the person" + (f", or {ends} when this step's work is done"
                                                                               if ends else "") + ".")
         if getattr(reply, "cut_off", False) and not reply.tool_calls:
+            self.insist_on_call()
             raise FormatError(f"(tunesmith) Your last reply ran on to the length limit ({reply.completion_tokens or 'many'} "
                               "tokens) without a tool call, so it was cut off and dropped. Answer in a few sentences, "
                               "or call one tool.")
@@ -259,6 +280,8 @@ class Agent:
         counted = usage.add_step(step, reply.prompt_tokens, reply.cached_prompt_tokens, reply.completion_tokens,
                                  reply.cost_usd)
         extra = {"recovered_from_text": written} if written is not None else {}
+        if prefix:
+            extra["prefilled"] = prefix
         self.session.append(assistant_record(reply.content, reply.tool_calls, model=self.model.name, **extra))
         yield AssistantMessage(reply.content, list(reply.tool_calls))
         yield Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.cached_prompt_tokens, step,

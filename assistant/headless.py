@@ -159,6 +159,8 @@ async def drive(agent: Any, first_message: str | None, *, answer: Callable[[Ques
         if ended is not None and ended.reason == "error":
             return EXIT_FAILED
         reply = answer(question) if question is not None else (go_on if isinstance(go_on, str) else go_on(session))
+        if question is None and ended is not None and ended.reason == "answer" and hasattr(agent, "insist_on_call"):
+            agent.insist_on_call()  # it answered without a call and nobody is here to reply: the next answer is one
         repeated = watch.end_turn(session.meta.phase, reply)
         if repeated is not None:  # the same step with the same result again: only a person can change it
             if isinstance(show, Printer):

@@ -97,6 +97,7 @@ class LitellmModel:
         temperature: float | None = None,
         max_tokens: int | None = None,
         extra: dict[str, Any] | None = None,
+        call_prefix: str | None = None,
     ) -> None:
         self.model = model
         self.name = model
@@ -109,6 +110,9 @@ class LitellmModel:
         self.max_tokens = max_tokens
         """Cap on one answer's tokens (None: the provider's); a small model that loops would otherwise write on."""
         self.extra = dict(extra or {})
+        self.call_prefix = call_prefix
+        """The text a tool call of this model starts with, sent as the start of its answer (an assistant prefill)
+        when the agent insists on a call (Agent.insist_on_call); None: never prefilled."""
         self.retries_done = 0
         """How many retries this model made in total (tests and the status bar read it)."""
 

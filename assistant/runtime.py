@@ -28,6 +28,13 @@ LOCAL_PLANNER_MAX_TOKENS = 1536
 takes well under 1,000 tokens, and a small model that loops (seen: 6,000+ tokens from a 1.5B model at 8 a second)
 would otherwise hold the run for many minutes."""
 
+LOCAL_CALL_PREFIX = '<tool_call>\n{"name": "'
+"""How a tool call starts in the chat templates of the open models served locally (Qwen2.5, Hermes and others that
+use <tool_call> tags). After a turn that ended without a call, a headless run sends it as the start of the answer
+(llama.cpp's server continues an assistant message that ends the request): the model then names the tool and
+writes its arguments. Seen with Qwen2.5-Coder-1.5B: asked to call a tool, it ended its turn at once (one token);
+with this start it wrote the call."""
+
 
 def build_model(settings: Settings, session: Session, jobs: JobRunner | None = None) -> Any:
     """LitellmModel when a planner model is configured, else the offline GuidedModel (whose guides
@@ -43,7 +50,8 @@ def build_model(settings: Settings, session: Session, jobs: JobRunner | None = N
         local = model_name.startswith("ollama") or is_local(settings.api_base)
         return LitellmModel(model_name, api_base=settings.api_base, timeout_s=settings.timeout,
                             temperature=LOCAL_PLANNER_TEMPERATURE if local else None,
-                            max_tokens=LOCAL_PLANNER_MAX_TOKENS if local else None)
+                            max_tokens=LOCAL_PLANNER_MAX_TOKENS if local else None,
+                            call_prefix=LOCAL_CALL_PREFIX if local else None)
     from assistant.guided import GuidedModel
 
     return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records,

@@ -16,6 +16,7 @@ server can play every LLM of a journey while the planner's replies stay a script
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -96,12 +97,12 @@ class LoopbackServer:
             self.requests.append(body)
             self.headers.append(headers)
         answer = self.responder(body) if self.responder is not None else None
-        if answer is not None:
-            return answer
-        with self._lock:
-            if not self.replies:
-                return Reply(fault="500", text="loopback script is empty")
-            return self.replies.pop(0)
+        if answer is None:
+            with self._lock:
+                if not self.replies:
+                    return Reply(fault="500", text="loopback script is empty")
+                answer = self.replies.pop(0)
+        return _continued(answer, body)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -193,6 +194,17 @@ class LoopbackServer:
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that hang up early (timeouts, retries) are part of the tests
+
+
+def _continued(reply: Reply, body: dict[str, Any]) -> Reply:
+    """As llama.cpp's server does with a request that ends with an assistant message (a prefill): the answer
+    continues that text, so a scripted answer that starts with it is sent without it."""
+    messages = body.get("messages") or [{}]
+    last = messages[-1] if isinstance(messages[-1], dict) else {}
+    start = last.get("content") if last.get("role") == "assistant" else None
+    if isinstance(start, str) and start and reply.text.startswith(start):
+        return dataclasses.replace(reply, text=reply.text[len(start):])
+    return reply
 
 
 def closed_port() -> int:

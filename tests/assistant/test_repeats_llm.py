@@ -19,7 +19,11 @@ ASKED = "Which labels should the model use? For example urgent, normal or spam."
 
 
 def _run(tmp_path, replies: list[str], max_turns: int = 8) -> tuple[int, str, LoopbackServer]:
-    with LoopbackServer([Reply(text=text) for text in replies]) as server:
+    # After a turn without a call, a headless run starts the model's next answer as a tool call (a prefill). This
+    # model ignores that and writes its question again, which is dropped, then once more: each turn after the
+    # first takes two of its answers.
+    script = replies[:1] + [text for text in replies[1:] for _ in (0, 1)]
+    with LoopbackServer([Reply(text=text) for text in script]) as server:
         settings = Settings.load({}, workspace=str(tmp_path / "ws"), model="openai/planner", api_base=server.api_base,
                                  yes=True, timeout=30)
         session = Workspace(tmp_path / "ws").create("talk")
@@ -39,7 +43,9 @@ def test_the_same_question_again_stops_the_run(tmp_path):
     assert code == EXIT_FAILED, out
     stopped = [line for line in out.splitlines() if "stopped:" in line]
     assert stopped and "step use_case would repeat turn 1" in stopped[0] and "Which labels" in stopped[0], out
-    assert len(server.replies) == 2, "it stopped at the first repeat"
+    assert len(server.replies) == 4, "it stopped at the first repeat"
+    assert server.requests[1]["messages"][-1]["role"] == "assistant"  # the prefilled request
+    assert "began a tool call but it could not be read" in server.requests[2]["messages"][-1]["content"]
 
 
 def test_the_same_question_in_other_words_stops_the_run(tmp_path):
@@ -50,7 +56,7 @@ def test_the_same_question_in_other_words_stops_the_run(tmp_path):
     assert code == EXIT_FAILED, out
     stopped = [line for line in out.splitlines() if "stopped:" in line]
     assert stopped and "would repeat turn 1" in stopped[0] and "in other words" in stopped[0], out
-    assert len(server.replies) == 2, "it stopped at the first repeat"
+    assert len(server.replies) == 4, "it stopped at the first repeat"
 
 
 def test_different_questions_are_no_repeat(tmp_path):

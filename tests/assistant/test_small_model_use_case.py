@@ -13,6 +13,7 @@ from pathlib import Path
 
 from specs.use_case import UseCaseSpec
 from specs.yamlio import load_spec
+from assistant.runtime import LOCAL_CALL_PREFIX as PREFIX
 from tests.loopback import LoopbackServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,8 @@ def _small_model_replies() -> list[Reply]:
                    'Used by the pharmacists.")'),
         Reply(text=json.dumps(ask_approval)),
         Reply(text="Approve."),  # ends the turn with neither a question nor a call
-        Reply(text="approve_use_case()"),
+        # the next answer was started with the opening of a tool call (a prefill): the model goes on from there
+        Reply(text='<tool_call>\n{"name": "approve_use_case", "arguments": {}}\n</tool_call>'),
         Reply(text="The use case is approved."),
     ]
 
@@ -78,6 +80,9 @@ def test_a_small_model_writing_calls_as_text_gets_an_approved_use_case_with_the_
     assert last_user.startswith("continue. Nobody is at the keyboard")
     # the person approved the draft and the model wrote "Approve." instead of the call: the nudge names it
     assert "Call this next: approve_use_case()" in last_user
+    # and its answer was started as a tool call; only that request was
+    assert sent[5]["messages"][-1] == {"role": "assistant", "content": PREFIX}
+    assert [i for i, body in enumerate(sent) if body["messages"][-1]["role"] == "assistant"] == [5]
 
 
 def test_draft_use_case_reads_the_persons_own_words_when_the_models_paraphrase_lost_the_labels(tmp_path):
@@ -111,9 +116,13 @@ def test_a_model_that_writes_the_persons_reply_itself_is_told_to_call_a_tool_and
     # Qwen2.5-Coder-1.5B under llama.cpp, after a draft, wrote the template's tool-result block itself with a made-up
     # approval in it, then a bare "Approve.". Neither may count: the made-up reply is dropped, the model is told that
     # only tunesmith writes tool results, and the headless nudge names the call to make.
+    ask = {"name": "ask_user", "arguments": {"question": "Do you approve use_case.yaml?",
+                                              "choices": ["Approve it", "Change the labels"]}}
     replies = [
         Reply(text=f'draft_use_case(description="{COMMENTS}")'),
         Reply(text='<tool_response>\nThe person replied: "Approve it".\n</tool_response>'),
+        # dropped, so its next answer starts as a tool call (a prefill) and the model names the tool from there
+        Reply(text="<tool_call>\n" + json.dumps(ask) + "\n</tool_call>"),
         Reply(text="Approve."),
         Reply(text='<tool_call>\n{"name": "approve_use_case", "arguments": {}}\n</tool_call>'),
         Reply(text="The use case is approved."),
@@ -130,5 +139,68 @@ def test_a_model_that_writes_the_persons_reply_itself_is_told_to_call_a_tool_and
     told = [m["content"] for m in sent[2]["messages"] if m["role"] == "user"][-1]
     assert "<tool_response> itself" in told and "approve_use_case" in told
     assert not any("The person replied" in (m.get("content") or "") for m in sent[2]["messages"])
-    nudge = [m["content"] for m in sent[3]["messages"] if m["role"] == "user"][-1]
-    assert nudge.startswith("continue. Nobody is at the keyboard") and "Call this next: ask_user(" in nudge
+    assert sent[2]["messages"][-1] == {"role": "assistant", "content": PREFIX}
+    nudge = [m["content"] for m in sent[4]["messages"] if m["role"] == "user"][-1]
+    assert nudge.startswith("continue. Nobody is at the keyboard") and "Call this next: approve_use_case()" in nudge
+    assert sent[4]["messages"][-1] == {"role": "assistant", "content": PREFIX}
+    calls = [c["function"]["name"] for r in records if r["type"] == "assistant" for c in r["message"].get("tool_calls") or []]
+    assert calls == ["draft_use_case", "ask_user", "approve_use_case"]
+    assert [r.get("prefilled") for r in records if r["type"] == "assistant" and r["message"].get("tool_calls")] == [
+        None, PREFIX, PREFIX]
+
+
+def test_a_model_that_ends_its_turn_empty_is_started_on_a_tool_call_and_a_hosted_one_never_is(tmp_path):
+    # Qwen2.5-Coder-1.5B under llama.cpp, told the data step was not open yet, answered with nothing (one token, end
+    # of turn), and again when told to call a tool. Started as a tool call it named one and wrote its arguments.
+    replies = [
+        Reply(text=f'draft_use_case(description="{COMMENTS}")'),
+        Reply(text=""),
+        Reply(text='<tool_call>\n{"name": "ask_user", "arguments": {"question": "Approve use_case.yaml as it is?", '
+                   '"choices": ["Approve it", "Change it"]}}\n</tool_call>'),
+        Reply(text='<tool_call>\n{"name": "approve_use_case", "arguments": {}}\n</tool_call>'),
+        Reply(text="Approved."),
+    ]
+    run, sent = _run_headless(tmp_path, replies, COMMENTS, "empty")
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "Traceback" not in out, out[-3000:]
+    spec = load_spec(tmp_path / "ws" / "sessions" / "empty" / "use_case.yaml", UseCaseSpec)
+    assert spec.status == "approved" and spec.contract.labels == ["PRAISE", "COMPLAINT", "QUESTION"]
+    told = [m["content"] for m in sent[2]["messages"] if m["role"] == "user"][-1]
+    assert "Your last reply was empty" in told and sent[2]["messages"][-1] == {"role": "assistant", "content": PREFIX}
+    # a call the model made on its own is never prefilled
+    assert sent[3]["messages"][-1]["role"] != "assistant"
+    # a hosted planner (no api_base on this machine) is never prefilled: its provider's API has no such turn
+    from assistant.config import Settings
+    from assistant.runtime import build_model
+    from assistant.session import Workspace
+
+    session = Workspace(tmp_path / "hosted").create("h")
+    assert build_model(Settings(workspace=tmp_path / "hosted", model="openai/gpt-4.1"), session).call_prefix is None
+    assert build_model(Settings(workspace=tmp_path / "hosted", model="openai/qwen",
+                                api_base="http://127.0.0.1:8080/v1"), session).call_prefix == PREFIX
+
+
+def test_a_started_call_the_model_does_not_finish_is_dropped_with_a_hint_and_not_started_again():
+    import asyncio
+
+    from assistant.agent import Agent
+    from assistant.model import LitellmModel
+    from assistant.session import Workspace
+    from skills.common_tools import ask_user
+
+    replies = [Reply(text=""), Reply(text="sorry, I need more information"), Reply(text="What should I do next?")]
+    with LoopbackServer(replies) as server, __import__("tempfile").TemporaryDirectory() as folder:
+        session = Workspace(Path(folder)).create("x")
+        model = LitellmModel("openai/local", api_base=server.api_base, max_retries=0, call_prefix=PREFIX)
+        agent = Agent(session, model, [ask_user])
+
+        async def turn():
+            return [event async for event in agent.send("hello")]
+
+        os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-not-a-real-key")
+        events = asyncio.run(turn())
+        sent = server.requests
+    assert len(sent) == 3 and [body["messages"][-1]["role"] for body in sent] == ["user", "assistant", "user"]
+    told = [m["content"] for m in sent[2]["messages"] if m["role"] == "user"][-1]
+    assert "began a tool call but it could not be read" in told
+    assert events[-1].reason == "answer"
