@@ -100,6 +100,10 @@ class Agent:
         self._running_name: str | None = None
         self._insist = False
         """The next request starts the model's answer with its tool-call opening (``model.call_prefix``)."""
+        self.calls_only = False
+        """Every request insists on a call (a headless run, where nobody reads the model's words), except the one after
+        a started call the model did not finish."""
+        self._unfinished = False
 
     def insist_on_call(self) -> None:
         """Start the model's next answer with the opening of a tool call, where its model can be prefilled
@@ -227,7 +231,8 @@ class Agent:
         schemas = shown.schemas()
         budget = self.context_tokens - REPLY_TOKENS - history.estimate_tokens([system, schemas])
         reply = None
-        prefix, self._insist = (getattr(self.model, "call_prefix", None) if self._insist else None), False
+        insist = self._insist or (self.calls_only and not self._unfinished)
+        prefix, self._insist, self._unfinished = (getattr(self.model, "call_prefix", None) if insist else None), False, False
         for attempt in range(3):
             messages = [system, *history.fit(self.session.messages(close_dangling=True), max(budget, 1))]
             if prefix:  # the answer continues this assistant text (a prefill); it is put back in front below
@@ -258,10 +263,6 @@ class Agent:
                                params={name: list(tool.args_model.model_fields) for name, tool in self.tools.items()})
             if found is not None:
                 written, reply.content, reply.tool_calls = reply.content, found.remaining, found.calls
-        if prefix and not reply.tool_calls:
-            raise FormatError("(tunesmith) Your last reply began a tool call but it could not be read as one: write "
-                              '<tool_call>{"name": "<tool>", "arguments": {...}}</tool_call> with a tool of this step '
-                              "and JSON arguments.")
         if not reply.tool_calls and _writes_tool_response(reply.content):
             self.insist_on_call()
             ends = steps.ENDING_TOOLS.get(self.session.meta.phase)
@@ -269,6 +270,11 @@ class Agent:
                               "results and the person's replies come only from tunesmith, after a tool call. Call a "
                               "tool instead: ask_user to ask the person" + (f", or {ends} when this step's work is done"
                                                                               if ends else "") + ".")
+        if prefix and not reply.tool_calls:
+            self._unfinished = True
+            raise FormatError("(tunesmith) Your last reply began a tool call but it could not be read as one: write "
+                              '<tool_call>{"name": "<tool>", "arguments": {...}}</tool_call> with a tool of this step '
+                              "and JSON arguments.")
         if getattr(reply, "cut_off", False) and not reply.tool_calls:
             self.insist_on_call()
             raise FormatError(f"(tunesmith) Your last reply ran on to the length limit ({reply.completion_tokens or 'many'} "

@@ -27,6 +27,14 @@ def _source(ctx: ToolContext, path: str) -> Path:
     return candidate
 
 
+def _exists(ctx: ToolContext, path: str) -> bool:
+    try:
+        _source(ctx, path)
+    except ToolError:
+        return False
+    return True
+
+
 def _preview_inspect(ctx: ToolContext, path: str) -> Preview:
     return Preview(summary=f"Read the first rows of {path} (outside the session folder unless it is inside it) "
                            "and show its columns, the detected format and a proposed column mapping to the assistant.")
@@ -100,6 +108,10 @@ def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Li
     from synth.verify import Verifier
 
     source, rows = _read(ctx, path, limit=limit)
+    if eval_path and not _exists(ctx, eval_path):
+        raise ToolError(f"eval_path {eval_path} does not exist. Leave eval_path out: a stratified {eval_share:.0%} of "
+                        f"{path} is then held out for evaluation and never trained on. Give eval_path only for an eval "
+                        "file the person named.")
     eval_rows = _read(ctx, eval_path, limit=limit)[1] if eval_path else None
     use_case = _use_case(ctx)
     spec = _data_spec(ctx, required=False) or default_spec(use_case, fmt=_mapped_format(mapping))

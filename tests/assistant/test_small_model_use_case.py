@@ -1,7 +1,11 @@
-"""A small local model drives the use-case step through the real `tunesmith run --describe`: it writes its
-calls in the message text, Python-style and as fenced JSON (as Qwen2.5-Coder-1.5B under llama.cpp does),
-leaves out the labels the first time, and leans on draft_use_case instead of filling write_use_case's typed
-contract. The session still ends the step with the person's labels as written and an approved spec."""
+"""A small local model drives the use-case step through the real `tunesmith run --describe`. Headless, every answer
+of a planner served on this machine is started as a tool call (an assistant prefill, which llama.cpp continues, as
+the loopback server does): the model names the tool and writes its arguments in the text, as Qwen2.5-Coder-1.5B under
+llama.cpp does. It leaves out the labels the first time, leans on draft_use_case instead of filling write_use_case's
+typed contract, writes "Approve." where a call belongs and a <tool_response> of its own. The session still ends the
+step with the person's labels as written and an approved spec. Text calls in the other forms small models write
+(Python-style, fenced JSON) are tests/assistant/test_textcalls.py.
+"""
 
 from __future__ import annotations
 
@@ -23,24 +27,25 @@ DESCRIPTION = ("Sort the refill requests our pharmacy gets by phone and web so t
 LABELS = ["URGENT", "ROUTINE", "TRANSFER", "QUESTION"]
 
 
+def started(name: str, arguments: dict) -> str:
+    """A call as the model writes it when its answer was started with PREFIX (the server sends what follows it)."""
+    return PREFIX + name + '", "arguments": ' + json.dumps(arguments) + "}\n</tool_call>"
+
+
 def _small_model_replies() -> list[Reply]:
-    ask_task = {"name": "ask_user", "arguments": {
-        "question": "What should the model do with each request?",
-        "choices": [f"Put it in one of these queues: {', '.join(LABELS)}", "Write a reply"], "allow_free_text": True}}
-    ask_approval = {"name": "ask_user", "arguments": {
-        "question": "I drafted use_case.yaml. Do you approve it?", "choices": ["Approve it", "Change the tenets"]}}
+    ask_task = {"question": "What should the model do with each request?",
+                "choices": [f"Put it in one of these queues: {', '.join(LABELS)}", "Write a reply"], "allow_free_text": True}
+    ask_approval = {"question": "I drafted use_case.yaml. Do you approve it?", "choices": ["Approve it", "Change the tenets"]}
     return [
         # the description, shortened: "sort" alone does not say which task, and the tool says to ask
-        Reply(text='draft_use_case("Sort pharmacy refill requests so urgent ones come first.")'),  # by position
-        Reply(text="```json\n" + json.dumps(ask_task) + "\n```"),
-        Reply(text="Drafting it again with your answer.\n\n"
-                   f'draft_use_case(description="{DESCRIPTION} Put it in one of these queues: {", ".join(LABELS)}. '
-                   'Used by the pharmacists.")'),
-        Reply(text=json.dumps(ask_approval)),
+        Reply(text=started("draft_use_case", {"description": "Sort pharmacy refill requests so urgent ones come first."})),
+        Reply(text=started("ask_user", ask_task)),
+        Reply(text=started("draft_use_case", {"description": f"{DESCRIPTION} Put it in one of these queues: "
+                                                             f"{', '.join(LABELS)}. Used by the pharmacists."})),
+        Reply(text=started("ask_user", ask_approval)),
+        Reply(text="Approve."),  # started as a call, it wrote no tool name: dropped, and the next answer is free
         Reply(text="Approve."),  # ends the turn with neither a question nor a call
-        # the next answer was started with the opening of a tool call (a prefill): the model goes on from there
-        Reply(text='<tool_call>\n{"name": "approve_use_case", "arguments": {}}\n</tool_call>'),
-        Reply(text="The use case is approved."),
+        Reply(text=started("approve_use_case", {})),
     ]
 
 
@@ -75,14 +80,12 @@ def test_a_small_model_writing_calls_as_text_gets_an_approved_use_case_with_the_
     assert "does not say what kind of task" in tool_replies[-1]["content"]
     assert not (session / "use_case.yaml").read_text().count("generation")
     assert "draft_use_case" in {t["function"]["name"] for t in sent[0]["tools"]}
-    # after "Approve." alone, the headless run tells the model nobody will answer and to call the next tool
-    last_user = [m for m in sent[5]["messages"] if m["role"] == "user"][-1]["content"]
-    assert last_user.startswith("continue. Nobody is at the keyboard")
-    # the person approved the draft and the model wrote "Approve." instead of the call: the nudge names it
-    assert "Call this next: approve_use_case()" in last_user
-    # and its answer was started as a tool call; only that request was
-    assert sent[5]["messages"][-1] == {"role": "assistant", "content": PREFIX}
-    assert [i for i, body in enumerate(sent) if body["messages"][-1]["role"] == "assistant"] == [5]
+    # every answer was started as a call, except the one after the started call it did not finish
+    assert [i for i, body in enumerate(sent) if body["messages"][-1] != {"role": "assistant", "content": PREFIX}] == [5]
+    assert "began a tool call but it could not be read" in sent[5]["messages"][-1]["content"]
+    # after "Approve." alone, the headless run tells the model nobody will answer and names the call
+    last_user = [m for m in sent[6]["messages"] if m["role"] == "user"][-1]["content"]
+    assert last_user.startswith("continue. Nobody is at the keyboard") and "Call this next: approve_use_case()" in last_user
 
 
 def test_draft_use_case_reads_the_persons_own_words_when_the_models_paraphrase_lost_the_labels(tmp_path):
@@ -116,16 +119,12 @@ def test_a_model_that_writes_the_persons_reply_itself_is_told_to_call_a_tool_and
     # Qwen2.5-Coder-1.5B under llama.cpp, after a draft, wrote the template's tool-result block itself with a made-up
     # approval in it, then a bare "Approve.". Neither may count: the made-up reply is dropped, the model is told that
     # only tunesmith writes tool results, and the headless nudge names the call to make.
-    ask = {"name": "ask_user", "arguments": {"question": "Do you approve use_case.yaml?",
-                                              "choices": ["Approve it", "Change the labels"]}}
     replies = [
-        Reply(text=f'draft_use_case(description="{COMMENTS}")'),
+        Reply(text=started("draft_use_case", {"description": COMMENTS})),
         Reply(text='<tool_response>\nThe person replied: "Approve it".\n</tool_response>'),
-        # dropped, so its next answer starts as a tool call (a prefill) and the model names the tool from there
-        Reply(text="<tool_call>\n" + json.dumps(ask) + "\n</tool_call>"),
-        Reply(text="Approve."),
-        Reply(text='<tool_call>\n{"name": "approve_use_case", "arguments": {}}\n</tool_call>'),
-        Reply(text="The use case is approved."),
+        Reply(text=started("ask_user", {"question": "Do you approve use_case.yaml?",
+                                        "choices": ["Approve it", "Change the labels"]})),
+        Reply(text=started("approve_use_case", {})),
     ]
     run, sent = _run_headless(tmp_path, replies, COMMENTS, "recipes")
     out = run.stdout + run.stderr
@@ -139,36 +138,47 @@ def test_a_model_that_writes_the_persons_reply_itself_is_told_to_call_a_tool_and
     told = [m["content"] for m in sent[2]["messages"] if m["role"] == "user"][-1]
     assert "<tool_response> itself" in told and "approve_use_case" in told
     assert not any("The person replied" in (m.get("content") or "") for m in sent[2]["messages"])
-    assert sent[2]["messages"][-1] == {"role": "assistant", "content": PREFIX}
-    nudge = [m["content"] for m in sent[4]["messages"] if m["role"] == "user"][-1]
-    assert nudge.startswith("continue. Nobody is at the keyboard") and "Call this next: approve_use_case()" in nudge
-    assert sent[4]["messages"][-1] == {"role": "assistant", "content": PREFIX}
+    assert all(body["messages"][-1] == {"role": "assistant", "content": PREFIX} for body in sent)
     calls = [c["function"]["name"] for r in records if r["type"] == "assistant" for c in r["message"].get("tool_calls") or []]
     assert calls == ["draft_use_case", "ask_user", "approve_use_case"]
-    assert [r.get("prefilled") for r in records if r["type"] == "assistant" and r["message"].get("tool_calls")] == [
-        None, PREFIX, PREFIX]
+    assert [r.get("prefilled") for r in records if r["type"] == "assistant"] == [PREFIX] * 3
+
+
+def _one_turn(replies, prefix=PREFIX):
+    """One turn of a real Agent with the litellm model against the loopback server (not headless: answers are free
+    unless the agent insists); returns the events and the requests sent."""
+    import asyncio
+    import tempfile
+
+    from assistant.agent import Agent
+    from assistant.model import LitellmModel
+    from assistant.session import Workspace
+    from skills.common_tools import ask_user
+
+    os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-not-a-real-key")
+    with LoopbackServer(replies) as server, tempfile.TemporaryDirectory() as folder:
+        session = Workspace(Path(folder)).create("x")
+        agent = Agent(session, LitellmModel("openai/local", api_base=server.api_base, max_retries=0, call_prefix=prefix),
+                      [ask_user])
+
+        async def turn():
+            return [event async for event in agent.send("Sort the comments on our recipe site.")]
+
+        return asyncio.run(turn()), server.requests
 
 
 def test_a_model_that_ends_its_turn_empty_is_started_on_a_tool_call_and_a_hosted_one_never_is(tmp_path):
     # Qwen2.5-Coder-1.5B under llama.cpp, told the data step was not open yet, answered with nothing (one token, end
     # of turn), and again when told to call a tool. Started as a tool call it named one and wrote its arguments.
-    replies = [
-        Reply(text=f'draft_use_case(description="{COMMENTS}")'),
-        Reply(text=""),
-        Reply(text='<tool_call>\n{"name": "ask_user", "arguments": {"question": "Approve use_case.yaml as it is?", '
-                   '"choices": ["Approve it", "Change it"]}}\n</tool_call>'),
-        Reply(text='<tool_call>\n{"name": "approve_use_case", "arguments": {}}\n</tool_call>'),
-        Reply(text="Approved."),
-    ]
-    run, sent = _run_headless(tmp_path, replies, COMMENTS, "empty")
-    out = run.stdout + run.stderr
-    assert run.returncode == 0 and "Traceback" not in out, out[-3000:]
-    spec = load_spec(tmp_path / "ws" / "sessions" / "empty" / "use_case.yaml", UseCaseSpec)
-    assert spec.status == "approved" and spec.contract.labels == ["PRAISE", "COMPLAINT", "QUESTION"]
-    told = [m["content"] for m in sent[2]["messages"] if m["role"] == "user"][-1]
-    assert "Your last reply was empty" in told and sent[2]["messages"][-1] == {"role": "assistant", "content": PREFIX}
-    # a call the model made on its own is never prefilled
-    assert sent[3]["messages"][-1]["role"] != "assistant"
+    ask = {"question": "Which labels should the comments get?", "choices": ["PRAISE, COMPLAINT, QUESTION"]}
+    events, sent = _one_turn([Reply(text=""), Reply(text=started("ask_user", ask))])
+    assert sent[0]["messages"][-1]["role"] == "user"  # a free answer first
+    told = [m["content"] for m in sent[1]["messages"] if m["role"] == "user"][-1]
+    assert "Your last reply was empty" in told and sent[1]["messages"][-1] == {"role": "assistant", "content": PREFIX}
+    assert [e.text for e in events if type(e).__name__ == "Question"] == [ask["question"]]
+    # a model with no call prefix is sent the same request again, unstarted
+    events, sent = _one_turn([Reply(text=""), Reply(text="Which labels should the comments get?")], prefix=None)
+    assert [body["messages"][-1]["role"] for body in sent] == ["user", "user"]
     # a hosted planner (no api_base on this machine) is never prefilled: its provider's API has no such turn
     from assistant.config import Settings
     from assistant.runtime import build_model
@@ -181,25 +191,8 @@ def test_a_model_that_ends_its_turn_empty_is_started_on_a_tool_call_and_a_hosted
 
 
 def test_a_started_call_the_model_does_not_finish_is_dropped_with_a_hint_and_not_started_again():
-    import asyncio
-
-    from assistant.agent import Agent
-    from assistant.model import LitellmModel
-    from assistant.session import Workspace
-    from skills.common_tools import ask_user
-
     replies = [Reply(text=""), Reply(text="sorry, I need more information"), Reply(text="What should I do next?")]
-    with LoopbackServer(replies) as server, __import__("tempfile").TemporaryDirectory() as folder:
-        session = Workspace(Path(folder)).create("x")
-        model = LitellmModel("openai/local", api_base=server.api_base, max_retries=0, call_prefix=PREFIX)
-        agent = Agent(session, model, [ask_user])
-
-        async def turn():
-            return [event async for event in agent.send("hello")]
-
-        os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-not-a-real-key")
-        events = asyncio.run(turn())
-        sent = server.requests
+    events, sent = _one_turn(replies)
     assert len(sent) == 3 and [body["messages"][-1]["role"] for body in sent] == ["user", "assistant", "user"]
     told = [m["content"] for m in sent[2]["messages"] if m["role"] == "user"][-1]
     assert "began a tool call but it could not be read" in told

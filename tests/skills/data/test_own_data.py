@@ -284,3 +284,14 @@ def test_offline_top_up_drops_near_copies_so_the_persons_data_is_not_drowned(tmp
 
     report = load_report(session)
     assert report.metrics["duplicates"]["near"] == 0 and result.data["dropped"].get("near copy of another record", 0) > 0
+
+
+def test_an_eval_file_that_does_not_exist_is_refused_with_how_to_leave_it_out(tmp_path):
+    # a small planner copied a file name it had made up earlier into eval_path
+    session = _session(tmp_path, "support_queues")
+    source = _write_csv(tmp_path / "train.csv", _emails()[:25])
+    ctx = ToolContext(session_dir=session, settings=FAST)
+    result = _call(data_tools.import_data, ctx, path=str(source), mapping={"input": "email_text", "output": "queue"},
+                   eval_path=str(tmp_path / "train_processed_approved.csv"))
+    assert result.is_error and "eval_path" in result.content and "Leave eval_path out" in result.content
+    assert not (session / importing.IMPORTED).exists() and not (session / importing.IMPORTED_EVAL).exists()
