@@ -104,6 +104,13 @@ class Agent:
         """Every request insists on a call (a headless run, where nobody reads the model's words), except the one after
         a started call the model did not finish."""
         self._unfinished = False
+        self.hint: Callable[[Session], str | None] | None = None
+        """The call the session's files point to next (assistant.next_call), added to a failed or idle call's result;
+        a headless run with an LLM planner sets it."""
+        self._turn_fails: dict[tuple[str, str], int] = {}
+        self._steer: str | None = None
+        """The tool whose call just failed or changed nothing: when the hint (``hint``) names another tool, the next
+        started call names that one. A failed call of the hinted tool itself is the model's to mend (or to ask)."""
 
     def insist_on_call(self) -> None:
         """Start the model's next answer with the opening of a tool call, where its model can be prefilled
@@ -171,6 +178,7 @@ class Agent:
     async def _turn(self, calls: list[dict[str, Any]]) -> AsyncIterator[Event]:
         """Ask, gate, run, observe, save; until the model answers without tools or a stop."""
         self._interrupted = False
+        self._turn_fails = {}
         for event in self._drain_notices():
             yield event
         try:
@@ -225,7 +233,8 @@ class Agent:
 
     async def _ask_model(self) -> AsyncIterator[Event | ModelReply]:
         """Stream one model reply, record it and its usage; yields TextDelta, events and the reply."""
-        prompt = self.system_prompt(self.session)
+        local = bool(getattr(self.model, "on_this_machine", False)) and self.system_prompt is _default_prompt
+        prompt = _default_prompt(self.session, files=False) if local else self.system_prompt(self.session)
         shown = steps.disclose(self.session.meta.phase, self.tools.values(), prompt, PROMPT_BUDGET_TOKENS)
         system = {"role": "system", "content": prompt}
         schemas = shown.schemas()
@@ -233,8 +242,15 @@ class Agent:
         reply = None
         insist = self._insist or (self.calls_only and not self._unfinished)
         prefix, self._insist, self._unfinished = (getattr(self.model, "call_prefix", None) if insist else None), False, False
+        steer, self._steer = self._steer, None
+        named = getattr(self.model, "named_call_prefix", None)
+        hinted = _tool_name(self.hint(self.session)) if prefix and steer and named and self.hint else None
+        if hinted in self.tools and hinted != steer:  # off the files' path and nothing came of it: start their call
+            prefix = named.format(name=hinted)
         for attempt in range(3):
-            messages = [system, *history.fit(self.session.messages(close_dangling=True), max(budget, 1))]
+            messages = [system, *_readable_calls(history.fit(self.session.messages(close_dangling=True), max(budget, 1)))]
+            if local:
+                messages = _with_note(messages, _files_note(self.session))
             if prefix:  # the answer continues this assistant text (a prefill); it is put back in front below
                 messages.append({"role": "assistant", "content": prefix})
             try:
@@ -254,6 +270,8 @@ class Agent:
                                    "shortened in the request (the log keeps them) and it is sent again.", "warning")
         if prefix and reply is not None and not reply.tool_calls:
             reply.content = prefix + reply.content
+        elif prefix and reply is not None:
+            reply.tool_calls = [_with_started_arguments(call, prefix) for call in reply.tool_calls]
         if reply is None or (not reply.content.strip() and not reply.tool_calls):
             self.insist_on_call()
             raise FormatError("(tunesmith) Your last reply was empty. Answer the person, or call one of the tools.")
@@ -301,6 +319,12 @@ class Agent:
         yield ToolCallStarted(call_id, name, raw)
         key = (name, _canonical(call.get("function", {}).get("arguments")))
         self._repeats = self._repeats + 1 if key == self._failed else 0
+        if not self._repeats and self._turn_fails.get(key, 0) + 1 >= REPEATS_BEFORE_STOP:  # again, with others between
+            self._failed, self._repeats = None, 0
+            yield self._result(call_id, name, ToolResult(content="Not run: the same call failed twice before in this "
+                                                                 "turn.", is_error=True))
+            raise RepeatedFailure(f"The model sent the same failing call to {name} {REPEATS_BEFORE_STOP} times in one "
+                                  "turn, with other calls between. Say how to go on, or change what its error names.")
         if self._repeats:
             if self._repeats + 1 >= REPEATS_BEFORE_STOP:
                 self._failed, self._repeats = None, 0
@@ -311,6 +335,7 @@ class Agent:
                      f"error before it and change what it names, or ask the person with ask_user.")
         if error:
             self._failed = key
+            self._turn_fails[key] = self._turn_fails.get(key, 0) + 1
             yield self._result(call_id, name, ToolResult(content=error, is_error=True))
             return
         ctx = self._context()
@@ -347,7 +372,10 @@ class Agent:
             ctx.approved_waivers = list(decision.waive) if asks_person(self.approver) else []
         async for event in self._run(tool, ctx, args, call_id):
             if isinstance(event, ToolFinished) and event.call_id == call_id:
-                self._failed = key if event.is_error else None
+                idle = event.is_error or bool(event.data.get("unchanged"))  # a call that changed nothing is no progress
+                self._failed = key if idle else None
+                if idle:
+                    self._turn_fails[key] = self._turn_fails.get(key, 0) + 1
             yield event
 
     async def _run(self, tool: Tool, ctx: ToolContext, args: Any, call_id: str) -> AsyncIterator[Event]:
@@ -405,6 +433,11 @@ class Agent:
             return tool, None, raw, f"Error: invalid arguments for {name}: {format_validation(exc)}"
 
     def _result(self, call_id: str, name: str, result: ToolResult) -> ToolFinished:
+        idle = result.is_error or bool(result.data.get("unchanged"))
+        self._steer = name if idle else None
+        hint = self.hint(self.session) if self.hint and idle else None
+        if hint and hint not in result.content:
+            result = result.model_copy(update={"content": f"{result.content}\n\n(tunesmith) Call this next: {hint}"})
         self.session.append(tool_record(call_id, name, result.content, is_error=result.is_error,
                                         data=result.data, files=result.files))
         return ToolFinished(call_id, name, result.content, result.is_error, list(result.files), dict(result.data))
@@ -430,6 +463,49 @@ class Agent:
 
     def _context(self) -> ToolContext:
         return ToolContext(session_dir=self.session.dir, settings=self.settings, jobs=self.jobs)
+
+
+def _readable_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages with every earlier tool call's arguments as a JSON object: a call the model wrote with broken
+    arguments stays in the log as written (its result says why it failed), but llama.cpp's server refuses a whole
+    request whose history holds one (HTTP 500, "Failed to parse tool call arguments as JSON")."""
+    out = []
+    for message in messages:
+        calls = message.get("tool_calls") if message.get("role") == "assistant" else None
+        if calls and not all(_is_object(call.get("function", {}).get("arguments")) for call in calls):
+            message = {**message, "tool_calls": [
+                call if _is_object(call.get("function", {}).get("arguments"))
+                else {**call, "function": {**call.get("function", {}), "arguments": "{}"}} for call in calls]}
+        out.append(message)
+    return out
+
+
+def _with_started_arguments(call: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A call the server read from a started answer: llama.cpp takes the tool's name from the prefill but the
+    arguments only from what the model wrote after it, so a prefill that opened the arguments (``"arguments": {``)
+    leaves them without their opening brace. Put back what the prefill opened when that makes them an object."""
+    function = call.get("function") or {}
+    arguments = function.get("arguments")
+    opened = prefix.split('"arguments":', 1)[1].strip() if '"arguments":' in prefix else ""
+    if not opened or _is_object(arguments) or not isinstance(arguments, str):
+        return call
+    mended = opened + arguments
+    return {**call, "function": {**function, "arguments": mended}} if _is_object(mended) else call
+
+
+def _is_object(arguments: Any) -> bool:
+    if isinstance(arguments, dict):
+        return True
+    try:
+        return isinstance(json.loads(arguments or "{}"), dict)
+    except (TypeError, ValueError):
+        return False
+
+
+def _tool_name(call: str | None) -> str | None:
+    """The tool a hint such as ``ask_user(question="...")`` calls."""
+    head = (call or "").split("(", 1)[0].strip()
+    return head if head.isidentifier() else None
 
 
 def _run_safely(tool: Tool, ctx: ToolContext, args: Any) -> ToolResult:
@@ -488,7 +564,22 @@ def unanswered_calls(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [call for call in calls if call.get("id") not in answered]
 
 
-def _default_prompt(session: Session) -> str:
+def _default_prompt(session: Session, files: bool = True) -> str:
     from assistant.prompts import system_prompt
 
-    return system_prompt(session)
+    return system_prompt(session, files=files)
+
+
+def _files_note(session: Session) -> str:
+    from assistant.prompts import files_note
+
+    return files_note(session)
+
+
+def _with_note(messages: list[dict[str, Any]], note: str) -> list[dict[str, Any]]:
+    """The request with ``note`` at the end of its last message from the person or a tool (the log is not changed)."""
+    for index in range(len(messages) - 1, 0, -1):
+        message = messages[index]
+        if message.get("role") in ("user", "tool") and isinstance(message.get("content"), str):
+            return [*messages[:index], {**message, "content": f"{message['content']}\n\n{note}"}, *messages[index + 1:]]
+    return messages

@@ -98,6 +98,8 @@ class LitellmModel:
         max_tokens: int | None = None,
         extra: dict[str, Any] | None = None,
         call_prefix: str | None = None,
+        named_call_prefix: str | None = None,
+        on_this_machine: bool = False,
     ) -> None:
         self.model = model
         self.name = model
@@ -113,6 +115,12 @@ class LitellmModel:
         self.call_prefix = call_prefix
         """The text a tool call of this model starts with, sent as the start of its answer (an assistant prefill)
         when the agent insists on a call (Agent.insist_on_call); None: never prefilled."""
+        self.named_call_prefix = named_call_prefix
+        self.on_this_machine = on_this_machine
+        """Served on this machine (loopback api_base, Ollama): the system prompt stays the same through a step and
+        what changes goes at the end of the request, so the server's prompt cache is reused (assistant.prompts)."""
+        """The same with the tool's name in it (a format string with ``{name}``): the agent starts the call its hint
+        names after a call that failed or changed nothing; the model writes the arguments."""
         self.retries_done = 0
         """How many retries this model made in total (tests and the status bar read it)."""
 

@@ -62,6 +62,12 @@ def _use_case_step(folder: Path) -> str | None:
             '"Change something"])')
 
 
+def _generating(folder: Path) -> bool:
+    from synth.generate import LOCK, generation_running
+
+    return (folder / LOCK).exists() and generation_running(folder)  # no lock file: none ran, and none is made here
+
+
 def _data_step(folder: Path) -> str | None:
     spec = _use_case(folder)
     own = getattr(spec, "own_data", None)
@@ -81,6 +87,8 @@ def _data_step(folder: Path) -> str | None:
         return "draft_seed_examples()"
     if not (folder / "data_generation.yaml").exists():
         return "write_data_generation_spec()"
+    if _generating(folder):
+        return "wait_for_data_generation() (the data job is running)"
     if not (data / "train.jsonl").exists():
         return "generate_data() (then wait_for_data_generation() while its job runs)"
     if not (data / "quality.json").exists():

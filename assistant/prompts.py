@@ -32,8 +32,10 @@ MAX_NAMES = 8
 """Names listed per folder; the rest are counted."""
 
 
-def system_prompt(session: Session) -> str:
-    """Build the prompt for the session's current phase (re-built before every model call)."""
+def system_prompt(session: Session, files: bool = True) -> str:
+    """Build the prompt for the session's current phase (re-built before every model call). Without ``files`` the
+    prompt stays the same for the whole step and the listing goes to the end of the request (files_note): a server
+    on this machine then reuses its cache of the prompt and the conversation instead of reading them again."""
     from skills import catalog
 
     phase = session.meta.phase
@@ -50,8 +52,15 @@ def system_prompt(session: Session) -> str:
         lines.append("All steps are done: answer questions about what was made.")
     if body:
         lines += ["", f"Playbook of the current step ({phase}):", body]
-    lines += ["", f"Current step: {phase}", "Files in the session folder:", files_present(Path(session.dir))]
+    lines += ["", f"Current step: {phase}"]
+    if files:
+        lines += ["Files in the session folder:", files_present(Path(session.dir))]
     return "\n".join(lines)
+
+
+def files_note(session: Session) -> str:
+    """The session's files, as a note at the end of a request (see system_prompt)."""
+    return "(tunesmith) Files in the session folder now:\n" + files_present(Path(session.dir))
 
 
 def files_present(folder: Path) -> str:

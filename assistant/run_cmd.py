@@ -73,7 +73,11 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if first_message:
         printer.line(f"person: {first_message}")
-    agent.calls_only = not settings.offline  # headless, nobody reads an LLM planner's words: each answer is a call
+    if not settings.offline:  # headless, nobody reads an LLM planner's words: each answer is a call
+        from assistant.next_call import next_call
+
+        agent.calls_only = True
+        agent.hint = lambda s: next_call(s.dir, s.meta.phase)
     from assistant.headless import first_choice, first_choice_or_decide, go_on_for
 
     code = asyncio.run(drive(agent, first_message, printer=printer, goal_phase=args.until, max_turns=args.max_turns,

@@ -35,6 +35,12 @@ use <tool_call> tags). After a turn that ended without a call, a headless run se
 writes its arguments. Seen with Qwen2.5-Coder-1.5B: asked to call a tool, it ended its turn at once (one token);
 with this start it wrote the call."""
 
+LOCAL_NAMED_CALL_PREFIX = '<tool_call>\n{{"name": "{name}", "arguments": {{'
+"""The same, naming the tool: after a call that failed or changed nothing, a headless run starts the call its
+files point to (assistant.next_call) and the model writes the arguments. It ends inside the arguments' brace:
+ended before it, Qwen2.5-Coder-1.5B left the brace out. Seen with Qwen2.5-Coder-1.5B: left to name
+the tool after a refused go_to_step, it called go_to_step again, ten times."""
+
 
 def build_model(settings: Settings, session: Session, jobs: JobRunner | None = None) -> Any:
     """LitellmModel when a planner model is configured, else the offline GuidedModel (whose guides
@@ -51,7 +57,8 @@ def build_model(settings: Settings, session: Session, jobs: JobRunner | None = N
         return LitellmModel(model_name, api_base=settings.api_base, timeout_s=settings.timeout,
                             temperature=LOCAL_PLANNER_TEMPERATURE if local else None,
                             max_tokens=LOCAL_PLANNER_MAX_TOKENS if local else None,
-                            call_prefix=LOCAL_CALL_PREFIX if local else None)
+                            call_prefix=LOCAL_CALL_PREFIX if local else None,
+                            named_call_prefix=LOCAL_NAMED_CALL_PREFIX if local else None, on_this_machine=local)
     from assistant.guided import GuidedModel
 
     return GuidedModel(session.dir, settings, phase=lambda: session.meta.phase, records=session.records,

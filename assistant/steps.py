@@ -88,7 +88,8 @@ def step_tool(phase: Any, records: Any) -> Tool:
             raise ToolError(f"the {step} step is not open yet (open: {', '.join(allowed)}); finish the {now} "
                             f"step first: {how}")
         if step == now:
-            return ToolResult(content=f"Already in the {step} step.", data={"step": step})
+            return ToolResult(content=f"Already in the {step} step: this call changed nothing.",
+                              data={"step": step, "unchanged": True})
         return ToolResult(content=f"Now in the {step} step: its playbook and tools are loaded.",
                           data={"step": step}, phase=step)
 

@@ -59,3 +59,17 @@ def test_without_data_the_data_hint_is_the_seeds_and_a_document_is_attached(tmp_
     assert next_call(session.dir, "data") == "write_data_generation_spec()"
     assert next_call(session.dir, "train").startswith("recommend_technique()")
     assert next_call(session.dir, "export") is None
+
+
+def test_while_the_data_job_runs_the_hint_is_to_wait_for_it_not_to_start_it_again(tmp_path):
+    # Qwen2.5-Coder-1.5B, told generate_data() by the hint while its job ran, called it again and was refused
+    from synth.generate import generation_lock
+
+    session = _drafted(tmp_path, "math", "Answer unit-conversion word problems with a number. We have no data.")
+    (session.dir / "data").mkdir(exist_ok=True)
+    (session.dir / "data" / "examples.jsonl").write_text('{"input": "2 km in m?", "output": "2000"}\n')
+    (session.dir / "data_generation.yaml").write_text("version: 1\n")
+    assert next_call(session.dir, "data").startswith("generate_data()")
+    with generation_lock(session.dir):  # what the running job holds
+        assert next_call(session.dir, "data").startswith("wait_for_data_generation()")
+    assert next_call(session.dir, "data").startswith("generate_data()")

@@ -142,6 +142,16 @@ def test_a_model_that_writes_the_persons_reply_itself_is_told_to_call_a_tool_and
     calls = [c["function"]["name"] for r in records if r["type"] == "assistant" for c in r["message"].get("tool_calls") or []]
     assert calls == ["draft_use_case", "ask_user", "approve_use_case"]
     assert [r.get("prefilled") for r in records if r["type"] == "assistant"] == [PREFIX] * 3
+    # served on this machine: the system prompt stays the same through the step (the server reuses its cache) and
+    # the session's files, which the draft changed, travel at the end of the request
+    assert sent[0]["messages"][0] == sent[1]["messages"][0] == sent[3]["messages"][0]
+    assert "Files in the session folder" not in sent[1]["messages"][0]["content"]
+    last = [m for m in sent[1]["messages"] if m["role"] in ("user", "tool")][-1]["content"]
+    assert last.endswith("(tunesmith) Files in the session folder now:\n- use_case.yaml")
+    first = [m for m in sent[0]["messages"] if m["role"] == "user"][-1]["content"]
+    assert first.startswith(COMMENTS) and first.endswith("Files in the session folder now:\n(none yet)")
+    logged = [r["message"]["content"] for r in records if r["type"] == "user"]
+    assert not any("Files in the session folder" in text for text in logged)  # the note is not logged
 
 
 def _one_turn(replies, prefix=PREFIX):
@@ -197,3 +207,88 @@ def test_a_started_call_the_model_does_not_finish_is_dropped_with_a_hint_and_not
     told = [m["content"] for m in sent[2]["messages"] if m["role"] == "user"][-1]
     assert "began a tool call but it could not be read" in told
     assert events[-1].reason == "answer"
+
+
+def test_a_model_going_back_and_forth_between_steps_is_stopped_on_the_third_refusal_in_the_turn(tmp_path):
+    # Qwen2.5-Coder-1.5B after its draft: go_to_step("data") (refused: the step is not open), go_to_step("use_case")
+    # (already there: it changes nothing), and again, never ending its turn. The repeat guard counts the same failing
+    # call across the turn, not only back to back.
+    import asyncio
+    import io
+
+    from assistant.config import Settings
+    from assistant.headless import EXIT_FAILED, Printer, drive
+    from assistant.runtime import build_agent
+    from assistant.session import Workspace
+    from tests.loopback import ToolCallSpec
+
+    replies = [Reply(tool_calls=[ToolCallSpec("draft_use_case", {"description": COMMENTS})])]
+    for _ in range(4):
+        replies += [Reply(tool_calls=[ToolCallSpec("go_to_step", {"step": "data"})]),
+                    Reply(tool_calls=[ToolCallSpec("go_to_step", {"step": "use_case"})])]
+    os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-not-a-real-key")
+    with LoopbackServer(replies) as server:
+        settings = Settings.load({}, workspace=str(tmp_path / "ws"), model="openai/local", api_base=server.api_base,
+                                 yes=True, timeout=30)
+        agent = build_agent(settings, Workspace(tmp_path / "ws").create("back_and_forth"))
+        out = io.StringIO()
+        code = asyncio.run(drive(agent, COMMENTS, printer=Printer(out), goal_phase="data", max_turns=4))
+        sent = server.requests
+    assert code == EXIT_FAILED and "same failing call to go_to_step 3 times in one turn" in out.getvalue(), out.getvalue()
+    tool_replies = [m["content"] for m in sent[-1]["messages"] if m["role"] == "tool"]
+    assert "not open yet" in tool_replies[-2] and "changed nothing" in tool_replies[-1]
+    assert len(sent) == 1 + 5  # the third refusal was not run and ended the turn; the rest of the script was unused
+
+
+def test_after_a_refused_call_the_hinted_call_is_started_and_its_arguments_mended_and_broken_ones_never_resent(tmp_path):
+    # Qwen2.5-Coder-1.5B under llama.cpp: after a refused go_to_step, its answer is started as the call the session's
+    # files point to (ask_user for the approval). llama.cpp takes the tool's name from that start but the arguments
+    # only from what the model wrote after it, without the opening brace the start holds; and once one call with
+    # arguments that are no JSON object is in the history, llama.cpp refuses every request (HTTP 500).
+    from tests.loopback import ToolCallSpec
+
+    def llama_cpp_history_check(body):
+        for message in body.get("messages", []):
+            for call in message.get("tool_calls") or []:
+                try:
+                    json.loads(call["function"]["arguments"])
+                except ValueError:
+                    return Reply(fault="500", text="Failed to parse tool call arguments as JSON")
+        return None
+
+    question = "Do you approve use_case.yaml as it is now?"
+    replies = [
+        Reply(text=started("draft_use_case", {"description": COMMENTS})),
+        Reply(text=started("go_to_step", {"step": "data"})),
+        Reply(tool_calls=[ToolCallSpec("ask_user", f' "question": "{question}", "choices": ["Approve it", "Change it"] }}')]),
+        Reply(tool_calls=[ToolCallSpec("approve_use_case", "}")]),  # no JSON object: refused, and kept in the log
+        Reply(tool_calls=[ToolCallSpec("approve_use_case", {})]),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "sk-loopback-not-a-real-key",
+           "TUNESMITH_QUALITY_EMBEDDINGS": "0"}
+    for key in ("TUNESMITH_YES", "TUNESMITH_POLICY_FILE", "TUNESMITH_MODEL"):
+        env.pop(key, None)
+    with LoopbackServer(replies, responder=llama_cpp_history_check) as server:
+        run = subprocess.run([sys.executable, "-m", "assistant.cli", "--workspace", str(tmp_path / "ws"), "run",
+                              "--describe", COMMENTS, "--until", "data", "--yes", "--session-name", "steer",
+                              "--model", "openai/local", "--api-base", server.api_base],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        sent = server.requests
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "Traceback" not in out and "Failed to parse" not in out, out[-3000:]
+    named = '<tool_call>\n{"name": "ask_user", "arguments": {'
+    refused = [m["content"] for m in sent[2]["messages"] if m["role"] == "tool"][-1]
+    assert "not open yet" in refused and f'Call this next: ask_user(question="{question}"' in refused
+    assert sent[2]["messages"][-1] == {"role": "assistant", "content": named}  # the hinted call, started
+    assert sent[3]["messages"][-1] == {"role": "assistant", "content": PREFIX}  # a question answered: a free call
+    # the hinted tool's own call failed: the model mends it, its answer is not started as another call
+    assert sent[4]["messages"][-1] == {"role": "assistant", "content": PREFIX}
+    broken = [c for m in sent[4]["messages"] for c in m.get("tool_calls") or [] if c["function"]["name"] == "approve_use_case"]
+    assert broken and broken[-1]["function"]["arguments"] == "{}"  # sent as an object
+    kept = [json.loads(line) for line in (tmp_path / "ws" / "sessions" / "steer" / "conversation.jsonl").read_text().splitlines()]
+    assert any(c["function"]["arguments"] == "}" for r in kept if r["type"] == "assistant"
+               for c in r["message"].get("tool_calls") or [])  # the log keeps what it wrote
+    session = tmp_path / "ws" / "sessions" / "steer"
+    questions = [json.loads(line) for line in (session / "conversation.jsonl").read_text().splitlines()]
+    assert [q["text"] for q in questions if q["type"] == "question"] == [question]
+    assert load_spec(session / "use_case.yaml", UseCaseSpec).status == "approved"
