@@ -372,9 +372,8 @@ class Agent:
             ctx.approved_waivers = list(decision.waive) if asks_person(self.approver) else []
         async for event in self._run(tool, ctx, args, call_id):
             if isinstance(event, ToolFinished) and event.call_id == call_id:
-                idle = event.is_error or bool(event.data.get("unchanged"))  # a call that changed nothing is no progress
-                self._failed = key if idle else None
-                if idle:
+                self._failed = key if event.is_error else None
+                if event.is_error:
                     self._turn_fails[key] = self._turn_fails.get(key, 0) + 1
             yield event
 
@@ -449,6 +448,7 @@ class Agent:
 
     def _set_phase(self, phase: str) -> PhaseChanged:
         self.session.meta.phase = phase
+        self._turn_fails, self._failed = {}, None  # what failed in the last step may be right in this one
         self.session.append({"type": "phase", "phase": phase})
         self.session.save_meta()
         return PhaseChanged(phase)

@@ -108,6 +108,10 @@ def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Li
     from synth.verify import Verifier
 
     source, rows = _read(ctx, path, limit=limit)
+    if eval_path and _exists(ctx, eval_path) and _source(ctx, eval_path).resolve() == _source(ctx, path).resolve():
+        raise ToolError(f"eval_path is {path} itself: an eval file must hold other records than the training file. "
+                        f"Leave eval_path out: a stratified {eval_share:.0%} of {path} is then held out for evaluation "
+                        "and never trained on.")
     if eval_path and not _exists(ctx, eval_path):
         raise ToolError(f"eval_path {eval_path} does not exist. Leave eval_path out: a stratified {eval_share:.0%} of "
                         f"{path} is then held out for evaluation and never trained on. Give eval_path only for an eval "
@@ -130,6 +134,10 @@ def import_data(ctx: ToolContext, path: str, mapping: dict[str, str], use_as: Li
         raise ToolError(f"{source.name}: {exc}") from exc
     if not prepared.train:
         raise ToolError(f"no row of {source.name} passes the use case's contract:\n{prepared.text(source.name)}")
+    if eval_rows is not None and not prepared.eval:
+        raise ToolError(f"no row of the eval file {eval_path} is left once the rows it shares with {source.name} are "
+                        f"dropped:\n{prepared.text(source.name)}\nLeave eval_path out to hold out a stratified share "
+                        f"of {source.name} instead.")
     if use_as == "seeds":
         rows_ = [seeds.clean_row({k: v for k, v in r.items() if k in seeds.ROW_KEYS})
                  for r in importing.sample(prepared.train, 20)]

@@ -295,3 +295,18 @@ def test_an_eval_file_that_does_not_exist_is_refused_with_how_to_leave_it_out(tm
                    eval_path=str(tmp_path / "train_processed_approved.csv"))
     assert result.is_error and "eval_path" in result.content and "Leave eval_path out" in result.content
     assert not (session / importing.IMPORTED).exists() and not (session / importing.IMPORTED_EVAL).exists()
+
+
+def test_the_training_file_given_again_as_its_own_eval_file_is_refused(tmp_path):
+    # a small planner passed eval_path equal to path: every eval row repeats a training row, 0 left to evaluate on
+    session = _session(tmp_path, "support_queues")
+    source = _write_csv(tmp_path / "emails.csv", _emails()[:25])
+    ctx = ToolContext(session_dir=session, settings=FAST)
+    same = _call(data_tools.import_data, ctx, path=str(source), mapping={"input": "email_text", "output": "queue"},
+                 eval_path=str(source))
+    assert same.is_error and "itself" in same.content and "Leave eval_path out" in same.content
+    copy = _write_csv(tmp_path / "copy.csv", _emails()[:25])  # another file with the same rows
+    again = _call(data_tools.import_data, ctx, path=str(source), mapping={"input": "email_text", "output": "queue"},
+                  eval_path=str(copy))
+    assert again.is_error and "no row of the eval file" in again.content
+    assert not (session / importing.IMPORTED).exists()
