@@ -505,8 +505,11 @@ class TunesmithApp(App[None]):
         self.query_one("#prompt", Input).focus()
 
     async def action_interrupt(self) -> None:
-        """Ask the agent to stop at its next safe point; cancel the turn if it does not within 3 s."""
+        """Ask the agent to stop at its next safe point; cancel the turn if it does not within 3 s. With nothing
+        running, escape brings the focus back to the message input (from the spec list, say), so what the person
+        types next lands there."""
         if not self.busy:
+            self.action_focus_prompt()
             return
         if self.agent is None:
             await self._stop_agent()

@@ -98,6 +98,11 @@ async def test_focus_returns_to_the_input_after_the_spec_editor_and_other_screen
         await pilot.press("escape")
         await until(pilot, lambda: screen_name(pilot) == "Screen", what="the chat screen")
         await until(pilot, lambda: prompt_focused(app), what="focus on the message input")
+
+        await pilot.press("ctrl+s")  # the spec list takes the focus (no screen opens)
+        await until(pilot, lambda: not prompt_focused(app), what="focus on the spec list")
+        await pilot.press("escape")
+        await until(pilot, lambda: prompt_focused(app), what="escape brings the focus back to the message input")
         await pilot.press(*"1")
         await pilot.press("enter")
         modal = await approval(pilot)
