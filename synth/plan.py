@@ -40,6 +40,17 @@ def currency_of(use_case: UseCaseSpec, examples: list[dict] | None = None) -> st
     return best if counts[best] else "$"
 
 
+UNIT_WORDS = ("unit conversion", "unit-conversion", "convert", "conversion", "kilometer", "kilogram", "centimeter",
+              "millimeter", "milliliter", "liter", "litre", "metres", "meters", "grams", "ounces", "pounds of")
+
+
+def math_template(use_case: UseCaseSpec) -> str:
+    """The shipped template for a math task: `unit_conversion` when the person's words are about converting units,
+    else `arithmetic` (counting word problems)."""
+    text = " ".join([use_case.name, use_case.business_problem, use_case.contract.input_description]).lower()
+    return "unit_conversion" if any(word in text for word in UNIT_WORDS) else "arithmetic"
+
+
 def is_transaction_task(use_case: UseCaseSpec) -> bool:
     text = " ".join([use_case.business_problem, use_case.contract.input_description, use_case.name]).lower()
     return any(word in text for word in TRANSACTION_WORDS)
@@ -56,7 +67,7 @@ def pick_generator(use_case: UseCaseSpec, teacher_model: str | None = None, api_
     if use_case.task_type == "extraction" and contract.output_format == "json" and contract.output_schema:
         return GeneratorSpec(kind="programmatic", template="extraction")
     if use_case.task_type == "math":
-        return GeneratorSpec(kind="programmatic", template="arithmetic")
+        return GeneratorSpec(kind="programmatic", template=math_template(use_case))
     return GeneratorSpec(kind="offline")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from specs.use_case import UseCaseSpec
 from synth.records import placeholder, read_jsonl, write_jsonl
 from synth.replies import ReplyError, read_json
-from synth.templates import arithmetic, classification, extraction
+from synth.templates import arithmetic, classification, extraction, unit_conversion
 
 EXAMPLES = "data/examples.jsonl"
 ROW_KEYS = ("input", "output", "chosen", "rejected", "reference", "meta")
@@ -146,9 +146,10 @@ def draft_offline(use_case: UseCaseSpec, n: int = 12, seed: int = 0, fmt: str = 
         made = extraction.generate({"schema": contract.output_schema, "n": n, "seed": seed, "split": "seed"})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
     else:  # math (offline_gap lets no other task through)
-        from synth.plan import wants_answer_line
+        from synth.plan import math_template, wants_answer_line
 
-        made = arithmetic.generate({"n": n, "seed": seed, "split": "seed", "answer_line": wants_answer_line(use_case)})
+        template = unit_conversion if math_template(use_case) == "unit_conversion" else arithmetic
+        made = template.generate({"n": n, "seed": seed, "split": "seed", "answer_line": wants_answer_line(use_case)})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
     if fmt == "preference":
         rows = [with_rejected(use_case, r, k) for k, r in enumerate(rows)]

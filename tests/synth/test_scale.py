@@ -141,3 +141,39 @@ def test_the_evaluation_report_says_the_judge_scale_it_shows():
                            "means": {"base": 0.75}, "comparisons": []}]}
     text = render_markdown(report)
     assert scale.SCALE_TEXT in text and "1 -> 0, 3 -> 0.5, 5 -> 1" in text
+
+
+def test_a_unit_conversion_task_gets_unit_conversion_problems_not_counting_ones(tmp_path):
+    # a real 1.5B planner's session, offline seeds for "unit-conversion word problems ... no data": "Grace has 179 books.
+    # Grace gets 8 more books..." came from the counting template
+    import re
+
+    from skills.use_case.drafting import tenet_options
+    from specs.use_case import UseCaseSpec
+    from synth.plan import default_spec, math_template
+    from synth.seeds import draft_offline
+    from synth.templates import unit_conversion
+
+    tenets, _ = tenet_options("math")
+    units = UseCaseSpec(name="Unit-conversion word problem solver", primary_users="warehouse staff", task_type="math",
+                        business_problem="Solve unit-conversion word problems and answer with just the number.",
+                        success_tenets=tenets, contract={"input_description": "a word problem about units",
+                                                         "output_description": "just the number"})
+    counting = units.model_copy(update={"name": "Word problems", "business_problem": "Solve arithmetic word problems",
+                                        "contract": units.contract.model_copy(update={"input_description": "a word problem"})})
+    assert math_template(units) == "unit_conversion" and math_template(counting) == "arithmetic"
+    assert default_spec(units).generator.template == "unit_conversion"
+    rows = draft_offline(units, 12)
+    assert len(rows) == 12 and all(unit_conversion.final_answer(r["output"]) is not None for r in rows)
+    unit_words = ("meters", "grams", "minutes", "seconds", "hours", "days", "milliliters", "items", "centimeters")
+    assert all(any(word in r["input"] for word in unit_words) for r in rows), [r["input"] for r in rows]
+    assert not any(" gets " in r["input"] or "gives away" in r["input"] for r in rows)
+    made = unit_conversion.generate({"n": 60, "seed": 3, "split": "train", "answer_line": True,
+                                     "axes": {"difficulty": [["easy", 1], ["medium", 2], ["hard", 1]]}})
+    assert all(unit_conversion.verify(r) is True and re.search(r"Answer: \d+$", r["output"]) for r in made)
+    assert {r["meta"]["difficulty"] for r in made} == {"easy", "medium", "hard"}
+    wrong = dict(made[0], output=made[0]["output"].rsplit("Answer:", 1)[0] + "Answer: 7")
+    assert unit_conversion.verify(wrong) is not True
+    held = unit_conversion.generate({"n": 60, "seed": 3, "split": "eval"})
+    contexts = lambda records: {r["input"].split(" is ")[0].split(" weighs ")[0].split(" holds ")[0] for r in records}
+    assert not contexts(held) & contexts(made)  # eval problems are about other things than training ones
