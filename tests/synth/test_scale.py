@@ -175,5 +175,8 @@ def test_a_unit_conversion_task_gets_unit_conversion_problems_not_counting_ones(
     wrong = dict(made[0], output=made[0]["output"].rsplit("Answer:", 1)[0] + "Answer: 7")
     assert unit_conversion.verify(wrong) is not True
     held = unit_conversion.generate({"n": 60, "seed": 3, "split": "eval"})
-    contexts = lambda records: {r["input"].split(" is ")[0].split(" weighs ")[0].split(" holds ")[0] for r in records}
+
+    def contexts(records):
+        return {r["input"].split(" is ")[0].split(" weighs ")[0].split(" holds ")[0] for r in records}
+
     assert not contexts(held) & contexts(made)  # eval problems are about other things than training ones
