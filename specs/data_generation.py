@@ -40,7 +40,7 @@ class GeneratorSpec(Spec):
     api_base: str | None = Field(default=None, max_length=500)
     """For `teacher`: base URL of an OpenAI-compatible server, if not the provider's default."""
     template: str | None = Field(default=None, max_length=80)
-    """For `programmatic`: a shipped template (`classification`, `extraction`, `arithmetic`, `unit_conversion`) or `custom` for LLM-written code."""
+    """For `programmatic`: a shipped template (`classification`, `extraction`, `arithmetic`, `unit_conversion`, `money`) or `custom` for LLM-written code."""
     code_path: SessionPath | None = None
     """For `programmatic` with custom code: the generator file in the session folder (e.g. `generator.py`)."""
     concurrency: int = Field(default=8, ge=1, le=256)

@@ -218,9 +218,11 @@ def _renumber(text: str, answers: dict[str, str], label_task: bool, rng: random.
 
 
 def expand_seed(spec: DataGenerationSpec, split: str, index: int, examples: list[dict[str, Any]],
-                labels: list[str] | None = None, classify: bool = False) -> dict[str, Any]:
+                labels: list[str] | None = None, classify: bool = False, keep_numbers: bool = False) -> dict[str, Any]:
     """Record ``index`` of ``split``, made from the examples (see the module docstring). With ``classify`` the
-    answer judges the whole input (a label, or a JSON object of classes), so it is treated like a label."""
+    answer judges the whole input (a label, or a JSON object of classes), so it is treated like a label. With
+    ``keep_numbers`` (math: the answer is computed from every number and sentence of the problem) no part is
+    swapped and no number changed; only the wording is restyled, so the answer stays right."""
     rng = random.Random(f"{spec.seed}:{split}:{index}")
     meta = sample_axes(spec, split, index)
     wanted = [k for k, e in enumerate(examples) if str(e.get("output", "")) in meta.values()] or list(range(len(examples)))
@@ -229,10 +231,11 @@ def expand_seed(spec: DataGenerationSpec, split: str, index: int, examples: list
     answer = str(base.get("output", base.get("chosen", "")))
     label_task = classify or (bool(labels) and answer in (labels or []))
     text = str(base["input"])
-    if rng.random() < 0.7:
+    if rng.random() < 0.7 and not keep_numbers:
         text = _join(_recombine(at, _pool(examples), label_task, rng))
     answers = {k: str(base[k]) for k in ANSWER_KEYS if base.get(k) is not None}
-    text, answers = _renumber(text, answers, label_task, rng)
+    if not keep_numbers:
+        text, answers = _renumber(text, answers, label_task, rng)
     for value in meta.values():
         if value != answer:
             text = restyle(text, value, rng, change_case=label_task)

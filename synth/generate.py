@@ -23,7 +23,7 @@ from specs.data_generation import DataGenerationSpec
 from specs.io import atomic_write_text
 from specs.use_case import UseCaseSpec
 from synth import seeds as seedrows
-from synth.plan import currency_of, is_transaction_task, known_label_share, wants_answer_line
+from synth.plan import currency_of, is_transaction_task, known_label_share, math_topics, wants_answer_line
 from synth.quality import leaking_grams, ngram_set
 from synth.topup import TopUp, settle_eval
 from synth.records import PartialWriter, read_jsonl, request_hash, to_training_row, write_jsonl
@@ -98,7 +98,7 @@ def template_payload(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str
     return {"labels": list(contract.labels or []), "schema": contract.output_schema, "start": start, "n": n,
             "seed": spec.seed, "split": split, "axes": axes_payload(spec), "examples": examples[:200],
             "task_type": use_case.task_type, "answer_line": wants_answer_line(use_case),
-            "currency": currency_of(use_case, examples)}
+            "currency": currency_of(use_case, examples), "topics": math_topics(use_case)}
 
 
 
@@ -192,7 +192,8 @@ def offline_records(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
         if lacking:  # nothing to expand for this label: counted, and the quality report names the label
             yield i, None, f"no example of the label {lacking[0]} to expand"
             continue
-        yield i, expand_seed(spec, split, i, examples, labels, classify=use_case.task_type == "classification"), None
+        yield i, expand_seed(spec, split, i, examples, labels, classify=use_case.task_type == "classification",
+                             keep_numbers=use_case.task_type == "math"), None
 
 
 def grounding_texts(session_dir: Path, spec: DataGenerationSpec, limit: int = 6000) -> dict[str, str]:

@@ -44,11 +44,44 @@ UNIT_WORDS = ("unit conversion", "unit-conversion", "convert", "conversion", "ki
               "millimeter", "milliliter", "liter", "litre", "metres", "meters", "grams", "ounces", "pounds of")
 
 
-def math_template(use_case: UseCaseSpec) -> str:
-    """The shipped template for a math task: `unit_conversion` when the person's words are about converting units,
-    else `arithmetic` (counting word problems)."""
-    text = " ".join([use_case.name, use_case.business_problem, use_case.contract.input_description]).lower()
-    return "unit_conversion" if any(word in text for word in UNIT_WORDS) else "arithmetic"
+PERCENT_WORDS = ("percent", "%", "discount", "sale price", "tip", "tax", "vat", "interest", "markup", "mark-up",
+                 "margin")
+MONEY_WORDS = ("money", "price", "cost", "change", "budget", "bill", "cashier", "shop", "store", "pay", "spend", "dollar",
+               "euro", "pound", "$", "£", "€", "invoice", "purchase", "buy")
+OTHER_MATH_WORDS = ("algebra", "equation", "geometr", "area", "perimeter", "angle", "triangle", "circle", "radius",
+                    "probabilit", "statistic", "mean", "median", "average", "fraction", "decimal", "calculus",
+                    "derivative", "integral", "matri", "trigonometr", "prime", "ratio", "proportion", "speed",
+                    "distance", "velocity", "physics", "chemistry")
+
+
+def _math_text(use_case: UseCaseSpec) -> str:
+    return " ".join([use_case.name, use_case.business_problem, use_case.contract.input_description]).lower()
+
+
+def _has(text: str, words: tuple[str, ...]) -> list[str]:
+    return [w for w in words if re.search(r"(?<![a-z])" + re.escape(w) if w[0].isalpha() else re.escape(w), text)]
+
+
+def math_template(use_case: UseCaseSpec) -> str | None:
+    """The shipped template for a math task: `unit_conversion` when the person's words are about converting
+    units, `money` for money and percentage problems, `arithmetic` (counting word problems) for other word
+    problems; None for math none of them makes (algebra, geometry, rates, statistics, ...): offline, those need
+    the person's examples or a teacher."""
+    text = _math_text(use_case)
+    if any(word in text for word in UNIT_WORDS):
+        return "unit_conversion"
+    if _has(text, PERCENT_WORDS) or _has(text, MONEY_WORDS):
+        return "money"
+    if _has(text, OTHER_MATH_WORDS):
+        return None
+    return "arithmetic"
+
+
+def math_topics(use_case: UseCaseSpec) -> list[str]:
+    """The `money` template's topics from the person's words: `percent`, `money` or both."""
+    text = _math_text(use_case)
+    topics = [t for t, words in (("percent", PERCENT_WORDS), ("money", MONEY_WORDS)) if _has(text, words)]
+    return topics or ["percent", "money"]
 
 
 def is_transaction_task(use_case: UseCaseSpec) -> bool:
@@ -66,7 +99,7 @@ def pick_generator(use_case: UseCaseSpec, teacher_model: str | None = None, api_
         return GeneratorSpec(kind="programmatic", template="classification")
     if use_case.task_type == "extraction" and contract.output_format == "json" and contract.output_schema:
         return GeneratorSpec(kind="programmatic", template="extraction")
-    if use_case.task_type == "math":
+    if use_case.task_type == "math" and math_template(use_case):
         return GeneratorSpec(kind="programmatic", template=math_template(use_case))
     return GeneratorSpec(kind="offline")
 

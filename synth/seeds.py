@@ -14,7 +14,7 @@ from typing import Any
 from specs.use_case import UseCaseSpec
 from synth.records import placeholder, read_jsonl, write_jsonl
 from synth.replies import ReplyError, read_json
-from synth.templates import arithmetic, classification, extraction, unit_conversion
+from synth.templates import arithmetic, classification, extraction, money, unit_conversion
 
 EXAMPLES = "data/examples.jsonl"
 ROW_KEYS = ("input", "output", "chosen", "rejected", "reference", "meta")
@@ -46,7 +46,12 @@ def offline_gap(use_case: UseCaseSpec, examples: list[dict[str, Any]] | None = N
     if use_case.task_type == "extraction" and contract.output_schema:
         return None
     if use_case.task_type == "math":
-        return None
+        from synth.plan import math_template
+
+        if math_template(use_case):
+            return None
+        return ("offline, tunesmith computes the answers of counting, money and percentage, and unit-conversion "
+                f"word problems only, not of {contract.input_description.strip().rstrip('.') or 'these problems'}")
     return (f"a {use_case.task_type.replace('_', ' ')} task's inputs and ideal answers cannot be made up offline "
             "without examples")
 
@@ -146,10 +151,11 @@ def draft_offline(use_case: UseCaseSpec, n: int = 12, seed: int = 0, fmt: str = 
         made = extraction.generate({"schema": contract.output_schema, "n": n, "seed": seed, "split": "seed"})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
     else:  # math (offline_gap lets no other task through)
-        from synth.plan import math_template, wants_answer_line
+        from synth.plan import currency_of, math_template, math_topics, wants_answer_line
 
-        template = unit_conversion if math_template(use_case) == "unit_conversion" else arithmetic
-        made = template.generate({"n": n, "seed": seed, "split": "seed", "answer_line": wants_answer_line(use_case)})
+        template = {"unit_conversion": unit_conversion, "money": money}.get(math_template(use_case) or "", arithmetic)
+        made = template.generate({"n": n, "seed": seed, "split": "seed", "answer_line": wants_answer_line(use_case),
+                                  "currency": currency_of(use_case), "topics": math_topics(use_case)})
         rows = [{"input": r["input"], "output": r["output"], "meta": {}} for r in made]
     if fmt == "preference":
         rows = [with_rejected(use_case, r, k) for k, r in enumerate(rows)]

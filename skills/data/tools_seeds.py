@@ -13,10 +13,12 @@ from synth import seeds
 from synth.generate import GenerationError
 
 
-def _draft(ctx: ToolContext, count: int, use_teacher: bool) -> list[dict[str, Any]]:
+def _draft(ctx: ToolContext, count: int, use_teacher: bool | None) -> list[dict[str, Any]]:
     use_case = _use_case(ctx)
     spec = _data_spec(ctx, required=False)
     fmt = spec.format if spec else "sft"
+    if use_teacher is None:  # not said: the teacher the person configured, else offline
+        use_teacher = bool(_teacher(ctx, spec)[0])
     if use_teacher:
         model, base = _teacher(ctx, spec)
         if not model:
@@ -28,10 +30,17 @@ def _draft(ctx: ToolContext, count: int, use_teacher: bool) -> list[dict[str, An
         except GenerationError as exc:
             raise ToolError(str(exc)) from exc
         return seeds.draft_with_teacher(use_case, _client(ctx, model, base), count, fmt, documents)
-    return seeds.draft_offline(use_case, count, fmt=fmt)
+    try:
+        return seeds.draft_offline(use_case, count, fmt=fmt)
+    except seeds.NeedsData as exc:
+        if _teacher(ctx, spec)[0]:
+            raise ToolError(f"{exc} A teacher is configured: call draft_seed_examples(use_teacher=true).") from exc
+        raise
 
 
-def _preview_draft(ctx: ToolContext, count: int = 12, use_teacher: bool = False) -> Preview:
+def _preview_draft(ctx: ToolContext, count: int = 12, use_teacher: bool | None = None) -> Preview:
+    if use_teacher is None:
+        use_teacher = bool(_teacher(ctx, _data_spec(ctx, required=False))[0])
     if use_teacher:
         model, _ = _teacher(ctx)
         return Preview(summary=f"Ask the teacher {model or '(none configured)'} for {count} seed examples and save "
@@ -41,13 +50,15 @@ def _preview_draft(ctx: ToolContext, count: int = 12, use_teacher: bool = False)
 
 
 @tool("ask", preview=_preview_draft)
-def draft_seed_examples(ctx: ToolContext, count: Annotated[int, Field(ge=1, le=100)] = 12, use_teacher: bool = False) -> ToolResult:
+def draft_seed_examples(ctx: ToolContext, count: Annotated[int, Field(ge=1, le=100)] = 12,
+                        use_teacher: bool | None = None) -> ToolResult:
     """Draft 5-20 seed examples from the approved use case and save them to data/examples.jsonl
     (replacing earlier seeds). The person can then edit, add and delete rows.
 
     Args:
         count: How many examples to draft (5-20); classification drafts at least one per label.
-        use_teacher: Draft with the configured teacher LLM instead of the offline templates.
+        use_teacher: true: the configured teacher LLM drafts; false: the offline templates; left out: the teacher
+            when one is configured.
     """
     try:
         rows = _draft(ctx, count, use_teacher)

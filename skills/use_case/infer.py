@@ -17,7 +17,9 @@ TASK_PATTERNS: list[tuple[str, str]] = [
     ("text_to_sql", r"\btext[- ]to[- ]sql\b|\b(into|to|as|in|write\w*|generat\w*|produc\w*)\s+(an?\s+)?(sql|sqlite|postgres\w*|mysql)\b"
                     r"|\bsql\s+(quer(y|ies)|statements?)\s+(for|from|that|over|against)\b"),
     ("extraction", r"\b(extract\w*|pull\w* out|parse[sd]?|parsing)\b|\bfield extraction\b"),
-    ("math", r"\b(arithmetic|math\w*|word problems?|calculat\w*|equations?|unit[- ]conversions?|convert\w* units?)\b"),
+    ("math", r"\b(arithmetic|math\w*|word problems?|calculat\w*|equations?|unit[- ]conversions?|convert\w* units?)\b"
+             r"|\bpercentages?\s+(word\s+)?problems?\b|\b(work\w*\s+out|comput\w*|figur\w*\s+out)\s+(the\s+)?(discounts?|tips?|"
+             r"tax(es)?|interest|change|sale\s+prices?|totals?)\b"),
     ("classification", r"\b(categori[sz]\w*|classif\w*|label(s|ing|led)?\b|tag(s|ging)?\b|triage\w*|(sort|put|file|bucket)\w*\b.{0,60}?"
                        r"\binto\b|rout(e|es|ed|ing)\b|sentiment|spam|intents?\b|grad(e|es|ing)\b|scor(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d"
                        r"|rat(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d|detect\w*\s+(the\s+)?(language|topic|intent)"
@@ -83,7 +85,8 @@ _LENGTH = re.compile(r"\b(?:under|at most|no more than|max(?:imum)?|within)\s+(\
 _LINES = re.compile(r"\b" + _NUM + r"[- ]lines?\b|\bin\s+" + _NUM + r"\s+lines\b", re.I)
 _NUMBER_ONLY = re.compile(r"\b(?:answer\w*|repl\w*|respond\w*|return\w*|output\w*|give\w*)\s+(?:with\s+|by\s+)?(?:just\s+|only\s+)?"
                           r"(?:the\s+|a\s+|one\s+)?(?:final\s+|single\s+)?(?:number|numeric\s+value|value)\b"
-                          r"|\b(?:just|only)\s+the\s+(?:final\s+)?number\b", re.I)
+                          r"|\b(?:just|only)\s+the\s+(?:final\s+)?(?:number|answer|result)\b"
+                          r"|\b(?:the\s+)?(?:final\s+)?(?:answer|result|number)\s+only\b|\bno\s+(?:working|steps|explanation)\b", re.I)
 _SCALE = re.compile(r"\b(?:scale|score|grade|rating|rate|points?)\b[^.]{0,30}?\b(?:from\s+|of\s+)?(\d)\s*(?:-|to|–|through)\s*(\d{1,2})\b", re.I)
 _TOOL_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _DATA_PATH = re.compile(r"(?:^|(?<=[\s\"'`(]))((?:~|\.{1,2})?/?(?:[\w.~-]+/)*[\w.~-]+\.(?:jsonl|json|csv|tsv|parquet|md|txt|xlsx|arrow))\b"

@@ -180,3 +180,78 @@ def test_a_unit_conversion_task_gets_unit_conversion_problems_not_counting_ones(
         return {r["input"].split(" is ")[0].split(" weighs ")[0].split(" holds ")[0] for r in records}
 
     assert not contexts(held) & contexts(made)  # eval problems are about other things than training ones
+
+
+def _math_use_case(problem: str, inputs: str, output: str):
+    from skills.use_case.drafting import tenet_options
+    from skills.use_case.infer import infer
+    from specs.use_case import UseCaseSpec
+
+    tenets, _ = tenet_options("math", facts=infer(problem, "math"))
+    return UseCaseSpec(name="Math helper", primary_users="staff", task_type="math", business_problem=problem,
+                       success_tenets=tenets, contract={"input_description": inputs, "output_description": output})
+
+
+def test_a_money_or_percentage_task_gets_money_problems_in_its_currency_not_counting_ones():
+    import re
+
+    from synth.plan import default_spec, math_template, math_topics
+    from synth.seeds import draft_offline
+    from synth.templates import money
+
+    percent = _math_use_case("Work out discounts, tips and sales tax for our cashiers in euros; answer with just the "
+                             "number.", "a question about a discount, a tip or tax", "just the number")
+    change = _math_use_case("Help shop staff work out the change and totals when customers buy several items.",
+                            "a shopping question", "A short worked solution ending with a line `Answer: <number>`.")
+    assert math_template(percent) == math_template(change) == "money"
+    assert math_topics(percent) == ["percent", "money"] and math_topics(change) == ["money"]
+    assert default_spec(percent).generator.template == "money"
+    rows = draft_offline(percent, 12)
+    assert len(rows) == 12 and all(re.fullmatch(r"\d+", r["output"]) for r in rows), [r["output"] for r in rows]
+    assert all("€" in r["input"] or "%" in r["input"] for r in rows) and not any("$" in r["input"] for r in rows)
+    assert not any(" gets " in r["input"] or "gives away" in r["input"] for r in rows)
+    shop = draft_offline(change, 12)
+    assert all(re.search(r"\nAnswer: \d+$", r["output"]) for r in shop) and not any("%" in r["input"] for r in shop)
+    axes = {"difficulty": [["easy", 1], ["medium", 2], ["hard", 1]]}
+    for topics in (["percent"], ["money"]):
+        made = money.generate({"n": 200, "seed": 5, "split": "train", "answer_line": True, "axes": axes, "topics": topics})
+        assert all(money.verify(r) is True for r in made), [(r, money.verify(r)) for r in made if money.verify(r) is not True]
+        assert all(money.final_answer(r["output"]) > 0 for r in made)
+        assert len({r["input"] for r in made}) >= 190
+        held = money.generate({"n": 200, "seed": 5, "split": "eval", "axes": axes, "topics": topics})
+
+        def frames(records):  # the wording around the numbers and names
+            return {re.sub(r"[$£€]?\d+%?|[A-Z][a-z]+", "#", r["input"])[:25] for r in records}
+
+        assert len(frames(held) & frames(made)) < len(frames(held)) / 2  # eval is mostly phrased unlike training
+    wrong = dict(made[0], output=made[0]["output"].rsplit("Answer:", 1)[0] + "Answer: 7777")
+    assert money.verify(wrong) is not True
+
+
+def test_math_that_no_shipped_template_computes_says_what_it_needs_offline_instead_of_counting_problems():
+    import re
+
+    import pytest
+
+    from specs.data_generation import DataGenerationSpec
+    from synth.expand import expand_seed
+    from synth.plan import default_spec, math_template
+    from synth.seeds import NeedsData, draft_offline, offline_gap
+
+    algebra = _math_use_case("Solve simple algebra equations for students; give the value of x.", "a linear equation",
+                             "just the number")
+    geometry = _math_use_case("Compute the area and perimeter of floor plans", "a room's measurements", "just the number")
+    for use_case in (algebra, geometry):
+        assert math_template(use_case) is None and offline_gap(use_case)
+        assert default_spec(use_case).generator.kind == "offline"
+        with pytest.raises(NeedsData, match="a teacher model"):
+            draft_offline(use_case, 8)
+    # expanding the person's own math examples offline keeps every number and sentence, so the answers stay right
+    examples = [{"input": "Solve for x: 3x + 4 = 19. Give x.", "output": "5"},
+                {"input": "Solve for x: 2x - 6 = 10. Give x.", "output": "8"}]
+    spec = DataGenerationSpec(train_count=10, eval_count=2, generator={"kind": "offline"},
+                              diversity_axes=[{"name": "writing_style", "values": [{"value": "casual"}, {"value": "formal"}]}])
+    for i in range(10):
+        made = expand_seed(spec, "train", i, examples, keep_numbers=True)
+        base = next(e for e in examples if e["output"] == made["output"])
+        assert sorted(re.findall(r"\d+", made["input"])) == sorted(re.findall(r"\d+", base["input"]))

@@ -220,3 +220,23 @@ def test_only_a_server_on_this_machine_counts_as_a_local_teacher():
     assert all(_is_local(u) for u in ("http://127.0.0.1:8080/v1", "http://localhost:11434", "http://[::1]:9000/v1"))
     assert not any(_is_local(u) for u in (None, "", "https://api.openai.com/v1", "http://10.0.0.5:8000/v1",
                                           "http://localhost.example.com/v1"))
+
+
+def test_seeds_drafted_without_saying_how_use_the_configured_teacher_and_false_keeps_them_offline(session, tmp_path):
+    # a real 1.5B planner called draft_seed_examples() with a teacher configured and got the offline template's rows
+    import json as _json
+
+    from tests.fake_openai import FakeOpenAI
+
+    rows = [{"input": f"HARBOUR BAKERY {i} 3.80", "output": "dining"} for i in range(6)]
+    with FakeOpenAI(delay_s=0.0, responder=lambda messages: _json.dumps(rows)) as server:
+        settings = FAST.model_copy(update={"teacher_model": "openai/local", "api_base": server.api_base,
+                                           "workspace": tmp_path / "ws"})
+        ctx = ToolContext(session_dir=session, settings=settings)
+        drafted = data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({}))
+        assert not drafted.is_error and "HARBOUR BAKERY 0" in drafted.content and server.requests == 1
+        offline = data_tools.draft_seed_examples.run(ctx, data_tools.draft_seed_examples.validate({"use_teacher": False}))
+        assert not offline.is_error and "HARBOUR BAKERY" not in offline.content and server.requests == 1
+    no_teacher = ToolContext(session_dir=session, settings=FAST.model_copy(update={"workspace": tmp_path / "ws"}))
+    alone = data_tools.draft_seed_examples.run(no_teacher, data_tools.draft_seed_examples.validate({}))
+    assert not alone.is_error and "HARBOUR BAKERY" not in alone.content
