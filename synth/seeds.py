@@ -179,6 +179,9 @@ def teacher_messages(use_case: UseCaseSpec, n: int, fmt: str = "sft",
     contract = use_case.contract
     fields = '{"input": ..., "output": ...}' if fmt != "preference" else \
         '{"input": ..., "chosen": ..., "rejected": ...} (rejected: a plausible but worse answer)'
+    if use_case.task_type == "math" and fmt != "preference":
+        fields = ('{"input": ..., "output": ..., "expression": ...} (expression: the arithmetic that gives the answer, '
+                  'with numbers and + - * / ( ) only, such as "125 * 1.609")')
     spec = [f"Task: {use_case.name} ({use_case.task_type}). Problem: {use_case.business_problem.strip()}",
             f"Input: {contract.input_description}", f"Output: {contract.output_description}"]
     if contract.labels:
@@ -221,7 +224,7 @@ def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str
         raise SeedError(f"the teacher's reply held no examples ({exc})") from exc
     if isinstance(items, dict):
         items = items.get("examples") or [items]
-    rows, labels = [], list(use_case.contract.labels or [])
+    rows, labels, math_dropped = [], list(use_case.contract.labels or []), 0
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict) or not item.get("input") or not (item.get("output") or item.get("chosen")):
             continue  # an example without its input or its answer teaches nothing
@@ -232,10 +235,22 @@ def draft_with_teacher(use_case: UseCaseSpec, client: Any, n: int = 12, fmt: str
             elif labels and key in row and str(row[key]) not in labels:
                 row[key] = fit_label(str(row[key]), labels) or row[key]
         row["meta"] = {"source": "teacher"}
+        if use_case.task_type == "math" and fmt != "preference":
+            from synth.verify import EXPRESSION_KEYS, expression_mismatch
+
+            expression = next((str(item[k]) for k in EXPRESSION_KEYS if item.get(k) not in (None, "")), "")
+            wrong = expression_mismatch(str(row.get("output", "")), expression) if expression else "no expression"
+            if wrong:  # a math answer its own arithmetic does not give is a wrong seed
+                math_dropped += 1
+                continue
+            row["meta"]["expression"] = expression
         try:
             rows.append(clean_row(row))
         except SeedError:
             continue
+    if not rows and math_dropped:
+        raise SeedError(f"the teacher's {math_dropped} math examples had answers that their arithmetic did not give "
+                        "(or no arithmetic): add real examples, or draft offline (use_teacher=false)")
     if not rows:
         raise SeedError("the teacher returned no usable examples")
     return rows[:20]

@@ -24,6 +24,7 @@ from specs.use_case import UseCaseSpec
 from synth import seeds as seedrows
 from synth.expand import sample_axes
 from synth.replies import ReplyError, read_json
+from synth.verify import EXPRESSION_KEYS
 
 MAX_TOKENS = 600
 """Room for one record's reply."""
@@ -70,6 +71,8 @@ def teacher_request(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
     base = seedrows.teacher_messages(use_case, 1, spec.format)
     wanted = '{"input": ..., "chosen": ..., "rejected": ...}' if spec.format == "preference" else \
         '{"input": ..., "output": ...}'
+    if use_case.task_type == "math" and spec.format != "preference":
+        wanted = '{"input": ..., "output": ..., "expression": ...}'
     lines = [base[1]["content"].split("\n\nWrite")[0], ""]
     if shots:
         lines.append("Examples of the style wanted:")
@@ -86,6 +89,9 @@ def teacher_request(use_case: UseCaseSpec, spec: DataGenerationSpec, split: str,
     if parts:
         lines.append(f"This example is about this part of the document: {rng.choice(parts)}")
     lines.append(f"Write ONE new example, different from the examples above, as a JSON object {wanted}.")
+    if "expression" in wanted:
+        lines.append('"expression" is the arithmetic that gives the answer, with numbers and + - * / ( ) only, such as '
+                     '"125 * 1.609"; the answer is checked against it.')
     messages = [base[0], {"role": "user", "content": "\n".join(lines)}]
     return {"messages": messages, "temperature": spec.generator.temperature, "max_tokens": MAX_TOKENS,
             "cache_key": f"{spec.seed}:{split}:{index}", "_axes": axes}
@@ -179,4 +185,7 @@ def parse_teacher_record(text: str, axes: dict[str, str], *, finish_reason: str 
                 record[key] = better
                 repairs.append("label spelling")
     record["meta"] = dict(axes)
+    expression = _field(value, EXPRESSION_KEYS)
+    if expression not in (None, ""):
+        record["meta"]["expression"] = str(expression).strip()
     return record, None, repairs

@@ -9,7 +9,9 @@ once per batch, never in this process.
 
 from __future__ import annotations
 
+import ast
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,54 @@ class VerifyOutcome:
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+
+_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+          ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
+EXPRESSION_KEYS = ("expression", "calculation", "formula", "equation")
+"""Where a teacher's reply to a math task puts the arithmetic that gives its answer."""
+
+
+def expression_value(text: str) -> float | None:
+    """The value of an arithmetic expression (numbers, + - * / ** and parentheses; `x` and `×` for times, `÷` for
+    divided by, thousands commas; a trailing `= ...` is ignored), or None when it is not one."""
+    text = str(text or "").split("=")[0].strip().replace("×", "*").replace("÷", "/").replace("^", "**")
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"(?<=[\d)\s])[xX](?=[\s\d(])", "*", text)
+    if not text or len(text) > 200 or not re.fullmatch(r"[\d\s.+\-*/()]+", text):
+        return None
+
+    def value(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _ARITH:
+            return _ARITH[type(node.op)](value(node.operand))
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+            left, right = value(node.left), value(node.right)
+            if isinstance(node.op, ast.Pow) and abs(right) > 12:
+                raise ValueError("exponent too large")
+            return _ARITH[type(node.op)](left, right)
+        raise ValueError("not arithmetic")
+
+    try:
+        result = value(ast.parse(text, mode="eval"))
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return None
+    return result if result == result and abs(result) < 1e15 else None
+
+
+def expression_mismatch(answer: str, expression: str) -> str | None:
+    """Why a math answer disagrees with the expression said to give it (None when they agree; the answer may round
+    to two decimals)."""
+    expected = expression_value(expression)
+    if expected is None:
+        return "expression cannot be evaluated"
+    got = final_number(answer)
+    if got is None:
+        return "answer has no number"
+    return None if abs(got - expected) <= max(0.006, 1e-6 * abs(expected)) else "answer does not equal its expression"
 
 
 def template_path(name: str) -> Path:
@@ -119,7 +169,14 @@ class Verifier:
                 return "chosen equals rejected"
             return self.check_answer(str(chosen), "chosen")
         answer = answer_text(record)
-        return self.check_answer(answer)
+        problem = self.check_answer(answer)
+        meta = record.get("meta") or {}
+        if problem is None and self.numeric and meta.get("source") == "teacher" and not self.generator_verifier:
+            # a teacher's math answer counts only when the arithmetic it gave for it gives that answer
+            if not meta.get("expression"):
+                return "math answer without an expression to check"
+            return expression_mismatch(answer, str(meta["expression"]))
+        return problem
 
     def check_all(self, records: list[dict[str, Any]], batch: int = 2000) -> VerifyOutcome:
         out = VerifyOutcome()

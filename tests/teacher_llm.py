@@ -82,7 +82,10 @@ class SmallTeacher:
             return self._list_reply(records, read, rng)
         if "Write ONE new example" not in prompt:
             return "I am not sure what you would like me to write."
-        return self._one_reply(read.record(rng, 0), read, rng)
+        record = read.record(rng, 0)
+        if read.slips:
+            self._count("wrong arithmetic")
+        return self._one_reply(record, read, rng)
 
     def _count(self, mistake: str) -> None:
         with self._lock:
@@ -134,6 +137,8 @@ class Request:
 
     def __init__(self, prompt: str):
         self.prompt = prompt
+        self.slips = 0
+        """Math answers written wrong on purpose (the expression stays right)."""
         task = re.search(r"^Task: (.*) \((\w+)\)\. Problem: (.*)$", prompt, re.MULTILINE)
         self.task = task.group(2) if task else "generation"
         self.problem = task.group(3) if task else ""
@@ -270,8 +275,14 @@ class Request:
         text = f"The {subject} trip is {n} {source}. How many {target} is that?"
         value = n * factor
         answer_line = "Answer:" in (self.regex or "") + self.output_description
+        if rng.random() < 0.2:  # small models slip at arithmetic: the answer is off, the expression right
+            value = value + rng.choice([-10, -1, 1, 2, 10]) if rng.random() < 0.5 else value * 10
+            self.slips += 1
         output = f"{n} {source} x {factor} = {value} {target}.\nAnswer: {value}" if answer_line else str(value)
-        return {"input": text, "output": output}
+        record = {"input": text, "output": output}
+        if '"expression"' in self.prompt:  # asked for the arithmetic behind the answer
+            record["expression"] = f"{n} * {factor}" if rng.random() < 0.5 else f"{n} x {factor}"
+        return record
 
     def _value(self, name: str, schema: dict[str, Any], rng: random.Random) -> Any:
         kind = schema.get("type")

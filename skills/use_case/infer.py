@@ -16,7 +16,8 @@ TASK_PATTERNS: list[tuple[str, str]] = [
                      r"(tools?|functions?|apis?)\b|pick(s|ing)?\s+(the\s+right\s+)?(tool|function)\w*)"),
     ("text_to_sql", r"\btext[- ]to[- ]sql\b|\b(into|to|as|in|write\w*|generat\w*|produc\w*)\s+(an?\s+)?(sql|sqlite|postgres\w*|mysql)\b"
                     r"|\bsql\s+(quer(y|ies)|statements?)\s+(for|from|that|over|against)\b"),
-    ("extraction", r"\b(extract\w*|pull\w* out|parse[sd]?|parsing)\b|\bfield extraction\b"),
+    ("extraction", r"\b(extract\w*|pull\w* out|parse[sd]?|parsing)\b|\bfield extraction\b|\b(pull|get|take|lift)\w*\b[^.]{1,80}?\bout\s+of\b"
+                   r"|\b(as|in|into|to)\s+(an?\s+)?(structured\s+)?json\b"),
     ("math", r"\b(arithmetic|math\w*|word problems?|calculat\w*|equations?|unit[- ]conversions?|convert\w* units?)\b"
              r"|\bpercentages?\s+(word\s+)?problems?\b|\b(work\w*\s+out|comput\w*|figur\w*\s+out)\s+(the\s+)?(discounts?|tips?|"
              r"tax(es)?|interest|change|sale\s+prices?|totals?)\b"),
@@ -62,6 +63,8 @@ _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$")
 _FIELDS_INTRO = re.compile(
     r"\b(?:extract\w*|pull\w* out|fields?:?|capture)\s+(?:the\s+|their\s+|its\s+)?(?:fields?\s*:?\s*)?(.+?)"
     r"(?:\s+(?:from|out of|in)\s+|[.;!?](?:\s|$)|$)", re.I)
+_FIELDS_OUT = re.compile(r"\b(?:pull|get|take|lift)\w*\s+(?:the\s+|their\s+|its\s+)?([^.;!?]{3,120}?)\s+out\s+of\b", re.I)
+"""'Pull the order number, date and total out of emails'."""
 _FIELDS_LIST = re.compile(
     r"\b(?:json(?:\s+object)?|fields?|keys|properties|columns)\s*(?:with(?:\s+the)?(?:\s+(?:fields?|keys))?\s*:?|:|\(|—|–"
     r"|like|such as|namely)\s*(.+?)(?:\)|[.;!?](?:\s|$)|$)", re.I)
@@ -222,7 +225,7 @@ def _fields_from(text: str, raw: str) -> list[str] | None:
     listed = bulleted(raw)
     if listed and all(len(i.split()) <= 4 for i in listed):
         return [snake(i) for i in listed]
-    for pattern in (_FIELDS_LIST, _FIELDS_INTRO):
+    for pattern in (_FIELDS_LIST, _FIELDS_INTRO, _FIELDS_OUT):
         for match in pattern.finditer(text):
             items = [snake(i) for i in split_items(match.group(1))]
             items = [i for i in items if i and i not in ("fields", "data", "information", "info", "json", "details")]

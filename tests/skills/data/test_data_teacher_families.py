@@ -89,13 +89,20 @@ def test_each_family_passes_the_gate_with_teacher_records(family, teacher, tmp_p
         assert {r["output"] for r in train} == set(use_case.contract.labels), "every label is taught"
     if family == "faq_bot":
         assert all(r["output"] in FAQ for r in train), "answers come from the document"
+    if use_case.task_type == "math":  # a slipped answer is dropped: each kept one equals the arithmetic given for it
+        from synth.answers import final_number
+        from synth.verify import expression_value
+
+        assert report["dropped"].get("answer does not equal its expression"), report["dropped"]
+        assert all(abs(final_number(r["output"]) - expression_value(r["meta"]["expression"])) < 0.01 for r in train)
+        assert all(r["meta"].get("expression") for r in rows)
 
 
 def test_the_teacher_made_every_kind_of_mistake(teacher):
     """Runs after the families (file order): the replies above carried each mistake at least once."""
     _, model = teacher
     assert set(model.mistakes) == {"fence", "prose", "trailing comma", "missing field", "label spelling", "cut off",
-                                   "empty"}, model.mistakes
+                                   "empty", "wrong arithmetic"}, model.mistakes
 
 
 @pytest.mark.parametrize("family", ["legal_rewrites", "support_queues", "faq_bot"])

@@ -146,3 +146,18 @@ def test_field_paths():
         apply_changes({"a": [1]}, {"a[5]": 2})
     with pytest.raises(ToolError, match="not like"):
         split_path("a.b-c")
+
+
+@pytest.mark.parametrize(("description", "task", "fields", "number_only"), [
+    ("Pull the order number, order date and total amount out of customer emails and return them as JSON.",
+     "extraction", ["order_number", "order_date", "total_amount"], False),
+    ("Get the sender name and invoice total out of supplier emails", "extraction", ["sender_name", "invoice_total"], False),
+    ("Turn shipping notices into JSON with carrier and tracking number", "extraction", ["carrier", "tracking_number"], False),
+    ("Help shop staff work out the change and totals for customers. Reply with the final answer only.", "math", None, True),
+    ("Percentage word problems for a finance course. Show short working and end with the answer.", "math", None, False),
+    ("Work out discounts, tips and sales tax for our cashiers; just the answer, no working.", "math", None, True),
+])
+def test_infer_reads_fields_pulled_out_of_a_text_and_money_math_with_its_answer_form(description, task, fields,
+                                                                                        number_only):
+    facts = infer(description)
+    assert (facts.task_type, facts.fields, facts.number_only) == (task, fields, number_only)
