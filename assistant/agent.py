@@ -18,7 +18,7 @@ from assistant.config import Settings, tool_settings
 from assistant.events import (ApprovalRequested, AssistantMessage, DecisionRecorded, Event, Notice, PhaseChanged, Progress,
                               Question, ToolCallStarted, ToolFinished, TurnEnded, Usage)
 from assistant import history, steps
-from assistant.model import ContextTooLong, Model, ModelError, ModelReply
+from assistant.model import ContextTooLong, Model, ModelError, ModelReply, UnreadableReply
 from assistant.session import Session, assistant_record, tool_record, user_record
 from assistant.textcalls import find_calls
 from skills.catalog import tools_for_step
@@ -238,6 +238,7 @@ class Agent:
         shown = steps.disclose(self.session.meta.phase, self.tools.values(), prompt, PROMPT_BUDGET_TOKENS)
         system = {"role": "system", "content": prompt}
         schemas = shown.schemas()
+        offered_names = {schema.get("function", {}).get("name") for schema in schemas}
         budget = self.context_tokens - REPLY_TOKENS - history.estimate_tokens([system, schemas])
         reply = None
         insist = self._insist or (self.calls_only and not self._unfinished)
@@ -262,6 +263,18 @@ class Agent:
                     else:
                         yield item
                 break
+            except UnreadableReply:
+                # llama.cpp could not read the call the model wrote (a tool this request does not offer): the same
+                # request would give the same answer, so the answer is started with the call the files point to
+                # (the model writes its arguments), else left free
+                if attempt == 2:
+                    raise
+                hinted = _tool_name(self.hint(self.session)) if self.hint else None
+                started = named.format(name=hinted) if named and hinted in offered_names else None
+                prefix = started if started != prefix else None
+                yield self._notice("The model named a tool this step does not offer, and the server could not read "
+                                   "its answer; asking again" + (f", starting the call {hinted}." if prefix else "."),
+                                   "warning")
             except ContextTooLong:
                 if attempt == 2:
                     raise

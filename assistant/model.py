@@ -50,6 +50,13 @@ class ContextTooLong(ModelError):
     """The request is longer than the model's context window; the agent shortens the history and retries."""
 
 
+class UnreadableReply(ModelError):
+    """The server could not turn the model's answer into a tool call and answered with an error instead (llama.cpp's
+    server: "The model produced output that does not match the expected ... format", when the model names a tool
+    the request does not offer). The same request gives the same answer again, so it is not retried as it is; the
+    agent asks again with the answer started differently."""
+
+
 class Model(Protocol):
     name: str
 
@@ -289,6 +296,9 @@ def _timed_out(model: str, timeout_s: float) -> ModelError:
         f"or TUNESMITH_TIMEOUT (a small model on a CPU can need minutes before its first word).")
 
 
+_UNREADABLE = re.compile(r"output that does not match the expected|failed to parse (?:the )?tool call", re.I)
+
+
 def _classify(litellm: Any, exc: Exception, model: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Exception:
     """Turn a provider failure into a retry or a ModelError with a message a person can act on."""
     if isinstance(exc, (_Retry, ModelError)):
@@ -310,6 +320,8 @@ def _classify(litellm: Any, exc: Exception, model: str, timeout_s: float = DEFAU
         if _never_sent(exc):
             return _Retry("could not connect to the model in time")
         return _timed_out(model, timeout_s)
+    if _UNREADABLE.search(str(exc)):
+        return UnreadableReply(f"The server could not read the model's answer as a tool call ({_short(exc, 160)})")
     if isinstance(exc, (litellm.APIConnectionError, litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError)):
         return _Retry(f"could not reach the model ({_short(exc, 160)})")
     status = getattr(exc, "status_code", None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import socket
 import threading
 import time
@@ -203,7 +204,13 @@ def _continued(reply: Reply, body: dict[str, Any]) -> Reply:
     last = messages[-1] if isinstance(messages[-1], dict) else {}
     start = last.get("content") if last.get("role") == "assistant" else None
     if isinstance(start, str) and start and reply.text.startswith(start):
-        return dataclasses.replace(reply, text=reply.text[len(start):])
+        reply = dataclasses.replace(reply, text=reply.text[len(start):])
+    if isinstance(start, str) and start.startswith("<tool_call>") and body.get("tools"):
+        # llama.cpp's server parses a started call with the offered tools' grammar: a tool it does not offer fails
+        offered = {t.get("function", {}).get("name") for t in body["tools"]}
+        named = re.search(r'"name"\s*:\s*"([A-Za-z_][\w.-]*)"', start + reply.text)
+        if named and named.group(1) not in offered and reply.fault is None:
+            return Reply(fault="500", text="The model produced output that does not match the expected peg-native format")
     return reply
 
 

@@ -292,3 +292,27 @@ def test_after_a_refused_call_the_hinted_call_is_started_and_its_arguments_mende
     questions = [json.loads(line) for line in (session / "conversation.jsonl").read_text().splitlines()]
     assert [q["text"] for q in questions if q["type"] == "question"] == [question]
     assert load_spec(session / "use_case.yaml", UseCaseSpec).status == "approved"
+
+
+def test_a_tool_of_another_step_that_the_server_cannot_read_is_asked_again_with_the_files_next_call_started(tmp_path):
+    # Qwen2.5-Coder-1.5B under llama.cpp wrote go_to_step when that tool was not in the request; the server answered
+    # HTTP 500 "The model produced output that does not match the expected peg-native format", and five identical
+    # retries gave five identical failures (exit 1). The loopback server fails the same way for a tool not offered.
+    named = '<tool_call>\n{"name": "draft_use_case", "arguments": {'
+    replies = [
+        Reply(text=started("recommend_technique", {})),  # a train-step tool in the use-case step: the server fails
+        Reply(text=named + '"description": ' + json.dumps(COMMENTS) + "}}\n</tool_call>"),
+        Reply(text=started("ask_user", {"question": "Do you approve use_case.yaml?", "choices": ["Approve it", "Change it"]})),
+        Reply(text=started("approve_use_case", {})),
+    ]
+    run, sent = _run_headless(tmp_path, replies, COMMENTS, "unread")
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "Traceback" not in out and "gave up" not in out, out[-3000:]
+    assert "could not read its answer; asking again, starting the call draft_use_case" in out
+    assert sent[0]["messages"][-1] == {"role": "assistant", "content": PREFIX}
+    assert sent[1]["messages"][-1] == {"role": "assistant", "content": named}  # the same request, started by name
+    session = tmp_path / "ws" / "sessions" / "unread"
+    assert load_spec(session / "use_case.yaml", UseCaseSpec).status == "approved"
+    records = [json.loads(line) for line in (session / "conversation.jsonl").read_text().splitlines()]
+    calls = [c["function"]["name"] for r in records if r["type"] == "assistant" for c in r["message"].get("tool_calls") or []]
+    assert calls == ["draft_use_case", "ask_user", "approve_use_case"]
