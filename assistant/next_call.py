@@ -96,9 +96,35 @@ def _data_step(folder: Path) -> str | None:
     return "show_quality_report(), then finish_data_step() once nothing blocks"
 
 
+def _succeeded_in_step(folder: Path) -> set[str]:
+    """The tools that succeeded since the session last entered the step it is in (its log)."""
+    try:
+        lines = (folder / "conversation.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return set()
+    done: set[str] = set()
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        if record.get("type") == "phase":
+            done = set()
+        elif record.get("type") == "tool" and not record.get("is_error"):
+            done.add(str((record.get("message") or {}).get("name") or ""))
+    return done
+
+
 def _train_step(folder: Path) -> str | None:
+    done = _succeeded_in_step(folder)
     if not (folder / "training.yaml").exists():
+        if "recommend_technique" in done:  # the plan takes the recommendation's choices when they are left out
+            return "write_training_plan() with no arguments (the recommendation decides them)"
         return "recommend_technique(), then write_training_plan()"
+    if "start_training" in done:
+        return "wait_for_training() (the training job is running)"
     return "start_training(), then wait_for_training()"
 
 

@@ -73,3 +73,24 @@ def test_while_the_data_job_runs_the_hint_is_to_wait_for_it_not_to_start_it_agai
     with generation_lock(session.dir):  # what the running job holds
         assert next_call(session.dir, "data").startswith("wait_for_data_generation()")
     assert next_call(session.dir, "data").startswith("generate_data()")
+
+
+def test_the_train_hint_moves_on_after_the_recommendation_and_after_the_start(tmp_path):
+    # a real 1.5B planner, hinted "recommend_technique(), then write_training_plan()" after its recommendation, was
+    # started on recommend_technique again and again: the hint now reads what the step's log says was done
+    from assistant.records import tool_record
+
+    session = Workspace(tmp_path / "ws").create("train")
+    session.append({"type": "phase", "phase": "train"})
+    assert next_call(session.dir, "train") == "recommend_technique(), then write_training_plan()"
+    session.append(tool_record("c1", "recommend_technique", "Error: no data yet", is_error=True))
+    assert next_call(session.dir, "train").startswith("recommend_technique()")  # a failed one does not count
+    session.append(tool_record("c2", "recommend_technique", "Recommended: SFT with a full fine-tune.", is_error=False))
+    assert next_call(session.dir, "train").startswith("write_training_plan() with no arguments")
+    (session.dir / "training.yaml").write_text("version: 1\n")
+    assert next_call(session.dir, "train") == "start_training(), then wait_for_training()"
+    session.append(tool_record("c3", "start_training", "Started training as a background job.", is_error=False))
+    assert next_call(session.dir, "train").startswith("wait_for_training()")
+    session.append({"type": "phase", "phase": "data"})  # back to an earlier step and in again: its log starts over
+    session.append({"type": "phase", "phase": "train"})
+    assert next_call(session.dir, "train") == "start_training(), then wait_for_training()"
