@@ -73,7 +73,8 @@ def step_tool(phase: Any, records: Any) -> Tool:
 
     @tool("always", name=STEP_TOOL)
     def go_to_step(ctx: ToolContext, step: str) -> ToolResult:
-        """Move to another step to get its playbook and tools: an earlier one, or one already reached.
+        """Go back to an earlier step (or one already reached) when the person asks to revisit it. Not for the
+        current step's work: its own tools do that, and its last tool moves on.
 
         Args:
             step: use_case, data, train, evaluate or export.
