@@ -388,6 +388,8 @@ class Agent:
                 self._failed = key if event.is_error else None
                 if event.is_error:
                     self._turn_fails[key] = self._turn_fails.get(key, 0) + 1
+                elif event.files:  # the step made progress (it wrote a file): earlier failures are no loop
+                    self._turn_fails = {}
             yield event
 
     async def _run(self, tool: Tool, ctx: ToolContext, args: Any, call_id: str) -> AsyncIterator[Event]:

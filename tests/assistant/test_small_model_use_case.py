@@ -316,3 +316,32 @@ def test_a_tool_of_another_step_that_the_server_cannot_read_is_asked_again_with_
     records = [json.loads(line) for line in (session / "conversation.jsonl").read_text().splitlines()]
     calls = [c["function"]["name"] for r in records if r["type"] == "assistant" for c in r["message"].get("tool_calls") or []]
     assert calls == ["draft_use_case", "ask_user", "approve_use_case"]
+
+
+def test_refusals_with_progress_between_them_are_no_loop(tmp_path):
+    # The real 1.5B planner in the data step: go_to_step("train") (refused) between generate_data, the wait and the
+    # quality report, three times in one turn, and the repeat guard stopped a run that was getting somewhere. A call
+    # that writes a file starts the count again; refusals with nothing done between still stop (the test above).
+    import asyncio
+    import io
+
+    from assistant.config import Settings
+    from assistant.headless import EXIT_OK, Printer, drive
+    from assistant.runtime import build_agent
+    from assistant.session import Workspace
+    from tests.loopback import ToolCallSpec
+
+    refused = Reply(tool_calls=[ToolCallSpec("go_to_step", {"step": "data"})])
+    draft = Reply(tool_calls=[ToolCallSpec("draft_use_case", {"description": COMMENTS})])
+    replies = [draft, refused, draft, refused, draft, refused,
+               Reply(tool_calls=[ToolCallSpec("ask_user", {"question": "Approve use_case.yaml?", "choices": ["Approve it"]})]),
+               Reply(tool_calls=[ToolCallSpec("approve_use_case", {})])]
+    os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-not-a-real-key")
+    with LoopbackServer(replies) as server:
+        settings = Settings.load({}, workspace=str(tmp_path / "ws"), model="openai/local", api_base=server.api_base,
+                                 yes=True, timeout=30)
+        agent = build_agent(settings, Workspace(tmp_path / "ws").create("progress"))
+        out = io.StringIO()
+        code = asyncio.run(drive(agent, COMMENTS, printer=Printer(out), goal_phase="data", max_turns=4))
+    assert code == EXIT_OK and "same failing call" not in out.getvalue(), out.getvalue()
+    assert out.getvalue().count("not open yet") == 3
