@@ -93,7 +93,27 @@ def _data_step(folder: Path) -> str | None:
         return "generate_data() (then wait_for_data_generation() while its job runs)"
     if not (data / "quality.json").exists():
         return "score_data()"
+    blocking = _blocking(data / "quality.json")
+    if blocking:
+        code, message = blocking
+        if code == "too_few_records":
+            return (f'write_data_generation_spec(changes={{"train_count": <more>}}), then generate_data() (the quality '
+                    f"gate blocks: {message})")
+        return (f"show_quality_report() and fix what it names (the quality gate blocks: {code}: {message}); only the "
+                "person can waive a finding")
     return "show_quality_report(), then finish_data_step() once nothing blocks"
+
+
+def _blocking(path: Path) -> tuple[str, str] | None:
+    """The first high-severity finding of the quality report that is not waived, as (code, message)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for finding in report.get("findings") or [] if isinstance(report, dict) else []:
+        if isinstance(finding, dict) and finding.get("severity") == "high" and not finding.get("waived"):
+            return str(finding.get("code", "")), str(finding.get("message", ""))
+    return None
 
 
 def _succeeded_in_step(folder: Path) -> set[str]:

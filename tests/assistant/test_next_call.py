@@ -94,3 +94,25 @@ def test_the_train_hint_moves_on_after_the_recommendation_and_after_the_start(tm
     session.append({"type": "phase", "phase": "data"})  # back to an earlier step and in again: its log starts over
     session.append({"type": "phase", "phase": "train"})
     assert next_call(session.dir, "train") == "start_training(), then wait_for_training()"
+
+
+def test_a_blocking_quality_gate_gets_a_hint_that_names_it_not_finish_data_step(tmp_path):
+    # the real 1.5B teacher's math: 39 of 85 answers differed from their own arithmetic, 25 train records were left,
+    # and the hint kept saying "show_quality_report(), then finish_data_step()" while the gate blocked
+    folder = tmp_path / "s"
+    (folder / "data").mkdir(parents=True)
+    for name in ("data/examples.jsonl", "data/train.jsonl", "data_generation.yaml"):
+        (folder / name).write_text("{}\n")
+
+    def report(*findings):
+        (folder / "data" / "quality.json").write_text(json.dumps({"findings": list(findings)}))
+
+    few = {"code": "too_few_records", "severity": "high", "message": "only 25 usable training records; at least 50 are needed."}
+    report(few, {"code": "axis_gap:difficulty", "severity": "low", "message": "..."})
+    hint = next_call(folder, "data")
+    assert hint.startswith("write_data_generation_spec(") and "only 25 usable training records" in hint
+    report({"code": "pii", "severity": "high", "message": "12 records hold e-mail addresses.", "waived": False})
+    hint = next_call(folder, "data")
+    assert hint.startswith("show_quality_report()") and "pii" in hint and "only the person can waive" in hint
+    report({"code": "pii", "severity": "high", "message": "12 records hold e-mail addresses.", "waived": True})
+    assert next_call(folder, "data") == "show_quality_report(), then finish_data_step() once nothing blocks"
