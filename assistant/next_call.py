@@ -89,7 +89,7 @@ def _data_step(folder: Path) -> str | None:
         return "write_data_generation_spec()"
     if _generating(folder):
         return "wait_for_data_generation() (the data job is running)"
-    if not (data / "train.jsonl").exists():
+    if not (data / "train.jsonl").exists() or _newer(folder / "data_generation.yaml", data / "train.jsonl"):
         return "generate_data() (then wait_for_data_generation() while its job runs)"
     if not (data / "quality.json").exists():
         return "score_data()"
@@ -97,11 +97,36 @@ def _data_step(folder: Path) -> str | None:
     if blocking:
         code, message = blocking
         if code == "too_few_records":
-            return (f'write_data_generation_spec(changes={{"train_count": <more>}}), then generate_data() (the quality '
-                    f"gate blocks: {message})")
+            return (f'write_data_generation_spec(changes={{"train_count": {_enough(data, message)}}}), then generate_data() '
+                    f"(the quality gate blocks: {message})")
         return (f"show_quality_report() and fix what it names (the quality gate blocks: {code}: {message}); only the "
                 "person can waive a finding")
     return "show_quality_report(), then finish_data_step() once nothing blocks"
+
+
+def _newer(path: Path, than: Path) -> bool:
+    try:
+        return path.stat().st_mtime > than.stat().st_mtime
+    except OSError:
+        return False
+
+
+def _enough(data: Path, message: str) -> int:
+    """How many training records to ask for so that, at the share the last generation kept, the gate's minimum is
+    met (at most five times what was asked)."""
+    import math
+    import re
+
+    needed = re.search(r"at least (\d+)", message)
+    floor = int(needed.group(1)) if needed else 50
+    try:
+        made = json.loads((data / "generation.json").read_text(encoding="utf-8"))
+        asked, kept = int(made["requested"]["train"]), int(made["train_records"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 2 * floor
+    if kept <= 0:
+        return 5 * max(asked, floor)
+    return min(5 * asked, max(floor, math.ceil(floor * asked / kept * 1.2)))
 
 
 def _blocking(path: Path) -> tuple[str, str] | None:

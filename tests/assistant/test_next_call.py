@@ -4,6 +4,7 @@ for a person with a data file, with a reference document and with nothing, acros
 from __future__ import annotations
 
 import json
+import os
 
 from assistant.headless import go_on_for
 from assistant.next_call import next_call
@@ -101,8 +102,10 @@ def test_a_blocking_quality_gate_gets_a_hint_that_names_it_not_finish_data_step(
     # and the hint kept saying "show_quality_report(), then finish_data_step()" while the gate blocked
     folder = tmp_path / "s"
     (folder / "data").mkdir(parents=True)
-    for name in ("data/examples.jsonl", "data/train.jsonl", "data_generation.yaml"):
+    for name in ("data/examples.jsonl", "data_generation.yaml", "data/train.jsonl"):
         (folder / name).write_text("{}\n")
+    os.utime(folder / "data_generation.yaml", (1_000_000, 1_000_000))  # the spec the data was made from
+    (folder / "data" / "generation.json").write_text(json.dumps({"requested": {"train": 65}, "train_records": 25}))
 
     def report(*findings):
         (folder / "data" / "quality.json").write_text(json.dumps({"findings": list(findings)}))
@@ -110,9 +113,12 @@ def test_a_blocking_quality_gate_gets_a_hint_that_names_it_not_finish_data_step(
     few = {"code": "too_few_records", "severity": "high", "message": "only 25 usable training records; at least 50 are needed."}
     report(few, {"code": "axis_gap:difficulty", "severity": "low", "message": "..."})
     hint = next_call(folder, "data")
-    assert hint.startswith("write_data_generation_spec(") and "only 25 usable training records" in hint
+    # at the share the last run kept (25 of 65), 50 usable need about 156 asked
+    assert hint.startswith('write_data_generation_spec(changes={"train_count": 156})') and "only 25 usable" in hint
     report({"code": "pii", "severity": "high", "message": "12 records hold e-mail addresses.", "waived": False})
     hint = next_call(folder, "data")
     assert hint.startswith("show_quality_report()") and "pii" in hint and "only the person can waive" in hint
     report({"code": "pii", "severity": "high", "message": "12 records hold e-mail addresses.", "waived": True})
     assert next_call(folder, "data") == "show_quality_report(), then finish_data_step() once nothing blocks"
+    (folder / "data_generation.yaml").write_text("{}\n")  # a spec written after the data: generate again
+    assert next_call(folder, "data").startswith("generate_data()")
