@@ -108,6 +108,7 @@ class Agent:
         """The call the session's files point to next (assistant.next_call), added to a failed or idle call's result;
         a headless run with an LLM planner sets it."""
         self._turn_fails: dict[tuple[str, str], int] = {}
+        self._turn_progress: set[tuple[str, str]] = set()
         self._steer: str | None = None
         """The tool whose call just failed or changed nothing: when the hint (``hint``) names another tool, the next
         started call names that one. A failed call of the hinted tool itself is the model's to mend (or to ask)."""
@@ -178,7 +179,7 @@ class Agent:
     async def _turn(self, calls: list[dict[str, Any]]) -> AsyncIterator[Event]:
         """Ask, gate, run, observe, save; until the model answers without tools or a stop."""
         self._interrupted = False
-        self._turn_fails = {}
+        self._turn_fails, self._turn_progress = {}, set()
         for event in self._drain_notices():
             yield event
         try:
@@ -388,7 +389,10 @@ class Agent:
                 self._failed = key if event.is_error else None
                 if event.is_error:
                     self._turn_fails[key] = self._turn_fails.get(key, 0) + 1
-                elif event.files:  # the step made progress (it wrote a file): earlier failures are no loop
+                elif event.files and (name, event.content) not in self._turn_progress:
+                    # the step made progress (a file written, with a result not seen in this turn): earlier failures
+                    # are no loop; the same result again (a deterministic regeneration) is no progress
+                    self._turn_progress.add((name, event.content))
                     self._turn_fails = {}
             yield event
 

@@ -331,17 +331,31 @@ def test_refusals_with_progress_between_them_are_no_loop(tmp_path):
     from assistant.session import Workspace
     from tests.loopback import ToolCallSpec
 
+    from assistant.headless import EXIT_FAILED
+
     refused = Reply(tool_calls=[ToolCallSpec("go_to_step", {"step": "data"})])
+
     draft = Reply(tool_calls=[ToolCallSpec("draft_use_case", {"description": COMMENTS})])
-    replies = [draft, refused, draft, refused, draft, refused,
-               Reply(tool_calls=[ToolCallSpec("ask_user", {"question": "Approve use_case.yaml?", "choices": ["Approve it"]})]),
+
+    def update(users):  # another change each time: another spec, another result
+        return Reply(tool_calls=[ToolCallSpec("update_use_case", {"changes": {"primary_users": users}})])
+
+    approve = [Reply(tool_calls=[ToolCallSpec("ask_user", {"question": "Approve use_case.yaml?", "choices": ["Approve it"]})]),
                Reply(tool_calls=[ToolCallSpec("approve_use_case", {})])]
-    os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-not-a-real-key")
-    with LoopbackServer(replies) as server:
-        settings = Settings.load({}, workspace=str(tmp_path / "ws"), model="openai/local", api_base=server.api_base,
-                                 yes=True, timeout=30)
-        agent = build_agent(settings, Workspace(tmp_path / "ws").create("progress"))
-        out = io.StringIO()
-        code = asyncio.run(drive(agent, COMMENTS, printer=Printer(out), goal_phase="data", max_turns=4))
-    assert code == EXIT_OK and "same failing call" not in out.getvalue(), out.getvalue()
-    assert out.getvalue().count("not open yet") == 3
+
+    def run(replies, name):
+        os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-not-a-real-key")
+        with LoopbackServer(replies) as server:
+            settings = Settings.load({}, workspace=str(tmp_path / "ws"), model="openai/local", api_base=server.api_base,
+                                     yes=True, timeout=30)
+            agent = build_agent(settings, Workspace(tmp_path / "ws").create(name))
+            out = io.StringIO()
+            return asyncio.run(drive(agent, COMMENTS, printer=Printer(out), goal_phase="data", max_turns=4)), out.getvalue()
+
+    code, out = run([draft, refused, update("the editors"), refused, update("the moderators"),
+                     refused, *approve], "progress")
+    assert code == EXIT_OK and "same failing call" not in out, out
+    assert out.count("not open yet") == 3
+    # the same draft again and again writes the same file with the same result: no progress; the third refusal stops
+    code, out = run([draft, refused, draft, refused, draft, refused, *approve], "same")
+    assert code == EXIT_FAILED and "same failing call to go_to_step 3 times in one turn" in out, out
