@@ -93,7 +93,7 @@ def _data_step(folder: Path) -> str | None:
         return "generate_data() (then wait_for_data_generation() while its job runs)"
     if not (data / "quality.json").exists():
         return "score_data()"
-    blocking = _blocking(data / "quality.json")
+    blocking = _blocking(folder)
     if blocking:
         code, message = blocking
         if code == "too_few_records":
@@ -129,16 +129,12 @@ def _enough(data: Path, message: str) -> int:
     return min(5 * asked, max(floor, math.ceil(floor * asked / kept * 1.2)))
 
 
-def _blocking(path: Path) -> tuple[str, str] | None:
-    """The first high-severity finding of the quality report that is not waived, as (code, message)."""
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    for finding in report.get("findings") or [] if isinstance(report, dict) else []:
-        if isinstance(finding, dict) and finding.get("severity") == "high" and not finding.get("waived"):
-            return str(finding.get("code", "")), str(finding.get("message", ""))
-    return None
+def _blocking(folder: Path) -> tuple[str, str] | None:
+    """The first finding that blocks the quality gate (synth.quality.blocking_findings), as (code, message)."""
+    from synth.quality import blocking_findings
+
+    found = blocking_findings(folder)
+    return (found[0].code, found[0].message) if found else None
 
 
 def _succeeded_in_step(folder: Path) -> set[str]:
