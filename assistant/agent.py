@@ -246,9 +246,10 @@ class Agent:
         prefix, self._insist, self._unfinished = (getattr(self.model, "call_prefix", None) if insist else None), False, False
         steer, self._steer = self._steer, None
         named = getattr(self.model, "named_call_prefix", None)
-        hinted = _tool_name(self.hint(self.session)) if prefix and steer and named and self.hint else None
+        hint = self.hint(self.session) if prefix and steer and named and self.hint else None
+        hinted = _tool_name(hint)
         if hinted in self.tools and hinted != steer:  # off the files' path and nothing came of it: start their call
-            prefix = named.format(name=hinted)
+            prefix = named.format(name=hinted) + _known_arguments(hint, self.tools[hinted])
         for attempt in range(3):
             messages = [system, *_readable_calls(history.fit(self.session.messages(close_dangling=True), max(budget, 1)))]
             if local:
@@ -270,8 +271,10 @@ class Agent:
                 # (the model writes its arguments), else left free
                 if attempt == 2:
                     raise
-                hinted = _tool_name(self.hint(self.session)) if self.hint else None
-                started = named.format(name=hinted) if named and hinted in offered_names else None
+                hint = self.hint(self.session) if self.hint else None
+                hinted = _tool_name(hint)
+                started = (named.format(name=hinted) + _known_arguments(hint, self.tools.get(hinted))
+                           if named and hinted in offered_names else None)
                 prefix = started if started != prefix else None
                 yield self._notice("The model named a tool this step does not offer, and the server could not read "
                                    "its answer; asking again" + (f", starting the call {hinted}." if prefix else "."),
@@ -519,6 +522,38 @@ def _is_object(arguments: Any) -> bool:
         return isinstance(json.loads(arguments or "{}"), dict)
     except (TypeError, ValueError):
         return False
+
+
+def _known_arguments(hint: str | None, tool: Tool | None) -> str:
+    """The arguments a hint gives in full, such as ``write_data_generation_spec(changes={"train_count": 120})``,
+    as JSON text that goes on from a started call's opening brace: ``"changes": {"train_count": 120}``. Empty when
+    the hint gives none, or gives one only in words (``description=<the person's first message>``), or names an
+    argument the tool does not take. Seen with Qwen2.5-Coder-1.5B: started on the hinted call by name, it wrote
+    ``{"changes": {}}`` where the hint said train_count 120, and regenerated the same too-small data."""
+    import ast
+
+    text = hint or ""
+    opened = text.find("(")
+    if tool is None or opened < 0:
+        return ""
+    for end in (i for i, char in enumerate(text) if char == ")" and i > opened):
+        try:
+            node = ast.parse(text[:end + 1], mode="eval").body
+        except SyntaxError:
+            continue
+        if not isinstance(node, ast.Call) or node.args or not node.keywords:
+            return ""
+        fields = getattr(tool.args_model, "model_fields", {})
+        values = {}
+        for keyword in node.keywords:
+            if keyword.arg not in fields:
+                return ""
+            try:
+                values[keyword.arg] = ast.literal_eval(keyword.value)
+            except (ValueError, SyntaxError):
+                return ""
+        return json.dumps(values, ensure_ascii=False)[1:-1]
+    return ""
 
 
 def _tool_name(call: str | None) -> str | None:

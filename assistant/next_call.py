@@ -169,7 +169,48 @@ def _train_step(folder: Path) -> str | None:
     return "start_training(), then wait_for_training()"
 
 
-STEPS = {"use_case": _use_case_step, "data": _data_step, "train": _train_step}
+def _eval_failed(folder: Path) -> str | None:
+    """The error an evaluation job wrote to its events, if it wrote one."""
+    try:
+        lines = (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("type") == "error":
+            return str(event.get("message") or "it failed")
+    return None
+
+
+def _evaluate_step(folder: Path) -> str | None:
+    from skills.evaluate.examples import latest_eval_id
+
+    if not (folder / "evaluation.yaml").exists():
+        return "write_evaluation_spec()"
+    latest = latest_eval_id(folder)
+    if latest is None:
+        return "run_evaluation(), then wait_for_evaluation()"
+    if not (folder / "evals" / latest / "report.json").exists():
+        failed = _eval_failed(folder / "evals" / latest)
+        if failed:
+            return f"run_evaluation() again once the cause is mended (evaluation {latest} failed: {failed[:200]})"
+        return "wait_for_evaluation() (the evaluation job is running)"
+    if "show_evaluation_report" not in _succeeded_in_step(folder):
+        return "show_evaluation_report(), then finish_evaluation()"
+    return "finish_evaluation() (the report has been shown)"
+
+
+def _export_step(folder: Path) -> str | None:
+    if not (folder / "export.yaml").exists():
+        return "write_export_spec()"
+    return "export_model()"
+
+
+STEPS = {"use_case": _use_case_step, "data": _data_step, "train": _train_step, "evaluate": _evaluate_step,
+         "export": _export_step}
 
 
 def next_call(session_dir: str | Path, phase: str) -> str | None:

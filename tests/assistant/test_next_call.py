@@ -59,7 +59,7 @@ def test_without_data_the_data_hint_is_the_seeds_and_a_document_is_attached(tmp_
     (session.dir / "data" / "examples.jsonl").write_text('{"input": "2 km in m?", "output": "2000"}\n')
     assert next_call(session.dir, "data") == "write_data_generation_spec()"
     assert next_call(session.dir, "train").startswith("recommend_technique()")
-    assert next_call(session.dir, "export") is None
+    assert next_call(session.dir, "done") is None  # past the last step nothing is hinted
 
 
 def test_while_the_data_job_runs_the_hint_is_to_wait_for_it_not_to_start_it_again(tmp_path):
@@ -122,3 +122,55 @@ def test_a_blocking_quality_gate_gets_a_hint_that_names_it_not_finish_data_step(
     assert next_call(folder, "data") == "show_quality_report(), then finish_data_step() once nothing blocks"
     (folder / "data_generation.yaml").write_text("{}\n")  # a spec written after the data: generate again
     assert next_call(folder, "data").startswith("generate_data()")
+
+
+def test_the_evaluate_and_export_hints_follow_the_evaluation_folder_and_the_steps_log(tmp_path):
+    # the real 1.5B planner was never driven past training: its evaluate and export steps had no hint at all
+    from assistant.records import tool_record
+
+    session = Workspace(tmp_path / "ws").create("ev")
+    session.append({"type": "phase", "phase": "evaluate"})
+    assert next_call(session.dir, "evaluate") == "write_evaluation_spec()"
+    (session.dir / "evaluation.yaml").write_text("version: 1\n")
+    assert next_call(session.dir, "evaluate") == "run_evaluation(), then wait_for_evaluation()"
+    running = session.dir / "evals" / "20261204-020000"
+    running.mkdir(parents=True)
+    (running / "events.jsonl").write_text(json.dumps({"type": "progress", "done": 3, "total": 40}) + "\n")
+    assert next_call(session.dir, "evaluate").startswith("wait_for_evaluation()")
+    with (running / "events.jsonl").open("a") as out:
+        out.write(json.dumps({"type": "error", "message": "the judge model did not answer"}) + "\n")
+    hint = next_call(session.dir, "evaluate")
+    assert hint.startswith("run_evaluation() again") and "the judge model did not answer" in hint
+    finished = session.dir / "evals" / "20261204-030000"
+    finished.mkdir()
+    (finished / "report.json").write_text("{}")
+    assert next_call(session.dir, "evaluate") == "show_evaluation_report(), then finish_evaluation()"
+    session.append(tool_record("c1", "show_evaluation_report", "| tenet | base | tuned |", is_error=False))
+    assert next_call(session.dir, "evaluate").startswith("finish_evaluation()")
+    session.append({"type": "phase", "phase": "export"})
+    assert next_call(session.dir, "export") == "write_export_spec()"
+    (session.dir / "export.yaml").write_text("version: 1\n")
+    assert next_call(session.dir, "export") == "export_model()"
+
+
+def test_a_hinted_call_is_started_with_the_arguments_the_hint_gives_in_full_and_only_those():
+    # Qwen2.5-Coder-1.5B, started on write_data_generation_spec by name while the gate said "train_count 120",
+    # wrote {"changes": {}} and regenerated the same too-small data; llama.cpp reads a call whose start holds
+    # arguments (seen: the stream sends only the model's closing brace, which the agent puts after the start)
+    from assistant.agent import _known_arguments
+    from skills.data.own_data import import_data
+    from skills.data.tools_spec import write_data_generation_spec
+    from skills.use_case.tools import draft_use_case
+
+    blocked = ('write_data_generation_spec(changes={"train_count": 156}), then generate_data() (the quality gate '
+               'blocks: too few training records (25; at least 50))')
+    started = _known_arguments(blocked, write_data_generation_spec)
+    assert json.loads("{" + started + "}") == {"changes": {"train_count": 156}}
+    mapping = 'import_data(path="/d/hotel.parquet", mapping={"prompt": "guest_review"}) once the person agrees'
+    assert json.loads("{" + _known_arguments(mapping, import_data) + "}") == {
+        "path": "/d/hotel.parquet", "mapping": {"prompt": "guest_review"}}
+    assert _known_arguments("draft_use_case(description=<the person's first message, word for word>)",
+                            draft_use_case) == ""  # given in words: the model writes it
+    assert _known_arguments('write_data_generation_spec(count=3)', write_data_generation_spec) == ""  # not its argument
+    assert _known_arguments("write_data_generation_spec()", write_data_generation_spec) == ""
+    assert _known_arguments(None, write_data_generation_spec) == ""
