@@ -100,6 +100,15 @@ def build_section(rows: list[dict[str, Any]], variants: list[str], *, threshold:
                             f"[{overall['ci_low']:+.2f}, {overall['ci_high']:+.2f}]; threshold -{threshold:.2f}); "
                             f"worst on {worst} ({per[worst]['diff']:+.2f}). Mix in general data "
                             "(training.yaml data.general_mix_ratio) or train fewer steps.")
+            continue
+        for category in categories:  # the whole set held, but one kind of ability was lost (a tuned unit-conversion
+            stats = per[category]     # model that kept its facts and lost its arithmetic)
+            if stats["diff"] is not None and stats["diff"] < -threshold and (stats["ci_high"] or 0) < 0:
+                findings.append(f"forgetting: {variant} lost {category} on the general set: {stats['mean_after']:.2f} "
+                                f"against the base model's {stats['mean_before']:.2f} ({stats['diff']:+.2f}, 95% CI "
+                                f"[{stats['ci_low']:+.2f}, {stats['ci_high']:+.2f}] over {stats['n']} items; threshold "
+                                f"-{threshold:.2f}). Mix in general data (training.yaml data.general_mix_ratio) or "
+                                "train fewer steps.")
     return {"items": len(rows), "set_items": total, "threshold": threshold, "categories": categories,
             "means": means, "by_category": by_category, "comparisons": comparisons, "findings": findings}
 

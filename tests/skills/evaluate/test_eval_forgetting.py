@@ -99,6 +99,23 @@ def test_a_drop_beyond_the_threshold_is_a_finding_with_its_interval():
     assert finding.startswith("forgetting: run:r1 scores 0.30 on the general set against the base model's 0.90 (-0.60")
 
 
+def test_one_ability_lost_while_the_whole_set_holds_is_a_finding_that_names_it():
+    # a real tuned unit-conversion model: general set 0.31 -> 0.23 (interval crossing zero, no finding), but its
+    # arithmetic fell 0.30 -> 0.05 [-0.45, -0.10] and the report said nothing
+    items = forgetting.load_set(80)
+    categories = {item["category"] for item in items}
+    assert {"arithmetic", "format"} <= categories
+    base = [passing_answer(item) if item["category"] != "format" else "" for item in items]
+    run = [passing_answer(item) if item["category"] != "arithmetic" else "" for item in items]
+    rows = forgetting.rows_for(items, {"base": base, "run:r1": run})
+    section = forgetting.build_section(rows, ["base", "run:r1"], threshold=0.05, total=308, samples=200)
+    [comparison] = section["comparisons"]
+    assert comparison["ci_high"] >= 0  # the whole set: no clear drop
+    [finding] = section["findings"]
+    assert finding.startswith("forgetting: run:r1 lost arithmetic on the general set: 0.00 against the base model's 1.00")
+    assert "format" not in finding  # it got better there
+
+
 def test_no_finding_when_the_tuned_run_keeps_its_general_score():
     assert _section(base_right=30, run_right=30)["findings"] == []
     assert _section(base_right=30, run_right=29, threshold=0.05)["findings"] == []  # -0.025: inside the threshold
