@@ -248,8 +248,9 @@ class Agent:
         named = getattr(self.model, "named_call_prefix", None)
         hint = self.hint(self.session) if prefix and steer and named and self.hint else None
         hinted = _tool_name(hint)
-        if hinted in self.tools and hinted != steer:  # off the files' path and nothing came of it: start their call
+        if hinted in self.tools and hinted in offered_names and hinted != steer:  # off the files' path and nothing came of it: start their call
             prefix = named.format(name=hinted) + _known_arguments(hint, self.tools[hinted])
+        tried: set[str | None] = set()
         for attempt in range(3):
             messages = [system, *_readable_calls(history.fit(self.session.messages(close_dangling=True), max(budget, 1)))]
             if local:
@@ -271,11 +272,14 @@ class Agent:
                 # (the model writes its arguments), else left free
                 if attempt == 2:
                     raise
+                # the hinted call with its known arguments, then by name only (seen: after a start that held
+                # {"train_count": 120}, Qwen2.5-Coder-1.5B wrote '"}}' and the server could not read the call), then free
+                tried.add(prefix)
                 hint = self.hint(self.session) if self.hint else None
                 hinted = _tool_name(hint)
-                started = (named.format(name=hinted) + _known_arguments(hint, self.tools.get(hinted))
-                           if named and hinted in offered_names else None)
-                prefix = started if started != prefix else None
+                options = ([named.format(name=hinted) + _known_arguments(hint, self.tools.get(hinted)),
+                            named.format(name=hinted)] if named and hinted in offered_names else [])
+                prefix = next((option for option in options if option not in tried), None)
                 yield self._notice("The model named a tool this step does not offer, and the server could not read "
                                    "its answer; asking again" + (f", starting the call {hinted}." if prefix else "."),
                                    "warning")

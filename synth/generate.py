@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -309,9 +310,99 @@ def _generate(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec
         report["usage"] = usage
     if not cancelled:
         report.update(assemble(session_dir, use_case, spec, writers))
+        if kind == "teacher" and not report.get("imported_records"):
+            topped = _top_up_teacher(session_dir, use_case, spec, counts, writers, report, examples, emit, cancel,
+                                     teacher, client)
+            if topped is not None:
+                extra_usage, rounds, assembled = topped
+                report["top_up_rounds"] = rounds
+                report["generated"] = {s: len(writers[s].done) for s in SPLITS}
+                report.update(assembled)
+                if usage is not None:
+                    usage = _add_usage(report["usage"], extra_usage)
+                    report["usage"] = usage
     report["seconds"] = round(time.monotonic() - started, 2)
     atomic_write_text(session_dir / REPORT, json.dumps(report, indent=2))
     return report
+
+
+TOP_UP_ROUNDS = 2
+"""Rounds of more teacher requests when verification kept fewer records than the spec asks for."""
+
+
+def _top_up_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, counts: dict[str, int],
+                    writers: dict[str, PartialWriter], made: dict[str, Any], examples: list[dict[str, Any]],
+                    emit: Emit | None, cancel: threading.Event | None, teacher: Teacher,
+                    client: Any) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
+    """Ask the teacher for more records when verification and deduplication kept fewer than asked: ``train_count``
+    means records in train.jsonl, not requests. Each round asks for the shortfall at the share the records so far
+    kept (at most as many again as asked), and all rounds together ask at most as many records as the first pass
+    (so at most about as long again; a count, not a clock, so that a rerun asks the same).
+    Seen: Qwen2.5-Coder-1.5B as a teacher got half its unit conversions wrong by its own arithmetic; 25 of 50
+    training records were kept and the quality gate blocked. None when nothing was asked."""
+    rounds: list[dict[str, Any]] = []
+    usage: dict[str, Any] = {}
+    left = sum(len(w.done) for w in writers.values())
+    for _ in range(TOP_UP_ROUNDS):
+        kept = {"train": int(made.get("train_records", 0)), "eval": int(made.get("eval_records", 0))}
+        extra: dict[str, int] = {}
+        for split in SPLITS:
+            short, tried = counts[split] - kept[split], len(writers[split].done)
+            if short <= 0 or counts[split] <= 0:
+                continue
+            share = kept[split] / tried if tried and kept[split] else 0.0
+            extra[split] = min(counts[split], math.ceil(short / share * 1.2) if share else counts[split])
+        fits = left
+        if not extra or fits < 1 or (cancel is not None and cancel.is_set()):
+            break
+        if sum(extra.values()) > fits:  # cut to what is left, in proportion
+            scale = fits / sum(extra.values())
+            extra = {split: max(1, int(n * scale)) for split, n in extra.items()}
+        todo: dict[str, list[int]] = {split: [] for split in SPLITS}
+        for split, n in extra.items():
+            start = max([counts[split] - 1, *writers[split].done]) + 1
+            todo[split] = list(range(start, start + n))
+        if emit is not None:
+            emit({"type": "status", "message": "verification kept " + ", ".join(
+                f"{kept[s]} of {counts[s]} {s}" for s in extra) + "; asking the teacher for " + ", ".join(
+                f"{n} more {s}" for s, n in extra.items())})
+        began = time.monotonic()
+        progress = Progress(emit, sum(len(t) for t in todo.values()), 0)
+        failed = None
+        try:
+            got = _run_teacher(session_dir, use_case, spec, todo, writers, examples, progress, cancel, teacher, client)
+        except GenerationError as exc:  # what the first pass made stands; the top-up ends here
+            got, failed = {}, str(exc)
+        finally:
+            for writer in writers.values():
+                writer.close()
+        repaired = got.pop("repaired", {}) or {}
+        made_repaired = Counter(made.get("repaired") or {})
+        made_repaired.update(repaired)
+        usage = _add_usage(usage, got)
+        left -= sum(len(t) for t in todo.values())
+        rounds.append({"asked": {s: len(t) for s, t in todo.items() if t}, "seconds": round(time.monotonic() - began, 2)})
+        made = assemble(session_dir, use_case, spec, writers)
+        made["repaired"] = dict(made_repaired)
+        rounds[-1]["kept"] = {"train": made["train_records"], "eval": made["eval_records"]}
+        if failed is not None:
+            rounds[-1]["error"] = failed
+            break
+        if cancel is not None and cancel.is_set():
+            break
+    return (usage, rounds, made) if rounds else None
+
+
+def _add_usage(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    out = dict(total)
+    for key, value in more.items():
+        if isinstance(value, bool):
+            out[key] = bool(out.get(key, True)) and value
+        elif isinstance(value, (int, float)):
+            out[key] = out.get(key, 0) + value
+        elif key not in out:
+            out[key] = value
+    return out
 
 
 def _run_teacher(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec, todo: dict[str, list[int]],

@@ -60,8 +60,10 @@ def _words(text: str) -> list[str]:
 class SmallTeacher:
     """``responder`` for FakeOpenAI: ``SmallTeacher()(messages) -> str``; thread safe."""
 
-    def __init__(self, mistakes: float = 0.35):
+    def __init__(self, mistakes: float = 0.35, math_slips: float = 0.2):
         self.rate = mistakes
+        self.math_slips = math_slips
+        """The share of math answers written wrong (the real Qwen2.5-Coder-1.5B teacher: about half)."""
         self.mistakes: Counter = Counter()
         """Mistake -> how many replies made it."""
         self.requests = 0
@@ -75,6 +77,7 @@ class SmallTeacher:
         if "SCORE" in system:
             return "The answer follows the rubric closely.\nSCORE: 4"
         read = Request(prompt)
+        read.slip_rate = self.math_slips
         rng = random.Random(hashlib.sha256(read.content_key().encode()).hexdigest())
         many = re.search(r"Write (\d+) diverse examples as a JSON list", prompt)
         if many:
@@ -138,6 +141,7 @@ class Request:
     def __init__(self, prompt: str):
         self.prompt = prompt
         self.slips = 0
+        self.slip_rate = 0.2
         """Math answers written wrong on purpose (the expression stays right)."""
         task = re.search(r"^Task: (.*) \((\w+)\)\. Problem: (.*)$", prompt, re.MULTILINE)
         self.task = task.group(2) if task else "generation"
@@ -275,7 +279,7 @@ class Request:
         text = f"The {subject} trip is {n} {source}. How many {target} is that?"
         value = n * factor
         answer_line = "Answer:" in (self.regex or "") + self.output_description
-        if rng.random() < 0.2:  # small models slip at arithmetic: the answer is off, the expression right
+        if rng.random() < self.slip_rate:  # small models slip at arithmetic: the answer is off, the expression right
             value = value + rng.choice([-10, -1, 1, 2, 10]) if rng.random() < 0.5 else value * 10
             self.slips += 1
         output = f"{n} {source} x {factor} = {value} {target}.\nAnswer: {value}" if answer_line else str(value)

@@ -150,6 +150,12 @@ def _report_text(report: dict[str, Any], quality: str | None) -> str:
              f"{report.get('eval_records', 0)} eval records kept."]
     if report.get("dropped"):
         lines.append("Dropped: " + ", ".join(f"{k} {v}" for k, v in report["dropped"].items()))
+    for number, step in enumerate(report.get("top_up_rounds") or [], 1):
+        asked = ", ".join(f"{n} {split}" for split, n in step.get("asked", {}).items())
+        kept = step.get("kept", {})
+        lines.append(f"Top-up {number} (fewer kept than asked): asked the teacher for {asked} more; then "
+                     f"{kept.get('train', 0)} train and {kept.get('eval', 0)} eval kept."
+                     + (f" It stopped: {step['error']}" if step.get("error") else ""))
     if report.get("repaired"):
         lines.append("Teacher replies repaired and kept: " + ", ".join(f"{k} {v}" for k, v in report["repaired"].items()))
     usage = report.get("usage")

@@ -296,6 +296,48 @@ def test_after_a_refused_call_the_hinted_call_is_started_and_its_arguments_mende
     assert load_spec(session / "use_case.yaml", UseCaseSpec).status == "approved"
 
 
+def test_a_call_started_with_the_hints_arguments_that_the_server_cannot_read_is_started_again_by_name_only(tmp_path):
+    # Qwen2.5-Coder-1.5B, its answer started as write_data_generation_spec with {"changes": {"train_count": 120},
+    # went on with '"}}' and llama.cpp answered HTTP 500 ("unparsed peg-native output"); the same start again
+    # would give the same answer, so the call is started again by name only and the model writes the arguments
+    from tests.loopback import ToolCallSpec
+
+    question = "Do you approve use_case.yaml as it is now?"
+
+    def unreadable_after_the_arguments(body):
+        last = body.get("messages", [{}])[-1]
+        if last.get("role") == "assistant" and '"question":' in str(last.get("content")):
+            return Reply(fault="500", text="The model produced output that does not match the expected peg-native format")
+        return None
+
+    replies = [
+        Reply(text=started("draft_use_case", {"description": COMMENTS})),
+        Reply(text=started("go_to_step", {"step": "data"})),
+        Reply(tool_calls=[ToolCallSpec("ask_user", f' "question": "{question}", "choices": ["Approve it", "Change it"] }}')]),
+        Reply(tool_calls=[ToolCallSpec("approve_use_case", {})]),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "sk-loopback-not-a-real-key",
+           "TUNESMITH_QUALITY_EMBEDDINGS": "0"}
+    for key in ("TUNESMITH_YES", "TUNESMITH_POLICY_FILE", "TUNESMITH_MODEL"):
+        env.pop(key, None)
+    with LoopbackServer(replies, responder=unreadable_after_the_arguments) as server:
+        run = subprocess.run([sys.executable, "-m", "assistant.cli", "--workspace", str(tmp_path / "ws"), "run",
+                              "--describe", COMMENTS, "--until", "data", "--yes", "--session-name", "args",
+                              "--model", "openai/local", "--api-base", server.api_base],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        sent = server.requests
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "Traceback" not in out, out[-3000:]
+    named = '<tool_call>\n{"name": "ask_user", "arguments": {'
+    assert sent[2]["messages"][-1]["content"].startswith(named + f'"question": "{question}"')  # refused by the server
+    assert sent[3]["messages"][-1] == {"role": "assistant", "content": named}  # the same call, by name only
+    assert "starting the call ask_user" in out
+    session = tmp_path / "ws" / "sessions" / "args"
+    records = [json.loads(line) for line in (session / "conversation.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in records if r["type"] == "question"] == [question]
+    assert load_spec(session / "use_case.yaml", UseCaseSpec).status == "approved"
+
+
 def test_a_tool_of_another_step_that_the_server_cannot_read_is_asked_again_with_the_files_next_call_started(tmp_path):
     # Qwen2.5-Coder-1.5B under llama.cpp wrote go_to_step when that tool was not in the request; the server answered
     # HTTP 500 "The model produced output that does not match the expected peg-native format", and five identical

@@ -98,6 +98,41 @@ def test_each_family_passes_the_gate_with_teacher_records(family, teacher, tmp_p
         assert all(r["meta"].get("expression") for r in rows)
 
 
+def test_a_teacher_that_gets_half_its_math_wrong_is_asked_again_until_the_records_kept_reach_the_count(tmp_path):
+    # the real Qwen2.5-Coder-1.5B teacher: 39 of 85 unit conversions disagreed with their own arithmetic, 25 of 50
+    # training records were kept and the quality gate blocked (too few records); train_count means records kept
+    use_case, fmt = FAMILIES["unit_problems"]
+    model = SmallTeacher(math_slips=0.5)
+    session = tmp_path / "uc"
+    session.mkdir()
+    save_spec(session / "use_case.yaml", use_case)
+    with FakeOpenAI(delay_s=0.0, responder=model) as server:
+        settings = ToolSettings(teacher_model="openai/teacher", api_base=server.api_base, workspace=tmp_path / "ws",
+                                quality_embeddings=False)
+        ctx = ToolContext(session_dir=session, settings=settings)
+        call(data.write_data_generation_spec, ctx, changes={"train_count": 60, "eval_count": 16, "format": fmt})
+        assert not call(data.draft_seed_examples, ctx, count=10, use_teacher=True).is_error
+        result = call(data.generate_data, ctx)
+        asked = model.requests
+    assert not result.is_error, result.content
+    report = json.loads((session / "data" / "generation.json").read_text())
+    assert report["requested"] == {"train": 60, "eval": 16}
+    assert report["dropped"]["answer does not equal its expression"] >= 30, report["dropped"]
+    rounds = report["top_up_rounds"]
+    assert rounds and rounds[0]["asked"]["train"] > 0, report
+    assert report["generated"]["train"] == 60 + sum(r["asked"].get("train", 0) for r in rounds)
+    assert sum(sum(r["asked"].values()) for r in rounds) <= 60 + 16  # at most as many again as the first pass
+    assert report["train_records"] >= 50 and report["eval_records"] >= 8, report
+    assert not load_report(session).blocking()
+    assert "Top-up 1 (fewer kept than asked): asked the teacher for" in result.content, result.content
+    train = [from_training_row(r) for r in read_jsonl(session / "data" / "train.jsonl")]
+    from synth.answers import final_number
+    from synth.verify import expression_value
+
+    assert all(abs(final_number(r["output"]) - expression_value(r["meta"]["expression"])) < 0.01 for r in train)
+    assert asked >= report["generated"]["train"] + report["generated"]["eval"]
+
+
 def test_the_teacher_made_every_kind_of_mistake(teacher):
     """Runs after the families (file order): the replies above carried each mistake at least once."""
     _, model = teacher
