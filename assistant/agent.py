@@ -252,7 +252,7 @@ class Agent:
             prefix = named.format(name=hinted) + _known_arguments(hint, self.tools[hinted])
         tried: set[str | None] = set()
         for attempt in range(3):
-            messages = [system, *_readable_calls(history.fit(self.session.messages(close_dangling=True), max(budget, 1)))]
+            messages = [system, *_readable_calls(history.fit(self.session.messages(close_dangling=True, this_step=local), max(budget, 1)))]
             if local:
                 messages = _with_note(messages, _files_note(self.session))
             if prefix:  # the answer continues this assistant text (a prefill); it is put back in front below

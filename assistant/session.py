@@ -227,18 +227,35 @@ class Session:
         """Every complete record, oldest first (a copy of the list; the dicts are shared)."""
         return list(self._records)
 
-    def messages(self, close_dangling: bool = False) -> list[dict[str, Any]]:
+    def messages(self, close_dangling: bool = False, this_step: bool = False) -> list[dict[str, Any]]:
         """OpenAI-format messages rebuilt from the records, in order.
 
         With ``close_dangling``, an assistant tool call that has no tool result (the app stopped
         before it finished) gets a tool message saying so, which chat APIs require.
+        With ``this_step``, only the person's first message and what came since the session last entered its step
+        (a small local model: the files say what earlier steps made, and a server on a CPU reads every token of a
+        request that changed near its start again).
         """
         out: list[dict[str, Any]] = []
         open_calls: dict[str, str] = {}
+        first: dict[str, Any] | None = None
+        calls: set[str] = set()
         for record in self._records:
+            if this_step and record.get("type") == "phase":
+                if close_dangling:
+                    open_calls.clear()
+                out, calls = ([dict(first)] if first is not None else []), set()
+                continue
             message = record.get("message")
             if record.get("type") not in MESSAGE_TYPES or not isinstance(message, dict):
                 continue
+            if first is None and message.get("role") == "user" and not record.get("hidden"):
+                first = message
+            if this_step:
+                if message.get("role") == "assistant":
+                    calls.update(str(call.get("id", "")) for call in message.get("tool_calls") or [])
+                elif message.get("role") == "tool" and str(message.get("tool_call_id", "")) not in calls:
+                    continue  # its call was made before the step began
             if message.get("role") != "tool" and close_dangling:
                 out.extend(_closing_messages(open_calls))
                 open_calls.clear()

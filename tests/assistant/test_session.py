@@ -393,3 +393,23 @@ def test_lineage_refuses_paths_outside_the_session(tmp_path):
     assert lineage.inside(tmp_path, "link/hostname") is None
     lineage.record(tmp_path, "data", "a.txt")
     assert [e["path"] for e in lineage.read(tmp_path)] == ["a.txt"]
+
+
+def test_this_step_keeps_the_persons_first_words_and_no_result_whose_call_came_before_the_step(tmp_path):
+    from assistant.records import assistant_record, tool_record, user_record
+    from assistant.session import Workspace
+
+    session = Workspace(tmp_path / "ws").create("steps")
+    call = lambda i, name: {"id": i, "type": "function", "function": {"name": name, "arguments": "{}"}}  # noqa: E731
+    session.append(user_record("Label our comments as PRAISE or COMPLAINT."))
+    session.append(user_record("(tunesmith) a hidden nudge", hidden=True))
+    session.append(assistant_record("", [call("a", "approve_use_case"), call("b", "show_spec")]))
+    session.append(tool_record("a", "approve_use_case", "Approved."))
+    session.append({"type": "phase", "phase": "data"})
+    session.append(tool_record("b", "show_spec", "The spec."))  # the second call of that answer, run after the change
+    session.append(assistant_record("", [call("c", "draft_seed_examples")]))  # no result yet: the app stopped
+    trimmed = session.messages(close_dangling=True, this_step=True)
+    assert [m["role"] for m in trimmed] == ["user", "assistant", "tool"]
+    assert trimmed[0]["content"] == "Label our comments as PRAISE or COMPLAINT."
+    assert trimmed[2]["tool_call_id"] == "c" and "stopped" in trimmed[2]["content"]
+    assert len(session.messages(close_dangling=True)) == 7  # the whole log, as before

@@ -403,3 +403,43 @@ def test_refusals_with_progress_between_them_are_no_loop(tmp_path):
     # the same draft again and again writes the same file with the same result: no progress; the third refusal stops
     code, out = run([draft, refused, draft, refused, draft, refused, *approve], "same")
     assert code == EXIT_FAILED and "same failing call to go_to_step 3 times in one turn" in out, out
+
+
+def test_a_local_planner_reads_only_the_persons_first_words_and_its_step_after_the_step_changes(tmp_path):
+    # a model served on this machine: llama.cpp reads again every token after the first one that changed, and the
+    # system prompt (the step's playbook) changes at the top with each step: the real Qwen2.5-Coder-1.5B planner
+    # waited up to 5 minutes on the first request of a step (8,400 tokens of earlier steps at 30 tokens/s); the
+    # files say what those steps made, and the log keeps all of it
+    import asyncio
+    import io
+
+    from assistant.config import Settings
+    from assistant.headless import Printer, drive
+    from assistant.runtime import build_agent
+    from assistant.session import Workspace
+    from tests.loopback import ToolCallSpec
+
+    question = "Do you approve use_case.yaml as it is now?"
+    replies = [Reply(tool_calls=[ToolCallSpec("draft_use_case", {"description": COMMENTS})]),
+               Reply(tool_calls=[ToolCallSpec("ask_user", {"question": question, "choices": ["Approve it", "Change it"]})]),
+               Reply(tool_calls=[ToolCallSpec("approve_use_case", {})]),
+               Reply(tool_calls=[ToolCallSpec("go_to_step", {"step": "train"})])]
+    os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-not-a-real-key")
+    with LoopbackServer(replies) as server:
+        settings = Settings.load({}, workspace=str(tmp_path / "ws"), model="openai/local", api_base=server.api_base,
+                                 yes=True, timeout=30)
+        session = Workspace(tmp_path / "ws").create("steps")
+        agent = build_agent(settings, session)
+        asyncio.run(drive(agent, COMMENTS, printer=Printer(io.StringIO()), goal_phase="train", max_turns=3))
+        sent = server.requests
+    in_use_case, in_data = sent[2]["messages"], sent[3]["messages"]
+    assert [m["role"] for m in in_use_case[1:]][:3] == ["user", "assistant", "tool"]  # its own step: all of it
+    assert "Data" in in_data[0]["content"] or "data" in in_data[0]["content"]
+    assert [m["role"] for m in in_data[1:]] == ["user"]  # the person's words; no call or result of the use_case step
+    assert in_data[1]["content"].startswith(COMMENTS) and "Files in the session folder now" in in_data[1]["content"]
+    assert "use_case.yaml" in in_data[1]["content"]
+    after = sent[4]["messages"]
+    assert [m["role"] for m in after[1:]] == ["user", "assistant", "tool"]  # then this step's own calls
+    assert after[1]["content"] == COMMENTS and after[2]["tool_calls"][0]["function"]["name"] == "go_to_step"
+    log = session.messages()
+    assert [m["role"] for m in log].count("tool") >= 4  # the log keeps every step
