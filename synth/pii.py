@@ -14,6 +14,8 @@ PHONE = re.compile(r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4
 CARD = re.compile(r"(?<!\d)(?:\d[ -]?){13,19}(?!\d)")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 SSN = re.compile(r"(?<!\d)(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?!\d)")
+DECIMAL = re.compile(r"^\d+\.\d+$")
+"""One point and nothing else between digits: a number such as 907.184753 (2000 pounds in kilograms), not a phone."""
 DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 
 TOXIC_WORDS = frozenset("""
@@ -67,7 +69,7 @@ def find_pii(text: str) -> list[str]:
     for match in PHONE.finditer(text):
         token = match.group(0).strip()
         digits = re.sub(r"\D", "", token)
-        if 9 <= len(digits) <= 15 and not DATE_LIKE.match(token):
+        if 9 <= len(digits) <= 15 and not DATE_LIKE.match(token) and not DECIMAL.match(token):
             found.append("phone")
             break
     return found

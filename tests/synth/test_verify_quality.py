@@ -121,3 +121,12 @@ def test_embedding_spread_with_minilm(bank_specs):
     train = [_rec(i, use_case.contract.labels[i % 12]) for i in range(60)]
     report = score_records(train, [], use_case, spec, embeddings=True, tokenizer=False)
     assert 0 < report.metrics["embedding"]["spread"] <= 2, report.metrics["embedding"]
+
+
+def test_a_long_decimal_answer_is_not_a_phone_number_but_phone_numbers_still_are():
+    # a real teacher's unit conversion ("Convert 2000 pounds to kilograms" -> 907.184753) blocked the gate as PII
+    from synth.pii import find_pii
+
+    assert find_pii("907.184753") == [] and find_pii("The answer is 1609.344 m, or 0.62137119 mi.") == []
+    for phone in ("555.123.4567", "(555) 123-4567", "+44 20 7946 0958", "030 1234 5678", "555-123-4567"):
+        assert find_pii(f"Call {phone} today") == ["phone"], phone
