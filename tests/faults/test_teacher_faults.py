@@ -151,11 +151,14 @@ def test_malformed_teacher_records_are_dropped_counted_and_never_fatal(bank_sess
 
     use_case, spec = bank_specs
     counter = iter(range(10**6))
+    served = {"broken": 0, "whole": 0}
 
     def responder(messages):
         n = next(counter)
         if n % 2:
+            served["broken"] += 1
             return '{"input": "CARD 12 TESCO", "output": '  # cut-off JSON
+        served["whole"] += 1
         prompt = messages[-1]["content"]
         label = prompt.split("category = ")[1].split(";")[0].strip() if "category = " in prompt else "groceries"
         return json.dumps({"input": f"CARD PURCHASE {n * 7919} {label.upper()} STORE", "output": label})
@@ -166,8 +169,12 @@ def test_malformed_teacher_records_are_dropped_counted_and_never_fatal(bank_sess
         small = spec.model_copy(update={"generator": gen, "train_count": 30, "eval_count": 6})
         report = generate_dataset(bank_session, use_case, small)
     assert report["status"] == "done"
-    assert report["dropped"].get("teacher reply not JSON", 0) == 18
-    assert report["train_records"] + report["eval_records"] <= 18
+    # the first pass sends 36 requests; fewer kept than asked, the top-up rounds ask again for the shortfall
+    assert served["broken"] >= 18
+    assert report["dropped"].get("teacher reply not JSON", 0) == served["broken"]
+    assert report["top_up_rounds"], "half the records lost: the teacher is asked again"
+    assert report["train_records"] + report["eval_records"] <= served["whole"]
+    assert report["train_records"] <= 30 and report["eval_records"] <= 6
     for path in bank_session.rglob("*"):
         if path.is_file():
             assert b"sk-teacher-secret-4242" not in path.read_bytes()
