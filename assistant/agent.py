@@ -249,7 +249,7 @@ class Agent:
         hint = self.hint(self.session) if prefix and steer and named and self.hint else None
         hinted = _tool_name(hint)
         if hinted in self.tools and hinted in offered_names and hinted != steer:  # off the files' path and nothing came of it: start their call
-            prefix = named.format(name=hinted) + _known_arguments(hint, self.tools[hinted])
+            prefix = named.format(name=hinted) + _closed(_known_arguments(hint, self.tools[hinted]))
         tried: set[str | None] = set()
         for attempt in range(3):
             messages = [system, *_readable_calls(history.fit(self.session.messages(close_dangling=True, this_step=local), max(budget, 1)))]
@@ -277,7 +277,7 @@ class Agent:
                 tried.add(prefix)
                 hint = self.hint(self.session) if self.hint else None
                 hinted = _tool_name(hint)
-                options = ([named.format(name=hinted) + _known_arguments(hint, self.tools.get(hinted)),
+                options = ([named.format(name=hinted) + _closed(_known_arguments(hint, self.tools.get(hinted))),
                             named.format(name=hinted)] if named and hinted in offered_names else [])
                 prefix = next((option for option in options if option not in tried), None)
                 yield self._notice("The model named a tool this step does not offer, and the server could not read "
@@ -513,10 +513,30 @@ def _with_started_arguments(call: dict[str, Any], prefix: str) -> dict[str, Any]
     function = call.get("function") or {}
     arguments = function.get("arguments")
     opened = prefix.split('"arguments":', 1)[1].strip() if '"arguments":' in prefix else ""
-    if not opened or _is_object(arguments) or not isinstance(arguments, str):
+    if not opened:
+        return call
+    if _is_json_object(opened):
+        # the start held the arguments in full (a hint's own, closed): the model had only to end the call, and
+        # llama.cpp streams the name alone (seen with Qwen2.5-Coder-1.5B; litellm reports "{}"), or a stray brace
+        return {**call, "function": {**function, "arguments": opened}}
+    if _is_object(arguments) or not isinstance(arguments, str):
         return call
     mended = opened + arguments
-    return {**call, "function": {**function, "arguments": mended}} if _is_object(mended) else call
+    return {**call, "function": {**function, "arguments": mended}} if _is_json_object(mended) else call
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def _closed(known: str) -> str:
+    """A hint's arguments given in full close the started call's arguments: the model has only to end the call.
+    Left open, Qwen2.5-Coder-1.5B went on from ``{"changes": {"train_count": 69}`` with ``"}}`` (llama.cpp could
+    not read it) and, started again by name only, wrote ``{}``."""
+    return known + "}" if known else ""
 
 
 def _is_object(arguments: Any) -> bool:
