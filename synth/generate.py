@@ -472,6 +472,10 @@ def _sourced(record: dict[str, Any], source: str) -> dict[str, Any]:
     return {**record, "meta": meta}
 
 
+def _from(record: dict[str, Any], source: str) -> bool:
+    return (record.get("meta") or {}).get("source") == source
+
+
 def cache_dir(session_dir: Path, workspace: str | Path | None) -> Path:
     """Teacher responses are cached per workspace when one is known (shared across sessions), else per session."""
     return Path(workspace) / "cache" / "llm" if workspace else Path(session_dir) / "data" / ".cache" / "llm"
@@ -523,10 +527,16 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
         return outcome.kept
 
     generated = [_sourced(r, source) for _, r in writers["train"].records()]
+    # records past the count asked come from top-up rounds: they fill the shortfall and no more
+    extra = {str(r.get("input")) for i, r in writers["train"].records() if i >= spec.train_count}
     generated += [_sourced(r, "paraphrase") for _, r in paraphrases.records()]
     train: list[dict[str, Any]] = []
+    spare = 0
     for record in verified(imported + generated, "train"):
         text = str(record["input"])
+        if text in extra and _from(record, source) and sum(_from(r, source) for r in train) >= spec.train_count:
+            spare += 1
+            continue
         if (record.get("meta") or {}).get("source") == "person":
             if " ".join(text.lower().split()) in top_up.seen:
                 _count(dropped, "exact duplicate")
@@ -543,8 +553,13 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
     seen_train = {" ".join(str(r["input"]).lower().split()) for r in train}
     train_grams = set() if spec.quality.allow_train_eval_overlap else leaking_grams([str(r["input"]) for r in train], n)
     evals, seen = [], set()
+    eval_extra = {str(r.get("input")) for i, r in writers["eval"].records() if i >= spec.eval_count}
     for record in verified(imported_eval + [_sourced(r, source) for _, r in writers["eval"].records()], "eval"):
         key = " ".join(str(record["input"]).lower().split())
+        if str(record["input"]) in eval_extra and _from(record, source) and \
+                sum(_from(r, source) for r in evals) >= spec.eval_count:
+            spare += 1
+            continue
         person = (record.get("meta") or {}).get("source") == "person"
         reason = "exact duplicate" if key in seen else "eval copy of a train input" if key in seen_train else None
         if reason is None and not person and (top_up.train_index.copy_of(str(record["input"])) is not None or
@@ -572,6 +587,8 @@ def assemble(session_dir: Path, use_case: UseCaseSpec, spec: DataGenerationSpec,
               "dropped_by_split": by_split, "sources": sources, "imported_records": len(imported),
               "imported_eval_records": len(imported_eval), "paraphrased_records": len(paraphrases.records()),
               "files": ["data/train.jsonl", "data/eval.jsonl"]}
+    if spare:
+        report["spare_records"] = spare  # top-up records past the count asked, left in data/.partial
     if imported:
         person = sum(1 for r in train if (r.get("meta") or {}).get("source") == "person")
         report["top_up"] = {"person": person, "asked": spec.train_count + len(paraphrases.records()),

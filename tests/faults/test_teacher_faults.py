@@ -174,7 +174,9 @@ def test_malformed_teacher_records_are_dropped_counted_and_never_fatal(bank_sess
     assert report["dropped"].get("teacher reply not JSON", 0) == served["broken"]
     assert report["top_up_rounds"], "half the records lost: the teacher is asked again"
     assert report["train_records"] + report["eval_records"] <= served["whole"]
-    assert report["train_records"] <= 30 and report["eval_records"] <= 6
+    # top-up records fill the shortfall and no more; held-out rows that share a phrase with training move there
+    moved = report["dropped"].get("held-out row moved to training (shares a phrase with it)", 0)
+    assert report["train_records"] - moved <= 30 and report["eval_records"] <= 6
     for path in bank_session.rglob("*"):
         if path.is_file():
             assert b"sk-teacher-secret-4242" not in path.read_bytes()
