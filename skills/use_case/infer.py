@@ -24,6 +24,7 @@ TASK_PATTERNS: list[tuple[str, str]] = [
     ("classification", r"\b(categori[sz]\w*|classif\w*|label(s|ing|led)?\b|tag(s|ging)?\b|triage\w*|(sort|put|file|bucket)\w*\b.{0,60}?"
                        r"\binto\b|rout(e|es|ed|ing)\b|sentiment|spam|intents?\b|grad(e|es|ing)\b|scor(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d"
                        r"|rat(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d|detect\w*\s+(the\s+)?(language|topic|intent)"
+                       r"|\b(tell|say|decid|determin|check|predict|flag|detect|judg|know|mark)\w*\s+(me\s+|us\s+)?whether\b[^.;!?]{0,80}?\b(is|are|was|sounds?|looks?|seems?|reads?)\s+(an?\s+)?[\w-]+\s+or\s+(an?\s+)?[\w-]+\b"
                        r"|\b(in|to|into)\s+one\s+of\s+(\w+\s+){0,3}(queues|categories|classes|labels|buckets|groups|bins|types)\b)"),
     ("summarization", r"\b(summar\w*|tl;?dr|condens\w*|digest)\b"),
     ("rewriting", r"\b(rewrit\w*|rephras\w*|paraphras\w*|translat\w*|simplif\w*|proofread\w*|polish\w*|plain[- ](english|language))\b"),
@@ -191,22 +192,63 @@ def bulleted(raw: str) -> list[str] | None:
     return run if len(run) >= 2 else None
 
 
+def _clause(text: str, closing: str = "") -> str:
+    """The list at the start of ``text``, up to the end of its sentence. A semicolon ends it, unless the
+    semicolons are the list's own separators ('Billing; Technical; Sales')."""
+    rest = re.split(r"[.!?" + closing + r"](?:\s|$)" + (r"|\)" if closing else ""), text, maxsplit=1)[0]
+    head, semi, _ = rest.partition(";")
+    if semi and re.search(r",|\s(?:and|or)\s", head):
+        return head
+    return rest
+
+
+def _listed(body: str) -> list[str] | None:
+    """Quoted labels are taken whole ("'Food & Drink', 'Travel'"); otherwise the short items of the list."""
+    quoted = re.findall(r"[\"“']([^\"“”']{1,40})[\"”']", body)
+    if len(quoted) >= 2 and not re.sub(r"[\"“']([^\"“”']{1,40})[\"”']|[\s,;/|]|\b(?:and|or)\b", "", body).strip():
+        return [q.strip() for q in quoted]
+    return _short_items(body)
+
+
+_GROUP_OF_LIST = re.compile(r"\b" + _GROUP + r"\s+(?:of|for)\s+(?:[\w-]+\s+){1,3}?(?:like|such as|namely|:|\()\s*", re.I)
+"""'intents of smart-home commands like turn_on_light, ...'."""
+_LIST_THEN_GROUP = re.compile(r"\b(?:to|into|among|between|across)\s+(?:the\s+|our\s+)?((?:[\w-]+\s*){1,3}(?:,\s*(?:[\w-]+\s*){1,3})*"
+                              r",?\s+(?:and|or)\s+(?:[\w-]+\s*){1,3}?)\s+" + _GROUP + r"\b", re.I)
+"""'Route emails to billing, tech support, sales, and hr queues'."""
+_WHETHER = re.compile(r"\bwhether\b[^.;!?]{0,80}?\b(?:is|are|was|sounds?|looks?|seems?|reads?)\s+(?:an?\s+)?([\w-]+)\s+or\s+(?:an?\s+)?([\w-]+)\b", re.I)
+"""'Tell me whether each review is Positive or Negative' -> Positive, Negative."""
+_PAREN_LIST = re.compile(r"\(([^()]{3,200})\)")
+
+
 def _labels_from(text: str) -> list[str] | None:
-    for match in _GROUP_LIST.finditer(text):
-        rest = re.split(r"[.;!?)](?:\s|$)|\)", text[match.end():], maxsplit=1)[0]
-        items = _short_items(rest)
-        if items:
-            return items
+    for pattern in (_GROUP_LIST, _GROUP_OF_LIST):
+        for match in pattern.finditer(text):
+            items = _listed(_clause(text[match.end():], ")"))
+            if items:
+                return items
     for match in _LIST_INTRO.finditer(text):
-        rest = re.split(r"[.;!?](?:\s|$)", text[match.end():], maxsplit=1)[0]
+        rest = _clause(text[match.end():])
         rest = re.sub(r"^(?:the\s+)?(?:categories|classes|labels|buckets)\s*:?\s*", "", rest, flags=re.I)
         if re.match(r"(our|their|my|the|your|a|an|one)\b|\d+\b", rest.strip(), re.I):
             continue
-        items = _short_items(rest)
+        items = _listed(rest)
         if items:
             return items
-    colon = re.search(r":\s*([^:]+?)(?:[.;!?](?:\s|$)|$)", text)
-    return _short_items(colon.group(1)) if colon else None
+    grouped = _LIST_THEN_GROUP.search(text)
+    if grouped and (items := _short_items(grouped.group(1))):
+        return items
+    colon = re.search(r":\s*([^:]+?)(?:[.!?](?:\s|$)|$)", text)
+    if colon and (items := _listed(_clause(colon.group(1)))):
+        return items
+    whether = _WHETHER.search(text)
+    if whether:  # 'whether an email is spam or not' -> spam, not spam
+        first, second = whether.group(1), whether.group(2)
+        return [first, f"not {first}" if second.lower() in ("not", "no") else second]
+    for match in _PAREN_LIST.finditer(text):  # 'by sentiment (positive, negative, neutral)'
+        items = _listed(match.group(1))
+        if items and len(items) >= 2 and not any(re.search(r"\d", i) for i in items):
+            return items
+    return None
 
 
 def _facets_from(text: str) -> dict[str, list[str]] | None:

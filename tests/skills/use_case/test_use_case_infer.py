@@ -15,6 +15,36 @@ from specs.use_case import IOContract, TaskType, Tenet
 
 
 @pytest.mark.parametrize(
+    ("description", "labels"),
+    [
+        ("Sort incoming customer messages into one of these queues: REFUND, SHIPPING_DELAY, COMPLAINT, OTHER",
+         ["REFUND", "SHIPPING_DELAY", "COMPLAINT", "OTHER"]),
+        ("Sort incoming customer messages into one of these queues: REFUND, SHIPPING_DELAY, COMPLAINT, OTHER.",
+         ["REFUND", "SHIPPING_DELAY", "COMPLAINT", "OTHER"]),
+        ("Classify tweets by sentiment (positive, negative, neutral)", ["positive", "negative", "neutral"]),
+        ("Route emails to billing, tech support, sales, and hr queues", ["billing", "tech support", "sales", "hr"]),
+        ("Categories: Billing; Technical; Sales; Other. Classify our support chats.",
+         ["Billing", "Technical", "Sales", "Other"]),
+        ("Recognize intents of smart-home commands like turn_on_light, set_thermostat, lock_door",
+         ["turn_on_light", "set_thermostat", "lock_door"]),
+        ("Tell me whether each review is Positive or Negative", ["Positive", "Negative"]),
+        ("Decide whether an incoming email is spam or not", ["spam", "not spam"]),
+        ("classify card payments into 'Food & Drink', 'Travel', 'Bills & Utilities' or 'Other'",
+         ["Food & Drink", "Travel", "Bills & Utilities", "Other"]),
+        ("Put bug reports into crash, ui or docs; we have 300 of them in a CSV", ["crash", "ui", "docs"]),
+    ],
+)
+def test_labels_named_in_the_many_ways_people_write_them(description, labels):
+    facts = infer(description)
+    assert facts.task_type == "classification" and facts.labels == labels
+
+
+def test_whether_in_a_reply_task_is_no_label_list():
+    facts = infer("Draft friendly replies to hotel reviews, whether the guest is happy or upset")
+    assert facts.task_type == "generation" and facts.labels is None
+
+
+@pytest.mark.parametrize(
     ("description", "task", "labels", "count", "users"),
     [
         ("I need a model that categorizes bank transactions into our 12 categories.", "classification", None, 12, None),
