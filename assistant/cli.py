@@ -156,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `tunesmith run ... | head`: the reader left; the session on disk is intact
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as exc:  # a person gets a sentence, not a traceback
         from assistant.config import SettingsError
         from assistant.session import SessionError

@@ -104,8 +104,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return "name a session to replay (see `tunesmith sessions`), or start a new one with --describe TEXT"
     if args.describe is not None and not args.describe.strip():
         return "--describe needs a description of the task, e.g. --describe \"classify tickets into billing, bug, other\""
-    if args.describe is None and (args.data or args.session_name):
-        return "--data and --session-name go with --describe (a new session); an existing session has its data already"
+    if args.describe is None and (args.data or args.session_name or getattr(args, "name", None)):
+        return "--data and --session-name (or --name) go with --describe (a new session); an existing session has its data already"
     if args.describe is not None and args.from_step:
         return "--from restarts a step of an existing session; a new session starts at the first step"
     if args.data and not Path(args.data).expanduser().exists():
@@ -120,7 +120,8 @@ def _new_session(workspace, args: argparse.Namespace, settings) -> tuple:
     """A new session for the description, and the person's first message (naming the data file, if any)."""
     from pathlib import Path
 
-    session = workspace.create(args.session_name, title=" ".join(args.describe.split())[:60], planner_model=settings.model)
+    name = args.session_name or getattr(args, "name", None)  # `tunesmith --name N run --describe ...` names it too
+    session = workspace.create(name, title=" ".join(args.describe.split())[:60], planner_model=settings.model)
     message = args.describe.strip()
     if args.data:
         message += f"\n\nMy data file: {Path(args.data).expanduser().resolve()}"

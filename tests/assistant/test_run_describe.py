@@ -106,3 +106,25 @@ def test_waiting_on_a_job_that_moves_on_is_no_repeat():
     watch.observe(Progress(task="train", done=20, total=100))
     watch.observe(ToolFinished(call_id="c", tool="wait_for_training", content="still running (took 9.9 s)"))
     assert "step train would repeat turn 2" in watch.end_turn("train", "continue"), "a stalled job is a repeat"
+
+
+def test_the_global_name_flag_names_a_described_session_and_a_closed_pipe_is_no_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from test_headless import ROOT
+
+    ws = tmp_path / "ws"
+    named = tunesmith(ws, "--name", "spam-filter", "run", "--describe", "Decide whether an email is spam or not",
+                      "--until", "use_case", "--yes")
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert (ws / "sessions" / "spam-filter" / "session.json").exists()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TUNESMITH_QUALITY_EMBEDDINGS": "0"}
+    reader = subprocess.Popen([sys.executable, "-m", "assistant.cli", "--workspace", str(ws), "run", "--describe",
+                               "Tell me whether each review is Positive or Negative", "--until", "data", "--yes"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.readline()  # the first line, then the reader leaves, as `| head -1` does
+    reader.stdout.close()
+    stderr = reader.stderr.read().decode()
+    assert reader.wait(timeout=600) in (0, 141) and "Traceback" not in stderr, stderr
