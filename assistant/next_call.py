@@ -49,9 +49,45 @@ def _last_person_words(folder: Path) -> str:
 
 APPROVING = ("approve", "yes", "looks good", "ok", "lgtm")
 
+_MISSING_QUESTIONS = {
+    "the labels": "Which labels should the model choose from? List them, separated by commas.",
+    "the fields": "Which fields should the model extract? List them, separated by commas.",
+    "the tool names": "Which tools (functions) may the model call? List their names, separated by commas.",
+    "what kind of task": "What should the model do with each input: put it into a category, extract fields, "
+                         "summarize, answer questions, rewrite, or write something new?",
+}
+
+
+def _unanswered_draft_error(folder: Path) -> str | None:
+    """The question draft_use_case's last error said to ask the person, when nobody has answered it since."""
+    try:
+        lines = (folder / "conversation.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        if record.get("type") == "user" and not record.get("hidden"):
+            content = str((record.get("message") or {}).get("content") or "")
+            if not content.lower().startswith("continue"):
+                return None  # the person said something after it: draft again with their answer
+        message = record.get("message") or {}
+        if record.get("type") == "tool" and message.get("name") == "draft_use_case" and record.get("is_error"):
+            text = str(message.get("content") or "")
+            return next((q for key, q in _MISSING_QUESTIONS.items() if key in text and "ask_user" in text), None)
+    return None
+
 
 def _use_case_step(folder: Path) -> str | None:
     if not (folder / "use_case.yaml").exists():
+        question = _unanswered_draft_error(folder)
+        if question:  # the draft said what is missing: ask it, then draft again with the answer
+            return (f"ask_user(question={json.dumps(question)}), then draft_use_case(description=<the person's first "
+                    "message and their answer, word for word>)")
         return "draft_use_case(description=<the person's first message, word for word>)"
     spec = _use_case(folder)
     if spec is None or spec.status == "approved":

@@ -22,6 +22,7 @@ from skills.use_case.edits import DONE_EDITING, SELF_EDIT, is_approval, parse_ed
 from skills.use_case.drafting import contract_for, custom_tenet, tenet_options, use_case_name
 from skills.use_case.infer import (
     DATA_FILE_INTRO, Facts, infer, infer_task, own_data, snake, split_items, suggested_fields, suggested_labels,
+    labels_in_data,
 )
 from specs.errors import SpecError
 from specs.use_case import UseCaseSpec
@@ -307,8 +308,10 @@ def interview_turn(state: GuideState, convo: Conversation) -> Turn:
         return _ask(intro, f"{MARK['users']} (This decides the tone and how strict the format must be.)", choices)
     if draft.task == "classification" and draft.labels is None and not draft.facts.facets:
         count = f" You mentioned {draft.facts.label_count} categories; list them" if draft.facts.label_count else " List them"
+        in_data = labels_in_data(draft.facts)
         proposal = suggested_labels(draft.facts)
-        choices = [f"Use these {len(proposal)}: {', '.join(proposal)}"] if proposal else []
+        choices = ([f"Use these {len(in_data[0])} from {in_data[1]}: {', '.join(in_data[0])}"] if in_data else
+                   [f"Use these {len(proposal)}: {', '.join(proposal)}"] if proposal else [])
         reason = draft.problem.get("labels", "")
         return _ask(intro, f"{reason} {MARK['labels']}{count}, separated by commas, spelled as the model must answer.".strip(), choices)
     if draft.task == "extraction" and draft.fields is None:

@@ -24,6 +24,7 @@ TASK_PATTERNS: list[tuple[str, str]] = [
     ("classification", r"\b(categori[sz]\w*|classif\w*|label(s|ing|led)?\b|tag(s|ging)?\b|triage\w*|(sort|put|file|bucket)\w*\b.{0,60}?"
                        r"\binto\b|rout(e|es|ed|ing)\b|sentiment|spam|intents?\b|grad(e|es|ing)\b|scor(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d"
                        r"|rat(e|es|ing)\b.{0,40}\b\d\s*(-|to|–)\s*\d|detect\w*\s+(the\s+)?(language|topic|intent)"
+                       r"|\b(assign|map|send|forward|dispatch|direct)\w*\b[^.;!?]{0,60}?\bto\s+(one\s+of\b|the\s+(right|correct|appropriate|matching)\b|[\w-]+(\s[\w-]+)?\s*,\s*[\w-]+)"
                        r"|\b(tell|say|decid|determin|check|predict|flag|detect|judg|know|mark)\w*\s+(me\s+|us\s+)?whether\b[^.;!?]{0,80}?\b(is|are|was|sounds?|looks?|seems?|reads?)\s+(an?\s+)?[\w-]+\s+or\s+(an?\s+)?[\w-]+\b"
                        r"|\b(in|to|into)\s+one\s+of\s+(\w+\s+){0,3}(queues|categories|classes|labels|buckets|groups|bins|types)\b)"),
     ("summarization", r"\b(summar\w*|tl;?dr|condens\w*|digest)\b"),
@@ -220,7 +221,16 @@ _WHETHER = re.compile(r"\bwhether\b[^.;!?]{0,80}?\b(?:is|are|was|sounds?|looks?|
 _PAREN_LIST = re.compile(r"\(([^()]{3,200})\)")
 
 
+_ROUTE_TO = re.compile(r"\b(?:rout|send|assign|map|forward|direct|dispatch|escalat|move)\w*\b[^.;!?:]{0,60}?\bto\s+"
+                       r"(?:one\s+of:?\s+|either\s+)?", re.I)
+"""'Route tickets to NETWORK, HARDWARE or OTHER': the list after the verb's 'to'."""
+
+
 def _labels_from(text: str) -> list[str] | None:
+    for match in _ROUTE_TO.finditer(text):
+        rest = re.sub(r"\s+" + _GROUP + r"\b.*$", "", _clause(text[match.end():]), flags=re.I)  # '..., and hr queues'
+        if not re.match(r"(our|their|my|the|your|a|an|one|\d+)\b", rest.strip(), re.I) and (items := _listed(rest)):
+            return items
     for pattern in (_GROUP_LIST, _GROUP_OF_LIST):
         for match in pattern.finditer(text):
             items = _listed(_clause(text[match.end():], ")"))
@@ -420,6 +430,26 @@ SUGGESTED_FIELDS: dict[str, list[str]] = {
     "contract": ["parties", "effective_date", "term", "governing_law", "termination_notice"],
 }
 """Standard fields of a document kind, proposed only when that kind is what the text is about."""
+
+
+def labels_in_data(facts: Facts) -> tuple[list[str], str] | None:
+    """The labels of the person's own labeled data file named in the description (most frequent first) and the
+    file's name, when it reads as text + label data with 2 to 50 labels; None otherwise (no file, unreadable,
+    another format). The person still confirms them."""
+    from pathlib import Path
+
+    from synth import importing
+
+    path = (facts.own_data or {}).get("path")
+    if not path:
+        return None
+    source = Path(str(path)).expanduser()
+    try:
+        rows = importing.read_table(source, limit=5000)
+    except (importing.DataFileError, OSError, ValueError, ImportError):
+        return None
+    labels = importing.propose(rows).labels if rows else []
+    return (labels, source.name) if 2 <= len(labels) <= 50 else None
 
 
 def suggested_labels(facts: Facts) -> list[str] | None:

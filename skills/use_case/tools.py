@@ -130,7 +130,7 @@ def _drafted(description: str, person: str = "") -> tuple[dict[str, Any], list[s
     was taken, and what was guessed (to ask the person about). A small model's paraphrase loses the labels
     or the task; the person's words are read first."""
     from skills.use_case.guide import Draft, build_arguments
-    from skills.use_case.infer import infer
+    from skills.use_case.infer import infer, labels_in_data
 
     facts = infer(person) if person else infer(description)
     if person and (facts.task_type is None or (facts.task_type == "classification" and not facts.labels and not facts.facets)):
@@ -146,7 +146,14 @@ def _drafted(description: str, person: str = "") -> tuple[dict[str, Any], list[s
                         "extract fields, summarize, answer questions, rewrite, ...): ask the person (ask_user), then call "
                         "draft_use_case again with the description and their answer together")
     taken, guessed = [f"task type {draft.task}"], []
-    if facts.labels:
+    in_data = None
+    if facts.task_type == "classification" and not facts.labels and not facts.facets:
+        in_data = labels_in_data(facts)  # "we have a CSV of labeled tickets": its label column names them
+        if in_data:
+            facts.labels = draft.labels = in_data[0]
+    if in_data:
+        guessed.append(f"the labels {', '.join(in_data[0])}, read from the label column of {in_data[1]}")
+    elif facts.labels:
         taken.append("labels " + ", ".join(facts.labels))
     if facts.facets:
         taken.append("; ".join(f"{k}: {', '.join(v)}" for k, v in facts.facets.items()))

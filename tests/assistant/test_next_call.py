@@ -174,3 +174,35 @@ def test_a_hinted_call_is_started_with_the_arguments_the_hint_gives_in_full_and_
     assert _known_arguments('write_data_generation_spec(count=3)', write_data_generation_spec) == ""  # not its argument
     assert _known_arguments("write_data_generation_spec()", write_data_generation_spec) == ""
     assert _known_arguments(None, write_data_generation_spec) == ""
+
+
+def test_after_a_draft_that_lacks_the_labels_the_hint_is_to_ask_for_them_then_to_draft_again(tmp_path):
+    from assistant.records import tool_record
+
+    session = Workspace(tmp_path / "ws").create("queues")
+    description = "Route our incoming support emails to the right queue."
+    session.append(user_record(description))
+    result = draft_use_case.run(ToolContext(session_dir=session.dir), draft_use_case.validate({"description": description}))
+    assert result.is_error and "does not list the labels" in result.content
+    session.append(tool_record("c1", "draft_use_case", result.content, is_error=True))
+    hint = next_call(session.dir, "use_case")
+    assert hint.startswith('ask_user(question="Which labels should the model choose from?'), hint
+    session.append(user_record("continue. Nobody is at the keyboard in this headless run", ))  # no answer yet
+    assert next_call(session.dir, "use_case").startswith("ask_user(")
+    session.append(user_record("billing, shipping, returns"))
+    assert next_call(session.dir, "use_case").startswith("draft_use_case(")
+
+
+def test_draft_use_case_reads_the_labels_from_the_persons_labeled_file_and_says_it_guessed_them(tmp_path):
+    data = tmp_path / "tickets.csv"
+    rows = [("the printer on floor two jams", "HARDWARE"), ("vpn drops every hour", "NETWORK"),
+            ("excel crashes on open", "SOFTWARE"), ("badge does not open the lab", "ACCESS")] * 5
+    data.write_text("ticket_text,queue\n" + "\n".join(f"{text} {i},{label}" for i, (text, label) in enumerate(rows)) + "\n")
+    session = Workspace(tmp_path / "ws").create("tickets")
+    description = f"Route our IT helpdesk tickets to the right queue. We have a CSV of labeled tickets.\n\nMy data file: {data}"
+    session.append(user_record(description))
+    result = draft_use_case.run(ToolContext(session_dir=session.dir), draft_use_case.validate({"description": description}))
+    assert not result.is_error, result.content
+    assert "read from the label column of tickets.csv" in result.content.split("Guessed")[1]
+    text = (session.dir / "use_case.yaml").read_text()
+    assert all(f"- {label}" in text for label in ("HARDWARE", "NETWORK", "SOFTWARE", "ACCESS"))

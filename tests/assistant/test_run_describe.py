@@ -128,3 +128,18 @@ def test_the_global_name_flag_names_a_described_session_and_a_closed_pipe_is_no_
     reader.stdout.close()
     stderr = reader.stderr.read().decode()
     assert reader.wait(timeout=600) in (0, 141) and "Traceback" not in stderr, stderr
+
+
+def test_labels_left_out_of_the_description_are_offered_from_the_persons_labeled_file(tmp_path):
+    """Offline: the guided interview's first choice for the labels is the label column of the person's file."""
+    data = tmp_path / "reviews.jsonl"
+    rows = [("arrived broken and late", "delivery"), ("the zipper tore after a week", "quality"),
+            ("cheaper than in town", "price")] * 8
+    data.write_text("".join(json.dumps({"review": f"{text} ({i})", "topic": label}) + "\n"
+                            for i, (text, label) in enumerate(rows)))
+    run = tunesmith(tmp_path / "ws", "run", "--describe", "Tag our product reviews by topic. We have tagged reviews.",
+                    "--data", str(data), "--until", "data", "--yes", "--session-name", "reviews")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Use these 3 from reviews.jsonl: delivery, quality, price" in run.stdout
+    text = (tmp_path / "ws" / "sessions" / "reviews" / "use_case.yaml").read_text()
+    assert "- delivery" in text and "- quality" in text and "- price" in text and "status: approved" in text

@@ -32,6 +32,11 @@ from specs.use_case import IOContract, TaskType, Tenet
         ("classify card payments into 'Food & Drink', 'Travel', 'Bills & Utilities' or 'Other'",
          ["Food & Drink", "Travel", "Bills & Utilities", "Other"]),
         ("Put bug reports into crash, ui or docs; we have 300 of them in a CSV", ["crash", "ui", "docs"]),
+        ("Route our IT helpdesk tickets to NETWORK, HARDWARE, SOFTWARE, ACCESS or OTHER. We have a CSV of them.",
+         ["NETWORK", "HARDWARE", "SOFTWARE", "ACCESS", "OTHER"]),
+        ("Send each ticket to the right team: billing, shipping, returns", ["billing", "shipping", "returns"]),
+        ("Assign tickets to one of Billing, Shipping, Returns", ["Billing", "Shipping", "Returns"]),
+        ("Map each message to refund, exchange or other", ["refund", "exchange", "other"]),
     ],
 )
 def test_labels_named_in_the_many_ways_people_write_them(description, labels):
