@@ -185,6 +185,11 @@ def parse_teacher_record(text: str, axes: dict[str, str], *, finish_reason: str 
                 record[key] = better
                 repairs.append("label spelling")
     record["meta"] = dict(axes)
+    answer_label = record.get("output") if fmt != "preference" else record.get("chosen")
+    for name, asked in axes.items():  # a label axis says what the record is: the label it has, not the one asked
+        if labels and asked in labels and answer_label in labels and answer_label != asked:
+            record["meta"][name], record["meta"][f"asked_{name}"] = answer_label, asked
+            repairs.append("label other than asked")
     expression = _field(value, EXPRESSION_KEYS)
     if expression not in (None, ""):
         record["meta"]["expression"] = str(expression).strip()
